@@ -1,0 +1,193 @@
+# batchpoint: one GNU Makefile.
+#
+#   make                 static libbatchpoint.a + shared libbatchpoint.so.$(MAJOR) in build/
+#   make demo            the main job (examples/demo.c over examples/records.ndjson)
+#   make test            every test (unit, symbols, install + pkg-config, core-only, clang)
+#   make sanitize        the same unit tests under ASan + UBSan
+#   make bench           benchmarks (figures printed, nothing asserted)
+#   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib DESTDIR= honoured
+#   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile)
+#   make deps            check (and on Debian install) libyajl-dev libb64-dev libcmocka-dev
+#
+# INSTALL_DEPS=0 never runs apt-get: missing packages are only named.
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define BP_VERSION_MAJOR \([0-9]*\)/\1/p' include/batchpoint/bp_version.h)
+VERSION := $(shell sed -n 's/^\#define BP_VERSION_STRING "\(.*\)"/\1/p' include/batchpoint/bp_version.h)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS_LIB := -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+
+BUILD ?= build
+INSTALL_DEPS ?= 1
+
+CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
+	bp_time.c bp_utf8.c bp_config.c
+CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_kinesis.c bp_codec_ddb.c \
+	bp_codec_failure.c bp_codec_response.c bp_config_json.c
+
+ifeq ($(CORE_ONLY),1)
+SRCS := $(CORE_SRCS)
+CPPFLAGS_LIB += -DBP_CORE_ONLY
+DEP_LIBS :=
+PC_REQUIRES :=
+PC_LIBS_PRIVATE :=
+else
+SRCS := $(CORE_SRCS) $(CODEC_SRCS)
+DEP_LIBS := -lyajl
+PC_REQUIRES := yajl
+PC_LIBS_PRIVATE :=
+endif
+
+STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+SHARED_OBJS := $(SRCS:%.c=$(BUILD)/pic/%.o)
+STATIC_LIB := $(BUILD)/libbatchpoint.a
+SHARED_LIB := $(BUILD)/libbatchpoint.so.$(VERSION_MAJOR)
+SHARED_LINK := $(BUILD)/libbatchpoint.so
+
+PUBLIC_HEADERS := $(wildcard include/batchpoint/*.h)
+
+ALL_CFLAGS = $(CFLAGS) $(WARNFLAGS) $(EXTRA_CFLAGS)
+
+.PHONY: all deps demo test unit-tests sanitize bench install uninstall clean \
+	check-symbols check-install check-core-only check-clang check-fuzz-corpus
+
+all: $(STATIC_LIB) $(SHARED_LIB)
+
+# ---- dependencies --------------------------------------------------------------------
+# A header probe per package; on Debian the missing ones are installed with apt-get
+# (through sudo when not root), elsewhere the exact names are printed.
+DEPS_STAMP := $(BUILD)/.deps-ok
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): test/support/deps.sh
+	@INSTALL_DEPS=$(INSTALL_DEPS) CC="$(CC)" CORE_ONLY="$(CORE_ONLY)" sh test/support/deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+# ---- library -------------------------------------------------------------------------
+$(BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/pic/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -fPIC -c $< -o $@
+
+$(STATIC_LIB): $(STATIC_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(SHARED_OBJS) lib/batchpoint.map
+	$(CC) -shared -Wl,-soname,libbatchpoint.so.$(VERSION_MAJOR) \
+		-Wl,--version-script=lib/batchpoint.map $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) \
+		-o $@ $(SHARED_OBJS) $(DEP_LIBS)
+	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(SHARED_LINK)
+
+# ---- tests ---------------------------------------------------------------------------
+TEST_SRCS := $(wildcard test/test_*.c)
+TEST_BINS := $(TEST_SRCS:test/%.c=$(BUILD)/test/%)
+SUPPORT_SRCS := $(wildcard test/support/*.c)
+TEST_CPPFLAGS := $(CPPFLAGS_LIB) -Itest/support -DBP_STATIC
+TEST_LIBS := $(STATIC_LIB) $(DEP_LIBS) -lb64 -lcmocka
+
+$(BUILD)/test/%: test/%.c $(SUPPORT_SRCS) $(wildcard test/support/*.h) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $< $(SUPPORT_SRCS) $(TEST_LIBS) $(EXTRA_LDFLAGS)
+
+FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: test/fuzz/%.c test/fuzz/replay_main.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $< test/fuzz/replay_main.c $(STATIC_LIB) \
+		$(DEP_LIBS) $(EXTRA_LDFLAGS)
+
+unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
+	@sh test/support/run_tests.sh $(BUILD) $(TEST_BINS) -- $(FUZZ_REPLAY)
+
+test: deps unit-tests check-symbols check-install check-core-only check-clang
+	@echo "make test: all checks passed"
+
+# Only bp_ symbols leave the shared library (toolchain entries aside), and every public
+# function is linked by test/test_symbols.c.
+check-symbols: $(SHARED_LIB)
+	@sh test/support/check_symbols.sh $(SHARED_LIB) include/batchpoint
+
+# Install into a temporary prefix and build an example with pkg-config only.
+check-install: all
+	@sh test/support/check_install.sh "$(MAKE)" "$(CC)"
+
+# The firmware profile: core without yajl/libb64, plus the static-memory example.
+check-core-only:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/core-only CORE_ONLY=1 INSTALL_DEPS=0 \
+		$(BUILD)/core-only/libbatchpoint.a
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/core-only CORE_ONLY=1 INSTALL_DEPS=0 \
+		$(BUILD)/core-only/examples/static_memory
+	$(BUILD)/core-only/examples/static_memory
+
+# The same sources, warnings as errors, under the other compiler (skipped if absent).
+check-clang:
+	@if command -v clang >/dev/null 2>&1 && [ "$(notdir $(CC))" != clang ]; then \
+		$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang INSTALL_DEPS=0 all \
+		&& echo "clang build: ok"; \
+	else echo "clang build: skipped (clang not installed or already the compiler)"; fi
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build/sanitize \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests
+
+# ---- examples and demo ---------------------------------------------------------------
+EXAMPLE_CPPFLAGS := -Iinclude -DBP_STATIC -D_POSIX_C_SOURCE=200809L
+$(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) $(if $(filter 1,$(CORE_ONLY)),-DBP_CORE_ONLY) \
+		-o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(EXTRA_LDFLAGS)
+
+demo: deps $(BUILD)/examples/demo
+	$(BUILD)/examples/demo --batch-size 4 examples/records.ndjson
+
+# ---- benchmarks ----------------------------------------------------------------------
+BENCH_SRCS := $(wildcard test/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: test/bench/%.c test/bench/bench_util.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -O2 -o $@ $< $(STATIC_LIB) $(DEP_LIBS) -lb64
+
+bench: deps $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+# ---- install -------------------------------------------------------------------------
+$(BUILD)/batchpoint.pc: pkgconfig/batchpoint.pc.in include/batchpoint/bp_version.h
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
+		$< > $@
+
+install: all $(BUILD)/batchpoint.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/batchpoint
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint.so
+	install -m 644 include/batchpoint.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/batchpoint/
+	install -m 644 $(BUILD)/batchpoint.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libbatchpoint.a $(DESTDIR)$(LIBDIR)/libbatchpoint.so \
+		$(DESTDIR)$(LIBDIR)/libbatchpoint.so.$(VERSION_MAJOR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint.pc $(DESTDIR)$(INCLUDEDIR)/batchpoint.h
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/batchpoint/,$(notdir $(PUBLIC_HEADERS)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/batchpoint 2>/dev/null
+
+clean:
+	rm -rf build

@@ -1,0 +1,266 @@
+/**
+ * @file bp_codec.h
+ * @brief The codec layer (BP_WITH_CODEC): Lambda event encoders for Kinesis and DynamoDB
+ *        streams, the exact encoded size, on-failure record encoder, response
+ *        classification, and strict base64.
+ *
+ * Output is byte-exact and reproducible (spec/esm.md §1.4): compact JSON, fixed key order,
+ * yajl-style escaping, epoch seconds with three fraction digits. Every size function returns
+ * exactly the length the matching encoder writes, so a batch can be cut at the 6 MB
+ * invocation limit (::BP_MAX_EVENT_BYTES) without encoding it.
+ *
+ * Ownership: record views and strings passed in are borrowed for the call only. Text a
+ * bp_codec returns (`const char **out`) is owned by the codec and valid until the next call
+ * on the same codec or its deletion. A codec is used by one thread at a time.
+ */
+#ifndef BATCHPOINT_BP_CODEC_H
+#define BATCHPOINT_BP_CODEC_H
+
+#include "bp_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Lambda's synchronous invocation payload limit: 6 MB = 6,291,456 bytes (inclusive). */
+#define BP_MAX_EVENT_BYTES 6291456u
+
+/** Event source kinds (int in the ABI). */
+#define BP_SOURCE_KINESIS 1
+#define BP_SOURCE_DYNAMODB 2
+
+/** bp_record.flags: Kinesis `data` is already base64 text (validated, passed through). */
+#define BP_RECORD_DATA_BASE64 0x1u
+
+/**
+ * One stream record, as a plain view (borrowed; nothing is copied by the encoders).
+ * Strings are pointer + length and must be valid UTF-8; optional ones are NULL when absent.
+ *
+ * Kinesis uses: seq, arrival_ms, partition_key, data (+ BP_RECORD_DATA_BASE64),
+ * encryption_type (optional).
+ * DynamoDB uses: seq, arrival_ms, event_id, event_name, dynamodb_json, user_identity_json
+ * (optional), and partition_key as the hash-key bytes (lane routing only; not encoded).
+ */
+typedef struct bp_record {
+  const char *seq;            /**< sequence number, decimal digits (bp_seqnum.h) */
+  size_t seq_len;
+  int64_t arrival_ms;         /**< approximate arrival / creation time, epoch ms >= 0 */
+  const char *partition_key;  /**< Kinesis partitionKey */
+  size_t partition_key_len;
+  const uint8_t *data;        /**< Kinesis payload: raw bytes, or base64 text if flagged */
+  size_t data_len;
+  const char *encryption_type;/**< Kinesis encryptionType ("KMS"), NULL when absent */
+  size_t encryption_type_len;
+  const char *event_id;       /**< DynamoDB eventID */
+  size_t event_id_len;
+  const char *event_name;     /**< DynamoDB "INSERT", "MODIFY" or "REMOVE" */
+  size_t event_name_len;
+  const char *dynamodb_json;  /**< DynamoDB StreamRecord: a JSON object (Keys, images, ...) */
+  size_t dynamodb_json_len;
+  const char *user_identity_json; /**< DynamoDB userIdentity object (TTL deletes), or NULL */
+  size_t user_identity_json_len;
+  uint32_t flags;             /**< BP_RECORD_* */
+  uint32_t reserved;          /**< set to 0 */
+} bp_record;
+
+/** Tumbling-window members of an event (spec/esm.md §6). */
+typedef struct bp_window_fields {
+  int64_t start_ms;           /**< window.start, epoch ms (whole seconds are printed) */
+  int64_t end_ms;             /**< window.end */
+  const char *state_json;     /**< a JSON object, embedded byte for byte; NULL means `{}` */
+  size_t state_json_len;
+  int is_final;               /**< isFinalInvokeForWindow (0/1) */
+  int is_terminated_early;    /**< isWindowTerminatedEarly (0/1) */
+} bp_window_fields;
+
+/** What every event and failure record of one mapping shares. Strings are NUL-terminated. */
+typedef struct bp_codec_opts {
+  int source;                      /**< BP_SOURCE_KINESIS or BP_SOURCE_DYNAMODB */
+  const char *event_source_arn;    /**< stream ARN (eventSourceARN, streamArn) */
+  const char *aws_region;          /**< awsRegion; NULL: the ARN's region field */
+  const char *invoke_identity_arn; /**< Kinesis invokeIdentityArn (function role); required
+                                        for Kinesis, ignored for DynamoDB */
+  const char *function_arn;        /**< on-failure functionArn; NULL: failure records fail */
+} bp_codec_opts;
+
+typedef struct bp_codec bp_codec;
+
+/**
+ * Create a codec. All strings of @p opts are copied.
+ * @param out receives the codec; NULL on failure.
+ * @param alloc allocator hooks (copied), NULL for libc; yajl's memory goes through them too.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL out/opts, unknown source, missing or
+ *         non-UTF-8 ARN, region not derivable, Kinesis without invoke_identity_arn, half-set
+ *         allocator); ::BP_ERR_NOMEM.
+ */
+BP_API int bp_codec_new(bp_codec **out, const bp_codec_opts *opts, const bp_allocator *alloc);
+
+/** Destroy a codec (NULL is fine). Invalidates text it returned. */
+BP_API void bp_codec_del(bp_codec *codec);
+
+/** @return the codec's last error message ("" if none); valid until the next call on it. */
+BP_API const char *bp_codec_errmsg(const bp_codec *codec);
+
+/**
+ * Exact byte length of the event bp_codec_encode_event() would produce, computed without
+ * encoding (records are validated the same way).
+ * @param shard_id shard of the records (eventID prefix for Kinesis, `shardId` of tumbling
+ *        events); NUL-terminated.
+ * @param win tumbling-window fields, or NULL for a plain event.
+ * @param size out: the length in bytes.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, NULL shard_id or size);
+ *         ::BP_ERR_INVALID_RECORD (a record fails validation: the message names its index
+ *         and field); ::BP_ERR_INVALID_JSON (window state not a JSON object).
+ */
+BP_API int bp_codec_event_size(bp_codec *codec, const char *shard_id, const bp_record *recs,
+                               size_t n, const bp_window_fields *win, size_t *size);
+
+/**
+ * Bytes one record adds to an event (its element, without the separating comma). For a
+ * batch: event size = bp_codec_event_overhead() + sum(record sizes) + (n > 0 ? n - 1 : 0).
+ * @return as bp_codec_event_size().
+ */
+BP_API int bp_codec_record_size(bp_codec *codec, const char *shard_id, const bp_record *rec,
+                                size_t *size);
+
+/** Bytes of an event with no records (`{"Records":[]}` plus any window members). */
+BP_API int bp_codec_event_overhead(bp_codec *codec, const char *shard_id,
+                                   const bp_window_fields *win, size_t *size);
+
+/**
+ * Encode `{"Records":[...]}` (plus window members if @p win) for @p n records.
+ * @param out receives the text (owned by the codec, NUL-terminated, valid until the next call
+ *        on @p codec); @p out_len its length.
+ * @return 0; the errors of bp_codec_event_size(); ::BP_ERR_NOMEM.
+ */
+BP_API int bp_codec_encode_event(bp_codec *codec, const char *shard_id, const bp_record *recs,
+                                 size_t n, const bp_window_fields *win, const char **out,
+                                 size_t *out_len);
+
+/* ---- On-failure records (spec/esm.md §5.3-§5.5) ---- */
+
+#define BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED 1
+#define BP_CONDITION_RECORD_AGE_EXCEEDED 2
+
+/** Everything an on-failure record says about one discarded batch. */
+typedef struct bp_failure_info {
+  int condition;                   /**< BP_CONDITION_* */
+  const char *request_id;          /**< requestContext.requestId (a UUID) */
+  size_t request_id_len;
+  uint32_t approximate_invoke_count; /**< >= 1 */
+  int status_code;                 /**< responseContext.statusCode (200) */
+  const char *executed_version;    /**< NULL: "$LATEST" */
+  size_t executed_version_len;
+  const char *function_error;      /**< X-Amz-Function-Error ("Unhandled"); NULL: JSON null */
+  size_t function_error_len;
+  int64_t timestamp_ms;            /**< when the discard was decided */
+  const char *shard_id;            /**< NUL-terminated */
+  const char *start_seq;           /**< first discarded record */
+  size_t start_seq_len;
+  const char *end_seq;             /**< last discarded record */
+  size_t end_seq_len;
+  int64_t first_arrival_ms;
+  int64_t last_arrival_ms;
+  uint32_t batch_size;             /**< records discarded, >= 1 */
+  const char *payload;             /**< S3 only: the invocation event text, emitted as a JSON
+                                        string member "payload"; NULL for SQS/SNS */
+  size_t payload_len;
+} bp_failure_info;
+
+/**
+ * Encode the on-failure record: requestContext, responseContext (omitted for
+ * RecordAgeExceeded), version, timestamp, KinesisBatchInfo / DDBStreamBatchInfo, payload.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointers, unknown condition, count or batch
+ *         size 0, codec without function_arn); ::BP_ERR_INVALID_SEQNUM; ::BP_ERR_RANGE (a
+ *         time out of range); ::BP_ERR_INVALID_UTF8; ::BP_ERR_NOMEM.
+ */
+BP_API int bp_codec_encode_failure(bp_codec *codec, const bp_failure_info *info,
+                                   const char **out, size_t *out_len);
+
+/**
+ * S3 object key of an on-failure record:
+ * `aws/lambda/<esm_uuid>/<shard_id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>` (UTC, from
+ * @p timestamp_ms, seconds truncated). Strings are NUL-terminated.
+ * @return characters written (without the NUL); ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_RANGE;
+ *         ::BP_ERR_BUFFER_TOO_SMALL.
+ */
+BP_API int bp_failure_s3_key(const char *esm_uuid, const char *shard_id, int64_t timestamp_ms,
+                             const char *uuid, char *buf, size_t len);
+
+/* ---- Response classification (spec/esm.md §3.4) ---- */
+
+/** Outcome of a normally returned response. */
+#define BP_RESPONSE_SUCCESS 0 /**< checkpoint past the whole batch */
+#define BP_RESPONSE_PARTIAL 1 /**< commit before failed_index, retry from it */
+#define BP_RESPONSE_FAILURE 2 /**< full failure, functionError null */
+
+/** Why (bp_response_result.reason). */
+#define BP_REASON_NONE 0                 /**< success, or partial with valid identifiers */
+#define BP_REASON_NOT_REPORTING 1        /**< success: ReportBatchItemFailures is off */
+#define BP_REASON_EMPTY 2                /**< success: zero bytes / whitespace only */
+#define BP_REASON_INVALID_JSON 3         /**< failure: not valid JSON */
+#define BP_REASON_NOT_OBJECT 4           /**< failure: a non-empty non-object value */
+#define BP_REASON_FAILURES_NOT_LIST 5    /**< failure: batchItemFailures not an array */
+#define BP_REASON_BAD_ITEM 6             /**< failure: an element that is not an object, or
+                                              lacks a string itemIdentifier */
+#define BP_REASON_UNKNOWN_IDENTIFIER 7   /**< failure: an identifier not in this batch */
+#define BP_REASON_STATE_MISSING 8        /**< failure (tumbling): no `state` object */
+
+/** Result of bp_codec_classify_response(). */
+typedef struct bp_response_result {
+  int outcome;            /**< BP_RESPONSE_* */
+  int reason;             /**< BP_REASON_* */
+  size_t failed_index;    /**< PARTIAL: batch index of the numerically lowest identifier */
+  size_t failed_count;    /**< PARTIAL: distinct sequence numbers reported */
+  int has_state;          /**< a top-level `state` member that is a JSON object was found */
+  size_t state_offset;    /**< its JSON text: body[state_offset, state_offset+state_len) */
+  size_t state_len;
+} bp_response_result;
+
+/** Flags of bp_codec_classify_response(). */
+#define BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES 0x1u /**< FunctionResponseTypes set */
+#define BP_CLASSIFY_REQUIRE_STATE 0x2u               /**< tumbling windows: `state` required */
+
+/**
+ * Classify a function's normally returned response body against its batch.
+ * @param body the response bytes (any content; may be NULL when @p len is 0).
+ * @param batch the batch's records in shard order (ascending sequence numbers); only
+ *        seq/seq_len are read.
+ * @param flags BP_CLASSIFY_*.
+ * @param result out.
+ * @return 0 (the classification is in @p result, whatever the body held);
+ *         ::BP_ERR_INVALID_ARGUMENT (NULL result, batch NULL with n > 0, batch not in
+ *         ascending order or with an invalid sequence number); ::BP_ERR_NOMEM.
+ */
+BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t len,
+                                      const bp_record *batch, size_t n, uint32_t flags,
+                                      bp_response_result *result);
+
+/* ---- Base64 (standard alphabet, `=` padding, never a line break) ---- */
+
+/** @return the encoded length of @p n bytes: 4 * ceil(n / 3). */
+BP_API size_t bp_base64_encoded_len(size_t n);
+
+/**
+ * Encode @p n bytes. Writes exactly bp_base64_encoded_len(n) characters (no NUL, no newline).
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL.
+ */
+BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len,
+                            size_t *written);
+
+/**
+ * Strictly decode base64: length a multiple of 4, standard alphabet only, `=` only as the
+ * last one or two characters, and zero unused bits in the last symbol. Whitespace, line
+ * breaks and trailing data are rejected.
+ * @param written out: decoded bytes.
+ * @return 0; ::BP_ERR_INVALID_BASE64; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL
+ *         (@p out_len below the decoded length, which is at most 3 * n / 4).
+ */
+BP_API int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len,
+                            size_t *written);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * Base64 (RFC 4648 standard alphabet, `=` padding) without line breaks, and a strict
+ * decoder. Own implementation rather than libb64: Debian's libb64 encoder inserts a newline
+ * every 72 characters and at the end (Lambda events carry none), its decoder silently
+ * accepts bad alphabet, bad padding and trailing data, and a table-driven encoder is several
+ * times faster (test/bench/bench_codec.c prints both). The tests use libb64 as an oracle.
+ */
+#include <string.h>
+
+#include "bp_codec_int.h"
+
+static const char alphabet[65] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Two output characters for each 12-bit value: one lookup per 1.5 input bytes. */
+#include "bp_b64_pairs.h"
+
+size_t bp_base64_encoded_len(size_t n) { return (n / 3 + (n % 3 != 0)) * 4; }
+
+size_t bp__b64_encode(const uint8_t *in, size_t n, char *out) {
+  char *o = out;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+    memcpy(o, pair_table[v >> 12], 2);
+    memcpy(o + 2, pair_table[v & 0xFFF], 2);
+    o += 4;
+  }
+  if (n - i == 1) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    *o++ = alphabet[v >> 18];
+    *o++ = alphabet[(v >> 12) & 63];
+    *o++ = '=';
+    *o++ = '=';
+  } else if (n - i == 2) {
+    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+    *o++ = alphabet[v >> 18];
+    *o++ = alphabet[(v >> 12) & 63];
+    *o++ = alphabet[(v >> 6) & 63];
+    *o++ = '=';
+  }
+  return (size_t)(o - out);
+}
+
+int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len, size_t *written) {
+  if ((!in && n) || (!out && n) || !written) return BP_ERR_INVALID_ARGUMENT;
+  if (n > (SIZE_MAX / 4) * 3 - 3) return BP_ERR_INVALID_ARGUMENT;
+  size_t need = bp_base64_encoded_len(n);
+  if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
+  *written = bp__b64_encode(in, n, out);
+  return 0;
+}
+
+/* 0..63 for alphabet bytes, 64 for everything else. */
+static const unsigned char dec[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62,
+    64, 64, 64, 63, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64, 64, 0,
+    1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+    23, 24, 25, 64, 64, 64, 64, 64, 64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38,
+    39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64};
+
+int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
+  const unsigned char *s = (const unsigned char *)in;
+  if (n % 4) return BP_ERR_INVALID_BASE64;
+  if (n == 0) {
+    *decoded_len = 0;
+    return 0;
+  }
+  size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
+  unsigned bad = 0;
+  for (size_t i = 0; i < n - pad; i++) bad |= dec[s[i]];
+  if (bad & 64) return BP_ERR_INVALID_BASE64;
+  /* The unused low bits of the last symbol must be zero (canonical encoding). */
+  if (pad == 1 && (dec[s[n - 2]] & 3)) return BP_ERR_INVALID_BASE64;
+  if (pad == 2 && (dec[s[n - 3]] & 15)) return BP_ERR_INVALID_BASE64;
+  *decoded_len = n / 4 * 3 - pad;
+  return 0;
+}
+
+void bp__b64_decode_checked(const char *in, size_t n, uint8_t *out) {
+  const unsigned char *s = (const unsigned char *)in;
+  if (n == 0) return;
+  size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
+  size_t full = pad ? n - 4 : n;
+  size_t i = 0;
+  for (; i < full; i += 4) {
+    uint32_t v = (uint32_t)dec[s[i]] << 18 | (uint32_t)dec[s[i + 1]] << 12 |
+                 (uint32_t)dec[s[i + 2]] << 6 | dec[s[i + 3]];
+    out[0] = (uint8_t)(v >> 16);
+    out[1] = (uint8_t)(v >> 8);
+    out[2] = (uint8_t)v;
+    out += 3;
+  }
+  if (pad) {
+    uint32_t v = (uint32_t)dec[s[i]] << 18 | (uint32_t)dec[s[i + 1]] << 12;
+    if (pad == 1) v |= (uint32_t)dec[s[i + 2]] << 6;
+    *out++ = (uint8_t)(v >> 16);
+    if (pad == 1) *out = (uint8_t)(v >> 8);
+  }
+}
+
+int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, size_t *written) {
+  if ((!in && n) || !written) return BP_ERR_INVALID_ARGUMENT;
+  size_t need;
+  if (bp__b64_check(in, n, &need)) return BP_ERR_INVALID_BASE64;
+  if (need && !out) return BP_ERR_INVALID_ARGUMENT;
+  if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
+  bp__b64_decode_checked(in, n, out);
+  *written = need;
+  return 0;
+}

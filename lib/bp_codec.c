@@ -1,0 +1,244 @@
+/*
+ * The codec object and the event encoder: sizes first, then one exact-size write.
+ * Per-source record layouts live in bp_codec_kinesis.c and bp_codec_ddb.c.
+ */
+#include <string.h>
+
+#include "bp_codec_int.h"
+
+/* Store @p s (n bytes) as a quoted, escaped JSON token. */
+static int make_tok(const bp_allocator *a, const char *s, size_t n, bp__jtok *t) {
+  t->len = bp__json_str_len(s, n);
+  if (!(t->text = bp__malloc(a, t->len + 1))) return BP_ERR_NOMEM;
+  *bp__json_str_put(t->text, s, n) = '\0';
+  return 0;
+}
+
+/* arn:partition:service:region:account:resource -> region */
+static int region_of(const char *arn, const char **region, size_t *len) {
+  const char *p = arn;
+  for (int field = 0; field < 3; field++) {
+    p = strchr(p, ':');
+    if (!p) return -1;
+    p++;
+  }
+  const char *end = strchr(p, ':');
+  if (!end || end == p) return -1;
+  *region = p;
+  *len = (size_t)(end - p);
+  return 0;
+}
+
+static int valid_name(const char *s) { return s && *s && bp__utf8_valid(s, strlen(s)); }
+
+void bp_codec_del(bp_codec *c) {
+  if (!c) return;
+  bp_allocator a = c->alloc;
+  bp__buf_free(&c->out);
+  bp__json_pool_free(&c->json);
+  bp__free(&a, c->arn.text);
+  bp__free(&a, c->region.text);
+  bp__free(&a, c->role.text);
+  bp__free(&a, c->function.text);
+  bp__free(&a, c->marks);
+  bp__free(&a, c);
+}
+
+int bp_codec_new(bp_codec **out, const bp_codec_opts *opts, const bp_allocator *alloc) {
+  if (out) *out = NULL;
+  if (!out || !opts) return BP_ERR_INVALID_ARGUMENT;
+  if (opts->source != BP_SOURCE_KINESIS && opts->source != BP_SOURCE_DYNAMODB)
+    return BP_ERR_INVALID_ARGUMENT;
+  if (!valid_name(opts->event_source_arn)) return BP_ERR_INVALID_ARGUMENT;
+  if (opts->source == BP_SOURCE_KINESIS && !valid_name(opts->invoke_identity_arn))
+    return BP_ERR_INVALID_ARGUMENT;
+  if (opts->aws_region && !valid_name(opts->aws_region)) return BP_ERR_INVALID_ARGUMENT;
+  if (opts->function_arn && !valid_name(opts->function_arn)) return BP_ERR_INVALID_ARGUMENT;
+  const char *region = opts->aws_region;
+  size_t region_len = region ? strlen(region) : 0;
+  if (!region && region_of(opts->event_source_arn, &region, &region_len) < 0)
+    return BP_ERR_INVALID_ARGUMENT;
+
+  bp_allocator a;
+  if (bp__alloc_copy(&a, alloc)) return BP_ERR_INVALID_ARGUMENT;
+  bp_codec *c = bp__calloc(&a, 1, sizeof *c);
+  if (!c) return BP_ERR_NOMEM;
+  c->alloc = a;
+  c->source = opts->source;
+  bp__errmsg_clear(&c->err);
+  bp__buf_init(&c->out, &c->alloc);
+  bp__json_pool_init(&c->json, &c->alloc);
+  int rc = make_tok(&a, opts->event_source_arn, strlen(opts->event_source_arn), &c->arn);
+  if (!rc) rc = make_tok(&a, region, region_len, &c->region);
+  if (!rc && opts->source == BP_SOURCE_KINESIS)
+    rc = make_tok(&a, opts->invoke_identity_arn, strlen(opts->invoke_identity_arn), &c->role);
+  if (!rc && opts->function_arn)
+    rc = make_tok(&a, opts->function_arn, strlen(opts->function_arn), &c->function);
+  if (rc) {
+    bp_codec_del(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+const char *bp_codec_errmsg(const bp_codec *c) { return c ? c->err.text : ""; }
+
+/* ---- Event layout ----
+ * {"Records":[r0,r1,...]}                                           plain event
+ * {"Records":[...],"window":{"start":S,"end":E},"state":{...},
+ *  "shardId":"..","eventSourceARN":"..","isFinalInvokeForWindow":b,
+ *  "isWindowTerminatedEarly":b}                                     tumbling window (§6)
+ */
+
+static int check_window(bp_codec *c, const bp_window_fields *w) {
+  if (!bp__time_in_range(w->start_ms) || !bp__time_in_range(w->end_ms))
+    return bp__error(&c->err, BP_ERR_RANGE, "window start/end out of range");
+  if (w->state_json) {
+    int rc = bp__json_parse(&c->json, w->state_json, w->state_json_len, NULL, NULL, &c->err);
+    if (rc == BP_ERR_NOMEM) return rc;
+    if (rc || w->state_json_len == 0 || w->state_json[0] != '{')
+      return bp__error(&c->err, BP_ERR_INVALID_JSON, "window state is not a JSON object");
+  }
+  return 0;
+}
+
+static size_t window_len(const bp_codec *c, size_t shard_quoted_len,
+                         const bp_window_fields *w) {
+  return sizeof(",\"window\":{\"start\":\"\",\"end\":\"\"}") - 1 + 2 * 20 +
+         sizeof(",\"state\":") - 1 + (w->state_json ? w->state_json_len : 2) +
+         sizeof(",\"shardId\":") - 1 + shard_quoted_len +
+         sizeof(",\"eventSourceARN\":") - 1 + c->arn.len +
+         sizeof(",\"isFinalInvokeForWindow\":") - 1 + (w->is_final ? 4 : 5) +
+         sizeof(",\"isWindowTerminatedEarly\":") - 1 + (w->is_terminated_early ? 4 : 5);
+}
+
+static char *window_put(const bp_codec *c, const char *shard, size_t shard_len,
+                        const bp_window_fields *w, char *p) {
+  p = BP__PUT_LIT(p, ",\"window\":{\"start\":\"");
+  p += bp__fmt_iso(w->start_ms, 0, p);
+  p = BP__PUT_LIT(p, "\",\"end\":\"");
+  p += bp__fmt_iso(w->end_ms, 0, p);
+  p = BP__PUT_LIT(p, "\"},\"state\":");
+  p = w->state_json ? bp__put(p, w->state_json, w->state_json_len) : BP__PUT_LIT(p, "{}");
+  p = BP__PUT_LIT(p, ",\"shardId\":");
+  p = bp__json_str_put(p, shard, shard_len);
+  p = BP__PUT_LIT(p, ",\"eventSourceARN\":");
+  p = bp__put(p, c->arn.text, c->arn.len);
+  p = BP__PUT_LIT(p, ",\"isFinalInvokeForWindow\":");
+  p = w->is_final ? BP__PUT_LIT(p, "true") : BP__PUT_LIT(p, "false");
+  p = BP__PUT_LIT(p, ",\"isWindowTerminatedEarly\":");
+  p = w->is_terminated_early ? BP__PUT_LIT(p, "true") : BP__PUT_LIT(p, "false");
+  return p;
+}
+
+/* A shard id is written once escaped; its escaped form is computed per call. */
+typedef struct shard_text {
+  const char *raw;
+  size_t raw_len;
+  size_t quoted_len; /* escaped, with quotes */
+} shard_text;
+
+static int shard_prepare(bp_codec *c, const char *shard_id, shard_text *s) {
+  if (!shard_id) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "shard id is NULL");
+  s->raw = shard_id;
+  s->raw_len = strlen(shard_id);
+  if (!bp__utf8_valid(shard_id, s->raw_len))
+    return bp__error(&c->err, BP_ERR_INVALID_UTF8, "shard id is not valid UTF-8");
+  s->quoted_len = bp__json_str_len(shard_id, s->raw_len);
+  return 0;
+}
+
+static int overhead(bp_codec *c, const shard_text *s, const bp_window_fields *w, size_t *size) {
+  size_t n = sizeof("{\"Records\":[]}") - 1;
+  if (w) {
+    int rc = check_window(c, w);
+    if (rc) return rc;
+    n += window_len(c, s->quoted_len, w);
+  }
+  *size = n;
+  return 0;
+}
+
+static int record_size(bp_codec *c, const shard_text *s, const bp_record *r, size_t index,
+                       size_t *size) {
+  if (c->source == BP_SOURCE_KINESIS)
+    return bp__kinesis_record_size(c, s->raw, s->raw_len, r, index, size);
+  return bp__ddb_record_size(c, r, index, size);
+}
+
+int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_fields *win,
+                            size_t *size) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&c->err);
+  if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
+  shard_text s;
+  int rc = shard_prepare(c, shard_id, &s);
+  return rc ? rc : overhead(c, &s, win, size);
+}
+
+int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *rec, size_t *size) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&c->err);
+  if (!size || !rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  shard_text s;
+  int rc = shard_prepare(c, shard_id, &s);
+  return rc ? rc : record_size(c, &s, rec, 0, size);
+}
+
+static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
+                      const bp_window_fields *w, size_t *size) {
+  if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
+  size_t total;
+  int rc = overhead(c, s, w, &total);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) {
+    size_t r;
+    if ((rc = record_size(c, s, &recs[i], i, &r))) return rc;
+    total += r + (i > 0);
+  }
+  *size = total;
+  return 0;
+}
+
+int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *recs, size_t n,
+                        const bp_window_fields *win, size_t *size) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&c->err);
+  if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
+  shard_text s;
+  int rc = shard_prepare(c, shard_id, &s);
+  return rc ? rc : event_size(c, &s, recs, n, win, size);
+}
+
+int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *recs, size_t n,
+                          const bp_window_fields *win, const char **out, size_t *out_len) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&c->err);
+  if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
+  shard_text s;
+  size_t size;
+  int rc = shard_prepare(c, shard_id, &s);
+  if (!rc) rc = event_size(c, &s, recs, n, win, &size);
+  if (rc) return rc;
+  c->out.len = 0;
+  if (bp__buf_reserve(&c->out, size))
+    return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
+  char *p = c->out.data;
+  p = BP__PUT_LIT(p, "{\"Records\":[");
+  for (size_t i = 0; i < n; i++) {
+    if (i) *p++ = ',';
+    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s.raw, s.raw_len, &recs[i], p)
+                                       : bp__ddb_record_put(c, &recs[i], p);
+  }
+  *p++ = ']';
+  if (win) p = window_put(c, s.raw, s.raw_len, win, p);
+  *p++ = '}';
+  c->out.len = (size_t)(p - c->out.data);
+  if (c->out.len != size)
+    return bp__error(&c->err, BP_ERR_INTERNAL, "encoded %zu bytes, computed %zu", c->out.len, size);
+  bp__buf_terminate(&c->out);
+  *out = c->out.data;
+  *out_len = c->out.len;
+  return 0;
+}

@@ -1,0 +1,3 @@
+/* placeholder */
+#include "bp_codec_int.h"
+typedef int bp__placeholder_bp_codec_failure;

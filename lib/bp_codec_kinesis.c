@@ -1,0 +1,91 @@
+/*
+ * One Kinesis record of a Lambda event (spec/esm.md §1.1, key order §1.4):
+ * {"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":..,"sequenceNumber":"..",
+ *  "data":"<base64>","approximateArrivalTimestamp":<s.mmm>[,"encryptionType":..]},
+ *  "eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"<shard>:<seq>",
+ *  "eventName":"aws:kinesis:record","invokeIdentityArn":..,"awsRegion":..,"eventSourceARN":..}
+ */
+#include "bp_codec_int.h"
+#include "batchpoint/bp_seqnum.h"
+
+#define K_OPEN "{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":"
+#define K_SEQ ",\"sequenceNumber\":\""
+#define K_DATA "\",\"data\":\""
+#define K_TS "\",\"approximateArrivalTimestamp\":"
+#define K_ENC ",\"encryptionType\":"
+#define K_MID "},\"eventSource\":\"aws:kinesis\",\"eventVersion\":\"1.0\",\"eventID\":"
+#define K_NAME "\",\"eventName\":\"aws:kinesis:record\",\"invokeIdentityArn\":"
+#define K_REGION ",\"awsRegion\":"
+#define K_ARN ",\"eventSourceARN\":"
+#define LIT_LEN(s) (sizeof(s) - 1)
+
+static int bad(bp_codec *c, size_t index, const char *what) {
+  return bp__error(&c->err, BP_ERR_INVALID_RECORD, "record %zu: %s", index, what);
+}
+
+static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *len) {
+  if (!r->data && r->data_len) return bad(c, index, "data is NULL with a non-zero length");
+  if (r->flags & BP_RECORD_DATA_BASE64) {
+    size_t decoded;
+    if (bp__b64_check((const char *)r->data, r->data_len, &decoded))
+      return bad(c, index, "data is not strict base64");
+    *len = r->data_len;
+  } else {
+    if (r->data_len > (SIZE_MAX / 4) * 3 - 3) return bad(c, index, "data too large");
+    *len = bp_base64_encoded_len(r->data_len);
+  }
+  return 0;
+}
+
+int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
+                            const bp_record *r, size_t index, size_t *size) {
+  if (bp_seqnum_validate(r->seq, r->seq_len)) return bad(c, index, "sequenceNumber is not a decimal sequence number");
+  if (!bp__time_in_range(r->arrival_ms)) return bad(c, index, "approximateArrivalTimestamp out of range");
+  if (!r->partition_key && r->partition_key_len) return bad(c, index, "partitionKey is NULL");
+  if (!bp__utf8_valid(r->partition_key, r->partition_key_len))
+    return bad(c, index, "partitionKey is not valid UTF-8");
+  size_t data_len = 0;
+  int rc = data_b64_len(c, r, index, &data_len);
+  if (rc) return rc;
+  size_t n = LIT_LEN(K_OPEN) + bp__json_str_len(r->partition_key, r->partition_key_len) +
+             LIT_LEN(K_SEQ) + r->seq_len + LIT_LEN(K_DATA) + data_len + LIT_LEN(K_TS) +
+             bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) +
+             bp__json_str_len(shard_id, shard_len) + r->seq_len + LIT_LEN(K_NAME) +
+             c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) + c->arn.len + 1;
+  if (r->encryption_type) {
+    if (!bp__utf8_valid(r->encryption_type, r->encryption_type_len))
+      return bad(c, index, "encryptionType is not valid UTF-8");
+    n += LIT_LEN(K_ENC) + bp__json_str_len(r->encryption_type, r->encryption_type_len);
+  }
+  *size = n;
+  return 0;
+}
+
+char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t shard_len,
+                             const bp_record *r, char *p) {
+  p = BP__PUT_LIT(p, K_OPEN);
+  p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
+  p = BP__PUT_LIT(p, K_SEQ);
+  p = bp__put(p, r->seq, r->seq_len);
+  p = BP__PUT_LIT(p, K_DATA);
+  if (r->flags & BP_RECORD_DATA_BASE64) p = bp__put(p, (const char *)r->data, r->data_len);
+  else p += bp__b64_encode(r->data, r->data_len, p);
+  p = BP__PUT_LIT(p, K_TS);
+  p += bp__fmt_epoch_seconds(r->arrival_ms, p);
+  if (r->encryption_type) {
+    p = BP__PUT_LIT(p, K_ENC);
+    p = bp__json_str_put(p, r->encryption_type, r->encryption_type_len);
+  }
+  p = BP__PUT_LIT(p, K_MID);
+  p = bp__json_str_put(p, shard_id, shard_len) - 1; /* reopen: eventID continues */
+  *p++ = ':';
+  p = bp__put(p, r->seq, r->seq_len);
+  p = BP__PUT_LIT(p, K_NAME);
+  p = bp__put(p, c->role.text, c->role.len);
+  p = BP__PUT_LIT(p, K_REGION);
+  p = bp__put(p, c->region.text, c->region.len);
+  p = BP__PUT_LIT(p, K_ARN);
+  p = bp__put(p, c->arn.text, c->arn.len);
+  *p++ = '}';
+  return p;
+}

@@ -1,0 +1,2 @@
+#include "bp_int.h"
+typedef int bp__placeholder_cfg;

@@ -1,0 +1,88 @@
+/*
+ * Internal helpers shared by the library's sources. Never installed.
+ * Names: bp__ for non-static internal functions (rule 1: unique across files so that a
+ * one-file build stays possible).
+ */
+#ifndef BP_INT_H
+#define BP_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batchpoint/bp_common.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BP__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define BP__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define BP__PRINTF(f, a)
+#define BP__UNLIKELY(x) (x)
+#endif
+
+/* ---- Allocation through the object's copied hooks ---- */
+
+/** Copy @p src (NULL = libc) into @p dst. @return 0 or BP_ERR_INVALID_ARGUMENT (half-set hooks). */
+int bp__alloc_copy(bp_allocator *dst, const bp_allocator *src);
+void *bp__malloc(const bp_allocator *a, size_t n);
+void *bp__calloc(const bp_allocator *a, size_t n, size_t size);
+void *bp__realloc(const bp_allocator *a, void *p, size_t n);
+void bp__free(const bp_allocator *a, void *p);
+
+/* ---- Per-object last-error message (rule 6) ---- */
+
+#define BP__ERRMSG_LEN 256
+
+typedef struct bp__errmsg {
+  char text[BP__ERRMSG_LEN];
+  size_t offset; /* byte offset of a parse error, or SIZE_MAX when not applicable */
+} bp__errmsg;
+
+void bp__errmsg_clear(bp__errmsg *e);
+/** Set the message; returns @p code so callers can `return bp__error(...)`. */
+int bp__error(bp__errmsg *e, int code, const char *fmt, ...) BP__PRINTF(3, 4);
+int bp__verror(bp__errmsg *e, int code, const char *fmt, va_list ap);
+/** Format into a caller (errbuf, errlen) pair that may be NULL/0; returns @p code. */
+int bp__errbuf(char *buf, size_t len, int code, const char *fmt, ...) BP__PRINTF(4, 5);
+
+/* ---- Growable byte buffer ---- */
+
+typedef struct bp__buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  const bp_allocator *alloc;
+} bp__buf;
+
+void bp__buf_init(bp__buf *b, const bp_allocator *alloc);
+void bp__buf_free(bp__buf *b);
+/** Make room for @p extra more bytes (plus a spare byte for a NUL). */
+int bp__buf_reserve(bp__buf *b, size_t extra);
+int bp__buf_append(bp__buf *b, const void *p, size_t n);
+/** NUL-terminate without counting the NUL in len (room is always reserved). */
+void bp__buf_terminate(bp__buf *b);
+
+/* ---- Sequence numbers, unchecked (callers validated both) ---- */
+
+/** (length, bytes) order: numeric order for valid sequence numbers, byte equality at 0. */
+int bp__seq_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* ---- Time ---- */
+
+/** Writes `ms/1000` "." three digits; no NUL; returns chars written. ms must be in range. */
+size_t bp__fmt_epoch_seconds(int64_t ms, char *out);
+/** Length bp__fmt_epoch_seconds would write. */
+size_t bp__epoch_seconds_len(int64_t ms);
+/** 24 chars `YYYY-MM-DDTHH:MM:SS.mmmZ` (with_ms) or 20 chars `...SSZ`; no NUL. */
+size_t bp__fmt_iso(int64_t ms, int with_ms, char *out);
+/** Civil UTC fields of an in-range epoch-ms value. */
+void bp__civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec,
+               int *milli);
+int bp__time_in_range(int64_t ms);
+
+/* ---- UTF-8 ---- */
+
+/** @return 1 if [s, s+n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int bp__utf8_valid(const char *s, size_t n);
+
+#endif

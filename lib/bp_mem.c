@@ -1,0 +1,48 @@
+/* Allocation through per-object hooks (NULL hooks = the C library). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bp_int.h"
+
+static void *libc_malloc(size_t n, void *ud) {
+  (void)ud;
+  return malloc(n);
+}
+static void *libc_realloc(void *p, size_t n, void *ud) {
+  (void)ud;
+  return realloc(p, n);
+}
+static void libc_free(void *p, void *ud) {
+  (void)ud;
+  free(p);
+}
+
+int bp__alloc_copy(bp_allocator *dst, const bp_allocator *src) {
+  if (!src || (!src->malloc && !src->realloc && !src->free)) {
+    dst->malloc = libc_malloc;
+    dst->realloc = libc_realloc;
+    dst->free = libc_free;
+    dst->ud = NULL;
+    return 0;
+  }
+  if (!src->malloc || !src->realloc || !src->free) return BP_ERR_INVALID_ARGUMENT;
+  *dst = *src;
+  return 0;
+}
+
+void *bp__malloc(const bp_allocator *a, size_t n) { return a->malloc(n ? n : 1, a->ud); }
+
+void *bp__calloc(const bp_allocator *a, size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size) return NULL;
+  void *p = bp__malloc(a, n * size);
+  if (p) memset(p, 0, n * size);
+  return p;
+}
+
+void *bp__realloc(const bp_allocator *a, void *p, size_t n) {
+  return a->realloc(p, n ? n : 1, a->ud);
+}
+
+void bp__free(const bp_allocator *a, void *p) {
+  if (p) a->free(p, a->ud);
+}

@@ -1,0 +1,113 @@
+/* Epoch milliseconds to text, without a clock or the C library's time functions. */
+#include "bp_int.h"
+#include "batchpoint/bp_time.h"
+
+int bp__time_in_range(int64_t ms) { return ms >= 0 && ms <= BP_TIME_MAX_MS; }
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = z / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t dd = doy - (153 * mp + 2) / 5 + 1;
+  int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int)(yoe + era * 400 + (mm <= 2));
+  *m = (int)mm;
+  *d = (int)dd;
+}
+
+void bp__civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec,
+               int *milli) {
+  int64_t secs = ms / 1000;
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  civil_from_days(days, year, month, day);
+  *hour = (int)(rem / 3600);
+  *min = (int)(rem / 60 % 60);
+  *sec = (int)(rem % 60);
+  *milli = (int)(ms % 1000);
+}
+
+static char *put2(char *p, int v) {
+  p[0] = (char)('0' + v / 10);
+  p[1] = (char)('0' + v % 10);
+  return p + 2;
+}
+
+size_t bp__fmt_iso(int64_t ms, int with_ms, char *out) {
+  int y, mo, d, h, mi, s, milli;
+  bp__civil(ms, &y, &mo, &d, &h, &mi, &s, &milli);
+  char *p = out;
+  p = put2(p, y / 100);
+  p = put2(p, y % 100);
+  *p++ = '-';
+  p = put2(p, mo);
+  *p++ = '-';
+  p = put2(p, d);
+  *p++ = 'T';
+  p = put2(p, h);
+  *p++ = ':';
+  p = put2(p, mi);
+  *p++ = ':';
+  p = put2(p, s);
+  if (with_ms) {
+    *p++ = '.';
+    *p++ = (char)('0' + milli / 100);
+    p = put2(p, milli % 100);
+  }
+  *p++ = 'Z';
+  return (size_t)(p - out);
+}
+
+size_t bp__epoch_seconds_len(int64_t ms) {
+  size_t n = 1;
+  for (int64_t s = ms / 1000; s >= 10; s /= 10) n++;
+  return n + 4;
+}
+
+size_t bp__fmt_epoch_seconds(int64_t ms, char *out) {
+  size_t n = bp__epoch_seconds_len(ms);
+  int64_t frac = ms % 1000, s = ms / 1000;
+  out[n - 1] = (char)('0' + frac % 10);
+  out[n - 2] = (char)('0' + frac / 10 % 10);
+  out[n - 3] = (char)('0' + frac / 100);
+  out[n - 4] = '.';
+  size_t i = n - 5;
+  do {
+    out[i] = (char)('0' + s % 10);
+    s /= 10;
+  } while (i-- > 0);
+  return n;
+}
+
+static int format(int64_t ms, char *buf, size_t len, size_t need,
+                  size_t (*fmt)(int64_t, int, char *), int with_ms) {
+  if (!buf) return BP_ERR_INVALID_ARGUMENT;
+  if (!bp__time_in_range(ms)) return BP_ERR_RANGE;
+  if (len < need + 1) return BP_ERR_BUFFER_TOO_SMALL;
+  size_t n = fmt(ms, with_ms, buf);
+  buf[n] = '\0';
+  return (int)n;
+}
+
+static size_t fmt_epoch_adapter(int64_t ms, int unused, char *out) {
+  (void)unused;
+  return bp__fmt_epoch_seconds(ms, out);
+}
+
+int bp_time_format_iso_ms(int64_t ms, char *buf, size_t len) {
+  return format(ms, buf, len, 24, bp__fmt_iso, 1);
+}
+
+int bp_time_format_iso_s(int64_t ms, char *buf, size_t len) {
+  return format(ms, buf, len, 20, bp__fmt_iso, 0);
+}
+
+int bp_time_format_epoch_seconds(int64_t ms, char *buf, size_t len) {
+  if (!buf) return BP_ERR_INVALID_ARGUMENT;
+  if (!bp__time_in_range(ms)) return BP_ERR_RANGE;
+  return format(ms, buf, len, bp__epoch_seconds_len(ms), fmt_epoch_adapter, 0);
+}
