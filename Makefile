@@ -58,6 +58,15 @@ PUBLIC_HEADERS := $(wildcard include/batchpoint/*.h)
 
 ALL_CFLAGS = $(CFLAGS) $(WARNFLAGS) $(EXTRA_CFLAGS)
 
+# Quiet by default; `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo "  $(1)	$(2)"
+endif
+
 .PHONY: all deps demo test unit-tests sanitize bench install uninstall clean \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus
 
@@ -75,38 +84,44 @@ $(DEPS_STAMP): test/support/deps.sh
 # ---- library -------------------------------------------------------------------------
 $(BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/pic/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -fPIC -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -fPIC -c $< -o $@
 
 $(STATIC_LIB): $(STATIC_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(SHARED_LIB): $(SHARED_OBJS) lib/batchpoint.map
-	$(CC) -shared -Wl,-soname,libbatchpoint.so.$(VERSION_MAJOR) \
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libbatchpoint.so.$(VERSION_MAJOR) \
 		-Wl,--version-script=lib/batchpoint.map $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) \
 		-o $@ $(SHARED_OBJS) $(DEP_LIBS)
-	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(SHARED_LINK)
+	$(Q)ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(SHARED_LINK)
 
 # ---- tests ---------------------------------------------------------------------------
 TEST_SRCS := $(wildcard test/test_*.c)
 TEST_BINS := $(TEST_SRCS:test/%.c=$(BUILD)/test/%)
 SUPPORT_SRCS := $(wildcard test/support/*.c)
 TEST_CPPFLAGS := $(CPPFLAGS_LIB) -Itest/support -DBP_STATIC
-TEST_LIBS := $(STATIC_LIB) $(DEP_LIBS) -lb64 -lcmocka
+TEST_LIBS := $(STATIC_LIB) -lyajl -lb64 -lcmocka
 
 $(BUILD)/test/%: test/%.c $(SUPPORT_SRCS) $(wildcard test/support/*.h) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $< $(SUPPORT_SRCS) $(TEST_LIBS) $(EXTRA_LDFLAGS)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $< $(SUPPORT_SRCS) $(TEST_LIBS) $(EXTRA_LDFLAGS)
 
 FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
 $(BUILD)/fuzz/%: test/fuzz/%.c test/fuzz/replay_main.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $< test/fuzz/replay_main.c $(STATIC_LIB) \
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -o $@ $< test/fuzz/replay_main.c $(STATIC_LIB) \
 		$(DEP_LIBS) $(EXTRA_LDFLAGS)
 
 unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
@@ -149,7 +164,8 @@ sanitize:
 EXAMPLE_CPPFLAGS := -Iinclude -DBP_STATIC -D_POSIX_C_SOURCE=200809L
 $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) $(if $(filter 1,$(CORE_ONLY)),-DBP_CORE_ONLY) \
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) $(if $(filter 1,$(CORE_ONLY)),-DBP_CORE_ONLY) \
 		-o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(EXTRA_LDFLAGS)
 
 demo: deps $(BUILD)/examples/demo
@@ -160,7 +176,8 @@ BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: test/bench/%.c test/bench/bench_util.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -O2 -o $@ $< $(STATIC_LIB) $(DEP_LIBS) -lb64
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -O2 -o $@ $< $(STATIC_LIB) $(DEP_LIBS) -lb64
 
 bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done

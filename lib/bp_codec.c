@@ -41,6 +41,7 @@ void bp_codec_del(bp_codec *c) {
   bp__free(&a, c->role.text);
   bp__free(&a, c->function.text);
   bp__free(&a, c->marks);
+  bp__free(&a, c->shapes);
   bp__free(&a, c);
 }
 
@@ -161,10 +162,10 @@ static int overhead(bp_codec *c, const shard_text *s, const bp_window_fields *w,
 }
 
 static int record_size(bp_codec *c, const shard_text *s, const bp_record *r, size_t index,
-                       size_t *size) {
+                       size_t *size, unsigned char *shape) {
   if (c->source == BP_SOURCE_KINESIS)
     return bp__kinesis_record_size(c, s->raw, s->raw_len, r, index, size);
-  return bp__ddb_record_size(c, r, index, size);
+  return bp__ddb_record_size(c, r, index, size, shape);
 }
 
 int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_fields *win,
@@ -183,18 +184,18 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *rec
   if (!size || !rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
   shard_text s;
   int rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, rec, 0, size);
+  return rc ? rc : record_size(c, &s, rec, 0, size, NULL);
 }
 
 static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
-                      const bp_window_fields *w, size_t *size) {
+                      const bp_window_fields *w, size_t *size, unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
   size_t total;
   int rc = overhead(c, s, w, &total);
   if (rc) return rc;
   for (size_t i = 0; i < n; i++) {
     size_t r;
-    if ((rc = record_size(c, s, &recs[i], i, &r))) return rc;
+    if ((rc = record_size(c, s, &recs[i], i, &r, shapes ? &shapes[i] : NULL))) return rc;
     total += r + (i > 0);
   }
   *size = total;
@@ -208,7 +209,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *recs
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
   shard_text s;
   int rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : event_size(c, &s, recs, n, win, size);
+  return rc ? rc : event_size(c, &s, recs, n, win, size, NULL);
 }
 
 int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *recs, size_t n,
@@ -219,8 +220,14 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *re
   shard_text s;
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
-  if (!rc) rc = event_size(c, &s, recs, n, win, &size);
   if (rc) return rc;
+  if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
+    unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);
+    if (!p) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
+    c->shapes = p;
+    c->shapes_cap = n;
+  }
+  if ((rc = event_size(c, &s, recs, n, win, &size, c->shapes))) return rc;
   c->out.len = 0;
   if (bp__buf_reserve(&c->out, size))
     return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
@@ -229,7 +236,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *re
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
     p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s.raw, s.raw_len, &recs[i], p)
-                                       : bp__ddb_record_put(c, &recs[i], p);
+                                       : bp__ddb_record_put(c, &recs[i], c->shapes[i], p);
   }
   *p++ = ']';
   if (win) p = window_put(c, s.raw, s.raw_len, win, p);

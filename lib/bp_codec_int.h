@@ -99,6 +99,8 @@ struct bp_codec {
   bp__json_pool json;   /* yajl memory */
   unsigned char *marks; /* classifier scratch: one bit per batch record */
   size_t marks_cap;     /* bytes */
+  unsigned char *shapes; /* encoder scratch: one DynamoDB record shape per record */
+  size_t shapes_cap;
 };
 
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
@@ -106,7 +108,10 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size);
 char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t shard_len,
                              const bp_record *r, char *out);
-int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size);
-char *bp__ddb_record_put(const bp_codec *c, const bp_record *r, char *out);
+/* DynamoDB: the size pass records each record's shape (which members the host's dynamodb
+ * text lacks) for the write pass; @p shape may be NULL when only sizing. */
+int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size,
+                        unsigned char *shape);
+char *bp__ddb_record_put(const bp_codec *c, const bp_record *r, unsigned char shape, char *out);
 
 #endif
