@@ -133,7 +133,7 @@ test: deps unit-tests check-symbols check-install check-core-only check-clang
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.
 check-symbols: $(SHARED_LIB)
-	@sh test/support/check_symbols.sh $(SHARED_LIB) include/batchpoint
+	@CC="$(CC)" sh test/support/check_symbols.sh $(SHARED_LIB) include/batchpoint
 
 # Install into a temporary prefix and build an example with pkg-config only.
 check-install: all
@@ -174,7 +174,7 @@ demo: deps $(BUILD)/examples/demo
 # ---- benchmarks ----------------------------------------------------------------------
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
-$(BUILD)/bench/%: test/bench/%.c test/bench/bench_util.h $(STATIC_LIB)
+$(BUILD)/bench/%: test/bench/%.c $(wildcard test/bench/*.h) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -O2 -o $@ $< $(STATIC_LIB) $(DEP_LIBS) -lb64

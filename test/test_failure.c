@@ -477,6 +477,40 @@ static void test_escaping(void **state) {
   bp_codec_del(c);
 }
 
+/* Every ASCII byte in every string field: exact length (else BP_ERR_INTERNAL) and
+ * a JSON text that decodes back to the input. */
+static void test_escaping_every_ascii_byte(void **state) {
+  (void)state;
+  bp_codec *c = kinesis_codec();
+  for (int b = 1; b < 0x80; b++) {
+    char s[4] = {'a', (char)b, 'z', '\0'};
+    bp_failure_info f = seed_info();
+    f.request_id = s;
+    f.request_id_len = 3;
+    f.shard_id = s;
+    f.executed_version = s;
+    f.executed_version_len = 3;
+    f.function_error = s;
+    f.function_error_len = 3;
+    f.payload = s;
+    f.payload_len = 3;
+    const char *out;
+    size_t len;
+    int rc = encode(c, &f, &out, &len);
+    if (rc) print_error("byte 0x%02x: %d %s\n", b, rc, bp_codec_errmsg(c));
+    assert_int_equal(rc, 0);
+    assert_int_equal(len, strlen(out));
+    yajl_val root = parse_tree(out);
+    assert_str_at(root, "requestContext", "requestId", s);
+    assert_str_at(root, "KinesisBatchInfo", "shardId", s);
+    assert_str_at(root, "responseContext", "executedVersion", s);
+    assert_str_at(root, "responseContext", "functionError", s);
+    assert_str_at(root, "payload", NULL, s);
+    yajl_tree_free(root);
+  }
+  bp_codec_del(c);
+}
+
 /* ---- S3 variant -------------------------------------------------------------------- */
 
 /* Decode the top-level "payload" member with yajl's callbacks (keeps embedded NULs). */
@@ -943,6 +977,7 @@ int main(void) {
       cmocka_unit_test(test_executed_version_and_status),
       cmocka_unit_test(test_extremes),
       cmocka_unit_test(test_escaping),
+      cmocka_unit_test(test_escaping_every_ascii_byte),
       cmocka_unit_test(test_s3_payload),
       cmocka_unit_test(test_buffer_reuse),
       cmocka_unit_test(test_validation),
