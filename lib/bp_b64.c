@@ -84,23 +84,32 @@ int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
   return 0;
 }
 
+/* Decode full quads while OR-ing their table values: one pass validates and decodes (an
+ * invalid byte sets bit 6 of the accumulator). Returns the accumulated flags. */
+static unsigned decode_quads(const unsigned char *s, size_t quads, uint8_t *out) {
+  unsigned acc = 0;
+  for (size_t q = 0; q < quads; q++, s += 4, out += 3) {
+    unsigned a = dec[s[0]], b = dec[s[1]], c = dec[s[2]], d = dec[s[3]];
+    acc |= a | b | c | d;
+    uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
+    out[0] = (uint8_t)(v >> 16);
+    out[1] = (uint8_t)(v >> 8);
+    out[2] = (uint8_t)v;
+  }
+  return acc;
+}
+
 void bp__b64_decode_checked(const char *in, size_t n, uint8_t *out) {
   const unsigned char *s = (const unsigned char *)in;
   if (n == 0) return;
   size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
-  size_t full = pad ? n - 4 : n;
-  size_t i = 0;
-  for (; i < full; i += 4) {
-    uint32_t v = (uint32_t)dec[s[i]] << 18 | (uint32_t)dec[s[i + 1]] << 12 |
-                 (uint32_t)dec[s[i + 2]] << 6 | dec[s[i + 3]];
-    out[0] = (uint8_t)(v >> 16);
-    out[1] = (uint8_t)(v >> 8);
-    out[2] = (uint8_t)v;
-    out += 3;
-  }
+  size_t full = pad ? n / 4 - 1 : n / 4;
+  decode_quads(s, full, out);
   if (pad) {
-    uint32_t v = (uint32_t)dec[s[i]] << 18 | (uint32_t)dec[s[i + 1]] << 12;
-    if (pad == 1) v |= (uint32_t)dec[s[i + 2]] << 6;
+    const unsigned char *t = s + full * 4;
+    uint32_t v = (uint32_t)dec[t[0]] << 18 | (uint32_t)dec[t[1]] << 12;
+    if (pad == 1) v |= (uint32_t)dec[t[2]] << 6;
+    out += full * 3;
     *out++ = (uint8_t)(v >> 16);
     if (pad == 1) *out = (uint8_t)(v >> 8);
   }
@@ -108,11 +117,22 @@ void bp__b64_decode_checked(const char *in, size_t n, uint8_t *out) {
 
 int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, size_t *written) {
   if ((!in && n) || !written) return BP_ERR_INVALID_ARGUMENT;
-  size_t need;
-  if (bp__b64_check(in, n, &need)) return BP_ERR_INVALID_BASE64;
-  if (need && !out) return BP_ERR_INVALID_ARGUMENT;
+  const unsigned char *s = (const unsigned char *)in;
+  if (n % 4) return BP_ERR_INVALID_BASE64;
+  if (n == 0) {
+    *written = 0;
+    return 0;
+  }
+  size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
+  size_t need = n / 4 * 3 - pad;
+  if (!out) return BP_ERR_INVALID_ARGUMENT;
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
-  bp__b64_decode_checked(in, n, out);
+  size_t full = pad ? n / 4 - 1 : n / 4;
+  /* The last quad (padded or not) is checked strictly by bp__b64_check's rules. */
+  size_t tail_need;
+  if (bp__b64_check(in + full * 4, n - full * 4, &tail_need)) return BP_ERR_INVALID_BASE64;
+  if (decode_quads(s, full, out) & 64) return BP_ERR_INVALID_BASE64;
+  bp__b64_decode_checked(in + full * 4, n - full * 4, out + full * 3);
   *written = need;
   return 0;
 }
