@@ -125,7 +125,12 @@ static void *pool_realloc(void *ctx, void *p, size_t n) {
 typedef struct parse_ctx {
   const bp__json_cb *cb;
   void *ctx;
-  int nomem; /* a callback ran out of memory */
+  int nomem;        /* a callback ran out of memory */
+  yajl_handle h;
+  size_t depth;     /* open containers */
+  int finishing;    /* inside yajl_complete_parse: offsets no longer index the text */
+  int ended;        /* the top-level value is complete */
+  size_t end;       /* its end offset in the text */
 } parse_ctx;
 
 static int relay(parse_ctx *pc, int r) {
@@ -133,26 +138,41 @@ static int relay(parse_ctx *pc, int r) {
   return r > 0;
 }
 
+/* yajl 2.1 accepts trailing garbage that starts an unterminated string (`{}"x`: its lexer
+ * reports "need more input"), so the bridge records where the top-level value ends and
+ * bp__json_parse requires nothing but whitespace after it. A value completed while
+ * finishing was terminated by the end of the text itself. */
+static void value_done(parse_ctx *pc) {
+  if (pc->depth) return;
+  pc->ended = 1;
+  pc->end = pc->finishing ? SIZE_MAX : yajl_get_bytes_consumed(pc->h);
+}
+
 #define HAS(name) (pc->cb && pc->cb->name)
 
 static int y_null(void *c) {
   parse_ctx *pc = c;
+  value_done(pc);
   return HAS(null_) ? relay(pc, pc->cb->null_(pc->ctx)) : 1;
 }
 static int y_boolean(void *c, int v) {
   parse_ctx *pc = c;
+  value_done(pc);
   return HAS(boolean) ? relay(pc, pc->cb->boolean(pc->ctx, v)) : 1;
 }
 static int y_number(void *c, const char *s, size_t n) {
   parse_ctx *pc = c;
+  value_done(pc);
   return HAS(number) ? relay(pc, pc->cb->number(pc->ctx, s, n)) : 1;
 }
 static int y_string(void *c, const unsigned char *s, size_t n) {
   parse_ctx *pc = c;
+  value_done(pc);
   return HAS(string) ? relay(pc, pc->cb->string(pc->ctx, (const char *)s, n)) : 1;
 }
 static int y_start_map(void *c) {
   parse_ctx *pc = c;
+  pc->depth++;
   return HAS(start_map) ? relay(pc, pc->cb->start_map(pc->ctx)) : 1;
 }
 static int y_map_key(void *c, const unsigned char *s, size_t n) {
@@ -161,15 +181,26 @@ static int y_map_key(void *c, const unsigned char *s, size_t n) {
 }
 static int y_end_map(void *c) {
   parse_ctx *pc = c;
+  pc->depth--;
+  value_done(pc);
   return HAS(end_map) ? relay(pc, pc->cb->end_map(pc->ctx)) : 1;
 }
 static int y_start_array(void *c) {
   parse_ctx *pc = c;
+  pc->depth++;
   return HAS(start_array) ? relay(pc, pc->cb->start_array(pc->ctx)) : 1;
 }
 static int y_end_array(void *c) {
   parse_ctx *pc = c;
+  pc->depth--;
+  value_done(pc);
   return HAS(end_array) ? relay(pc, pc->cb->end_array(pc->ctx)) : 1;
+}
+
+static int only_whitespace(const char *s, size_t from, size_t n) {
+  for (size_t i = from; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return 0;
+  return 1;
 }
 
 static const yajl_callbacks y_callbacks = {
@@ -201,10 +232,12 @@ static int run(bp__json_pool *pool, parse_ctx *pc, const char *text, size_t n, r
   pool->escape = &env;
   yajl_alloc_funcs af = {pool_malloc, pool_realloc, pool_free, pool};
   yajl_handle h = yajl_alloc(&y_callbacks, &af, pc);
+  pc->h = h;
   yajl_config(h, yajl_allow_comments, 0);
   yajl_config(h, yajl_dont_validate_strings, 0);
   pool->parsing = h;
   out->st = yajl_parse(h, (const unsigned char *)(text ? text : ""), n);
+  pc->finishing = 1;
   if (out->st == yajl_status_ok) out->st = yajl_complete_parse(h);
   out->offset = yajl_get_bytes_consumed(h);
   pool->parsing = NULL;
@@ -215,7 +248,7 @@ static int run(bp__json_pool *pool, parse_ctx *pc, const char *text, size_t n, r
 
 int bp__json_parse(bp__json_pool *pool, const char *text, size_t n, const bp__json_cb *cb,
                    void *ctx, bp__errmsg *err) {
-  parse_ctx pc = {cb, ctx, 0};
+  parse_ctx pc = {cb, ctx, 0, NULL, 0, 0, 0, 0};
   run_out out = {yajl_status_ok, 0};
   if (err) bp__errmsg_clear(err);
   pool->live = NULL;
@@ -225,7 +258,14 @@ int bp__json_parse(bp__json_pool *pool, const char *text, size_t n, const bp__js
     abandon(pool);
     return nomem(err);
   }
-  if (out.st == yajl_status_ok) return 0;
+  if (out.st == yajl_status_ok) {
+    if (pc.ended && (pc.end == SIZE_MAX || only_whitespace(text, pc.end, n))) return 0;
+    if (err) {
+      bp__error(err, BP_ERR_INVALID_JSON, "invalid JSON at byte %zu: trailing data", pc.end);
+      err->offset = pc.end;
+    }
+    return BP_ERR_INVALID_JSON;
+  }
   if (pc.nomem) return nomem(err);
   if (err) {
     if (out.st != yajl_status_client_canceled || !err->text[0])

@@ -29,7 +29,7 @@ static void test_strict(void **state) {
                         "\"caf\xc3\xa9\"", "\"\\u00e9\""};
   const char *bad[] = {"", " ", "{", "{}}", "{} {}", "[1,]", "{\"a\" 1}", "01", "1.", ".5",
                        "\"\xff\"", "/* c */ {}", "{\"a\":1,}", "tru", "nul", "'x'", "[1] x",
-                       "\"\x01\""};
+                       "\"\x01\"", "{}\"", " {}\"x", "{} \"", "1 \"", "[]\"\\u"};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
     if (parse(good[i])) fail_msg("rejected %s", good[i]);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -223,14 +223,44 @@ typedef struct bp_response_result {
 
 /**
  * Classify a function's normally returned response body against its batch.
+ *
+ * With ::BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES the rules 1-8 of spec/esm.md §3.4 apply in
+ * order. JSON is strict: RFC 8259 grammar, strict UTF-8 (no overlongs, surrogates or code
+ * points above U+10FFFF), one value and nothing after it but JSON whitespace (space, tab,
+ * CR, LF). A duplicated top-level `batchItemFailures` or `state` member counts with its last
+ * occurrence, and so does a duplicated `itemIdentifier` inside one element; member names
+ * and identifiers are compared after JSON unescaping. An identifier matches when it equals,
+ * byte for byte, a sequence number of @p batch (so "010" never matches "10"); a string that
+ * matches nothing is ::BP_REASON_UNKNOWN_IDENTIFIER, anything else that is not a matching
+ * string is ::BP_REASON_BAD_ITEM; the first bad element gives the reason. A PARTIAL whose
+ * failed_index is 0 is the no-progress case of §3.5.
+ *
+ * Without it the outcome is SUCCESS / ::BP_REASON_NOT_REPORTING, and with no flag at all the
+ * body is not read (has_state stays 0).
+ *
+ * ::BP_CLASSIFY_REQUIRE_STATE (tumbling windows, §6, with or without the flag above): a
+ * response that would be SUCCESS or PARTIAL becomes FAILURE / ::BP_REASON_STATE_MISSING
+ * unless the body is a valid JSON object whose (last) top-level `state` member is an object.
+ * Empty, whitespace-only, `null` and non-JSON bodies have no state, so they fail this way. A
+ * FAILURE of the §3.4 rules keeps its own reason.
+ *
+ * Whenever the body is read (any flag set) and is a valid JSON object with a (last)
+ * top-level `state` object, has_state is 1 and state_offset/state_len delimit that object's
+ * text in @p body, from its `{` to its matching `}`, whatever the outcome. Fields the
+ * outcome does not use are 0. After a FAILURE, bp_codec_errmsg() says why; otherwise it is "".
+ * Body length is not limited and never changes the outcome; nesting depth is not limited.
+ * Cost: O(len + n + F log n) for F identifiers; no allocation per identifier.
+ *
  * @param body the response bytes (any content; may be NULL when @p len is 0).
- * @param batch the batch's records in shard order (ascending sequence numbers); only
- *        seq/seq_len are read.
+ * @param batch the batch's records in shard order (strictly ascending sequence numbers);
+ *        only seq/seq_len are read. Validated whatever the flags.
  * @param flags BP_CLASSIFY_*.
- * @param result out.
+ * @param result out: zeroed first, then filled.
  * @return 0 (the classification is in @p result, whatever the body held);
- *         ::BP_ERR_INVALID_ARGUMENT (NULL result, batch NULL with n > 0, batch not in
- *         ascending order or with an invalid sequence number); ::BP_ERR_NOMEM.
+ *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, batch NULL
+ *         with n > 0, a sequence number that fails bp_seqnum_validate() or is not above the
+ *         previous one (the message names its index), unknown flag bits);
+ *         ::BP_ERR_NOMEM (no classification was made).
  */
 BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t len,
                                       const bp_record *batch, size_t n, uint32_t flags,
@@ -252,6 +282,8 @@ BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_l
  * Strictly decode base64: length a multiple of 4, standard alphabet only, `=` only as the
  * last one or two characters, and zero unused bits in the last symbol. Whitespace, line
  * breaks and trailing data are rejected.
+ * Validation and decoding are one pass: after an error the contents of @p out are
+ * unspecified (and @p written is untouched).
  * @param written out: decoded bytes.
  * @return 0; ::BP_ERR_INVALID_BASE64; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL
  *         (@p out_len below the decoded length, which is at most 3 * n / 4).

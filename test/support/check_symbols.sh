@@ -25,7 +25,7 @@ dir=$(dirname "$lib"); src="$dir/test_symbols.c"
   echo 'int main(void) {'
   echo '  size_t n = sizeof table / sizeof table[0];'
   echo '  for (size_t i = 0; i < n; i++) if (!table[i]) return 1;'
-  echo '  printf("test_symbols: %zu public functions linked\n", n);'
+  printf '%s\n' '  printf("test_symbols: %zu public functions linked\n", n);'
   echo '  return bp_version_num() == BP_VERSION_NUM ? 0 : 1;'
   echo '}'
 } > "$src"
