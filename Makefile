@@ -125,10 +125,14 @@ $(BUILD)/fuzz/%: test/fuzz/%.c test/fuzz/replay_main.c $(STATIC_LIB)
 		$(DEP_LIBS) $(EXTRA_LDFLAGS)
 
 unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
-	@sh test/support/run_tests.sh $(BUILD) $(TEST_BINS) -- $(FUZZ_REPLAY)
+	@sh test/support/run_tests.sh $(BUILD) $(TEST_BINS) -- $(FUZZ_REPLAY) | tee $(BUILD)/test-output; \
+		tail -1 $(BUILD)/test-output > $(BUILD)/test-summary; \
+		grep -q ' 0 failed$$' $(BUILD)/test-summary
 
+# The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps unit-tests check-symbols check-install check-core-only check-clang
-	@echo "make test: all checks passed"
+	@echo "make test: symbols, install, core-only and clang checks passed"
+	@cat $(BUILD)/test-summary
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.
@@ -137,7 +141,7 @@ check-symbols: $(SHARED_LIB)
 
 # Install into a temporary prefix and build an example with pkg-config only.
 check-install: all
-	@sh test/support/check_install.sh "$(MAKE)" "$(CC)"
+	@sh test/support/check_install.sh "$(MAKE) BUILD=$(BUILD)" "$(CC)"
 
 # The firmware profile: core without yajl/libb64, plus the static-memory example.
 check-core-only:
@@ -183,21 +187,18 @@ bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
 
 # ---- install -------------------------------------------------------------------------
-$(BUILD)/batchpoint.pc: pkgconfig/batchpoint.pc.in include/batchpoint/bp_version.h
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		-e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
-		$< > $@
-
-install: all $(BUILD)/batchpoint.pc
+# The .pc file is written at install time, so it always names the PREFIX being installed.
+install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/batchpoint
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint.so
 	install -m 644 include/batchpoint.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/batchpoint/
-	install -m 644 $(BUILD)/batchpoint.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
+		pkgconfig/batchpoint.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbatchpoint.a $(DESTDIR)$(LIBDIR)/libbatchpoint.so \

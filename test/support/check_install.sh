@@ -4,7 +4,7 @@
 set -eu
 make=$1; cc=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-$make --no-print-directory install PREFIX="$tmp/prefix" >/dev/null
+$make --no-print-directory install PREFIX="$tmp/prefix" >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 [ -f "$tmp/prefix/lib/pkgconfig/batchpoint.pc" ] || { echo "check-install: no .pc"; exit 1; }
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs batchpoint)
