@@ -9,24 +9,24 @@
 #include <string.h>
 #include <time.h>
 
-static double bench_now_ms(void) {
+static inline double bench_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int bench_env(const char *name, int dflt) {
+static inline int bench_env(const char *name, int dflt) {
   const char *v = getenv(name);
   return v && atoi(v) > 0 ? atoi(v) : dflt;
 }
 
-static int bench_cmp_double(const void *a, const void *b) {
+static inline int bench_cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 /* Median ms of BENCH_RUNS timed runs (default 9) after BENCH_WARMUP (default 2). */
-static double bench_median(void (*fn)(void *), void *ctx) {
+static inline double bench_median(void (*fn)(void *), void *ctx) {
   int runs = bench_env("BENCH_RUNS", 9), warm = bench_env("BENCH_WARMUP", 2);
   double t[64];
   if (runs > 64) runs = 64;
@@ -40,7 +40,7 @@ static double bench_median(void (*fn)(void *), void *ctx) {
   return t[runs / 2];
 }
 
-static void bench_line(const char *peer, const char *work, size_t n, size_t bytes, double ms,
+static inline void bench_line(const char *peer, const char *work, size_t n, size_t bytes, double ms,
                        const char *extra) {
   printf("peer=%s work=%s n=%zu bytes=%zu ms=%.3f ", peer, work, n, bytes, ms);
   if (bytes) printf("mb_s=%.1f ", bytes / 1048576.0 / (ms / 1000));
@@ -51,7 +51,7 @@ static void bench_line(const char *peer, const char *work, size_t n, size_t byte
 
 /* xorshift32, seed 0x9E3779B9: one step per byte (low 8 bits) or per uint32. */
 typedef struct { uint32_t s; } bench_rng;
-static uint32_t bench_next(bench_rng *r) {
+static inline uint32_t bench_next(bench_rng *r) {
   r->s ^= r->s << 13;
   r->s ^= r->s >> 17;
   r->s ^= r->s << 5;
@@ -60,7 +60,7 @@ static uint32_t bench_next(bench_rng *r) {
 
 /* Sequence number of record i: 49590338271490256608559692538361571095921575989136588898 +
  * 1000 i, as decimal text (56 digits; added digit by digit, never as an integer). */
-static void bench_seq(size_t i, char out[64]) {
+static inline void bench_seq(size_t i, char out[64]) {
   const char *base = "49590338271490256608559692538361571095921575989136588898";
   size_t n = strlen(base);
   memcpy(out, base, n + 1);
@@ -77,7 +77,7 @@ static void bench_seq(size_t i, char out[64]) {
 }
 
 /* Arrival of record i in epoch ms: ((1545084650 + i / 999) * 1000 + i % 999 + 1). */
-static int64_t bench_arrival(size_t i) {
+static inline int64_t bench_arrival(size_t i) {
   return (int64_t)(1545084650 + i / 999) * 1000 + (int64_t)(i % 999) + 1;
 }
 

@@ -10,19 +10,19 @@ typedef struct lite_alloc {
   size_t calls;
 } lite_alloc;
 
-static void *lite_malloc(size_t n, void *ud) {
+static inline void *lite_malloc(size_t n, void *ud) {
   ((lite_alloc *)ud)->calls++;
   return malloc(n);
 }
-static void *lite_realloc(void *p, size_t n, void *ud) {
+static inline void *lite_realloc(void *p, size_t n, void *ud) {
   ((lite_alloc *)ud)->calls++;
   return realloc(p, n);
 }
-static void lite_free(void *p, void *ud) {
+static inline void lite_free(void *p, void *ud) {
   (void)ud;
   free(p);
 }
-static void lite_alloc_init(lite_alloc *a, bp_allocator *hooks) {
+static inline void lite_alloc_init(lite_alloc *a, bp_allocator *hooks) {
   a->calls = 0;
   hooks->malloc = lite_malloc;
   hooks->realloc = lite_realloc;
