@@ -3,7 +3,7 @@
  * body against its batch.
  *
  * Two streaming passes, no DOM and no per-identifier allocation:
- *  1. The whole body (strict UTF-8 checked first, then a strict yajl parse): the top-level
+ *  1. The whole body (bp__json_parse: strict JSON and UTF-8): the top-level
  *     kind, and the last top-level `batchItemFailures` and `state` members (type and byte
  *     span). The whole text is always parsed, because validity (rule 2) outranks the rest.
  *  2. Only with ReportBatchItemFailures and a non-empty `batchItemFailures` array: that
@@ -304,9 +304,7 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
   b.pool = &c->json;
   if (!body || only_whitespace(body, len)) {
     empty = 1;
-  } else if (!bp__utf8_valid(body, len)) { /* stricter than yajl: overlongs, surrogates */
-    bp__error(&c->err, BP_ERR_INVALID_JSON, "response is not valid UTF-8");
-  } else {
+  } else { /* bp__json_parse is strict where yajl is not (UTF-8, VT/FF, trailing data) */
     rc = bp__json_parse(&c->json, body, len, &body_cb, &b, &c->err);
     if (rc == BP_ERR_NOMEM) return rc;
     valid = rc == 0;

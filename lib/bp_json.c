@@ -246,11 +246,33 @@ static int run(bp__json_pool *pool, parse_ctx *pc, const char *text, size_t n, r
   return 0;
 }
 
+/* Where yajl 2.1 is more lenient than RFC 8259 + RFC 3629, reject before it runs: its UTF-8
+ * check lets overlongs, surrogates and code points above U+10FFFF through, and its lexer
+ * skips VT and FF as whitespace (raw control bytes are valid nowhere in JSON). */
+static int lenient_spots(const char *text, size_t n, bp__errmsg *err) {
+  if (!bp__utf8_valid(text, n)) {
+    if (err) bp__error(err, BP_ERR_INVALID_JSON, "invalid JSON: not valid UTF-8");
+    return BP_ERR_INVALID_JSON;
+  }
+  const char *vt = memchr(text, '\v', n), *ff = memchr(text, '\f', n);
+  if (vt || ff) {
+    const char *at = vt && (!ff || vt < ff) ? vt : ff;
+    if (err) {
+      bp__error(err, BP_ERR_INVALID_JSON, "invalid JSON at byte %zu: control character",
+                (size_t)(at - text));
+      err->offset = (size_t)(at - text);
+    }
+    return BP_ERR_INVALID_JSON;
+  }
+  return 0;
+}
+
 int bp__json_parse(bp__json_pool *pool, const char *text, size_t n, const bp__json_cb *cb,
                    void *ctx, bp__errmsg *err) {
   parse_ctx pc = {cb, ctx, 0, NULL, 0, 0, 0, 0};
   run_out out = {yajl_status_ok, 0};
   if (err) bp__errmsg_clear(err);
+  if (n && lenient_spots(text, n, err)) return BP_ERR_INVALID_JSON;
   pool->live = NULL;
   if (run(pool, &pc, text, n, &out) < 0) {
     pool->escape = NULL;

@@ -124,6 +124,15 @@ static void test_seqnum_validate(void **state) {
   assert_int_equal(bp_seqnum_validate("12\0" "3", 4), BP_ERR_INVALID_SEQNUM);
   assert_int_equal(bp_seqnum_validate("1:", 2), BP_ERR_INVALID_SEQNUM); /* ':' is '9'+1 */
   assert_int_equal(bp_seqnum_validate("/1", 2), BP_ERR_INVALID_SEQNUM); /* '/' is '0'-1 */
+  /* every non-digit byte at every position of a 20-digit number (the 8-byte path + tail) */
+  for (int pos = 0; pos < 20; pos++)
+    for (int b = 0; b < 256; b++) {
+      char t[20];
+      memset(t, '5', sizeof t);
+      t[pos] = (char)b;
+      int digit = b >= '0' && b <= '9' && !(pos == 0 && b == '0');
+      if ((bp_seqnum_validate(t, 20) == 0) != digit) fail_msg("byte %d at %d", b, pos);
+    }
 }
 
 /* ---- time ---- */
