@@ -4,6 +4,7 @@
 #   make demo            the main job (examples/demo.c over examples/records.ndjson)
 #   make test            every test (unit, symbols, install + pkg-config, core-only, clang)
 #   make sanitize        the same unit tests under ASan + UBSan
+#   make fuzz            libFuzzer runs of every fuzz target (clang; FUZZ_SECONDS each)
 #   make bench           benchmarks (figures printed, nothing asserted)
 #   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib DESTDIR= honoured
 #   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile)
@@ -67,7 +68,7 @@ Q := @
 say = @echo "  $(1)	$(2)"
 endif
 
-.PHONY: all deps demo test unit-tests sanitize bench install uninstall clean \
+.PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus
 
 all: $(STATIC_LIB) $(SHARED_LIB)
@@ -157,6 +158,22 @@ check-clang:
 		$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang INSTALL_DEPS=0 all \
 		&& echo "clang build: ok"; \
 	else echo "clang build: skipped (clang not installed or already the compiler)"; fi
+
+# libFuzzer builds of every fuzz target (clang only), run for FUZZ_SECONDS each over a copy
+# of its corpus; new crashes are left in $(BUILD)/fuzz-run/<target>/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@command -v clang >/dev/null 2>&1 || { echo "make fuzz needs clang"; exit 1; }
+	@for src in $(FUZZ_SRCS); do \
+		name=$$(basename $$src .c); dir=$(BUILD)/fuzz-run/$$name; mkdir -p $$dir/corpus; \
+		cp test/fuzz/corpus/$${name#fuzz_}/* $$dir/corpus/ 2>/dev/null; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined $(WARNFLAGS) $(CPPFLAGS_LIB) -DBP_STATIC \
+			-o $$dir/$$name $$src $(addprefix lib/,$(SRCS)) $(DEP_LIBS) || exit 1; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+		(cd $$dir && ./$$name -max_total_time=$(FUZZ_SECONDS) corpus > log 2>&1) \
+			|| { tail -20 $$dir/log; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' $$dir/log | tail -1; \
+	done
 
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize \
