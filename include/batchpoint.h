@@ -10,7 +10,11 @@
 #define BATCHPOINT_H
 
 #include "batchpoint/bp_common.h"
+#include "batchpoint/bp_batch.h"
+#include "batchpoint/bp_bisect.h"
+#include "batchpoint/bp_checkpoint.h"
 #include "batchpoint/bp_config.h"
+#include "batchpoint/bp_resolver.h"
 #include "batchpoint/bp_seqnum.h"
 #include "batchpoint/bp_time.h"
 #if BP_WITH_CODEC

@@ -1,0 +1,3 @@
+/* placeholder */
+#include "bp_int.h"
+typedef int bp__placeholder_batch;
