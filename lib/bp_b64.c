@@ -99,20 +99,17 @@ static unsigned decode_quads(const unsigned char *s, size_t quads, uint8_t *out)
   return acc;
 }
 
-void bp__b64_decode_checked(const char *in, size_t n, uint8_t *out) {
-  const unsigned char *s = (const unsigned char *)in;
-  if (n == 0) return;
-  size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
-  size_t full = pad ? n / 4 - 1 : n / 4;
-  decode_quads(s, full, out);
-  if (pad) {
-    const unsigned char *t = s + full * 4;
-    uint32_t v = (uint32_t)dec[t[0]] << 18 | (uint32_t)dec[t[1]] << 12;
-    if (pad == 1) v |= (uint32_t)dec[t[2]] << 6;
-    out += full * 3;
-    *out++ = (uint8_t)(v >> 16);
-    if (pad == 1) *out = (uint8_t)(v >> 8);
+/* Decode the final quad t[0..3], already accepted by bp__b64_check (padded or not). */
+static void decode_last_quad(const unsigned char *t, uint8_t *out) {
+  size_t pad = (t[3] == '=') + (t[2] == '=');
+  if (!pad) {
+    decode_quads(t, 1, out);
+    return;
   }
+  uint32_t v = (uint32_t)dec[t[0]] << 18 | (uint32_t)dec[t[1]] << 12;
+  if (pad == 1) v |= (uint32_t)dec[t[2]] << 6;
+  out[0] = (uint8_t)(v >> 16);
+  if (pad == 1) out[1] = (uint8_t)(v >> 8);
 }
 
 int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, size_t *written) {
@@ -127,12 +124,11 @@ int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, siz
   size_t need = n / 4 * 3 - pad;
   if (!out) return BP_ERR_INVALID_ARGUMENT;
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
-  size_t full = pad ? n / 4 - 1 : n / 4;
-  /* The last quad (padded or not) is checked strictly by bp__b64_check's rules. */
+  size_t full = n / 4 - 1; /* the last quad, padded or not, is checked strictly apart */
   size_t tail_need;
-  if (bp__b64_check(in + full * 4, n - full * 4, &tail_need)) return BP_ERR_INVALID_BASE64;
+  if (bp__b64_check(in + full * 4, 4, &tail_need)) return BP_ERR_INVALID_BASE64;
   if (decode_quads(s, full, out) & 64) return BP_ERR_INVALID_BASE64;
-  bp__b64_decode_checked(in + full * 4, n - full * 4, out + full * 3);
+  decode_last_quad(s + full * 4, out + full * 3);
   *written = need;
   return 0;
 }

@@ -26,8 +26,6 @@ char *bp__u64_put(char *out, uint64_t v);
 size_t bp__b64_encode(const uint8_t *in, size_t n, char *out);
 /** Validate strictly; on success *decoded_len is the number of bytes it decodes to. */
 int bp__b64_check(const char *in, size_t n, size_t *decoded_len);
-/** Decode text already accepted by bp__b64_check into out (decoded_len bytes). */
-void bp__b64_decode_checked(const char *in, size_t n, uint8_t *out);
 
 /* ---- yajl bridge (bp_json.c) ---- */
 
