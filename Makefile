@@ -109,7 +109,9 @@ $(SHARED_LIB): $(SHARED_OBJS) lib/batchpoint.map
 TEST_SRCS := $(wildcard test/test_*.c)
 TEST_BINS := $(TEST_SRCS:test/%.c=$(BUILD)/test/%)
 SUPPORT_SRCS := $(wildcard test/support/*.c)
-TEST_CPPFLAGS := $(CPPFLAGS_LIB) -Itest/support -DBP_STATIC
+# The project's shared data (spec vectors, seeds) beside the work tree.
+SHARED ?= ../shared
+TEST_CPPFLAGS := $(CPPFLAGS_LIB) -Itest/support -DBP_STATIC -DBP_SHARED_DIR='"$(SHARED)"'
 TEST_LIBS := $(STATIC_LIB) -lyajl -lb64 -lcmocka
 
 $(BUILD)/test/%: test/%.c $(SUPPORT_SRCS) $(wildcard test/support/*.h) $(STATIC_LIB)
