@@ -173,7 +173,7 @@ int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_f
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  shard_text s;
+  shard_text s = {NULL, 0, 0};
   int rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : overhead(c, &s, win, size);
 }
@@ -182,7 +182,7 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *rec
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size || !rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
-  shard_text s;
+  shard_text s = {NULL, 0, 0};
   int rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : record_size(c, &s, rec, 0, size, NULL);
 }
@@ -207,7 +207,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *recs
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  shard_text s;
+  shard_text s = {NULL, 0, 0};
   int rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : event_size(c, &s, recs, n, win, size, NULL);
 }
@@ -217,7 +217,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *re
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  shard_text s;
+  shard_text s = {NULL, 0, 0};
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc) return rc;
