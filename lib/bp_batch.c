@@ -43,7 +43,7 @@ static void clear_batch(bp_batch *b) {
 static void setup(bp_batch *b, const bp_batch_opts *o) {
   b->batch_size = o->batch_size;
   b->window_seconds = o->window_seconds;
-  b->max_bytes = o->max_event_bytes ? o->max_event_bytes : BP_BATCH_MAX_EVENT_BYTES;
+  b->max_bytes = o->max_event_bytes ? o->max_event_bytes : BP_MAX_EVENT_BYTES;
   b->overhead = o->event_overhead;
   bp__errmsg_clear(&b->err);
   clear_batch(b);

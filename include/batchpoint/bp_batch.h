@@ -55,9 +55,6 @@
 extern "C" {
 #endif
 
-/** Lambda's synchronous invocation payload limit, 6 MB = 6,291,456 bytes (inclusive); the
- *  default of bp_batch_opts.max_event_bytes. Same value as BP_MAX_EVENT_BYTES of bp_codec.h. */
-#define BP_BATCH_MAX_EVENT_BYTES 6291456u
 
 /** bp_batch_offer() results. */
 #define BP_BATCH_ACCEPTED 0 /**< the record was added to the batch */
@@ -85,7 +82,7 @@ typedef struct bp_batch_opts {
   uint32_t window_seconds; /**< MaximumBatchingWindowInSeconds: 0 .. 300
                                 (BP_CONFIG_MAX_BATCHING_WINDOW_IN_SECONDS) */
   size_t max_event_bytes;  /**< payload limit in bytes, inclusive; 0 means
-                                ::BP_BATCH_MAX_EVENT_BYTES */
+                                ::BP_MAX_EVENT_BYTES */
   size_t event_overhead;   /**< bytes of the event with no records, as
                                 bp_codec_event_overhead() gives them (`{"Records":[]}` is
                                 14; tumbling-window members and `state` add to it); any

@@ -22,8 +22,6 @@
 extern "C" {
 #endif
 
-/** Lambda's synchronous invocation payload limit: 6 MB = 6,291,456 bytes (inclusive). */
-#define BP_MAX_EVENT_BYTES 6291456u
 
 /** Event source kinds (int in the ABI). */
 #define BP_SOURCE_KINESIS 1

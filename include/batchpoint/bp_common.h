@@ -32,6 +32,10 @@ extern "C" {
 #define BP_API
 #endif
 
+/** Lambda's synchronous invocation payload limit: 6 MB = 6,291,456 bytes (inclusive),
+ *  measured on the encoded event. */
+#define BP_MAX_EVENT_BYTES 6291456u
+
 /** "No deadline": the value a deadline query returns when nothing is scheduled. */
 #define BP_NO_DEADLINE INT64_MAX
 
