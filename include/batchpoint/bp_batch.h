@@ -55,7 +55,6 @@
 extern "C" {
 #endif
 
-
 /** bp_batch_offer() results. */
 #define BP_BATCH_ACCEPTED 0 /**< the record was added to the batch */
 #define BP_BATCH_FULL 1     /**< the record was not added: take the batch first */
