@@ -15,6 +15,7 @@
 #include "batchpoint/bp_checkpoint.h"
 #include "batchpoint/bp_config.h"
 #include "batchpoint/bp_resolver.h"
+#include "batchpoint/bp_store.h"
 #include "batchpoint/bp_seqnum.h"
 #include "batchpoint/bp_time.h"
 #if BP_WITH_CODEC

@@ -23,6 +23,8 @@ static const bp_err_desc err_table[] = {
     BP__ERR_ROW(BP_ERR_UNKNOWN_REQUEST, "unknown request id"),
     BP__ERR_ROW(BP_ERR_CANCELLED, "operation cancelled"),
     BP__ERR_ROW(BP_ERR_INVALID_RECORD, "invalid record"),
+    BP__ERR_ROW(BP_ERR_CORRUPT, "stored data is corrupt"),
+    BP__ERR_ROW(BP_ERR_IO, "I/O error"),
     BP__ERR_ROW(BP_ERR_FATAL, "fatal error"),
     BP__ERR_ROW(BP_ERR_CALLBACK_FAILURE, "callback failure"),
     BP__ERR_ROW(BP_ERR_INTERNAL, "internal error"),

@@ -63,6 +63,9 @@ typedef enum bp_err {
   BP_ERR_UNKNOWN_REQUEST = -16,  /**< a completion names no request in flight */
   BP_ERR_CANCELLED = -17,        /**< the operation was cancelled (object destroyed) */
   BP_ERR_INVALID_RECORD = -18,   /**< a record view fails validation (see the message) */
+  BP_ERR_CORRUPT = -19,          /**< stored data fails its integrity check (bad magic, CRC,
+                                      length or ids): never read as "no data" */
+  BP_ERR_IO = -20,               /**< an operating-system I/O call failed (errno text in errmsg) */
   BP_ERR_FATAL = -900,           /**< threshold: codes <= this are fatal */
   BP_ERR_CALLBACK_FAILURE = -901,/**< a host callback failed; the object is unusable */
   BP_ERR_INTERNAL = -902         /**< an internal invariant broke (a bug: please report) */
