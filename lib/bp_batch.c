@@ -4,7 +4,6 @@
  * overflows: the event size is kept exactly, and an addition that could not be represented
  * is refused before it is made.
  */
-#include <stdalign.h>
 #include <string.h>
 
 #include "batchpoint/bp_batch.h"
@@ -70,9 +69,9 @@ size_t bp_batch_size(const bp_batch_opts *opts) {
 
 int bp_batch_init_in(void *mem, size_t len, const bp_batch_opts *opts, bp_batch **out) {
   if (out) *out = NULL;
-  if (!out || !mem || !opts || !opts_valid(opts)) return BP_ERR_INVALID_ARGUMENT;
-  if ((uintptr_t)mem % alignof(max_align_t)) return BP_ERR_INVALID_ARGUMENT;
-  if (len < sizeof(struct bp_batch)) return BP_ERR_BUFFER_TOO_SMALL;
+  if (!out || !opts || !opts_valid(opts)) return BP_ERR_INVALID_ARGUMENT;
+  int rc = bp__caller_mem_check(mem, len, sizeof(struct bp_batch));
+  if (rc) return rc;
   bp_batch *b = mem;
   memset(b, 0, sizeof *b);
   b->caller_mem = 1;

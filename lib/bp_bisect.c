@@ -1,5 +1,4 @@
 /* Bisect splitter (spec/esm.md §4): current (sub-)batch + a fixed stack of waiting halves. */
-#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -56,9 +55,9 @@ size_t bp_bisect_size(void) { return sizeof(bp_bisect); }
 
 int bp_bisect_init_in(void *mem, size_t len, bp_bisect **out) {
   if (out) *out = NULL;
-  if (!mem || !out) return BP_ERR_INVALID_ARGUMENT;
-  if ((uintptr_t)mem % alignof(max_align_t)) return BP_ERR_INVALID_ARGUMENT;
-  if (len < sizeof(bp_bisect)) return BP_ERR_BUFFER_TOO_SMALL;
+  if (!out) return BP_ERR_INVALID_ARGUMENT;
+  int rc = bp__caller_mem_check(mem, len, sizeof(bp_bisect));
+  if (rc) return rc;
   bp_bisect *b = mem;
   memset(b, 0, sizeof *b);
   b->owned = 0;

@@ -7,7 +7,6 @@
  * word at a time, so each position is visited O(1) times over its life.
  */
 #include <inttypes.h>
-#include <stdalign.h>
 #include <string.h>
 
 #include "batchpoint/bp_checkpoint.h"
@@ -92,9 +91,9 @@ int bp_checkpoint_new(bp_checkpoint **out, const bp_checkpoint_opts *opts,
 int bp_checkpoint_init_in(void *mem, size_t len, const bp_checkpoint_opts *opts,
                           bp_checkpoint **out) {
   if (out) *out = NULL;
-  if (!out || !mem || !valid_opts(opts)) return BP_ERR_INVALID_ARGUMENT;
-  if ((uintptr_t)mem % alignof(max_align_t)) return BP_ERR_INVALID_ARGUMENT;
-  if (len < bp_checkpoint_size(opts)) return BP_ERR_BUFFER_TOO_SMALL;
+  if (!out || !valid_opts(opts)) return BP_ERR_INVALID_ARGUMENT;
+  int rc = bp__caller_mem_check(mem, len, bp_checkpoint_size(opts));
+  if (rc) return rc;
   bp_checkpoint *t = mem;
   memset(&t->alloc, 0, sizeof t->alloc);
   t->owned = 0;

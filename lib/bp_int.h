@@ -29,6 +29,10 @@ void *bp__calloc(const bp_allocator *a, size_t n, size_t size);
 void *bp__realloc(const bp_allocator *a, void *p, size_t n);
 void bp__free(const bp_allocator *a, void *p);
 
+/** Caller memory for an object (STYLE rule 3): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
+ *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */
+int bp__caller_mem_check(const void *mem, size_t len, size_t need);
+
 /* ---- Per-object last-error message (rule 6) ---- */
 
 #define BP__ERRMSG_LEN 256

@@ -43,6 +43,11 @@ void *bp__realloc(const bp_allocator *a, void *p, size_t n) {
   return a->realloc(p, n ? n : 1, a->ud);
 }
 
+int bp__caller_mem_check(const void *mem, size_t len, size_t need) {
+  if (!mem || (uintptr_t)mem % _Alignof(max_align_t)) return BP_ERR_INVALID_ARGUMENT;
+  return len < need ? BP_ERR_BUFFER_TOO_SMALL : 0;
+}
+
 void bp__free(const bp_allocator *a, void *p) {
   if (p) a->free(p, a->ud);
 }
