@@ -33,7 +33,7 @@ INSTALL_DEPS ?= 1
 
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
 	bp_time.c bp_utf8.c bp_config.c bp_batch.c bp_checkpoint.c bp_bisect.c bp_resolver.c \
-	bp_store.c bp_store_file.c
+	bp_store.c bp_store_file.c bp_engine.c bp_engine_lane.c bp_engine_records.c
 CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_kinesis.c bp_codec_ddb.c \
 	bp_codec_failure.c bp_codec_response.c bp_config_json.c
 
@@ -69,7 +69,7 @@ Q := @
 say = @echo "  $(1)	$(2)"
 endif
 
-.PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean \
+.PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus
 
 all: $(STATIC_LIB) $(SHARED_LIB)
@@ -194,6 +194,23 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 
 demo: deps $(BUILD)/examples/demo
 	$(BUILD)/examples/demo --batch-size 4 examples/records.ndjson
+
+# bpsim: the scenario runner (examples/bpsim/*.c), a host of the public API only.
+BPSIM_SRCS := $(wildcard examples/bpsim/*.c)
+$(BUILD)/examples/bpsim: $(BPSIM_SRCS) $(wildcard examples/bpsim/*.h) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -o $@ $(BPSIM_SRCS) $(STATIC_LIB) -lyajl \
+		$(EXTRA_LDFLAGS)
+
+# Every scenario of the shared file through the real engine (spec/esm.md §11).
+check-scenarios: $(BUILD)/examples/bpsim
+	$(BUILD)/examples/bpsim $(SHARED)/testdata/esm-scenarios.json
+
+# The randomized model test with many more runs than `make test` gives it.
+SOAK_RUNS ?= 200000
+soak: deps $(BUILD)/test/test_engine_model
+	BP_MODEL_RUNS=$(SOAK_RUNS) $(BUILD)/test/test_engine_model
 
 # ---- benchmarks ----------------------------------------------------------------------
 BENCH_SRCS := $(wildcard test/bench/bench_*.c)

@@ -20,6 +20,7 @@
 #include "batchpoint/bp_time.h"
 #if BP_WITH_CODEC
 #include "batchpoint/bp_codec.h"
+#include "batchpoint/bp_engine.h"
 #endif
 
 #endif

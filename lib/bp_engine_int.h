@@ -1,0 +1,195 @@
+/* Engine internals shared by bp_engine.c (API, shards, fetch, checkpoints, driving loop),
+ * bp_engine_lane.c (one lane's batches: invoke, outcome, retry, split, discard) and
+ * bp_engine_records.c (per-shard record storage). */
+#ifndef BP_ENGINE_INT_H
+#define BP_ENGINE_INT_H
+
+#include "batchpoint/bp_batch.h"
+#include "batchpoint/bp_bisect.h"
+#include "batchpoint/bp_checkpoint.h"
+#include "batchpoint/bp_engine.h"
+#include "batchpoint/bp_features.h"
+#include "batchpoint/bp_resolver.h"
+#include "bp_int.h"
+
+#define BP__SEQ_CAP (BP_MAX_SEQNUM_DIGITS + 1)
+#define BP__NIL UINT32_MAX /* end of a lane's record list */
+
+/* String fields of a stored record, in the order they are laid out in its chunk. */
+enum { F_SEQ, F_PK, F_DATA, F_ENC, F_EVID, F_EVNAME, F_DDB, F_UI, F_COUNT };
+
+/* A block of record bytes. Records never move once copied (views lent to callbacks stay
+ * valid); chunks empty in FIFO order as the checkpoint passes their records. */
+typedef struct bp__chunk {
+  struct bp__chunk *next;
+  size_t cap, used;
+  uint32_t live; /* records stored here and not yet released */
+  char data[];
+} bp__chunk;
+
+/* One buffered record. Slot of position p is slots[p % cap]. */
+typedef struct bp__slot {
+  uint64_t pos;
+  bp__chunk *chunk;
+  size_t off;
+  uint32_t len[F_COUNT];
+  int64_t arrival_ms;
+  size_t record_bytes; /* encoded size in an event (batch builder) */
+  uint32_t next;       /* next slot of the same lane not yet in a batch */
+  uint16_t present;    /* bit i: optional field i given (non-NULL) */
+  uint16_t flags;      /* bp_record.flags */
+} bp__slot;
+
+/* Lane states. */
+enum {
+  LANE_IDLE,       /* no batch: offers buffered records to its builder */
+  LANE_READY,      /* a (sub-)batch waits to be invoked at not_before */
+  LANE_INVOKING,   /* an invoke request is in flight */
+  LANE_COMPLETED,  /* its completion was recorded; to be acted on */
+  LANE_DISCARDING, /* a discard waits for its delivery to start (wouldblock) */
+  LANE_DELIVERING, /* an on-failure delivery is in flight */
+  LANE_DELIVERED   /* its completion was recorded; to be acted on */
+};
+
+/* How the current (sub-)batch was formed (bp_invoke_req.flags). */
+#define BP__ORIGIN_NEW 0u
+
+typedef struct bp__lane {
+  uint32_t index;
+  int state;
+  bp_batch *builder;
+  bp_bisect *bisect;
+  /* records of this lane not yet in a batch, in order */
+  uint32_t head, tail, pending;
+  uint32_t offered; /* leading pending records offered to the builder */
+  uint32_t offer_next;
+  /* the batch started on the splitter: slot indices; lane positions are indices here */
+  uint32_t *batch;
+  uint32_t batch_n;
+  uint32_t origin;      /* BP_INVOKE_* of the current sub-batch */
+  uint32_t tries;       /* attempts made on the current sub-batch, throttles included */
+  uint32_t k;           /* consecutive failed attempts (backoff) */
+  uint64_t retry_gen;   /* the run that made the last retry */
+  int64_t not_before;
+  uint64_t req_id;
+  /* the recorded completion */
+  int64_t done_ms;
+  int32_t res_kind, res_outcome;
+  uint32_t res_failed_index, res_failed_count;
+  bp__buf body;
+  char res_request_id[129], res_function_error[65], res_version[65];
+  /* the current sub-batch's last invocation that reached the function */
+  int has_last;
+  char last_request_id[129], last_function_error[65], last_version[65];
+  /* a discard being resolved */
+  bp_resolver_action discard;
+  uint32_t discard_first; /* lane position */
+  int64_t discard_ms;
+  int delivery_status;
+} bp__lane;
+
+typedef struct bp__shard {
+  char *id;
+  char *parent, *adjacent;
+  int state;       /* BP_SHARD_* */
+  int consumed_parents; /* 1: a parent was consumed here: start at TRIM_HORIZON */
+  /* reading */
+  int started_from;  /* BP_FETCH_FROM_* of the first fetch */
+  int fetched_once;
+  int read_any;
+  int read_end;
+  int fetch_inflight;
+  uint64_t fetch_req;
+  uint64_t fetch_gen; /* the run that made the last fetch */
+  uint32_t fetch_max;
+  int64_t fetch_due;
+  char last_read[BP__SEQ_CAP];
+  size_t last_read_len;
+  /* storage */
+  bp__slot *slots;
+  uint32_t cap;
+  uint64_t next_pos;   /* position of the next record read */
+  uint64_t oldest_pos; /* first position not yet released */
+  bp__chunk *chunk_head, *chunk_tail, *chunk_free;
+  size_t chunk_size;
+  uint64_t bytes_in_use;
+  bp_checkpoint *tracker;
+  /* checkpoint */
+  int has_ckpt;
+  char ckpt[BP__SEQ_CAP];
+  size_t ckpt_len;
+  int ckpt_dirty;      /* differs from what was stored */
+  int save_inflight;
+  uint64_t save_req;
+  char saving[BP__SEQ_CAP];
+  size_t saving_len;
+  int64_t save_due;
+  /* lanes */
+  bp__lane *lanes;
+  uint32_t nlanes;
+  bp_engine_metrics m;
+} bp__shard;
+
+struct bp_engine {
+  bp_allocator alloc;
+  bp__errmsg err;
+  bp_config *cfg;
+  bp_transport t;
+  void *ud;
+  bp_engine_opts o;
+  char *o_role, *o_region, *o_uuid;
+  char uuid[37];
+  bp_resolver_policy policy;
+  int source;
+  uint32_t batch_size, pf, window_s;
+  int metrics_on;
+  const char *destination; /* owned by cfg */
+  int dest_type;
+#if BP_WITH_CODEC
+  bp_codec *codec;
+  bp__buf payload; /* S3 payload copy while the codec writes the failure record */
+#endif
+  /* scratch for one (sub-)batch */
+  bp_record *views;
+  int64_t *arrivals;
+  uint64_t *positions;
+  bp__shard **shards;
+  size_t nshards, shards_cap;
+  uint64_t next_req;
+  uint64_t gen; /* run counter */
+  uint64_t rng;
+  int64_t now;
+  int depth;       /* callback nesting */
+  int fatal;       /* 0 or the code every driving call returns */
+  int enabled;
+  int shutting_down, drained, drained_reported;
+};
+
+/* bp_engine.c */
+int bp__engine_call_invoke(bp_engine *e, const bp_invoke_req *req);
+int bp__engine_call_deliver(bp_engine *e, const bp_delivery_req *req);
+void bp__engine_event(bp_engine *e, const bp__shard *s, uint32_t lane, int type, int detail,
+                      const bp_record *first, const bp_record *last, uint64_t count,
+                      int64_t value);
+void bp__engine_metric(bp_engine *e, bp__shard *s, uint32_t lane, int metric, int64_t value);
+int bp__engine_fail(bp_engine *e, int code, const char *what);
+void bp__engine_uuid(bp_engine *e, char out[37]);
+int bp__engine_finish(bp_engine *e, bp__shard *s, const uint64_t *positions, size_t n);
+
+/* bp_engine_lane.c */
+int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index);
+void bp__lane_free(bp_engine *e, bp__lane *l);
+int bp__lane_step(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now);
+int64_t bp__lane_deadline(const bp_engine *e, const bp__shard *s, const bp__lane *l);
+int bp__lane_busy(const bp__lane *l);
+
+/* bp_engine_records.c */
+int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_bytes);
+void bp__records_free(bp_engine *e, bp__shard *s);
+int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
+                    uint32_t *slot_out);
+void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out);
+void bp__records_release(bp_engine *e, bp__shard *s, uint64_t upto_pos);
+uint32_t bp__lane_of(const char *key, size_t len, uint32_t nlanes);
+
+#endif

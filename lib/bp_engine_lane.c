@@ -1,0 +1,428 @@
+/* One lane of a shard (spec/esm.md §3.2): its batch builder, the bisect work list of the
+ * batch being resolved, one invocation in flight, the outcome of each attempt (resolver),
+ * retry backoff, and discards with their on-failure records (§4, §5). */
+#include <string.h>
+
+#include "bp_engine_int.h"
+
+#define BP__RESULT_REACHED(k) ((k) != BP_INVOKE_RESULT_THROTTLED)
+
+int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index) {
+  (void)s;
+  memset(l, 0, sizeof *l);
+  l->index = index;
+  l->head = l->tail = l->offer_next = BP__NIL;
+  bp__buf_init(&l->body, &e->alloc);
+  bp_batch_opts bo = {e->batch_size, e->window_s, 0, 14};
+#if BP_WITH_CODEC
+  size_t overhead = 0;
+  if (bp_codec_event_overhead(e->codec, s->id, NULL, &overhead) == 0) bo.event_overhead = overhead;
+#endif
+  int rc = bp_batch_new(&l->builder, &bo, &e->alloc);
+  if (rc) return rc;
+  rc = bp_bisect_new(&l->bisect, &e->alloc);
+  if (rc) return rc;
+  l->batch = bp__malloc(&e->alloc, (size_t)e->batch_size * sizeof *l->batch);
+  return l->batch ? 0 : BP_ERR_NOMEM;
+}
+
+void bp__lane_free(bp_engine *e, bp__lane *l) {
+  bp_batch_del(l->builder);
+  bp_bisect_del(l->bisect);
+  bp__free(&e->alloc, l->batch);
+  bp__buf_free(&l->body);
+  l->builder = NULL;
+  l->bisect = NULL;
+  l->batch = NULL;
+}
+
+int bp__lane_busy(const bp__lane *l) { return l->state != LANE_IDLE || l->pending > 0; }
+
+/* Views, arrival times and shard positions of lane positions [first, first + n). */
+static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint32_t first,
+                       size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t slot = l->batch[first + i];
+    bp__records_view(s, slot, &e->views[i]);
+    e->arrivals[i] = e->views[i].arrival_ms;
+    e->positions[i] = s->slots[slot].pos;
+  }
+}
+
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
+/* A new (sub-)batch is current: attempts counted afresh, no invocation of it known yet. */
+static void new_current(bp__lane *l, uint32_t origin) {
+  l->origin = origin;
+  l->tries = 0;
+  l->has_last = 0;
+}
+
+/* ---- Forming a batch ---- */
+
+/* Offer the lane's pending records to its builder; take a batch when it is ready. */
+static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
+  if (l->offered == 0) l->offer_next = l->head;
+  while (l->offer_next != BP__NIL) {
+    const bp__slot *sl = &s->slots[l->offer_next];
+    int rc = bp_batch_offer(l->builder, sl->record_bytes, 0, now);
+    if (rc == BP_BATCH_FULL) break;
+    if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, bp_batch_errmsg(l->builder));
+    l->offered++;
+    l->offer_next = sl->next;
+  }
+  if (s->read_end || e->shutting_down) bp_batch_force(l->builder);
+  int ready = bp_batch_ready(l->builder, now);
+  if (ready <= 0) return 0;
+  size_t count = 0;
+  if (bp_batch_take(l->builder, &count, NULL) < 0 || count == 0 || count > l->offered)
+    return bp__engine_fail(e, BP_ERR_INTERNAL, "batch builder and lane queue disagree");
+  for (size_t i = 0; i < count; i++) {
+    l->batch[i] = l->head;
+    l->head = s->slots[l->head].next;
+  }
+  if (l->head == BP__NIL) l->tail = BP__NIL;
+  l->pending -= (uint32_t)count;
+  l->offered -= (uint32_t)count;
+  l->batch_n = (uint32_t)count;
+  if (bp_bisect_start(l->bisect, 0, count) < 0)
+    return bp__engine_fail(e, BP_ERR_INTERNAL, bp_bisect_errmsg(l->bisect));
+  new_current(l, BP__ORIGIN_NEW);
+  l->state = LANE_READY;
+  l->not_before = now;
+  return 1;
+}
+
+/* ---- Discards (§5.1) ---- */
+
+static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now);
+
+/* The resolver decided to discard a prefix of the current batch at @p now. */
+static int begin_discard(bp_engine *e, bp__shard *s, bp__lane *l, const bp_resolver_action *a,
+                         uint32_t first, int64_t now) {
+  l->discard = *a;
+  l->discard_first = first;
+  l->discard_ms = now;
+  l->delivery_status = 0;
+  load_batch(e, s, l, first, a->discard_count);
+  bp__engine_event(e, s, l->index, BP_EVENT_DISCARD, a->condition, &e->views[0],
+                   &e->views[a->discard_count - 1], a->discard_count,
+                   a->approximate_invoke_count);
+  if (!e->destination) {
+    l->state = LANE_DELIVERED;
+    l->delivery_status = 1; /* no destination: dropped */
+    return 1;
+  }
+  l->state = LANE_DISCARDING;
+  l->not_before = now;
+  return start_delivery(e, s, l, now);
+}
+
+static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
+  const bp_resolver_action *a = &l->discard;
+  size_t n = a->discard_count;
+  load_batch(e, s, l, l->discard_first, n);
+  bp_delivery_req req;
+  memset(&req, 0, sizeof req);
+  req.req_id = ++e->next_req;
+  req.shard_id = s->id;
+  req.lane = l->index;
+  req.destination_type = e->dest_type;
+  req.destination = e->destination;
+  req.condition = a->condition;
+  req.approximate_invoke_count = a->approximate_invoke_count;
+  req.timestamp_ms = l->discard_ms;
+  req.records = e->views;
+  req.count = n;
+  char uuid[37], key[1200];
+#if BP_WITH_CODEC
+  bp_failure_info fi;
+  memset(&fi, 0, sizeof fi);
+  fi.condition = a->condition;
+  char rid[37];
+  if (l->has_last && l->last_request_id[0]) {
+    fi.request_id = l->last_request_id;
+  } else {
+    bp__engine_uuid(e, rid);
+    fi.request_id = rid;
+  }
+  fi.request_id_len = strlen(fi.request_id);
+  fi.approximate_invoke_count = a->approximate_invoke_count;
+  fi.status_code = 200; /* the codec omits responseContext for RecordAgeExceeded */
+  if (a->response_context_present) {
+    if (l->has_last && l->last_version[0]) {
+      fi.executed_version = l->last_version;
+      fi.executed_version_len = strlen(l->last_version);
+    }
+    if (!a->function_error_null) {
+      fi.function_error = l->has_last && l->last_function_error[0] ? l->last_function_error
+                                                                    : "Unhandled";
+      fi.function_error_len = strlen(fi.function_error);
+    }
+  }
+  fi.timestamp_ms = l->discard_ms;
+  fi.shard_id = s->id;
+  fi.start_seq = e->views[0].seq;
+  fi.start_seq_len = e->views[0].seq_len;
+  fi.end_seq = e->views[n - 1].seq;
+  fi.end_seq_len = e->views[n - 1].seq_len;
+  fi.first_arrival_ms = e->views[0].arrival_ms;
+  fi.last_arrival_ms = e->views[n - 1].arrival_ms;
+  fi.batch_size = (uint32_t)n;
+  if (e->dest_type == BP_DESTINATION_S3) {
+    const char *ev;
+    size_t evlen;
+    int rc = bp_codec_encode_event(e->codec, s->id, e->views, n, NULL, &ev, &evlen);
+    if (rc == 0) {
+      e->payload.len = 0;
+      rc = bp__buf_append(&e->payload, ev, evlen);
+    }
+    if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
+    fi.payload = e->payload.data;
+    fi.payload_len = e->payload.len;
+    bp__engine_uuid(e, uuid);
+    if (bp_failure_s3_key(e->uuid, s->id, l->discard_ms, uuid, key, sizeof key) > 0)
+      req.s3_key = key;
+  }
+  int rc = bp_codec_encode_failure(e->codec, &fi, &req.record_json, &req.record_json_len);
+  if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
+#else
+  (void)uuid;
+  (void)key;
+#endif
+  l->req_id = req.req_id;
+  l->state = LANE_DELIVERING;
+  int crc = bp__engine_call_deliver(e, &req);
+  if (crc == BP_ERR_WOULDBLOCK && l->state == LANE_DELIVERING && l->req_id == req.req_id) {
+    l->state = LANE_DISCARDING;
+    l->not_before = now + e->o.wouldblock_retry_ms;
+    return 0;
+  }
+  return crc < 0 && crc != BP_ERR_WOULDBLOCK ? crc : 1;
+}
+
+/* The delivery completed (or there was no destination): the records are finished. */
+static int finish_discard(bp_engine *e, bp__shard *s, bp__lane *l) {
+  const bp_resolver_action *a = &l->discard;
+  size_t n = a->discard_count;
+  load_batch(e, s, l, l->discard_first, n);
+  if (l->delivery_status == 0) {
+    s->m.on_failure_destination_delivered_event_count += n;
+    bp__engine_metric(e, s, l->index, BP_METRIC_ON_FAILURE_DESTINATION_DELIVERED_EVENT_COUNT,
+                      (int64_t)n);
+  } else {
+    if (l->delivery_status < 0) {
+      s->m.destination_delivery_failures++;
+      bp__engine_metric(e, s, l->index, BP_METRIC_DESTINATION_DELIVERY_FAILURES, 1);
+    }
+    s->m.dropped_event_count += n;
+    bp__engine_metric(e, s, l->index, BP_METRIC_DROPPED_EVENT_COUNT, (int64_t)n);
+  }
+  int rc = bp__engine_finish(e, s, e->positions, n);
+  if (rc < 0) return rc;
+  rc = bp_resolver_apply(a, l->bisect);
+  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, "bisect refused a discard");
+  l->k = a->consecutive_failures;
+  l->not_before = a->not_before_ms;
+  if (rc == BP_BISECT_DONE) {
+    l->state = LANE_IDLE;
+    l->batch_n = 0;
+  } else {
+    l->state = LANE_READY;
+    if (a->batch_finished) new_current(l, BP_INVOKE_SPLIT);
+    else l->origin = BP_INVOKE_REMAINDER; /* an expired prefix cut: counters kept */
+  }
+  return 1;
+}
+
+/* ---- Invoking ---- */
+
+static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
+  uint64_t first;
+  size_t n;
+  uint32_t attempts, invocations;
+  if (bp_bisect_current(l->bisect, &first, &n, &attempts, &invocations) < 0)
+    return bp__engine_fail(e, BP_ERR_INTERNAL, "no current batch on a ready lane");
+  load_batch(e, s, l, (uint32_t)first, n);
+  /* §5.1: the record-age check runs before every attempt, the first included. */
+  bp_resolver_input in;
+  memset(&in, 0, sizeof in);
+  in.attempts = attempts;
+  in.invocations = invocations;
+  in.consecutive_failures = l->k;
+  in.batch_size = n;
+  in.now_ms = now;
+  bp_resolver_action a;
+  char msg[128];
+  int rc = bp_resolver_age_check(&e->policy, &in, e->arrivals, &a, msg, sizeof msg);
+  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, msg);
+  if (a.kind == BP_ACTION_DISCARD) return begin_discard(e, s, l, &a, (uint32_t)first, now);
+
+  bp_invoke_req req;
+  memset(&req, 0, sizeof req);
+  req.req_id = ++e->next_req;
+  req.shard_id = s->id;
+  req.lane = l->index;
+  req.attempt = l->tries + 1;
+  req.flags = l->origin | (l->tries ? BP_INVOKE_RETRY : 0u);
+  req.records = e->views;
+  req.count = n;
+#if BP_WITH_CODEC
+  rc = bp_codec_encode_event(e->codec, s->id, e->views, n, NULL, &req.payload, &req.payload_len);
+  if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
+#endif
+  l->tries++;
+  l->req_id = req.req_id;
+  l->state = LANE_INVOKING;
+  bp__engine_event(e, s, l->index, BP_EVENT_INVOKE, (int)req.attempt, &e->views[0],
+                   &e->views[n - 1], n, (int64_t)req.payload_len);
+  /* §8.3 [DEC]: IteratorAge once per attempt that carries records. */
+  int64_t age = now - e->views[n - 1].arrival_ms;
+  s->m.iterator_age_ms = age;
+  bp__engine_metric(e, s, l->index, BP_METRIC_ITERATOR_AGE, age);
+  rc = bp__engine_call_invoke(e, &req);
+  if (rc == BP_ERR_WOULDBLOCK && l->state == LANE_INVOKING && l->req_id == req.req_id) {
+    l->tries--;
+    l->state = LANE_READY;
+    l->not_before = now + e->o.wouldblock_retry_ms;
+    return 0;
+  }
+  return rc < 0 && rc != BP_ERR_WOULDBLOCK ? rc : 1;
+}
+
+/* ---- Acting on an attempt's outcome (§3.3-§3.5, §4, §5.1) ---- */
+
+static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
+  uint64_t first;
+  size_t n;
+  uint32_t attempts, invocations;
+  if (bp_bisect_current(l->bisect, &first, &n, &attempts, &invocations) < 0)
+    return bp__engine_fail(e, BP_ERR_INTERNAL, "completion without a current batch");
+  load_batch(e, s, l, (uint32_t)first, n);
+  bp_resolver_input in;
+  memset(&in, 0, sizeof in);
+  in.attempts = attempts;
+  in.invocations = invocations;
+  in.consecutive_failures = l->k;
+  in.batch_size = n;
+  in.now_ms = l->done_ms;
+  switch (l->res_kind) {
+  case BP_INVOKE_RESULT_THROTTLED: in.outcome = BP_ATTEMPT_NOT_REACHED; break;
+  case BP_INVOKE_RESULT_ERROR: in.outcome = BP_ATTEMPT_FUNCTION_ERROR; break;
+  case BP_INVOKE_RESULT_CLASSIFIED:
+    in.outcome = l->res_outcome;
+    in.failed_index = l->res_failed_index;
+    in.failed_count = l->res_failed_count;
+    break;
+  default: {
+#if BP_WITH_CODEC
+    bp_response_result rr;
+    uint32_t flags = e->policy.report_batch_item_failures ? BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES
+                                                          : 0u;
+    int rc = bp_codec_classify_response(e->codec, l->body.data, l->body.len, e->views, n,
+                                        flags, &rr);
+    if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
+    in.outcome = rr.outcome; /* SUCCESS, PARTIAL, FAILURE = BP_ATTEMPT_* values */
+    in.failed_index = rr.failed_index;
+    in.failed_count = rr.failed_count;
+#else
+    return bp__engine_fail(e, BP_ERR_INTERNAL, "unclassified response in a core-only build");
+#endif
+  }
+  }
+  if (BP__RESULT_REACHED(l->res_kind)) { /* the batch's last invocation (§5.3 requestId) */
+    l->has_last = 1;
+    copy_str(l->last_request_id, sizeof l->last_request_id, l->res_request_id);
+    copy_str(l->last_version, sizeof l->last_version, l->res_version);
+    copy_str(l->last_function_error, sizeof l->last_function_error, l->res_function_error);
+  }
+  bp_resolver_action a;
+  char msg[160];
+  int rc = bp_resolver_decide(&e->policy, &in, &a, msg, sizeof msg);
+  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, msg);
+
+  bp__engine_event(e, s, l->index, BP_EVENT_OUTCOME, in.outcome, &e->views[0], &e->views[n - 1],
+                   n, in.outcome == BP_ATTEMPT_PARTIAL ? (int64_t)in.failed_index : 0);
+  if (in.outcome == BP_ATTEMPT_NOT_REACHED) {
+    s->m.throttled_attempts++;
+  } else {
+    s->m.invocations++;
+    s->m.invoked_event_count += a.invoked_event_count;
+    bp__engine_metric(e, s, l->index, BP_METRIC_INVOKED_EVENT_COUNT,
+                      (int64_t)a.invoked_event_count);
+  }
+  if (a.failed_invoke_event_count) {
+    s->m.failed_invoke_event_count += a.failed_invoke_event_count;
+    bp__engine_metric(e, s, l->index, BP_METRIC_FAILED_INVOKE_EVENT_COUNT,
+                      (int64_t)a.failed_invoke_event_count);
+  }
+
+  if (a.kind == BP_ACTION_DISCARD) return begin_discard(e, s, l, &a, (uint32_t)first, l->done_ms);
+  if (a.kind == BP_ACTION_COMMIT_ALL || a.kind == BP_ACTION_COMMIT_PREFIX) {
+    rc = bp__engine_finish(e, s, e->positions, a.commit_count);
+    if (rc < 0) return rc;
+  }
+  if (a.kind == BP_ACTION_SPLIT)
+    bp__engine_event(e, s, l->index, BP_EVENT_SPLIT, 0, &e->views[0], &e->views[n / 2 - 1],
+                     n / 2, 0);
+  rc = bp_resolver_apply(&a, l->bisect);
+  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, "bisect refused the resolver's action");
+  l->k = a.consecutive_failures;
+  l->not_before = a.not_before_ms;
+  if (rc == BP_BISECT_DONE) {
+    l->state = LANE_IDLE;
+    l->batch_n = 0;
+    return 1;
+  }
+  l->state = LANE_READY;
+  if (a.kind == BP_ACTION_SPLIT || a.kind == BP_ACTION_COMMIT_ALL) new_current(l, BP_INVOKE_SPLIT);
+  else if (a.kind == BP_ACTION_COMMIT_PREFIX) new_current(l, BP_INVOKE_REMAINDER);
+  if (a.not_before_ms > l->done_ms)
+    bp__engine_event(e, s, l->index, BP_EVENT_BACKOFF, (int)l->k, NULL, NULL, 0,
+                     a.not_before_ms);
+  return 1;
+}
+
+/* ---- The lane's step and deadline ---- */
+
+int bp__lane_step(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
+  int stopped = !e->enabled || e->shutting_down;
+  switch (l->state) {
+  case LANE_COMPLETED: return act_on_result(e, s, l);
+  case LANE_DELIVERED: return finish_discard(e, s, l);
+  case LANE_DISCARDING:
+    if (now < l->not_before) return 0;
+    return start_delivery(e, s, l, now);
+  case LANE_READY:
+    if (stopped || now < l->not_before) return 0;
+    if (l->tries && l->retry_gen == e->gen) return 0; /* one retry per run: no spinning */
+    if (l->tries) l->retry_gen = e->gen;
+    return invoke_current(e, s, l, now);
+  case LANE_IDLE:
+    if (stopped || l->pending == 0) return 0;
+    return form_batch(e, s, l, now);
+  default: return 0; /* a request is in flight */
+  }
+}
+
+int64_t bp__lane_deadline(const bp_engine *e, const bp__shard *s, const bp__lane *l) {
+  (void)s;
+  int stopped = !e->enabled || e->shutting_down;
+  switch (l->state) {
+  case LANE_COMPLETED:
+  case LANE_DELIVERED: return e->now;
+  case LANE_DISCARDING: return l->not_before;
+  case LANE_READY: return stopped ? BP_NO_DEADLINE : l->not_before;
+  case LANE_IDLE:
+    if (stopped || l->pending == 0) return BP_NO_DEADLINE;
+    if (l->offered < l->pending) return e->now; /* records not offered yet */
+    if (s->read_end) return e->now;
+    return bp_batch_deadline(l->builder);
+  default: return BP_NO_DEADLINE;
+  }
+}

@@ -1,0 +1,174 @@
+/* Per-shard record storage of the engine: a ring of fixed-size slots (one per buffered
+ * record, indexed by position) and the record bytes in chunks that never move, so record
+ * views lent to a callback stay valid while later fetches are stored. Chunks are recycled
+ * as the checkpoint passes their records: no allocation per record in steady state. */
+#include <string.h>
+
+#include "bp_engine_int.h"
+
+#define CHUNK_MIN ((size_t)4096)
+#define CHUNK_MAX ((size_t)1 << 20)
+#define FREE_CHUNKS_KEPT 2
+
+uint32_t bp__lane_of(const char *key, size_t len, uint32_t nlanes) {
+  /* spec §3.2 [DEC]: FNV-1a-32 of the partition-key bytes, modulo ParallelizationFactor */
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (uint8_t)key[i];
+    h *= 16777619u;
+  }
+  return nlanes > 1 ? h % nlanes : 0;
+}
+
+int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_bytes) {
+  s->slots = bp__calloc(&e->alloc, cap, sizeof *s->slots);
+  if (!s->slots) return BP_ERR_NOMEM;
+  s->cap = cap;
+  size_t cs = (size_t)(max_bytes / 8);
+  s->chunk_size = cs < CHUNK_MIN ? CHUNK_MIN : cs > CHUNK_MAX ? CHUNK_MAX : cs;
+  return 0;
+}
+
+static void chunk_list_free(bp_engine *e, bp__chunk *c) {
+  while (c) {
+    bp__chunk *n = c->next;
+    bp__free(&e->alloc, c);
+    c = n;
+  }
+}
+
+void bp__records_free(bp_engine *e, bp__shard *s) {
+  chunk_list_free(e, s->chunk_head);
+  chunk_list_free(e, s->chunk_free);
+  s->chunk_head = s->chunk_tail = s->chunk_free = NULL;
+  bp__free(&e->alloc, s->slots);
+  s->slots = NULL;
+}
+
+static const char *field_ptr(const bp_record *r, int f, size_t *len) {
+  switch (f) {
+  case F_SEQ: *len = r->seq_len; return r->seq;
+  case F_PK: *len = r->partition_key_len; return r->partition_key;
+  case F_DATA: *len = r->data_len; return (const char *)r->data;
+  case F_ENC: *len = r->encryption_type_len; return r->encryption_type;
+  case F_EVID: *len = r->event_id_len; return r->event_id;
+  case F_EVNAME: *len = r->event_name_len; return r->event_name;
+  case F_DDB: *len = r->dynamodb_json_len; return r->dynamodb_json;
+  default: *len = r->user_identity_json_len; return r->user_identity_json;
+  }
+}
+
+/* A chunk with room for n bytes at the tail: the current one, a recycled one, or a new one
+ * (of the standard size, or of n bytes for a record bigger than that). */
+static bp__chunk *chunk_for(bp_engine *e, bp__shard *s, size_t n) {
+  bp__chunk *c = s->chunk_tail;
+  if (c && c->cap - c->used >= n) return c;
+  if (c && c->live == 0 && c->cap >= n) { /* nothing left in it: reuse in place */
+    c->used = 0;
+    return c;
+  }
+  if (s->chunk_free && s->chunk_free->cap >= n) {
+    c = s->chunk_free;
+    s->chunk_free = c->next;
+  } else {
+    size_t cap = n > s->chunk_size ? n : s->chunk_size;
+    c = bp__malloc(&e->alloc, sizeof *c + cap);
+    if (!c) return NULL;
+    c->cap = cap;
+    s->bytes_in_use += cap;
+  }
+  c->next = NULL;
+  c->used = 0;
+  c->live = 0;
+  if (s->chunk_tail) s->chunk_tail->next = c;
+  else s->chunk_head = c;
+  s->chunk_tail = c;
+  return c;
+}
+
+int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
+                    uint32_t *slot_out) {
+  size_t total = 0, len;
+  for (int f = 0; f < F_COUNT; f++) {
+    field_ptr(r, f, &len);
+    if (len > UINT32_MAX || total + len < total) return BP_ERR_TOO_LARGE;
+    total += len;
+  }
+  bp__chunk *c = chunk_for(e, s, total ? total : 1);
+  if (!c) return BP_ERR_NOMEM;
+  uint32_t idx = (uint32_t)(s->next_pos % s->cap);
+  bp__slot *sl = &s->slots[idx];
+  memset(sl, 0, sizeof *sl);
+  sl->pos = s->next_pos;
+  sl->chunk = c;
+  sl->off = c->used;
+  for (int f = 0; f < F_COUNT; f++) {
+    const char *p = field_ptr(r, f, &len);
+    if (p) sl->present |= (uint16_t)(1u << f);
+    if (len) memcpy(c->data + c->used, p, len);
+    c->used += len;
+    sl->len[f] = (uint32_t)len;
+  }
+  if (!total) c->used += 1; /* keep distinct offsets; harmless */
+  c->live++;
+  sl->arrival_ms = r->arrival_ms;
+  sl->record_bytes = record_bytes;
+  sl->flags = (uint16_t)r->flags;
+  sl->next = BP__NIL;
+  s->next_pos++;
+  *slot_out = idx;
+  return 0;
+}
+
+void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
+  const bp__slot *sl = &s->slots[slot];
+  const char *p = sl->chunk->data + sl->off;
+  const char *f[F_COUNT];
+  for (int i = 0; i < F_COUNT; i++) {
+    f[i] = (sl->present & (1u << i)) ? p : NULL;
+    p += sl->len[i];
+  }
+  memset(out, 0, sizeof *out);
+  out->seq = f[F_SEQ];
+  out->seq_len = sl->len[F_SEQ];
+  out->arrival_ms = sl->arrival_ms;
+  out->partition_key = f[F_PK];
+  out->partition_key_len = sl->len[F_PK];
+  out->data = (const uint8_t *)f[F_DATA];
+  out->data_len = sl->len[F_DATA];
+  out->encryption_type = f[F_ENC];
+  out->encryption_type_len = sl->len[F_ENC];
+  out->event_id = f[F_EVID];
+  out->event_id_len = sl->len[F_EVID];
+  out->event_name = f[F_EVNAME];
+  out->event_name_len = sl->len[F_EVNAME];
+  out->dynamodb_json = f[F_DDB];
+  out->dynamodb_json_len = sl->len[F_DDB];
+  out->user_identity_json = f[F_UI];
+  out->user_identity_json_len = sl->len[F_UI];
+  out->flags = sl->flags;
+}
+
+/* Release every record up to position @p upto (the checkpoint passed them). */
+void bp__records_release(bp_engine *e, bp__shard *s, uint64_t upto) {
+  while (s->oldest_pos <= upto && s->oldest_pos < s->next_pos) {
+    bp__slot *sl = &s->slots[s->oldest_pos % s->cap];
+    sl->chunk->live--;
+    sl->chunk = NULL;
+    s->oldest_pos++;
+  }
+  /* Chunks empty front to back; the tail stays to be refilled in place. */
+  while (s->chunk_head && s->chunk_head != s->chunk_tail && s->chunk_head->live == 0) {
+    bp__chunk *c = s->chunk_head;
+    s->chunk_head = c->next;
+    size_t kept = 0;
+    for (bp__chunk *f = s->chunk_free; f; f = f->next) kept++;
+    if (c->cap == s->chunk_size && kept < FREE_CHUNKS_KEPT) {
+      c->next = s->chunk_free;
+      s->chunk_free = c;
+    } else {
+      s->bytes_in_use -= c->cap;
+      bp__free(&e->alloc, c);
+    }
+  }
+}
