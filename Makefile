@@ -193,7 +193,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 		-o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(EXTRA_LDFLAGS)
 
 demo: deps $(BUILD)/examples/demo
-	$(BUILD)/examples/demo --batch-size 4 examples/records.ndjson
+	$(BUILD)/examples/demo --dir $(BUILD)/demo --seed examples/records.ndjson
 
 # bpsim: the scenario runner (examples/bpsim/*.c), a host of the public API only.
 BPSIM_SRCS := $(wildcard examples/bpsim/*.c)

@@ -119,6 +119,7 @@ void bp__engine_event(bp_engine *e, const bp__shard *s, uint32_t lane, int type,
   ev.detail = detail;
   ev.shard_id = s ? s->id : NULL;
   ev.lane = lane;
+  ev.flags = e->event_flags;
   if (first) {
     ev.first_seq = first->seq;
     ev.first_seq_len = first->seq_len;

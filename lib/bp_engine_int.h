@@ -160,6 +160,7 @@ struct bp_engine {
   uint64_t rng;
   int64_t now;
   int depth;       /* callback nesting */
+  uint32_t event_flags; /* flags of the next event (INVOKE) */
   int fatal;       /* 0 or the code every driving call returns */
   int enabled;
   int shutting_down, drained, drained_reported;

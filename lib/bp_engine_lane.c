@@ -279,8 +279,10 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   l->tries++;
   l->req_id = req.req_id;
   l->state = LANE_INVOKING;
+  e->event_flags = req.flags;
   bp__engine_event(e, s, l->index, BP_EVENT_INVOKE, (int)req.attempt, &e->views[0],
                    &e->views[n - 1], n, (int64_t)req.payload_len);
+  e->event_flags = 0;
   /* §8.3 [DEC]: IteratorAge once per attempt that carries records. */
   int64_t age = now - e->views[n - 1].arrival_ms;
   s->m.iterator_age_ms = age;

@@ -157,11 +157,16 @@ typedef struct bp_checkpoint_req {
 /* ---- Events: trace, metrics, logs ---- */
 
 /** bp_engine_event.type */
-#define BP_EVENT_FETCH 1          /**< a fetch completed: count records (value: status) */
-#define BP_EVENT_INVOKE 2         /**< an attempt starts: first/last seq, count, value =
-                                       payload bytes, detail = attempt */
-#define BP_EVENT_OUTCOME 3        /**< an attempt ended: detail = BP_ATTEMPT_*, value =
-                                       partial failed index, count = records */
+#define BP_EVENT_FETCH 1          /**< a fetch completed: count records kept, first/last seq
+                                       (value: status). The next fetch is due at once after
+                                       records, poll_interval_ms after the completion's now_ms
+                                       when empty */
+#define BP_EVENT_INVOKE 2         /**< an attempt starts (just before the invoke callback):
+                                       first/last seq, count, value = payload bytes, detail =
+                                       attempt, flags = BP_INVOKE_* */
+#define BP_EVENT_OUTCOME 3        /**< an attempt's completion was acted on: detail =
+                                       BP_ATTEMPT_*, first/last seq + count of the attempted
+                                       batch, value = partial failed index */
 #define BP_EVENT_BACKOFF 4        /**< the lane waits: value = the time it may invoke again */
 #define BP_EVENT_SPLIT 5          /**< bisect: first/last seq + count of the older half */
 #define BP_EVENT_DISCARD 6        /**< detail = condition, first/last seq, count, value =
@@ -192,7 +197,7 @@ typedef struct bp_engine_event {
   int64_t now_ms;        /**< the engine's time when it happened */
   const char *shard_id;  /**< NUL-terminated; NULL for engine-wide events */
   uint32_t lane;
-  uint32_t reserved;
+  uint32_t flags;        /**< BP_EVENT_INVOKE: BP_INVOKE_*; 0 otherwise */
   const char *first_seq; /**< not NUL-terminated */
   size_t first_seq_len;
   const char *last_seq;
