@@ -297,13 +297,13 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   e->o_role = dup_str(e, o.invoke_identity_arn);
   e->o_region = dup_str(e, o.aws_region);
   e->o_uuid = dup_str(e, o.mapping_uuid);
+  if ((o.invoke_identity_arn && !e->o_role) || (o.aws_region && !e->o_region) ||
+      (o.mapping_uuid && !e->o_uuid))
+    goto nomem;
   o.invoke_identity_arn = e->o_role;
   o.aws_region = e->o_region;
   o.mapping_uuid = e->o_uuid;
   e->o = o;
-  if ((o.invoke_identity_arn && !e->o_role) || (o.aws_region && !e->o_region) ||
-      (o.mapping_uuid && !e->o_uuid))
-    goto nomem;
   if (e->o_uuid) {
     size_t n = strlen(e->o_uuid);
     memcpy(e->uuid, e->o_uuid, n < 36 ? n : 36);
@@ -400,6 +400,8 @@ static int enter(bp_engine *e, int64_t now) {
 
 /* ---- Shards ---- */
 
+static int shard_try_start(bp_engine *e, bp__shard *s, int64_t now);
+
 static int valid_id(const char *id) {
   return id && id[0] && strlen(id) <= BP_STORE_MAX_ID_LEN;
 }
@@ -471,6 +473,7 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
   }
   s->state = BP_SHARD_WAITING;
   e->shards[e->nshards++] = s;
+  shard_try_start(e, s, e->now); /* no parent to wait for: due at once */
   return 0;
 nomem:
   shard_free(e, s);

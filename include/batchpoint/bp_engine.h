@@ -181,6 +181,7 @@ typedef struct bp_checkpoint_req {
 #define BP_EVENT_DRAINED 14       /**< bp_engine_shutdown() has finished */
 
 /** bp_engine_event.detail for BP_EVENT_METRIC (spec §8.3-§8.4). */
+/* Metric events carry the increment (a count added by this step), except IteratorAge. */
 #define BP_METRIC_ITERATOR_AGE 1                      /**< ms, once per invoke attempt */
 #define BP_METRIC_POLLED_EVENT_COUNT 2
 #define BP_METRIC_FILTERED_OUT_EVENT_COUNT 3
@@ -236,7 +237,10 @@ typedef struct bp_transport {
   int (*store_checkpoint)(bp_engine *e, const bp_checkpoint_req *req, void *user_data);
   /**
    * Something happened: trace, metric or error (no completion; the return value is
-   * ignored unless it is fatal). Optional.
+   * ignored unless it is fatal, bp_err_is_fatal()). Optional. Unlike the other callbacks it
+   * also reports completions as they are recorded, so it may run inside a
+   * bp_engine_complete_*() call made from another callback (nested); like every callback it
+   * may call getters and completions, and driving calls get ::BP_ERR_IN_CALLBACK.
    */
   int (*on_event)(bp_engine *e, const bp_engine_event *ev, void *user_data);
 } bp_transport;
@@ -336,7 +340,9 @@ BP_API void *bp_engine_user_data(const bp_engine *e);
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (bad id, duplicate shard, invalid checkpoint);
  *         the store's error (::BP_ERR_CORRUPT, ::BP_ERR_IO, ...: the shard is not added);
  *         ::BP_ERR_INVALID_STATE (after bp_engine_shutdown()); ::BP_ERR_IN_CALLBACK;
- *         ::BP_ERR_NOMEM.
+ *         ::BP_ERR_NOMEM; the fatal code of a failed engine. A shard without a parent to
+ *         wait for is ::BP_SHARD_ACTIVE at once (its first fetch is due at the last time the
+ *         engine saw); bp_engine_get_checkpoint() reports the checkpoint it starts after.
  */
 BP_API int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_id,
                                const char *adjacent_parent_id, const char *checkpoint,
@@ -435,9 +441,13 @@ typedef struct bp_invoke_result {
 BP_API int bp_invoke_result_init(bp_invoke_result *r);
 
 /**
- * Complete an invoke attempt. The result is copied.
+ * Complete an invoke attempt. The result is copied. Whatever a completion made outside a
+ * callback returns besides ::BP_ERR_UNKNOWN_REQUEST, ::BP_ERR_INVALID_ARGUMENT and
+ * ::BP_ERR_RANGE, the completion itself was recorded (a later error comes from the work it
+ * ran). The same holds for the other completions.
  * @return 0; ::BP_ERR_UNKNOWN_REQUEST (nothing changes); ::BP_ERR_INVALID_ARGUMENT (bad
- *         kind or outcome, strings too long or not UTF-8, RETURNED in a core-only build,
+ *         kind or outcome, body NULL with body_len > 0, strings too long or not UTF-8,
+ *         RETURNED in a core-only build,
  *         CLASSIFIED PARTIAL with a bad index or ReportBatchItemFailures off: the request
  *         stays in flight, complete it again correctly); ::BP_ERR_RANGE; and, outside
  *         callbacks, the errors of bp_engine_tick().
