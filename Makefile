@@ -134,8 +134,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 		grep -q ' 0 failed$$' $(BUILD)/test-summary
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
-test: deps unit-tests check-symbols check-install check-core-only check-clang
-	@echo "make test: symbols, install, core-only and clang checks passed"
+test: deps unit-tests check-scenarios check-symbols check-install check-core-only check-clang
+	@echo "make test: scenarios, symbols, install, core-only and clang checks passed"
 	@cat $(BUILD)/test-summary
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
@@ -182,7 +182,7 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-scenarios
 
 # ---- examples and demo ---------------------------------------------------------------
 EXAMPLE_CPPFLAGS := -Iinclude -DBP_STATIC -D_POSIX_C_SOURCE=200809L
@@ -203,9 +203,12 @@ $(BUILD)/examples/bpsim: $(BPSIM_SRCS) $(wildcard examples/bpsim/*.h) $(STATIC_L
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -o $@ $(BPSIM_SRCS) $(STATIC_LIB) -lyajl \
 		$(EXTRA_LDFLAGS)
 
-# Every scenario of the shared file through the real engine (spec/esm.md §11).
+# Every scenario of the shared file (spec/esm.md §11) and of test/scenarios/ through the
+# real engine.
 check-scenarios: $(BUILD)/examples/bpsim
-	$(BUILD)/examples/bpsim $(SHARED)/testdata/esm-scenarios.json
+	@for f in $(SHARED)/testdata/esm-scenarios.json test/scenarios/*.json; do \
+		echo "bpsim $$f"; $(BUILD)/examples/bpsim $$f > $(BUILD)/bpsim.out; rc=$$?; \
+		grep -v '^PASS' $(BUILD)/bpsim.out; [ $$rc -eq 0 ] || exit 1; done
 
 # The randomized model test with many more runs than `make test` gives it.
 SOAK_RUNS ?= 200000

@@ -1,0 +1,162 @@
+/*
+ * bpsim: run the ESM acceptance scenarios of a scenario file (spec/esm.md §11, the format
+ * described by the file's own `format` object) through the batchpoint engine with a
+ * simulated clock, stream and function, and the config cases through bp_config.
+ *
+ *   bpsim [--only ID,...] [--trace] FILE.json
+ *
+ * One line per case: `PASS <id>`, `FAIL <id>: <first difference>` or `SKIP <id>: <why>`,
+ * then `N passed, N failed, N skipped`. Exit status 0 all passed (or skipped), 1 something
+ * failed, 2 bad usage or a malformed file (the message names the JSON path).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpsim.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: bpsim [--only ID,...] [--trace] FILE.json\n"
+          "\n"
+          "Runs every scenario and config case of FILE (the esm-scenarios.json format) through\n"
+          "the batchpoint engine with a simulated clock, stream and function.\n"
+          "\n"
+          "  --only ID,...  run only these cases (scenario or config case ids)\n"
+          "  --trace        print each scenario's timeline: fetches, invocations (first/last\n"
+          "                record, count, bytes, attempt), outcomes, backoff, splits,\n"
+          "                discards, deliveries, checkpoint moves\n"
+          "  --help         this text\n"
+          "\n"
+          "Output: PASS <id> | FAIL <id>: <first difference> | SKIP <id>: <reason>, one line\n"
+          "per case, then a count line. Exit status 0 none failed, 1 a case failed, 2 bad\n"
+          "usage or a malformed file.\n");
+}
+
+/* Whether @p id is in the comma-separated @p list (NULL: everything is selected). */
+static int selected(const char *list, const char *id) {
+  if (!list) return 1;
+  size_t n = strlen(id);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, id, n) == 0) return 1;
+    p += len;
+    if (*p) p++;
+  }
+  return 0;
+}
+
+static const char *unknown_id(const sim_file *f, const char *list, char *buf, size_t cap) {
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    int found = 0;
+    for (size_t i = 0; i < f->n_scn && !found; i++)
+      found = strlen(f->scn[i].id) == len && !strncmp(f->scn[i].id, p, len);
+    for (size_t i = 0; i < f->n_cases && !found; i++)
+      found = strlen(f->cases[i].id) == len && !strncmp(f->cases[i].id, p, len);
+    if (!found && len) {
+      snprintf(buf, cap, "%.*s", (int)len, p);
+      return buf;
+    }
+    p += len;
+    if (*p) p++;
+  }
+  return NULL;
+}
+
+static void run_scenario(const sim_file *f, const sim_scenario *s, int trace, sim_report *rep) {
+  for (size_t k = 0; k < s->n_maps && !rep->failed && !rep->skipped; k++) {
+    const sim_mapping *m = &s->maps[k];
+    sim_opts o = {trace, sim_needs_payloads(m)};
+    sim_log log;
+    if (trace)
+      printf("  %s%s%s (t = time since start_ms):\n", s->id, m->name ? " mapping " : "", m->name ? m->name : "");
+    if (sim_run(f, s, m, &o, &log, rep) == 0 && !rep->failed) sim_check(f, s, m, &log, rep);
+    sim_log_free(&log);
+  }
+  for (size_t i = 0; i < s->n_actions; i++) {
+    const sim_action *a = &s->actions[i];
+    for (size_t k = 0; a->expect_response && k < a->expect_response->u.object.len; k++)
+      rep_part(rep, "actions[%zu].expect_response.%s (API-level)", i, a->expect_response->u.object.keys[k]);
+    if (a->expect_state) rep_part(rep, "actions[%zu].expect_state_eventually (API-level)", i);
+  }
+}
+
+/* @return 0 pass, 1 fail, 2 skip (and print the line). */
+static int report(const char *id, const sim_report *r) {
+  if (r->failed) {
+    printf("FAIL %s: %s\n", id, r->fail);
+    return 1;
+  }
+  if (r->skipped) {
+    printf("SKIP %s: %s\n", id, r->skip);
+    return 2;
+  }
+  printf("PASS %s", id);
+  if (r->parts[0]) printf(" -- skipped parts: %s", r->parts);
+  if (r->notes[0]) printf(" -- note: %s", r->notes);
+  printf("\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *only = NULL, *file = NULL;
+  int trace = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "--trace")) {
+      trace = 1;
+    } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+      only = argv[++i];
+    } else if (!strncmp(argv[i], "--only=", 7)) {
+      only = argv[i] + 7;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "bpsim: unknown option %s\n", argv[i]);
+      usage(stderr);
+      return 2;
+    } else if (!file) {
+      file = argv[i];
+    } else {
+      fprintf(stderr, "bpsim: one scenario file only\n");
+      return 2;
+    }
+  }
+  if (!file) {
+    usage(stderr);
+    return 2;
+  }
+  sim_file f;
+  char err[1024];
+  if (sim_file_load(&f, file, err, sizeof err)) {
+    fprintf(stderr, "bpsim: %s: %s\n", file, err);
+    sim_file_free(&f);
+    return 2;
+  }
+  char bad[128];
+  if (only && unknown_id(&f, only, bad, sizeof bad)) {
+    fprintf(stderr, "bpsim: --only: no case \"%s\" in %s\n", bad, file);
+    sim_file_free(&f);
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  int counts[3] = {0, 0, 0};
+  for (size_t i = 0; i < f.n_scn; i++) {
+    if (!selected(only, f.scn[i].id)) continue;
+    sim_report rep;
+    memset(&rep, 0, sizeof rep);
+    run_scenario(&f, &f.scn[i], trace, &rep);
+    counts[report(f.scn[i].id, &rep)]++;
+  }
+  for (size_t i = 0; i < f.n_cases; i++) {
+    if (!selected(only, f.cases[i].id)) continue;
+    sim_report rep;
+    memset(&rep, 0, sizeof rep);
+    sim_config_case(&f, &f.cases[i], &rep);
+    counts[report(f.cases[i].id, &rep)]++;
+  }
+  printf("%d passed, %d failed, %d skipped\n", counts[0], counts[1], counts[2]);
+  sim_file_free(&f);
+  return counts[1] ? 1 : 0;
+}

@@ -1,0 +1,279 @@
+/*
+ * bpsim: the scenario runner. Shared types of its files:
+ *   bpsim.c         main, command line, one line per case
+ *   bpsim_json.c    loading the scenario file (errors name the JSON path), JSON helpers
+ *   bpsim_match.c   value comparison and the $matchers
+ *   bpsim_host.c    the simulated host: stream, scripted function, clock, engine callbacks
+ *   bpsim_expect.c  a scenario's `expect` against what the host recorded
+ *   bpsim_config.c  the config cases (CreateEventSourceMapping bodies)
+ * Everything lives in main's locals or in objects it owns: no global mutable state.
+ */
+#ifndef BPSIM_H
+#define BPSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include <batchpoint.h>
+#include <batchpoint/bp_engine.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SIM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SIM_PRINTF(a, b)
+#endif
+
+/* ---- the scenario file (bpsim_json.c) ---- */
+
+/** One record of the simulated stream; bp_record views point into these strings. */
+typedef struct sim_record {
+  const char *label;   /* r1 ... (from the file, or "#<index>") */
+  const char *shard;   /* borrowed from the file tree */
+  const char *seq;
+  size_t seq_len;
+  int64_t arrival_ms;
+  uint8_t *data;       /* Kinesis payload bytes (owned) */
+  size_t data_len;
+  char *ddb_json;      /* DynamoDB StreamRecord text (owned) */
+  char *user_identity; /* DynamoDB userIdentity text (owned) or NULL */
+  char label_buf[24];
+} sim_record;
+
+/** The records of one shard, in order, with their views for complete_fetch. */
+typedef struct sim_shard {
+  const char *id;
+  sim_record **recs;
+  bp_record *views;
+  size_t n;
+} sim_shard;
+
+#define SIM_RESPOND_BODY 0
+#define SIM_RESPOND_ERROR 1
+#define SIM_RESPOND_THROTTLE 2
+
+/** One rule of the scripted function. */
+typedef struct sim_rule {
+  const char **contains; /* when_batch_contains_seq (any of) */
+  size_t n_contains;
+  int has_contains;
+  int has_invocation, has_lt, has_ge, final_cond; /* final_cond: -1 none, 0/1 */
+  int64_t invocation, now_lt, now_ge;
+  int has_window_start;
+  int64_t window_start_ms;
+  int kind;              /* SIM_RESPOND_* */
+  const char *body;      /* NULL: empty */
+  size_t body_len;
+  const char *error;     /* X-Amz-Function-Error */
+  int64_t sleep_ms;
+} sim_rule;
+
+typedef struct sim_action {
+  int64_t at_ms;
+  const char *action;
+  yajl_val input, expect_response, expect_state;
+} sim_action;
+
+/** One mapping of a scenario (the top-level config/function/expect, or one of `mappings`). */
+typedef struct sim_mapping {
+  const char *name;
+  yajl_val config, expect;
+  sim_rule *rules;
+  size_t n_rules;
+  char path[64]; /* JSON path of its expect ("expect" or "mappings[1].expect") */
+} sim_mapping;
+
+typedef struct sim_scenario {
+  const char *id;
+  size_t index;
+  int dynamodb;
+  yajl_val node, env, inf_deps;
+  sim_record *recs;
+  size_t n_recs;
+  sim_shard *shards;
+  size_t n_shards;
+  int64_t start_ms, run_until_ms;
+  sim_action *actions;
+  size_t n_actions;
+  sim_mapping *maps;
+  size_t n_maps;
+} sim_scenario;
+
+typedef struct sim_case {
+  const char *id;
+  size_t index;
+  yajl_val node;
+} sim_case;
+
+typedef struct sim_file {
+  yajl_val root, env;
+  sim_scenario *scn;
+  size_t n_scn;
+  sim_case *cases;
+  size_t n_cases;
+} sim_file;
+
+/** Load and check @p path. @return 0; -1 with "json.path: what" in @p err. */
+int sim_file_load(sim_file *f, const char *path, char *err, size_t errlen);
+void sim_file_free(sim_file *f);
+
+/** Environment value of a scenario (its own first, then the file's); NULL if absent. */
+const char *sim_env(const sim_file *f, const sim_scenario *s, const char *key);
+/** The record with this sequence number (numeric equality), or NULL. */
+const sim_record *sim_find_record(const sim_scenario *s, const char *seq, size_t len);
+
+/* ---- JSON helpers (bpsim_json.c) ---- */
+
+/** Member @p key of object @p obj (NULL if absent or @p obj is not an object). */
+yajl_val jv_get(yajl_val obj, const char *key);
+/** Compact JSON text of @p v, cut with "..." to fit @p cap. */
+void jv_render(yajl_val v, char *buf, size_t cap);
+/** Compact JSON text of @p v (numbers as their raw tokens); malloc'd, NULL on OOM. */
+char *jv_text(yajl_val v, size_t *len);
+/** Whether @p v is a matcher: an object whose keys all start with '$'. */
+int jv_is_matcher(yajl_val v);
+
+/* Values the runner builds itself (freed with jv_free, never with yajl_tree_free). */
+yajl_val jv_new_str(const char *s, size_t len);
+yajl_val jv_new_int(int64_t i);
+yajl_val jv_new_raw_num(const char *token);
+yajl_val jv_new_bool(int b);
+yajl_val jv_new_null(void);
+yajl_val jv_new_arr(void);
+yajl_val jv_new_obj(void);
+/** Append / add; they take @p v (freed on failure). @return 0, -1 on OOM. */
+int jv_push(yajl_val arr, yajl_val v);
+int jv_put(yajl_val obj, const char *key, yajl_val v);
+void jv_free(yajl_val v);
+
+/* ---- paths and the per-case report ---- */
+
+typedef struct sim_path {
+  char buf[512];
+  size_t len;
+} sim_path;
+
+void path_set(sim_path *p, const char *s);
+/** Append ".key" / "[i]"; @return the old length for path_pop(). */
+size_t path_key(sim_path *p, const char *key);
+size_t path_idx(sim_path *p, size_t i);
+void path_pop(sim_path *p, size_t len);
+
+typedef struct sim_report {
+  int failed, skipped; /* skipped: the whole case */
+  char fail[1536];     /* the first difference */
+  char skip[512];      /* the case's skip reason */
+  char parts[1024];    /* skipped parts ("; "-separated) */
+  char notes[1024];    /* informational divergences */
+} sim_report;
+
+/** Record the first failure (later ones are ignored). @return 0 (for `return rep_fail()`). */
+int rep_fail(sim_report *r, const char *fmt, ...) SIM_PRINTF(2, 3);
+void rep_part(sim_report *r, const char *fmt, ...) SIM_PRINTF(2, 3);
+void rep_note(sim_report *r, const char *fmt, ...) SIM_PRINTF(2, 3);
+
+/* ---- comparison (bpsim_match.c) ---- */
+
+typedef struct sim_match_ctx {
+  sim_report *rep;
+  int64_t invocation_count; /* $ref "invocation_count" */
+  int seq_strings;          /* strings are sequence numbers: compare numerically */
+} sim_match_ctx;
+
+/**
+ * Compare @p actual (may be NULL: missing) with @p expected: literals exactly (objects
+ * key-order-free, arrays in order, numbers by value, the two stream timestamps to 1 ms),
+ * matchers wherever they appear. On a difference the first one goes to ctx->rep with @p path.
+ * @return 1 equal, 0 different.
+ */
+int sim_match(sim_match_ctx *ctx, yajl_val expected, yajl_val actual, sim_path *path);
+/** Check the shape of matchers inside an expected value. @return NULL or what is wrong. */
+const char *sim_matcher_check(yajl_val expected, sim_path *path);
+/** Compare two JSON number tokens by value: -1, 0, 1; -2 when one is not a number. */
+int sim_num_cmp(const char *a, const char *b);
+/** Sequence numbers compared numerically as strings: -1, 0, 1. */
+int sim_seq_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/** RFC 3339 text to epoch ms (fractions below 1 ms must be zero for exactness; *sub gets the
+ *  nanoseconds below the ms). @return 0, -1 if not RFC 3339. */
+int sim_rfc3339(const char *s, int64_t *ms, int32_t *sub_ns);
+/** POSIX ERE match of a PCRE-style pattern (\d \w \s translated). @return 1, 0, -1 bad. */
+int sim_regex(const char *pattern, const char *text);
+
+/* ---- the simulated host (bpsim_host.c) ---- */
+
+/** One invoke attempt as the function (or the throttle) saw it. */
+typedef struct sim_inv {
+  int64_t start_ms, end_ms;
+  int throttled;
+  uint32_t lane, attempt, flags;
+  const char *shard;
+  char **seqs, **keys; /* owned copies */
+  size_t n;
+  char *payload;       /* kept only when `events` needs it */
+  size_t payload_len;
+  yajl_val event;      /* parsed lazily (yajl_tree) */
+  int event_bad;
+} sim_inv;
+
+typedef struct sim_dlv {
+  int64_t at_ms;
+  int dest_type;
+  int condition;
+  uint32_t approximate_invoke_count, lane;
+  int64_t timestamp_ms;
+  char *destination, *record_json, *s3_key, *shard;
+  size_t record_len;
+  char **seqs;
+  size_t n;
+  yajl_val record; /* parsed lazily */
+} sim_dlv;
+
+typedef struct sim_ckpt {
+  int64_t at_ms;
+  size_t shard;
+  char *seq; /* NULL: nothing passed */
+} sim_ckpt;
+
+typedef struct sim_log {
+  sim_inv *inv;  /* every attempt, in start order */
+  size_t n_inv, cap_inv;
+  sim_dlv *dlv;
+  size_t n_dlv, cap_dlv;
+  sim_ckpt *ck;
+  size_t n_ck, cap_ck;
+  size_t attempts, throttled, invocations;
+  size_t max_event_bytes;
+  bp_engine_metrics metrics;
+  int have_metrics;
+  char esm_uuid[40];
+} sim_log;
+
+typedef struct sim_opts {
+  int trace;
+  int keep_payloads;
+} sim_opts;
+
+/**
+ * Run one mapping of @p s from start_ms to run_until_ms and fill @p log.
+ * @return 0 ran (rep may hold a failure that stopped the run); 1 the engine refused the
+ *         configuration as unsupported (rep->skip says why).
+ */
+int sim_run(const sim_file *f, const sim_scenario *s, const sim_mapping *m,
+            const sim_opts *o, sim_log *log, sim_report *rep);
+void sim_log_free(sim_log *log);
+/** The parsed event of an invocation, or NULL (not kept / not JSON). */
+yajl_val sim_inv_event(sim_inv *inv);
+
+/* ---- expectations (bpsim_expect.c) ---- */
+
+/** Check mapping @p m's `expect` against @p log; differences and skipped parts go to @p rep. */
+void sim_check(const sim_file *f, const sim_scenario *s, const sim_mapping *m, sim_log *log,
+               sim_report *rep);
+/** Whether `expect` of @p m needs invocation payloads kept. */
+int sim_needs_payloads(const sim_mapping *m);
+
+/* ---- config cases (bpsim_config.c) ---- */
+
+void sim_config_case(const sim_file *f, const sim_case *c, sim_report *rep);
+
+#endif

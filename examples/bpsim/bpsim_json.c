@@ -1,0 +1,1163 @@
+/*
+ * bpsim_json.c: load the scenario file with yajl_tree, check every field the runner uses
+ * (a malformed file is reported with the JSON path of the first bad value, never crashes),
+ * build the simulated stream, and small JSON helpers shared by the other files.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "bpsim.h"
+
+/* ---- paths and reports ---- */
+
+void path_set(sim_path *p, const char *s) {
+  snprintf(p->buf, sizeof p->buf, "%s", s);
+  p->len = strlen(p->buf);
+}
+
+static size_t path_add(sim_path *p, const char *fmt, const char *key, size_t i) {
+  size_t old = p->len;
+  int n = key ? snprintf(p->buf + p->len, sizeof p->buf - p->len, fmt, key)
+              : snprintf(p->buf + p->len, sizeof p->buf - p->len, fmt, i);
+  if (n > 0) p->len += (size_t)n < sizeof p->buf - p->len ? (size_t)n : sizeof p->buf - 1 - p->len;
+  return old;
+}
+
+size_t path_key(sim_path *p, const char *key) {
+  return path_add(p, p->len ? ".%s" : "%s", key, 0);
+}
+
+size_t path_idx(sim_path *p, size_t i) { return path_add(p, "[%zu]", NULL, i); }
+
+void path_pop(sim_path *p, size_t len) {
+  p->len = len;
+  p->buf[len] = '\0';
+}
+
+static void vappend(char *buf, size_t cap, const char *sep, const char *fmt, va_list ap) {
+  size_t n = strlen(buf);
+  if (n && n + strlen(sep) < cap) {
+    memcpy(buf + n, sep, strlen(sep) + 1);
+    n += strlen(sep);
+  }
+  if (n < cap) vsnprintf(buf + n, cap - n, fmt, ap);
+}
+
+int rep_fail(sim_report *r, const char *fmt, ...) {
+  if (r->failed) return 0;
+  r->failed = 1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->fail, sizeof r->fail, fmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+void rep_part(sim_report *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vappend(r->parts, sizeof r->parts, "; ", fmt, ap);
+  va_end(ap);
+}
+
+void rep_note(sim_report *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vappend(r->notes, sizeof r->notes, "; ", fmt, ap);
+  va_end(ap);
+}
+
+/* ---- reading values ---- */
+
+yajl_val jv_get(yajl_val obj, const char *key) {
+  if (!YAJL_IS_OBJECT(obj)) return NULL;
+  for (size_t i = 0; i < obj->u.object.len; i++)
+    if (strcmp(obj->u.object.keys[i], key) == 0) return obj->u.object.values[i];
+  return NULL;
+}
+
+int jv_is_matcher(yajl_val v) {
+  if (!YAJL_IS_OBJECT(v) || v->u.object.len == 0) return 0;
+  for (size_t i = 0; i < v->u.object.len; i++)
+    if (v->u.object.keys[i][0] != '$') return 0;
+  return 1;
+}
+
+typedef struct rbuf {
+  char *buf;
+  size_t cap, len;
+  int cut;
+} rbuf;
+
+static void rb_put(rbuf *b, const char *s, size_t n) {
+  if (b->cut) return;
+  if (b->len + n + 4 > b->cap) {
+    size_t room = b->cap > b->len + 4 ? b->cap - b->len - 4 : 0;
+    memcpy(b->buf + b->len, s, room);
+    b->len += room;
+    memcpy(b->buf + b->len, "...", 4);
+    b->len += 3;
+    b->cut = 1;
+    return;
+  }
+  memcpy(b->buf + b->len, s, n);
+  b->len += n;
+  b->buf[b->len] = '\0';
+}
+
+static void rb_str(rbuf *b, const char *s) {
+  rb_put(b, "\"", 1);
+  for (; *s && !b->cut; s++) {
+    char esc[8];
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)c;
+      rb_put(b, esc, 2);
+    } else if (c < 0x20) {
+      snprintf(esc, sizeof esc, "\\u%04X", c);
+      rb_put(b, esc, 6);
+    } else {
+      rb_put(b, s, 1);
+    }
+  }
+  rb_put(b, "\"", 1);
+}
+
+static void rb_val(rbuf *b, yajl_val v, int depth) {
+  if (b->cut) return;
+  if (!v) {
+    rb_put(b, "(missing)", 9);
+  } else if (depth > 64) {
+    rb_put(b, "...", 3);
+  } else if (YAJL_IS_STRING(v)) {
+    rb_str(b, v->u.string);
+  } else if (YAJL_IS_NUMBER(v)) {
+    rb_put(b, v->u.number.r, strlen(v->u.number.r));
+  } else if (YAJL_IS_OBJECT(v)) {
+    rb_put(b, "{", 1);
+    for (size_t i = 0; i < v->u.object.len; i++) {
+      if (i) rb_put(b, ",", 1);
+      rb_str(b, v->u.object.keys[i]);
+      rb_put(b, ":", 1);
+      rb_val(b, v->u.object.values[i], depth + 1);
+    }
+    rb_put(b, "}", 1);
+  } else if (YAJL_IS_ARRAY(v)) {
+    rb_put(b, "[", 1);
+    for (size_t i = 0; i < v->u.array.len; i++) {
+      if (i) rb_put(b, ",", 1);
+      rb_val(b, v->u.array.values[i], depth + 1);
+    }
+    rb_put(b, "]", 1);
+  } else if (YAJL_IS_TRUE(v)) {
+    rb_put(b, "true", 4);
+  } else if (YAJL_IS_FALSE(v)) {
+    rb_put(b, "false", 5);
+  } else {
+    rb_put(b, "null", 4);
+  }
+}
+
+void jv_render(yajl_val v, char *buf, size_t cap) {
+  if (cap < 8) {
+    if (cap) buf[0] = '\0';
+    return;
+  }
+  rbuf b = {buf, cap, 0, 0};
+  buf[0] = '\0';
+  rb_val(&b, v, 0);
+}
+
+static int gen_val(yajl_gen g, yajl_val v, int depth) {
+  if (depth > 512) return -1;
+  if (YAJL_IS_OBJECT(v)) {
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
+    for (size_t i = 0; i < v->u.object.len; i++) {
+      const char *k = v->u.object.keys[i];
+      if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) != yajl_gen_status_ok ||
+          gen_val(g, v->u.object.values[i], depth + 1))
+        return -1;
+    }
+    return yajl_gen_map_close(g) == yajl_gen_status_ok ? 0 : -1;
+  }
+  if (YAJL_IS_ARRAY(v)) {
+    if (yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
+    for (size_t i = 0; i < v->u.array.len; i++)
+      if (gen_val(g, v->u.array.values[i], depth + 1)) return -1;
+    return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
+  }
+  yajl_gen_status st;
+  if (YAJL_IS_STRING(v))
+    st = yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+  else if (YAJL_IS_NUMBER(v))
+    st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)); /* the raw token */
+  else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+    st = yajl_gen_bool(g, YAJL_IS_TRUE(v));
+  else
+    st = yajl_gen_null(g);
+  return st == yajl_gen_status_ok ? 0 : -1;
+}
+
+char *jv_text(yajl_val v, size_t *len) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (!g) return NULL;
+  char *out = NULL;
+  const unsigned char *buf;
+  size_t n;
+  if (gen_val(g, v, 0) == 0 && yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok) {
+    out = malloc(n + 1);
+    if (out) {
+      memcpy(out, buf, n);
+      out[n] = '\0';
+      if (len) *len = n;
+    }
+  }
+  yajl_gen_free(g);
+  return out;
+}
+
+/* ---- values the runner builds ---- */
+
+static yajl_val jv_node(yajl_type t) {
+  yajl_val v = calloc(1, sizeof *v);
+  if (v) v->type = t;
+  return v;
+}
+
+yajl_val jv_new_str(const char *s, size_t len) {
+  yajl_val v = jv_node(yajl_t_string);
+  if (!v) return NULL;
+  v->u.string = malloc(len + 1);
+  if (!v->u.string) {
+    free(v);
+    return NULL;
+  }
+  memcpy(v->u.string, s, len);
+  v->u.string[len] = '\0';
+  return v;
+}
+
+yajl_val jv_new_raw_num(const char *token) {
+  yajl_val v = jv_node(yajl_t_number);
+  if (!v) return NULL;
+  size_t n = strlen(token);
+  v->u.number.r = malloc(n + 1);
+  if (!v->u.number.r) {
+    free(v);
+    return NULL;
+  }
+  memcpy(v->u.number.r, token, n + 1);
+  char *end;
+  v->u.number.d = strtod(token, &end);
+  v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID;
+  if (!strpbrk(token, ".eE")) {
+    v->u.number.i = strtoll(token, &end, 10);
+    v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+  }
+  return v;
+}
+
+yajl_val jv_new_int(int64_t i) {
+  char tok[32];
+  snprintf(tok, sizeof tok, "%lld", (long long)i);
+  return jv_new_raw_num(tok);
+}
+
+yajl_val jv_new_bool(int b) { return jv_node(b ? yajl_t_true : yajl_t_false); }
+yajl_val jv_new_null(void) { return jv_node(yajl_t_null); }
+yajl_val jv_new_arr(void) { return jv_node(yajl_t_array); }
+yajl_val jv_new_obj(void) { return jv_node(yajl_t_object); }
+
+int jv_push(yajl_val arr, yajl_val v) {
+  if (!v || !YAJL_IS_ARRAY(arr)) {
+    jv_free(v);
+    return -1;
+  }
+  yajl_val *nv = realloc(arr->u.array.values, (arr->u.array.len + 1) * sizeof *nv);
+  if (!nv) {
+    jv_free(v);
+    return -1;
+  }
+  nv[arr->u.array.len++] = v;
+  arr->u.array.values = nv;
+  return 0;
+}
+
+int jv_put(yajl_val obj, const char *key, yajl_val v) {
+  if (!v || !YAJL_IS_OBJECT(obj)) {
+    jv_free(v);
+    return -1;
+  }
+  size_t n = obj->u.object.len;
+  const char **nk = realloc((void *)obj->u.object.keys, (n + 1) * sizeof *nk);
+  if (nk) obj->u.object.keys = nk;
+  yajl_val *nv = nk ? realloc(obj->u.object.values, (n + 1) * sizeof *nv) : NULL;
+  if (nv) obj->u.object.values = nv;
+  size_t klen = strlen(key);
+  char *k = nv ? malloc(klen + 1) : NULL;
+  if (!k) {
+    jv_free(v);
+    return -1;
+  }
+  memcpy(k, key, klen + 1);
+  nk[n] = k;
+  nv[n] = v;
+  obj->u.object.len = n + 1;
+  return 0;
+}
+
+void jv_free(yajl_val v) {
+  if (!v) return;
+  if (YAJL_IS_STRING(v)) {
+    free(v->u.string);
+  } else if (YAJL_IS_NUMBER(v)) {
+    free(v->u.number.r);
+  } else if (YAJL_IS_OBJECT(v)) {
+    for (size_t i = 0; i < v->u.object.len; i++) {
+      free((void *)v->u.object.keys[i]);
+      jv_free(v->u.object.values[i]);
+    }
+    free((void *)v->u.object.keys);
+    free(v->u.object.values);
+  } else if (YAJL_IS_ARRAY(v)) {
+    for (size_t i = 0; i < v->u.array.len; i++) jv_free(v->u.array.values[i]);
+    free(v->u.array.values);
+  }
+  free(v);
+}
+
+/* ---- the loader ---- */
+
+typedef struct loader {
+  char *err;
+  size_t errlen;
+  sim_path path;
+} loader;
+
+static int ld_fail(loader *l, const char *fmt, ...) SIM_PRINTF(2, 3);
+static int ld_fail(loader *l, const char *fmt, ...) {
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  snprintf(l->err, l->errlen, "%s: %s", l->path.len ? l->path.buf : "(top level)", msg);
+  return -1;
+}
+
+static const char *type_name_of(yajl_type t) {
+  switch (t) {
+  case yajl_t_string: return "a string";
+  case yajl_t_number: return "a number";
+  case yajl_t_object: return "an object";
+  case yajl_t_array: return "an array";
+  case yajl_t_true:
+  case yajl_t_false: return "a boolean";
+  case yajl_t_null: return "null";
+  default: return "?";
+  }
+}
+
+static const char *type_name(yajl_val v) { return v ? type_name_of(v->type) : "missing"; }
+
+/* Member getters that fail with the member's path. `need` 1: must be present. */
+static int ld_member(loader *l, yajl_val obj, const char *key, yajl_type t, int need,
+                     yajl_val *out) {
+  yajl_val v = jv_get(obj, key);
+  *out = NULL;
+  if (!v) {
+    if (!need) return 0;
+    size_t old = path_key(&l->path, key);
+    int rc = ld_fail(l, "missing");
+    path_pop(&l->path, old);
+    return rc;
+  }
+  if (t != yajl_t_any && v->type != t &&
+      !(t == yajl_t_true && (v->type == yajl_t_false || v->type == yajl_t_true))) {
+    size_t old = path_key(&l->path, key);
+    int rc = ld_fail(l, "%s expected, got %s", type_name_of(t), type_name(v));
+    path_pop(&l->path, old);
+    return rc;
+  }
+  *out = v;
+  return 0;
+}
+
+static int ld_string(loader *l, yajl_val obj, const char *key, int need, const char **out) {
+  yajl_val v;
+  *out = NULL;
+  if (ld_member(l, obj, key, yajl_t_string, need, &v)) return -1;
+  if (v) *out = v->u.string;
+  return 0;
+}
+
+static int ld_int(loader *l, yajl_val obj, const char *key, int need, int64_t lo, int64_t hi,
+                  int64_t *out, int *present) {
+  yajl_val v;
+  if (present) *present = 0;
+  if (ld_member(l, obj, key, yajl_t_number, need, &v)) return -1;
+  if (!v) return 0;
+  size_t old = path_key(&l->path, key);
+  int rc = 0;
+  if (!YAJL_IS_INTEGER(v) || strpbrk(v->u.number.r, ".eE"))
+    rc = ld_fail(l, "an integer expected, got %s", v->u.number.r);
+  else if (v->u.number.i < lo || v->u.number.i > hi)
+    rc = ld_fail(l, "%lld is out of range %lld..%lld", (long long)v->u.number.i, (long long)lo,
+                 (long long)hi);
+  path_pop(&l->path, old);
+  if (rc) return rc;
+  *out = v->u.number.i;
+  if (present) *present = 1;
+  return 0;
+}
+
+static int is_seq(const char *s) { return bp_seqnum_validate(s, strlen(s)) == 0; }
+
+/* A value that must be a sequence number string (path already set by the caller). */
+static int ld_seq_val(loader *l, yajl_val v) {
+  if (!YAJL_IS_STRING(v)) return ld_fail(l, "a sequence number string expected, got %s", type_name(v));
+  if (!is_seq(v->u.string)) return ld_fail(l, "not a decimal string");
+  return 0;
+}
+
+static int ld_seq_list(loader *l, yajl_val arr) {
+  if (!YAJL_IS_ARRAY(arr)) return ld_fail(l, "an array expected, got %s", type_name(arr));
+  for (size_t i = 0; i < arr->u.array.len; i++) {
+    size_t old = path_idx(&l->path, i);
+    int rc = ld_seq_val(l, arr->u.array.values[i]);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int ld_seq_lists(loader *l, yajl_val arr) {
+  if (!YAJL_IS_ARRAY(arr)) return ld_fail(l, "an array expected, got %s", type_name(arr));
+  for (size_t i = 0; i < arr->u.array.len; i++) {
+    size_t old = path_idx(&l->path, i);
+    int rc = ld_seq_list(l, arr->u.array.values[i]);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int ld_matchers(loader *l, yajl_val v) {
+  const char *why = sim_matcher_check(v, &l->path);
+  return why ? ld_fail(l, "%s", why) : 0;
+}
+
+static int ld_num_or_matcher(loader *l, yajl_val v) {
+  if (YAJL_IS_NUMBER(v)) return 0;
+  if (jv_is_matcher(v)) return ld_matchers(l, v);
+  return ld_fail(l, "a number or a matcher expected, got %s", type_name(v));
+}
+
+static int ld_seq_or_null(loader *l, yajl_val v) {
+  if (YAJL_IS_NULL(v)) return 0;
+  return ld_seq_val(l, v);
+}
+
+static int ld_side(loader *l, yajl_val side) {
+  if (!YAJL_IS_OBJECT(side)) return ld_fail(l, "an object expected, got %s", type_name(side));
+  yajl_val inv = jv_get(side, "invocation"), t = jv_get(side, "time_ms");
+  if (t) {
+    int64_t x;
+    return ld_int(l, side, "time_ms", 1, INT64_MIN / 4, INT64_MAX / 4, &x, NULL);
+  }
+  if (!inv) return ld_fail(l, "needs 'invocation' or 'time_ms'");
+  if (!(YAJL_IS_STRING(inv) && strcmp(inv->u.string, "each") == 0)) {
+    int64_t k;
+    if (ld_int(l, side, "invocation", 1, 1, INT64_MAX, &k, NULL)) return -1;
+  }
+  const char *at;
+  if (ld_string(l, side, "at", 1, &at)) return -1;
+  if (strcmp(at, "start") && strcmp(at, "end")) {
+    size_t old = path_key(&l->path, "at");
+    int rc = ld_fail(l, "'start' or 'end' expected, got \"%s\"", at);
+    path_pop(&l->path, old);
+    return rc;
+  }
+  return 0;
+}
+
+/* One `expect` field: known name, right shape (values that may hold matchers are checked). */
+static int ld_expect_field(loader *l, const char *key, yajl_val v) {
+  if (!strcmp(key, "invocations") || !strcmp(key, "inf_expected_invocations"))
+    return ld_seq_lists(l, v);
+  if (!strcmp(key, "every_invocation") || !strcmp(key, "delivered_in_order") ||
+      !strcmp(key, "not_delivered"))
+    return ld_seq_list(l, v);
+  if (!strcmp(key, "ignore_empty_invocations") || !strcmp(key, "per_key_serial"))
+    return YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v) ? 0 : ld_fail(l, "a boolean expected");
+  if (!strcmp(key, "invocation_count") || !strcmp(key, "throttled_attempts") ||
+      !strcmp(key, "max_in_flight") || !strcmp(key, "max_event_bytes"))
+    return ld_num_or_matcher(l, v);
+  if (!strcmp(key, "last_processing_result"))
+    return YAJL_IS_STRING(v) || jv_is_matcher(v) ? ld_matchers(l, v) : ld_fail(l, "a string expected");
+  if (!strcmp(key, "final_checkpoint")) {
+    if (!YAJL_IS_OBJECT(v)) return ld_seq_or_null(l, v);
+    for (size_t i = 0; i < v->u.object.len; i++) { /* per shard */
+      size_t old = path_key(&l->path, v->u.object.keys[i]);
+      int rc = ld_seq_or_null(l, v->u.object.values[i]);
+      path_pop(&l->path, old);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  if (!strcmp(key, "delivery_counts") || !strcmp(key, "per_key_order") ||
+      !strcmp(key, "metrics")) {
+    if (!YAJL_IS_OBJECT(v)) return ld_fail(l, "an object expected, got %s", type_name(v));
+    for (size_t i = 0; i < v->u.object.len; i++) {
+      size_t old = path_key(&l->path, v->u.object.keys[i]);
+      yajl_val x = v->u.object.values[i];
+      int rc = 0;
+      if (!strcmp(key, "delivery_counts"))
+        rc = !is_seq(v->u.object.keys[i]) ? ld_fail(l, "key is not a decimal string")
+                                          : ld_num_or_matcher(l, x);
+      else if (!strcmp(key, "per_key_order"))
+        rc = ld_seq_list(l, x);
+      else
+        rc = ld_num_or_matcher(l, x);
+      path_pop(&l->path, old);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  if (!strcmp(key, "checkpoint_at") || !strcmp(key, "events") || !strcmp(key, "timing") ||
+      !strcmp(key, "on_failure")) {
+    if (!YAJL_IS_ARRAY(v)) return ld_fail(l, "an array expected, got %s", type_name(v));
+    for (size_t i = 0; i < v->u.array.len; i++) {
+      size_t old = path_idx(&l->path, i);
+      yajl_val e = v->u.array.values[i];
+      int rc = 0;
+      int64_t x;
+      if (!YAJL_IS_OBJECT(e)) {
+        rc = ld_fail(l, "an object expected, got %s", type_name(e));
+      } else if (!strcmp(key, "checkpoint_at")) {
+        yajl_val c = jv_get(e, "checkpoint");
+        rc = ld_int(l, e, "at_ms", 1, 0, BP_TIME_MAX_MS, &x, NULL);
+        if (!rc && !c) rc = ld_fail(l, "'checkpoint' missing");
+        if (!rc) {
+          size_t o2 = path_key(&l->path, "checkpoint");
+          rc = YAJL_IS_OBJECT(c) ? 0 : ld_seq_or_null(l, c);
+          path_pop(&l->path, o2);
+        }
+      } else if (!strcmp(key, "events")) {
+        rc = ld_int(l, e, "invocation", 1, 1, INT64_MAX, &x, NULL);
+        yajl_val eq = jv_get(e, "equals"), match = jv_get(e, "match");
+        const char *p;
+        if (!rc && !eq && !match) rc = ld_fail(l, "needs 'equals' or 'path' + 'match'");
+        if (!rc && match) rc = ld_string(l, e, "path", 1, &p);
+        if (!rc) {
+          size_t o2 = path_key(&l->path, eq ? "equals" : "match");
+          rc = ld_matchers(l, eq ? eq : match);
+          path_pop(&l->path, o2);
+        }
+      } else if (!strcmp(key, "timing")) {
+        const char *op;
+        rc = ld_string(l, e, "op", 1, &op);
+        if (!rc && strcmp(op, ">=") && strcmp(op, "<=")) rc = ld_fail(l, "op must be '>=' or '<='");
+        if (!rc) rc = ld_int(l, e, "offset_ms", 0, INT64_MIN / 4, INT64_MAX / 4, &x, NULL);
+        for (int s = 0; !rc && s < 2; s++) {
+          yajl_val side;
+          rc = ld_member(l, e, s ? "right" : "left", yajl_t_object, 1, &side);
+          if (!rc) {
+            size_t o2 = path_key(&l->path, s ? "right" : "left");
+            rc = ld_side(l, side);
+            path_pop(&l->path, o2);
+          }
+        }
+      } else { /* on_failure */
+        const char *dest, *delivery;
+        rc = ld_string(l, e, "destination", 0, &dest);
+        if (!rc) rc = ld_string(l, e, "delivery", 0, &delivery);
+        if (!rc && delivery && strcmp(delivery, "sqs") && strcmp(delivery, "sns") &&
+            strcmp(delivery, "s3"))
+          rc = ld_fail(l, "delivery must be 'sqs', 'sns' or 's3'");
+        for (size_t k = 0; !rc && k < e->u.object.len; k++) {
+          size_t o2 = path_key(&l->path, e->u.object.keys[k]);
+          rc = ld_matchers(l, e->u.object.values[k]);
+          path_pop(&l->path, o2);
+        }
+      }
+      path_pop(&l->path, old);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  return ld_fail(l, "unknown expectation field (this runner is older than the file?)");
+}
+
+static int ld_expect(loader *l, yajl_val expect) {
+  for (size_t i = 0; i < expect->u.object.len; i++) {
+    size_t old = path_key(&l->path, expect->u.object.keys[i]);
+    int rc = ld_expect_field(l, expect->u.object.keys[i], expect->u.object.values[i]);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int ld_rule(loader *l, yajl_val r, sim_rule *out) {
+  memset(out, 0, sizeof *out);
+  out->final_cond = -1;
+  if (!YAJL_IS_OBJECT(r)) return ld_fail(l, "an object expected, got %s", type_name(r));
+  for (size_t i = 0; i < r->u.object.len; i++) {
+    const char *k = r->u.object.keys[i];
+    yajl_val v = r->u.object.values[i];
+    size_t old = path_key(&l->path, k);
+    int rc = 0;
+    if (!strcmp(k, "when_batch_contains_seq")) {
+      out->has_contains = 1;
+      if (YAJL_IS_STRING(v)) {
+        rc = ld_seq_val(l, v);
+        out->contains = malloc(sizeof *out->contains);
+        if (!out->contains) rc = ld_fail(l, "out of memory");
+        else {
+          out->contains[0] = v->u.string;
+          out->n_contains = 1;
+        }
+      } else {
+        rc = ld_seq_list(l, v);
+        if (!rc && v->u.array.len) {
+          out->contains = malloc(v->u.array.len * sizeof *out->contains);
+          if (!out->contains) rc = ld_fail(l, "out of memory");
+          for (size_t j = 0; !rc && j < v->u.array.len; j++)
+            out->contains[out->n_contains++] = v->u.array.values[j]->u.string;
+        }
+      }
+    } else if (!strcmp(k, "when_invocation") || !strcmp(k, "when_now_lt_ms") ||
+               !strcmp(k, "when_now_ge_ms")) {
+      path_pop(&l->path, old);
+      int64_t x;
+      rc = ld_int(l, r, k, 1, strcmp(k, "when_invocation") ? 0 : 1, BP_TIME_MAX_MS + 1, &x, NULL);
+      old = path_key(&l->path, k);
+      if (!strcmp(k, "when_invocation")) {
+        out->has_invocation = 1;
+        out->invocation = x;
+      } else if (!strcmp(k, "when_now_lt_ms")) {
+        out->has_lt = 1;
+        out->now_lt = x;
+      } else {
+        out->has_ge = 1;
+        out->now_ge = x;
+      }
+    } else if (!strcmp(k, "when_is_final_invoke_for_window")) {
+      if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) rc = ld_fail(l, "a boolean expected");
+      out->final_cond = YAJL_IS_TRUE(v);
+    } else if (!strcmp(k, "when_window_start")) {
+      int32_t sub;
+      if (!YAJL_IS_STRING(v) || sim_rfc3339(v->u.string, &out->window_start_ms, &sub))
+        rc = ld_fail(l, "an RFC 3339 instant expected");
+      out->has_window_start = 1;
+    } else if (!strcmp(k, "respond")) {
+      if (!YAJL_IS_OBJECT(v)) {
+        rc = ld_fail(l, "an object expected, got %s", type_name(v));
+      } else {
+        const char *body = NULL, *error = NULL;
+        yajl_val thr = NULL;
+        int64_t sleep = 0;
+        rc = ld_string(l, v, "body", 0, &body);
+        if (!rc) rc = ld_string(l, v, "error", 0, &error);
+        if (!rc) rc = ld_member(l, v, "throttle", yajl_t_true, 0, &thr);
+        if (!rc) rc = ld_int(l, v, "sleep_ms", 0, 0, 86400000LL * 365, &sleep, NULL);
+        for (size_t j = 0; !rc && j < v->u.object.len; j++) {
+          const char *rk = v->u.object.keys[j];
+          if (strcmp(rk, "body") && strcmp(rk, "error") && strcmp(rk, "throttle") &&
+              strcmp(rk, "sleep_ms")) {
+            size_t o2 = path_key(&l->path, rk);
+            rc = ld_fail(l, "unknown response field");
+            path_pop(&l->path, o2);
+          }
+        }
+        if (!rc && error && strlen(error) > 64) rc = ld_fail(l, "error: longer than 64 bytes");
+        out->body = body;
+        out->body_len = body ? strlen(body) : 0;
+        out->error = error;
+        out->sleep_ms = sleep;
+        out->kind = YAJL_IS_TRUE(thr) ? SIM_RESPOND_THROTTLE
+                    : error          ? SIM_RESPOND_ERROR
+                                     : SIM_RESPOND_BODY;
+      }
+    } else {
+      rc = ld_fail(l, "unknown rule field");
+    }
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  if (!jv_get(r, "respond")) return ld_fail(l, "'respond' missing");
+  return 0;
+}
+
+static int ld_mapping(loader *l, yajl_val config, yajl_val function, yajl_val expect,
+                      sim_mapping *m) {
+  size_t old = path_key(&l->path, "function");
+  yajl_val rules;
+  int rc = YAJL_IS_OBJECT(function) ? ld_member(l, function, "rules", yajl_t_array, 1, &rules)
+                                    : ld_fail(l, "an object expected, got %s", type_name(function));
+  if (!rc) {
+    path_key(&l->path, "rules");
+    if (rules->u.array.len == 0) rc = ld_fail(l, "no rule");
+    m->rules = calloc(rules->u.array.len ? rules->u.array.len : 1, sizeof *m->rules);
+    if (!m->rules) rc = ld_fail(l, "out of memory");
+    for (size_t i = 0; !rc && i < rules->u.array.len; i++) {
+      size_t o2 = path_idx(&l->path, i);
+      rc = ld_rule(l, rules->u.array.values[i], &m->rules[i]);
+      m->n_rules = i + 1;
+      path_pop(&l->path, o2);
+    }
+  }
+  path_pop(&l->path, old);
+  if (rc) return rc;
+  m->config = config;
+  m->expect = expect;
+  old = path_key(&l->path, "expect");
+  rc = ld_expect(l, expect);
+  path_pop(&l->path, old);
+  return rc;
+}
+
+/* Kinesis payload bytes: `data` (UTF-8 text) or `data_fill` {prefix, char, length}. */
+static int ld_data(loader *l, yajl_val rec, sim_record *r) {
+  yajl_val data = jv_get(rec, "data"), fill = jv_get(rec, "data_fill");
+  if ((data != NULL) == (fill != NULL)) return ld_fail(l, "exactly one of 'data' and 'data_fill' expected");
+  if (data) {
+    if (!YAJL_IS_STRING(data)) {
+      size_t old = path_key(&l->path, "data");
+      int rc = ld_fail(l, "a string expected, got %s", type_name(data));
+      path_pop(&l->path, old);
+      return rc;
+    }
+    r->data_len = strlen(data->u.string);
+    r->data = malloc(r->data_len + 1);
+    if (!r->data) return ld_fail(l, "out of memory");
+    memcpy(r->data, data->u.string, r->data_len + 1);
+    return 0;
+  }
+  size_t old = path_key(&l->path, "data_fill");
+  const char *prefix = NULL, *ch = NULL;
+  int64_t length = 0;
+  int rc = YAJL_IS_OBJECT(fill) ? 0 : ld_fail(l, "an object expected, got %s", type_name(fill));
+  if (!rc) rc = ld_string(l, fill, "prefix", 0, &prefix);
+  if (!rc) rc = ld_string(l, fill, "char", 1, &ch);
+  if (!rc) rc = ld_int(l, fill, "length", 1, 0, 64 << 20, &length, NULL);
+  if (!rc && !*ch) rc = ld_fail(l, "char: empty");
+  size_t plen = prefix ? strlen(prefix) : 0, clen = ch ? strlen(ch) : 1;
+  if (!rc && plen > (size_t)length) rc = ld_fail(l, "prefix longer than length");
+  if (!rc && ((size_t)length - plen) % clen) rc = ld_fail(l, "char does not fill length exactly");
+  if (!rc) {
+    r->data_len = (size_t)length;
+    r->data = malloc(r->data_len + 1);
+    if (!r->data) rc = ld_fail(l, "out of memory");
+  }
+  if (!rc) {
+    if (plen) memcpy(r->data, prefix, plen);
+    for (size_t i = plen; i < r->data_len; i += clen) memcpy(r->data + i, ch, clen);
+    r->data[r->data_len] = 0;
+  }
+  path_pop(&l->path, old);
+  return rc;
+}
+
+static int ld_record(loader *l, sim_scenario *s, yajl_val rec, size_t i, sim_record *r) {
+  if (!YAJL_IS_OBJECT(rec)) return ld_fail(l, "an object expected, got %s", type_name(rec));
+  const char *label, *pk = NULL;
+  yajl_val seq;
+  int present;
+  if (ld_string(l, rec, "label", 0, &label) || ld_string(l, rec, "shard", 1, &r->shard) ||
+      ld_member(l, rec, "seq", yajl_t_any, 1, &seq))
+    return -1;
+  size_t old = path_key(&l->path, "seq");
+  int rc = ld_seq_val(l, seq);
+  path_pop(&l->path, old);
+  if (rc) return rc;
+  if (!*r->shard || strlen(r->shard) > BP_STORE_MAX_ID_LEN) {
+    old = path_key(&l->path, "shard");
+    rc = ld_fail(l, "bad shard id");
+    path_pop(&l->path, old);
+    return rc;
+  }
+  r->seq = seq->u.string;
+  r->seq_len = strlen(r->seq);
+  if (ld_int(l, rec, "arrival_ms", 1, 0, BP_TIME_MAX_MS, &r->arrival_ms, &present)) return -1;
+  if (ld_string(l, rec, "partition_key", !s->dynamodb, &pk)) return -1;
+  if (label) {
+    r->label = label;
+  } else {
+    snprintf(r->label_buf, sizeof r->label_buf, "#%zu", i);
+    r->label = r->label_buf;
+  }
+  if (!s->dynamodb) return ld_data(l, rec, r);
+  const char *name, *id;
+  yajl_val ddb, ui;
+  if (ld_string(l, rec, "event_name", 1, &name) || ld_string(l, rec, "event_id", 1, &id) ||
+      ld_member(l, rec, "dynamodb", yajl_t_object, 1, &ddb) ||
+      ld_member(l, rec, "user_identity", yajl_t_object, 0, &ui))
+    return -1;
+  r->ddb_json = jv_text(ddb, NULL);
+  if (ui) r->user_identity = jv_text(ui, NULL);
+  if (!r->ddb_json || (ui && !r->user_identity)) return ld_fail(l, "out of memory");
+  return 0;
+}
+
+/* Group the records by shard (in order of first appearance) and build their views. */
+static int ld_shards(loader *l, sim_scenario *s, yajl_val stream) {
+  s->shards = calloc(s->n_recs ? s->n_recs : 1, sizeof *s->shards);
+  if (!s->shards) return ld_fail(l, "out of memory");
+  for (size_t i = 0; i < s->n_recs; i++) {
+    size_t k = 0;
+    while (k < s->n_shards && strcmp(s->shards[k].id, s->recs[i].shard)) k++;
+    if (k == s->n_shards) s->shards[s->n_shards++].id = s->recs[i].shard;
+    s->shards[k].n++;
+  }
+  for (size_t k = 0; k < s->n_shards; k++) {
+    sim_shard *sh = &s->shards[k];
+    sh->recs = calloc(sh->n, sizeof *sh->recs);
+    sh->views = calloc(sh->n, sizeof *sh->views);
+    if (!sh->recs || !sh->views) return ld_fail(l, "out of memory");
+    sh->n = 0;
+  }
+  for (size_t i = 0; i < s->n_recs; i++) {
+    sim_record *r = &s->recs[i];
+    size_t k = 0;
+    while (strcmp(s->shards[k].id, r->shard)) k++;
+    sim_shard *sh = &s->shards[k];
+    if (sh->n && sim_seq_cmp(sh->recs[sh->n - 1]->seq, sh->recs[sh->n - 1]->seq_len, r->seq,
+                             r->seq_len) >= 0) {
+      size_t old = path_idx(&l->path, i);
+      path_key(&l->path, "seq");
+      int rc = ld_fail(l, "not above the previous record of shard %s (shard order is ascending)",
+                       r->shard);
+      path_pop(&l->path, old);
+      return rc;
+    }
+    bp_record *v = &sh->views[sh->n];
+    yajl_val rec = stream->u.array.values[i];
+    const char *pk = YAJL_GET_STRING(jv_get(rec, "partition_key"));
+    v->seq = r->seq;
+    v->seq_len = r->seq_len;
+    v->arrival_ms = r->arrival_ms;
+    v->partition_key = pk ? pk : "";
+    v->partition_key_len = pk ? strlen(pk) : 0;
+    if (s->dynamodb) {
+      const char *id = YAJL_GET_STRING(jv_get(rec, "event_id"));
+      const char *name = YAJL_GET_STRING(jv_get(rec, "event_name"));
+      v->event_id = id;
+      v->event_id_len = strlen(id);
+      v->event_name = name;
+      v->event_name_len = strlen(name);
+      v->dynamodb_json = r->ddb_json;
+      v->dynamodb_json_len = strlen(r->ddb_json);
+      v->user_identity_json = r->user_identity;
+      v->user_identity_json_len = r->user_identity ? strlen(r->user_identity) : 0;
+    } else {
+      v->data = r->data;
+      v->data_len = r->data_len;
+    }
+    sh->recs[sh->n++] = r;
+  }
+  return 0;
+}
+
+static int ld_actions(loader *l, sim_scenario *s, yajl_val actions) {
+  s->actions = calloc(actions->u.array.len ? actions->u.array.len : 1, sizeof *s->actions);
+  if (!s->actions) return ld_fail(l, "out of memory");
+  for (size_t i = 0; i < actions->u.array.len; i++) {
+    size_t old = path_idx(&l->path, i);
+    yajl_val a = actions->u.array.values[i];
+    sim_action *x = &s->actions[i];
+    int rc = YAJL_IS_OBJECT(a) ? 0 : ld_fail(l, "an object expected, got %s", type_name(a));
+    yajl_val st = NULL;
+    if (!rc) rc = ld_int(l, a, "at_ms", 1, 0, BP_TIME_MAX_MS, &x->at_ms, NULL);
+    if (!rc) rc = ld_string(l, a, "action", 1, &x->action);
+    if (!rc) rc = ld_member(l, a, "input", yajl_t_object, 1, &x->input);
+    if (!rc) rc = ld_member(l, a, "expect_response", yajl_t_object, 0, &x->expect_response);
+    if (!rc) rc = ld_member(l, a, "expect_state_eventually", yajl_t_any, 0, &st);
+    x->expect_state = st;
+    if (!rc && i && x->at_ms < s->actions[i - 1].at_ms) rc = ld_fail(l, "actions out of time order");
+    s->n_actions = i + 1;
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int ld_scenario(loader *l, sim_file *f, yajl_val node, sim_scenario *s) {
+  const char *kind;
+  yajl_val stream, actions, mappings;
+  s->node = node;
+  if (!YAJL_IS_OBJECT(node)) return ld_fail(l, "an object expected, got %s", type_name(node));
+  if (ld_string(l, node, "id", 1, &s->id) || ld_string(l, node, "source_kind", 1, &kind))
+    return -1;
+  if (strcmp(kind, "kinesis") && strcmp(kind, "dynamodb")) {
+    size_t old = path_key(&l->path, "source_kind");
+    int rc = ld_fail(l, "'kinesis' or 'dynamodb' expected, got \"%s\"", kind);
+    path_pop(&l->path, old);
+    return rc;
+  }
+  s->dynamodb = kind[0] == 'd';
+  if (ld_member(l, node, "environment", yajl_t_object, 0, &s->env) ||
+      ld_member(l, node, "inf_dependencies", yajl_t_array, 0, &s->inf_deps) ||
+      ld_int(l, node, "start_ms", 1, 0, BP_TIME_MAX_MS, &s->start_ms, NULL) ||
+      ld_int(l, node, "run_until_ms", 1, s->start_ms, BP_TIME_MAX_MS, &s->run_until_ms, NULL) ||
+      ld_member(l, node, "stream", yajl_t_array, 1, &stream) ||
+      ld_member(l, node, "actions", yajl_t_array, 0, &actions) ||
+      ld_member(l, node, "mappings", yajl_t_array, 0, &mappings))
+    return -1;
+  (void)f;
+  s->n_recs = stream->u.array.len;
+  s->recs = calloc(s->n_recs ? s->n_recs : 1, sizeof *s->recs);
+  if (!s->recs) return ld_fail(l, "out of memory");
+  size_t old = path_key(&l->path, "stream");
+  for (size_t i = 0; i < s->n_recs; i++) {
+    size_t o2 = path_idx(&l->path, i);
+    int rc = ld_record(l, s, stream->u.array.values[i], i, &s->recs[i]);
+    path_pop(&l->path, o2);
+    if (rc) return rc;
+  }
+  int rc = ld_shards(l, s, stream);
+  path_pop(&l->path, old);
+  if (rc) return rc;
+  if (actions) {
+    old = path_key(&l->path, "actions");
+    rc = ld_actions(l, s, actions);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  if (mappings) {
+    if (mappings->u.array.len == 0) {
+      old = path_key(&l->path, "mappings");
+      rc = ld_fail(l, "empty");
+      path_pop(&l->path, old);
+      return rc;
+    }
+    s->maps = calloc(mappings->u.array.len, sizeof *s->maps);
+    if (!s->maps) return ld_fail(l, "out of memory");
+    old = path_key(&l->path, "mappings");
+    for (size_t i = 0; i < mappings->u.array.len && !rc; i++) {
+      size_t o2 = path_idx(&l->path, i);
+      yajl_val m = mappings->u.array.values[i], cfg, fn, ex;
+      sim_mapping *sm = &s->maps[i];
+      s->n_maps = i + 1;
+      rc = YAJL_IS_OBJECT(m) ? 0 : ld_fail(l, "an object expected, got %s", type_name(m));
+      if (!rc) rc = ld_string(l, m, "name", 0, &sm->name);
+      if (!rc) rc = ld_member(l, m, "config", yajl_t_object, 1, &cfg);
+      if (!rc) rc = ld_member(l, m, "function", yajl_t_any, 1, &fn);
+      if (!rc) rc = ld_member(l, m, "expect", yajl_t_object, 1, &ex);
+      snprintf(sm->path, sizeof sm->path, "mappings[%zu].expect", i);
+      if (!rc) rc = ld_mapping(l, cfg, fn, ex, sm);
+      path_pop(&l->path, o2);
+    }
+    path_pop(&l->path, old);
+    return rc;
+  }
+  yajl_val cfg, fn, ex;
+  s->maps = calloc(1, sizeof *s->maps);
+  if (!s->maps) return ld_fail(l, "out of memory");
+  s->n_maps = 1;
+  snprintf(s->maps[0].path, sizeof s->maps[0].path, "expect");
+  if (ld_member(l, node, "config", yajl_t_object, 1, &cfg) ||
+      ld_member(l, node, "function", yajl_t_any, 1, &fn) ||
+      ld_member(l, node, "expect", yajl_t_object, 1, &ex))
+    return -1;
+  return ld_mapping(l, cfg, fn, ex, &s->maps[0]);
+}
+
+static int ld_case(loader *l, yajl_val node, sim_case *c) {
+  yajl_val input, expect, env, setup, ok;
+  c->node = node;
+  if (!YAJL_IS_OBJECT(node)) return ld_fail(l, "an object expected, got %s", type_name(node));
+  if (ld_string(l, node, "id", 1, &c->id) ||
+      ld_member(l, node, "input", yajl_t_object, 1, &input) ||
+      ld_member(l, node, "expect", yajl_t_object, 1, &expect) ||
+      ld_member(l, node, "environment", yajl_t_object, 0, &env) ||
+      ld_member(l, node, "setup", yajl_t_array, 0, &setup))
+    return -1;
+  size_t old = path_key(&l->path, "expect");
+  int rc = ld_member(l, expect, "ok", yajl_t_true, 1, &ok);
+  for (size_t i = 0; !rc && i < expect->u.object.len; i++) {
+    size_t o2 = path_key(&l->path, expect->u.object.keys[i]);
+    rc = ld_matchers(l, expect->u.object.values[i]);
+    path_pop(&l->path, o2);
+  }
+  path_pop(&l->path, old);
+  for (size_t i = 0; !rc && setup && i < setup->u.array.len; i++) {
+    old = path_key(&l->path, "setup");
+    path_idx(&l->path, i);
+    yajl_val st = setup->u.array.values[i], x;
+    const char *action;
+    rc = YAJL_IS_OBJECT(st) ? 0 : ld_fail(l, "an object expected, got %s", type_name(st));
+    if (!rc) rc = ld_string(l, st, "action", 1, &action);
+    if (!rc) rc = ld_member(l, st, "input", yajl_t_object, 1, &x);
+    if (!rc) rc = ld_member(l, st, "expect", yajl_t_object, 0, &x);
+    path_pop(&l->path, old);
+  }
+  return rc;
+}
+
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    snprintf(err, errlen, "cannot open: %s", strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n - 1, fp);
+    if (n < cap - 1) break;
+    char *nb = realloc(buf, cap * 2);
+    if (!nb) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = nb;
+    cap *= 2;
+  }
+  int bad = ferror(fp);
+  fclose(fp);
+  if (!buf || bad) {
+    free(buf);
+    snprintf(err, errlen, "%s", bad ? "read error" : "out of memory");
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+/* Where and why @p text is not JSON, as "line L, column C: what" (yajl's own words). */
+static void syntax_error(const char *text, size_t len, char *err, size_t errlen) {
+  yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+  if (!h) {
+    snprintf(err, errlen, "not JSON (out of memory for the details)");
+    return;
+  }
+  yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+  size_t at = len;
+  if (st == yajl_status_ok) st = yajl_complete_parse(h);
+  else at = yajl_get_bytes_consumed(h);
+  unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < at && i < len; i++) {
+    if (text[i] == '\n') line++, col = 1;
+    else col++;
+  }
+  char what[200];
+  snprintf(what, sizeof what, "%s", msg ? (const char *)msg : "parse error");
+  for (char *p = what; *p; p++)
+    if (*p == '\n') *p = '\0';
+  snprintf(err, errlen, "not JSON: line %zu, column %zu: %s", line, col, what);
+  if (msg) yajl_free_error(h, msg);
+  yajl_free(h);
+}
+
+int sim_file_load(sim_file *f, const char *path, char *err, size_t errlen) {
+  memset(f, 0, sizeof *f);
+  size_t len;
+  char *text = read_all(path, &len, err, errlen);
+  if (!text) return -1;
+  if (strlen(text) != len) {
+    free(text);
+    snprintf(err, errlen, "a NUL byte in the file (not JSON text)");
+    return -1;
+  }
+  char perr[512];
+  f->root = yajl_tree_parse(text, perr, sizeof perr);
+  if (!f->root) {
+    syntax_error(text, len, err, errlen);
+    free(text);
+    return -1;
+  }
+  free(text);
+  loader l = {err, errlen, {{0}, 0}};
+  if (!YAJL_IS_OBJECT(f->root)) return ld_fail(&l, "an object expected, got %s", type_name(f->root));
+  yajl_val scenarios, cases;
+  if (ld_member(&l, f->root, "environment", yajl_t_object, 0, &f->env) ||
+      ld_member(&l, f->root, "scenarios", yajl_t_array, 0, &scenarios) ||
+      ld_member(&l, f->root, "config_cases", yajl_t_array, 0, &cases))
+    return -1;
+  if (!scenarios && !cases) return ld_fail(&l, "neither 'scenarios' nor 'config_cases'");
+  if (scenarios && scenarios->u.array.len) {
+    f->scn = calloc(scenarios->u.array.len, sizeof *f->scn);
+    if (!f->scn) return ld_fail(&l, "out of memory");
+    for (size_t i = 0; i < scenarios->u.array.len; i++) {
+      path_set(&l.path, "scenarios");
+      path_idx(&l.path, i);
+      f->n_scn = i + 1;
+      f->scn[i].index = i;
+      if (ld_scenario(&l, f, scenarios->u.array.values[i], &f->scn[i])) return -1;
+    }
+  }
+  if (cases && cases->u.array.len) {
+    f->cases = calloc(cases->u.array.len, sizeof *f->cases);
+    if (!f->cases) return ld_fail(&l, "out of memory");
+    for (size_t i = 0; i < cases->u.array.len; i++) {
+      path_set(&l.path, "config_cases");
+      path_idx(&l.path, i);
+      f->n_cases = i + 1;
+      f->cases[i].index = i;
+      if (ld_case(&l, cases->u.array.values[i], &f->cases[i])) return -1;
+    }
+  }
+  /* ids must be unique: --only selects by id */
+  for (size_t i = 0; i < f->n_scn + f->n_cases; i++) {
+    const char *a = i < f->n_scn ? f->scn[i].id : f->cases[i - f->n_scn].id;
+    for (size_t j = 0; j < i; j++) {
+      const char *b = j < f->n_scn ? f->scn[j].id : f->cases[j - f->n_scn].id;
+      if (strcmp(a, b) == 0) {
+        path_set(&l.path, i < f->n_scn ? "scenarios" : "config_cases");
+        path_idx(&l.path, i < f->n_scn ? i : i - f->n_scn);
+        path_key(&l.path, "id");
+        return ld_fail(&l, "duplicate id \"%s\"", a);
+      }
+    }
+  }
+  return 0;
+}
+
+void sim_file_free(sim_file *f) {
+  for (size_t i = 0; i < f->n_scn; i++) {
+    sim_scenario *s = &f->scn[i];
+    for (size_t k = 0; k < s->n_recs; k++) {
+      free(s->recs[k].data);
+      free(s->recs[k].ddb_json);
+      free(s->recs[k].user_identity);
+    }
+    for (size_t k = 0; s->shards && k < s->n_shards; k++) {
+      free(s->shards[k].recs);
+      free(s->shards[k].views);
+    }
+    for (size_t k = 0; k < s->n_maps; k++) {
+      for (size_t j = 0; j < s->maps[k].n_rules; j++) free((void *)s->maps[k].rules[j].contains);
+      free(s->maps[k].rules);
+    }
+    free(s->recs);
+    free(s->shards);
+    free(s->actions);
+    free(s->maps);
+  }
+  free(f->scn);
+  free(f->cases);
+  yajl_tree_free(f->root);
+  memset(f, 0, sizeof *f);
+}
+
+const char *sim_env(const sim_file *f, const sim_scenario *s, const char *key) {
+  const char *v = s ? YAJL_GET_STRING(jv_get(s->env, key)) : NULL;
+  return v ? v : YAJL_GET_STRING(jv_get(f->env, key));
+}
+
+const sim_record *sim_find_record(const sim_scenario *s, const char *seq, size_t len) {
+  for (size_t i = 0; i < s->n_recs; i++)
+    if (sim_seq_cmp(s->recs[i].seq, s->recs[i].seq_len, seq, len) == 0) return &s->recs[i];
+  return NULL;
+}
