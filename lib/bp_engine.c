@@ -261,12 +261,20 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
     bp_engine_del(e);
     return rc;
   }
-  if (bp_config_get_tumbling_window_in_seconds(e->cfg) > 0 || bp_config_get_filter_count(e->cfg)) {
+  if (bp_config_get_filter_count(e->cfg)) {
     bp_engine_del(e);
     return bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
-                      "TumblingWindowInSeconds and FilterCriteria are not supported by this "
-                      "version of the engine");
+                      "FilterCriteria is not supported by this version of the engine");
   }
+  e->tumbling_ms = (int64_t)bp_config_get_tumbling_window_in_seconds(e->cfg) * 1000;
+#if !BP_WITH_CODEC
+  if (e->tumbling_ms) {
+    bp_engine_del(e);
+    return bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
+                      "TumblingWindowInSeconds needs the codec (the response's state is read "
+                      "from its body): not in a core-only build");
+  }
+#endif
   e->source = bp_config_get_source(e->cfg);
   e->batch_size = bp_config_get_batch_size(e->cfg);
   e->pf = (uint32_t)bp_config_get_parallelization_factor(e->cfg);
@@ -905,6 +913,11 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
                      "a core-only build cannot classify a response: use "
                      "BP_INVOKE_RESULT_CLASSIFIED");
 #endif
+  if (r->kind == BP_INVOKE_RESULT_CLASSIFIED && e->tumbling_ms &&
+      (l->in_final || r->outcome == BP_ATTEMPT_SUCCESS || r->outcome == BP_ATTEMPT_PARTIAL))
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT,
+                     "with tumbling windows a returned response must be passed as "
+                     "BP_INVOKE_RESULT_RETURNED: its `state` is read from the body");
   if (r->kind == BP_INVOKE_RESULT_CLASSIFIED) {
     uint64_t first;
     size_t n;

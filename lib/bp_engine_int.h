@@ -81,6 +81,15 @@ typedef struct bp__lane {
   /* the current sub-batch's last invocation that reached the function */
   int has_last;
   char last_request_id[129], last_function_error[65], last_version[65];
+  /* tumbling windows (§6) */
+  int64_t win_start;    /* the lane's current window (its start, epoch ms); -1: none */
+  int win_invoked;      /* a record of it reached the function: a final invocation is owed */
+  int final_early;      /* the state exceeded 1 MB: an immediate final invocation is owed */
+  int in_final;         /* the attempt in flight (or completed) is a final invocation */
+  int final_return;     /* the lane state to go back to after it */
+  uint32_t tries_final; /* attempts of the owed final invocation */
+  int64_t final_not_before;
+  bp__buf wstate;       /* the window's state JSON text; empty means {} */
   /* a discard being resolved */
   bp_resolver_action discard;
   uint32_t discard_first; /* lane position */
@@ -142,6 +151,7 @@ struct bp_engine {
   bp_resolver_policy policy;
   int source;
   uint32_t batch_size, pf, window_s;
+  int64_t tumbling_ms; /* TumblingWindowInSeconds x 1000; 0: off */
   int metrics_on;
   const char *destination; /* owned by cfg */
   int dest_type;

@@ -6,13 +6,16 @@
 #include "bp_engine_int.h"
 
 #define BP__RESULT_REACHED(k) ((k) != BP_INVOKE_RESULT_THROTTLED)
+#define BP__MAX_STATE_BYTES 1048576u /* §6: a larger state terminates the window early */
 
 int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index) {
   (void)s;
   memset(l, 0, sizeof *l);
   l->index = index;
   l->head = l->tail = l->offer_next = BP__NIL;
+  l->win_start = -1;
   bp__buf_init(&l->body, &e->alloc);
+  bp__buf_init(&l->wstate, &e->alloc);
   bp_batch_opts bo = {e->batch_size, e->window_s, 0, 14};
 #if BP_WITH_CODEC
   size_t overhead = 0;
@@ -31,12 +34,51 @@ void bp__lane_free(bp_engine *e, bp__lane *l) {
   bp_bisect_del(l->bisect);
   bp__free(&e->alloc, l->batch);
   bp__buf_free(&l->body);
+  bp__buf_free(&l->wstate);
   l->builder = NULL;
   l->bisect = NULL;
   l->batch = NULL;
 }
 
-int bp__lane_busy(const bp__lane *l) { return l->state != LANE_IDLE || l->pending > 0; }
+int bp__lane_busy(const bp__lane *l) {
+  return l->state != LANE_IDLE || l->pending > 0 || l->win_invoked || l->final_early;
+}
+
+/* ---- Tumbling windows (§6) ---- */
+
+static int64_t window_of(const bp_engine *e, int64_t arrival_ms) {
+  return arrival_ms - arrival_ms % e->tumbling_ms; /* aligned to multiples of its length */
+}
+
+static void window_fields(const bp_engine *e, const bp__lane *l, bp_window_fields *w,
+                          int final) {
+  memset(w, 0, sizeof *w);
+  w->start_ms = l->win_start;
+  w->end_ms = l->win_start + e->tumbling_ms;
+  if (l->wstate.len) {
+    w->state_json = l->wstate.data;
+    w->state_json_len = l->wstate.len;
+  }
+  w->is_final = final;
+  w->is_terminated_early = final && l->final_early;
+}
+
+/* Is a final invocation owed, and from when may it be made? The lane must hold no batch of
+ * its window: the early final pre-empts a waiting retry, the normal one waits until the
+ * window's records are all resolved and window.end has come (at once once the shard has
+ * ended). */
+static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, int64_t *at) {
+  if (!e->tumbling_ms || (l->state != LANE_IDLE && l->state != LANE_READY)) return 0;
+  if (l->final_early) {
+    *at = l->final_not_before;
+    return 1;
+  }
+  if (!l->win_invoked || l->state != LANE_IDLE) return 0;
+  if (l->pending && window_of(e, s->slots[l->head].arrival_ms) == l->win_start) return 0;
+  int64_t due = s->read_end ? e->now : l->win_start + e->tumbling_ms;
+  *at = due > l->final_not_before ? due : l->final_not_before;
+  return 1;
+}
 
 /* Views, arrival times and shard positions of lane positions [first, first + n). */
 static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint32_t first,
@@ -68,9 +110,26 @@ static void new_current(bp__lane *l, uint32_t origin) {
 /* Offer the lane's pending records to its builder; take a batch when it is ready. */
 static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   if (l->offered == 0) l->offer_next = l->head;
+  if (e->tumbling_ms && bp_batch_count(l->builder) == 0 && l->offer_next != BP__NIL) {
+    int64_t w = window_of(e, s->slots[l->offer_next].arrival_ms);
+    if (w != l->win_start) {
+      if (l->win_invoked) return 0; /* the old window's final invocation comes first */
+      l->win_start = w;             /* a new window: fresh state */
+      l->wstate.len = 0;
+    }
+#if BP_WITH_CODEC
+    bp_window_fields wf;
+    size_t overhead;
+    window_fields(e, l, &wf, 0);
+    int orc = bp_codec_event_overhead(e->codec, s->id, &wf, &overhead);
+    if (orc) return bp__engine_fail(e, orc, bp_codec_errmsg(e->codec));
+    bp_batch_set_event_overhead(l->builder, overhead);
+#endif
+  }
   while (l->offer_next != BP__NIL) {
     const bp__slot *sl = &s->slots[l->offer_next];
-    int rc = bp_batch_offer(l->builder, sl->record_bytes, 0, now);
+    int64_t key = e->tumbling_ms ? window_of(e, sl->arrival_ms) : 0;
+    int rc = bp_batch_offer(l->builder, sl->record_bytes, key, now);
     if (rc == BP_BATCH_FULL) break;
     if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, bp_batch_errmsg(l->builder));
     l->offered++;
@@ -177,7 +236,10 @@ static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   if (e->dest_type == BP_DESTINATION_S3) {
     const char *ev;
     size_t evlen;
-    int rc = bp_codec_encode_event(e->codec, s->id, e->views, n, NULL, &ev, &evlen);
+    bp_window_fields wf;
+    if (e->tumbling_ms) window_fields(e, l, &wf, 0);
+    int rc = bp_codec_encode_event(e->codec, s->id, e->views, n, e->tumbling_ms ? &wf : NULL,
+                                   &ev, &evlen);
     if (rc == 0) {
       e->payload.len = 0;
       rc = bp__buf_append(&e->payload, ev, evlen);
@@ -272,8 +334,18 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   req.flags = l->origin | (l->tries ? BP_INVOKE_RETRY : 0u);
   req.records = e->views;
   req.count = n;
+  req.window_start_ms = req.window_end_ms = -1;
+  bp_window_fields wf;
+  if (e->tumbling_ms) {
+    window_fields(e, l, &wf, 0);
+    req.window_start_ms = wf.start_ms;
+    req.window_end_ms = wf.end_ms;
+    req.state = wf.state_json ? wf.state_json : "{}";
+    req.state_len = wf.state_json ? wf.state_json_len : 2;
+  }
 #if BP_WITH_CODEC
-  rc = bp_codec_encode_event(e->codec, s->id, e->views, n, NULL, &req.payload, &req.payload_len);
+  rc = bp_codec_encode_event(e->codec, s->id, e->views, n, e->tumbling_ms ? &wf : NULL,
+                             &req.payload, &req.payload_len);
   if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
 #endif
   l->tries++;
@@ -326,18 +398,30 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
     bp_response_result rr;
     uint32_t flags = e->policy.report_batch_item_failures ? BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES
                                                           : 0u;
+    if (e->tumbling_ms) flags |= BP_CLASSIFY_REQUIRE_STATE;
     int rc = bp_codec_classify_response(e->codec, l->body.data, l->body.len, e->views, n,
                                         flags, &rr);
     if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
     in.outcome = rr.outcome; /* SUCCESS, PARTIAL, FAILURE = BP_ATTEMPT_* values */
     in.failed_index = rr.failed_index;
     in.failed_count = rr.failed_count;
+    if (e->tumbling_ms && rr.outcome != BP_RESPONSE_FAILURE && rr.has_state) {
+      /* §6: the next invocation of the window carries this response's state text */
+      l->wstate.len = 0;
+      if (bp__buf_append(&l->wstate, l->body.data + rr.state_offset, rr.state_len))
+        return BP_ERR_NOMEM;
+      if (rr.state_len > BP__MAX_STATE_BYTES) {
+        l->final_early = 1;
+        l->final_not_before = l->done_ms;
+      }
+    }
 #else
     return bp__engine_fail(e, BP_ERR_INTERNAL, "unclassified response in a core-only build");
 #endif
   }
   }
   if (BP__RESULT_REACHED(l->res_kind)) { /* the batch's last invocation (§5.3 requestId) */
+    l->win_invoked = e->tumbling_ms != 0;
     l->has_last = 1;
     copy_str(l->last_request_id, sizeof l->last_request_id, l->res_request_id);
     copy_str(l->last_version, sizeof l->last_version, l->res_version);
@@ -390,12 +474,99 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
   return 1;
 }
 
+/* ---- Final window invocations (§6 [DEC]) ---- */
+
+static int invoke_final(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
+  bp_window_fields wf;
+  window_fields(e, l, &wf, 1);
+  bp_invoke_req req;
+  memset(&req, 0, sizeof req);
+  req.req_id = ++e->next_req;
+  req.shard_id = s->id;
+  req.lane = l->index;
+  req.attempt = l->tries_final + 1;
+  req.flags = BP_INVOKE_FINAL | (l->final_early ? BP_INVOKE_TERMINATED_EARLY : 0u);
+  req.records = e->views;
+  req.count = 0;
+  req.window_start_ms = wf.start_ms;
+  req.window_end_ms = wf.end_ms;
+  req.state = wf.state_json ? wf.state_json : "{}";
+  req.state_len = wf.state_json ? wf.state_json_len : 2;
+#if BP_WITH_CODEC
+  int rc = bp_codec_encode_event(e->codec, s->id, e->views, 0, &wf, &req.payload,
+                                 &req.payload_len);
+  if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
+#endif
+  l->final_return = l->state;
+  l->in_final = 1;
+  l->tries_final++;
+  l->req_id = req.req_id;
+  l->state = LANE_INVOKING;
+  e->event_flags = req.flags;
+  bp__engine_event(e, s, l->index, BP_EVENT_INVOKE, (int)req.attempt, NULL, NULL, 0,
+                   (int64_t)req.payload_len);
+  e->event_flags = 0;
+  int crc = bp__engine_call_invoke(e, &req);
+  if (crc == BP_ERR_WOULDBLOCK && l->state == LANE_INVOKING && l->req_id == req.req_id) {
+    l->state = l->final_return;
+    l->in_final = 0;
+    l->tries_final--;
+    l->final_not_before = now + e->o.wouldblock_retry_ms;
+    return 0;
+  }
+  return crc < 0 && crc != BP_ERR_WOULDBLOCK ? crc : 1;
+}
+
+/* A final invocation succeeds when the function returned a `state` object; any other end
+ * is retried with the lane's backoff (no retry quota, no record age, no discard). */
+static int act_on_final(bp_engine *e, bp__shard *s, bp__lane *l) {
+  int outcome = l->res_kind == BP_INVOKE_RESULT_THROTTLED ? BP_ATTEMPT_NOT_REACHED
+                : l->res_kind == BP_INVOKE_RESULT_ERROR   ? BP_ATTEMPT_FUNCTION_ERROR
+                                                          : BP_ATTEMPT_RETURNED_FAILED;
+#if BP_WITH_CODEC
+  if (l->res_kind == BP_INVOKE_RESULT_RETURNED) {
+    bp_response_result rr;
+    int rc = bp_codec_classify_response(e->codec, l->body.data, l->body.len, NULL, 0,
+                                        BP_CLASSIFY_REQUIRE_STATE, &rr);
+    if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
+    if (rr.outcome == BP_RESPONSE_SUCCESS) outcome = BP_ATTEMPT_SUCCESS;
+  }
+#endif
+  l->in_final = 0;
+  l->state = l->final_return;
+  if (outcome == BP_ATTEMPT_NOT_REACHED) s->m.throttled_attempts++;
+  else s->m.invocations++;
+  bp__engine_event(e, s, l->index, BP_EVENT_OUTCOME, outcome, NULL, NULL, 0, 0);
+  if (outcome == BP_ATTEMPT_SUCCESS) {
+    l->k = 0;
+    l->tries_final = 0;
+    l->wstate.len = 0; /* the next invocation of the window (if any) starts afresh */
+    if (l->final_early) l->final_early = 0; /* the window goes on: its normal final stays owed */
+    else l->win_invoked = 0;
+    l->final_not_before = l->done_ms;
+    return 1;
+  }
+  if (l->k < UINT32_MAX) l->k++;
+  int64_t delay = 0;
+  bp_resolver_backoff(&e->policy, l->k, &delay);
+  l->final_not_before = l->done_ms + delay;
+  if (delay > 0)
+    bp__engine_event(e, s, l->index, BP_EVENT_BACKOFF, (int)l->k, NULL, NULL, 0,
+                     l->final_not_before);
+  return 1;
+}
+
 /* ---- The lane's step and deadline ---- */
 
 int bp__lane_step(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   int stopped = !e->enabled || e->shutting_down;
+  int64_t at;
+  if (!stopped && final_due(e, s, l, &at)) {
+    if (now >= at) return invoke_final(e, s, l, now);
+    if (l->final_early) return 0; /* a pending retry waits for the early final (§6) */
+  }
   switch (l->state) {
-  case LANE_COMPLETED: return act_on_result(e, s, l);
+  case LANE_COMPLETED: return l->in_final ? act_on_final(e, s, l) : act_on_result(e, s, l);
   case LANE_DELIVERED: return finish_discard(e, s, l);
   case LANE_DISCARDING:
     if (now < l->not_before) return 0;
@@ -413,8 +584,14 @@ int bp__lane_step(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
 }
 
 int64_t bp__lane_deadline(const bp_engine *e, const bp__shard *s, const bp__lane *l) {
-  (void)s;
   int stopped = !e->enabled || e->shutting_down;
+  int64_t at;
+  if (!stopped && final_due(e, s, l, &at)) {
+    if (l->final_early || l->state == LANE_IDLE) {
+      /* records of a later window wait for it; records of this window come first */
+      return at;
+    }
+  }
   switch (l->state) {
   case LANE_COMPLETED:
   case LANE_DELIVERED: return e->now;

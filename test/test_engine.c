@@ -387,11 +387,7 @@ static void test_new_errors(void **state) {
   expect_new_fails(BP_ERR_CONFIG_INVALID, bad, &o, BP_TRANSPORT_VERSION, &t);
   bp_config_del(bad);
 
-  /* TumblingWindowInSeconds and FilterCriteria are refused by this engine */
-  bad = kcfg();
-  assert_int_equal(bp_config_set_tumbling_window_in_seconds(bad, 60), 0);
-  expect_new_fails(BP_ERR_UNSUPPORTED, bad, &o, BP_TRANSPORT_VERSION, &t);
-  bp_config_del(bad);
+  /* FilterCriteria is refused by this engine */
   bad = kcfg();
   const char *pattern = "{\"data\":{\"kind\":[\"a\"]}}";
   assert_int_equal(bp_config_add_filter(bad, pattern, strlen(pattern)), 0);

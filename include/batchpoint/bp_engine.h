@@ -45,8 +45,16 @@
  * (§5.1); the checkpoint over the contiguous finished prefix of all lanes, stored whenever
  * it moves (§3.1, §3.2); polling cadence per §8.1; children of a resharded shard only after
  * every parent is read to its end and resolved (§8.2); metrics per §8.3-§8.4.
- * TumblingWindowInSeconds and FilterCriteria are not supported by this version of the
- * engine: a configuration that sets them is refused with ::BP_ERR_UNSUPPORTED.
+ * Tumbling windows (§6): windows aligned to multiples of TumblingWindowInSeconds by
+ * arrival time, kept per lane; a batch never spans two windows; each event carries
+ * `window`, `state` (from the previous non-failed response of the window, `{}` first),
+ * `shardId`, `eventSourceARN` and the two flags; a response without a `state` object is a
+ * returned-but-failed attempt; a final invocation with no records at the first time at or
+ * after window.end when the window's batches on the lane are resolved (at once when the
+ * shard has ended), retried with backoff until it succeeds; a state above 1 MB makes an
+ * immediate final invocation with isWindowTerminatedEarly. FilterCriteria is not supported
+ * by this version of the engine: a configuration that sets it is refused with
+ * ::BP_ERR_UNSUPPORTED.
  *
  * Memory: records are copied into per-shard storage bounded by
  * bp_engine_opts.max_buffered_records / max_buffered_bytes; a full shard is not fetched
@@ -103,6 +111,9 @@ typedef struct bp_fetch_req {
 #define BP_INVOKE_SPLIT 0x2u      /**< a half made by bisect (§4) */
 #define BP_INVOKE_REMAINDER 0x4u  /**< what a partial failure left (§3.5) or an expired
                                        prefix cut left (§5.1) */
+#define BP_INVOKE_FINAL 0x8u      /**< a tumbling window's final invocation (§6): no records,
+                                       isFinalInvokeForWindow true */
+#define BP_INVOKE_TERMINATED_EARLY 0x10u /**< with FINAL: the state exceeded 1 MB (§6) */
 
 /** One invoke attempt (borrowed for the callback). */
 typedef struct bp_invoke_req {
@@ -113,7 +124,13 @@ typedef struct bp_invoke_req {
   uint32_t flags;           /**< BP_INVOKE_* */
   uint32_t reserved;
   const bp_record *records; /**< the batch, in shard order */
-  size_t count;             /**< >= 1 */
+  size_t count;             /**< >= 1; 0 for a final window invocation (BP_INVOKE_FINAL) */
+  int64_t window_start_ms;  /**< tumbling windows: the event's window.start; -1 otherwise */
+  int64_t window_end_ms;    /**< window.end; -1 without tumbling windows */
+  const char *state;        /**< tumbling windows: the event's `state` JSON text (the last
+                                 successful or partial response's state of this window, `{}`
+                                 at first); NULL otherwise */
+  size_t state_len;
   const char *payload;      /**< full build: the encoded event (§1), NUL-terminated; NULL in
                                  a core-only build */
   size_t payload_len;
@@ -293,7 +310,8 @@ BP_API int bp_engine_opts_init(bp_engine_opts *o);
  * @param errbuf    receives a message on failure (may be NULL); @p errlen its size.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, a missing required callback, bad
  *         options); ::BP_ERR_CONFIG_INVALID (the configuration does not validate);
- *         ::BP_ERR_UNSUPPORTED (TumblingWindowInSeconds or FilterCriteria set; a
+ *         ::BP_ERR_UNSUPPORTED (FilterCriteria set, or TumblingWindowInSeconds in a
+ *         core-only build, which cannot read the response's state; a
  *         configuration that needs the codec in a core-only build is fine, since the engine
  *         then passes records only); ::BP_ERR_NOMEM.
  */
