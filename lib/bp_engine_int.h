@@ -161,6 +161,9 @@ struct bp_engine {
 #endif
   /* scratch for one (sub-)batch */
   bp_record *views;
+  const void *views_lane; /* whose batch the scratch holds (lane, first, n); NULL: none */
+  uint32_t views_first;
+  size_t views_n;
   int64_t *arrivals;
   uint64_t *positions;
   bp__shard **shards;

@@ -83,6 +83,11 @@ static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, 
 /* Views, arrival times and shard positions of lane positions [first, first + n). */
 static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint32_t first,
                        size_t n) {
+  /* The scratch still holds this batch (its invocation was just completed): reuse it. */
+  if (e->views_lane == l && e->views_first == first && e->views_n == n) return;
+  e->views_lane = l;
+  e->views_first = first;
+  e->views_n = n;
   for (size_t i = 0; i < n; i++) {
     uint32_t slot = l->batch[first + i];
     bp__records_view(s, slot, &e->views[i]);
@@ -141,6 +146,7 @@ static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   size_t count = 0;
   if (bp_batch_take(l->builder, &count, NULL) < 0 || count == 0 || count > l->offered)
     return bp__engine_fail(e, BP_ERR_INTERNAL, "batch builder and lane queue disagree");
+  if (e->views_lane == l) e->views_lane = NULL; /* the lane's batch array changes */
   for (size_t i = 0; i < count; i++) {
     l->batch[i] = l->head;
     l->head = s->slots[l->head].next;
@@ -399,8 +405,10 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
     uint32_t flags = e->policy.report_batch_item_failures ? BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES
                                                           : 0u;
     if (e->tumbling_ms) flags |= BP_CLASSIFY_REQUIRE_STATE;
-    int rc = bp_codec_classify_response(e->codec, l->body.data, l->body.len, e->views, n,
-                                        flags, &rr);
+    memset(&rr, 0, sizeof rr); /* nothing to read: any normal return is a success (§3.3) */
+    int rc = flags ? bp_codec_classify_response(e->codec, l->body.data, l->body.len, e->views,
+                                                n, flags, &rr)
+                   : 0;
     if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
     in.outcome = rr.outcome; /* SUCCESS, PARTIAL, FAILURE = BP_ATTEMPT_* values */
     in.failed_index = rr.failed_index;
