@@ -107,7 +107,9 @@ typedef struct bp_fetch_req {
 } bp_fetch_req;
 
 /** bp_invoke_req.flags */
-#define BP_INVOKE_RETRY 0x1u      /**< the same batch was invoked before (same records) */
+#define BP_INVOKE_RETRY 0x1u      /**< this (sub-)batch was attempted before: the same records,
+                                       or (with BP_INVOKE_REMAINDER) their tail after an
+                                       expired prefix was cut off (§5.1) */
 #define BP_INVOKE_SPLIT 0x2u      /**< a half made by bisect (§4) */
 #define BP_INVOKE_REMAINDER 0x4u  /**< what a partial failure left (§3.5) or an expired
                                        prefix cut left (§5.1) */
@@ -186,7 +188,8 @@ typedef struct bp_checkpoint_req {
                                        batch, value = partial failed index */
 #define BP_EVENT_BACKOFF 4        /**< the lane waits: value = the time it may invoke again */
 #define BP_EVENT_SPLIT 5          /**< bisect: first/last seq + count of the older half */
-#define BP_EVENT_DISCARD 6        /**< detail = condition, first/last seq, count, value =
+#define BP_EVENT_DISCARD 6        /**< a discard was decided (its delivery follows): detail =
+                                       condition, first/last seq, count, value =
                                        approximateInvokeCount */
 #define BP_EVENT_CHECKPOINT 7     /**< the checkpoint moved: first_seq = new checkpoint */
 #define BP_EVENT_CHECKPOINT_STORED 8 /**< a checkpoint save completed: value = status */
