@@ -90,6 +90,7 @@ typedef struct bp__lane {
   uint32_t tries_final; /* attempts of the owed final invocation */
   int64_t final_not_before;
   bp__buf wstate;       /* the window's state JSON text; empty means {} */
+  bp__buf inv_state;    /* the state the current batch's last attempt carried */
   /* a discard being resolved */
   bp_resolver_action discard;
   uint32_t discard_first; /* lane position */

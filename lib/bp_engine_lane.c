@@ -16,6 +16,7 @@ int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index) {
   l->win_start = -1;
   bp__buf_init(&l->body, &e->alloc);
   bp__buf_init(&l->wstate, &e->alloc);
+  bp__buf_init(&l->inv_state, &e->alloc);
   bp_batch_opts bo = {e->batch_size, e->window_s, 0, 14};
 #if BP_WITH_CODEC
   size_t overhead = 0;
@@ -35,6 +36,7 @@ void bp__lane_free(bp_engine *e, bp__lane *l) {
   bp__free(&e->alloc, l->batch);
   bp__buf_free(&l->body);
   bp__buf_free(&l->wstate);
+  bp__buf_free(&l->inv_state);
   l->builder = NULL;
   l->bisect = NULL;
   l->batch = NULL;
@@ -74,7 +76,11 @@ static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, 
     return 1;
   }
   if (!l->win_invoked || l->state != LANE_IDLE) return 0;
-  if (l->pending && window_of(e, s->slots[l->head].arrival_ms) == l->win_start) return 0;
+  /* Records of the window come before its final, unless the final was already attempted:
+     then processing waits until it succeeds (§6), a late record included. */
+  if (l->pending && !l->tries_final &&
+      window_of(e, s->slots[l->head].arrival_ms) == l->win_start)
+    return 0;
   int64_t due = s->read_end ? e->now : l->win_start + e->tumbling_ms;
   *at = due > l->final_not_before ? due : l->final_not_before;
   return 1;
@@ -243,7 +249,13 @@ static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
     const char *ev;
     size_t evlen;
     bp_window_fields wf;
-    if (e->tumbling_ms) window_fields(e, l, &wf, 0);
+    if (e->tumbling_ms) {
+      window_fields(e, l, &wf, 0);
+      if (l->has_last) { /* byte-identical to the last invocation's event (§5.5) */
+        wf.state_json = l->inv_state.len ? l->inv_state.data : NULL;
+        wf.state_json_len = l->inv_state.len;
+      }
+    }
     int rc = bp_codec_encode_event(e->codec, s->id, e->views, n, e->tumbling_ms ? &wf : NULL,
                                    &ev, &evlen);
     if (rc == 0) {
@@ -344,6 +356,9 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   bp_window_fields wf;
   if (e->tumbling_ms) {
     window_fields(e, l, &wf, 0);
+    l->inv_state.len = 0; /* what this attempt carries, for an S3 payload after it */
+    if (l->wstate.len && bp__buf_append(&l->inv_state, l->wstate.data, l->wstate.len))
+      return BP_ERR_NOMEM;
     req.window_start_ms = wf.start_ms;
     req.window_end_ms = wf.end_ms;
     req.state = wf.state_json ? wf.state_json : "{}";
@@ -571,7 +586,9 @@ int bp__lane_step(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   int64_t at;
   if (!stopped && final_due(e, s, l, &at)) {
     if (now >= at) return invoke_final(e, s, l, now);
-    if (l->final_early) return 0; /* a pending retry waits for the early final (§6) */
+    /* Nothing of the lane overtakes an owed final: neither a pending retry (early final)
+       nor a batch of a later window or a late record (§6). */
+    if (l->final_early || l->state == LANE_IDLE) return 0;
   }
   switch (l->state) {
   case LANE_COMPLETED: return l->in_final ? act_on_final(e, s, l) : act_on_result(e, s, l);

@@ -48,12 +48,18 @@ mock_host *mock_host_new(void) {
 
 static void release(mock_host *m) {
   track(m, 0);
-  for (size_t i = 0; i < m->ninvokes; i++) free(m->invokes[i].payload);
+  for (size_t i = 0; i < m->ninvokes; i++) {
+    free(m->invokes[i].payload);
+    free(m->invokes[i].state);
+  }
   for (size_t i = 0; i < m->ndeliveries; i++) {
     free(m->deliveries[i].record_json);
     free(m->deliveries[i].s3_key);
   }
-  for (int s = 0; s < m->nshards; s++) free(m->shards[s].recs);
+  for (int s = 0; s < m->nshards; s++) {
+    for (size_t i = 0; i < m->shards[s].n; i++) free(m->shards[s].recs[i].big_data);
+    free(m->shards[s].recs);
+  }
   free(m->fetches);
   free(m->invokes);
   free(m->idx_pool);
@@ -131,6 +137,17 @@ size_t mock_put(mock_host *m, int shard, const char *pk, const char *data, int64
   return i;
 }
 
+size_t mock_put_big(mock_host *m, int shard, const char *pk, size_t len, char fill,
+                    int64_t arrival_ms) {
+  size_t i = mock_put(m, shard, pk, "", arrival_ms);
+  mock_record *r = &m->shards[shard].recs[i];
+  r->big_data = malloc(len ? len : 1);
+  assert_non_null(r->big_data);
+  memset(r->big_data, fill, len);
+  r->big_len = len;
+  return i;
+}
+
 void mock_put_n(mock_host *m, int shard, size_t n, unsigned keys, int64_t arrival_ms) {
   for (size_t j = 0; j < n; j++) {
     char pk[32], data[32];
@@ -187,6 +204,9 @@ void mock_view(const mock_host *m, int shard, size_t index, bp_record *out) {
     out->event_name_len = strlen(r->event_name);
     out->dynamodb_json = r->ddb_json;
     out->dynamodb_json_len = r->ddb_json_len;
+  } else if (r->big_data) {
+    out->data = (const uint8_t *)r->big_data;
+    out->data_len = r->big_len;
   } else {
     out->data = (const uint8_t *)r->data;
     out->data_len = r->data_len;
@@ -347,7 +367,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
   int rc = enter(m, MOCK_INVOKE);
   if (rc == 0) {
     assert_true(m->ninvokes < MOCK_MAX_LOG);
-    assert_true(req->count >= 1);
+    assert_true(req->count >= 1 || (req->flags & BP_INVOKE_FINAL));
     assert_true(m->idx_used + req->count <= MOCK_MAX_LOG * 16);
     size_t i = m->ninvokes++;
     mock_invoke *inv = &m->invokes[i];
@@ -361,6 +381,15 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
     inv->count = req->count;
     inv->rec_off = m->idx_used;
     inv->at_ms = m->now;
+    inv->window_start_ms = req->window_start_ms;
+    inv->window_end_ms = req->window_end_ms;
+    if (req->state) {
+      inv->state = malloc(req->state_len + 1);
+      assert_non_null(inv->state);
+      memcpy(inv->state, req->state, req->state_len);
+      inv->state[req->state_len] = '\0';
+      inv->state_len = req->state_len;
+    }
     if (m->trace)
       fprintf(stderr, "  [mock %lld] invoke #%zu %s lane %u attempt %u flags %x count %zu\n",
               (long long)m->now, i, req->shard_id, req->lane, req->attempt, req->flags,

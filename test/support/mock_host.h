@@ -42,6 +42,8 @@ typedef struct mock_record {
   char ddb_json[256];          /* DynamoDB */
   size_t ddb_json_len;
   uint32_t invoked;            /* how many invocations carried it */
+  char *big_data;              /* mock_put_big(): malloc'd Kinesis data used instead of data */
+  size_t big_len;
 } mock_record;
 
 typedef struct mock_shard {
@@ -81,6 +83,11 @@ typedef struct mock_invoke {
   char *payload;   /* copy when m->keep_payloads, else NULL */
   size_t payload_len;
   uint64_t order;
+  /* tumbling windows (spec §6): the request's window and state; count is 0 for a final
+   * invocation (BP_INVOKE_FINAL), the only request that may carry no records */
+  int64_t window_start_ms, window_end_ms; /* -1 without tumbling windows */
+  char *state;                            /* malloc'd NUL-terminated copy, NULL if none */
+  size_t state_len;
 } mock_invoke;
 
 typedef struct mock_delivery {
@@ -209,6 +216,10 @@ int mock_shard_add(mock_host *m, const char *id);  /* returns the shard index */
 int mock_shard_find(const mock_host *m, const char *id);
 /* Append a Kinesis record; returns its stream index. */
 size_t mock_put(mock_host *m, int shard, const char *pk, const char *data, int64_t arrival_ms);
+/* Append a Kinesis record whose data is @p len bytes of @p fill (any size); returns its
+ * stream index. */
+size_t mock_put_big(mock_host *m, int shard, const char *pk, size_t len, char fill,
+                    int64_t arrival_ms);
 /* Append @p n records with partition keys "k<i % keys>" and data "d<index>". */
 void mock_put_n(mock_host *m, int shard, size_t n, unsigned keys, int64_t arrival_ms);
 /* Append a DynamoDB record (hash key @p pk of type S). */
