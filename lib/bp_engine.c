@@ -261,11 +261,14 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
     bp_engine_del(e);
     return rc;
   }
+#if !BP_WITH_CODEC
   if (bp_config_get_filter_count(e->cfg)) {
     bp_engine_del(e);
     return bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
-                      "FilterCriteria is not supported by this version of the engine");
+                      "FilterCriteria needs the codec (payloads are parsed as JSON): not in a "
+                      "core-only build");
   }
+#endif
   e->tumbling_ms = (int64_t)bp_config_get_tumbling_window_in_seconds(e->cfg) * 1000;
 #if !BP_WITH_CODEC
   if (e->tumbling_ms) {
@@ -341,6 +344,26 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
       return bp__errbuf(errbuf, errlen, rc, "codec: %s", bp_strerror(rc));
     }
   }
+  if (bp_config_get_filter_count(e->cfg)) { /* §7: compiled once, never checked at match time */
+    rc = bp_filter_new(&e->filter, o.filter_flags, &e->alloc);
+    if (rc) {
+      bp_engine_del(e);
+      return bp__errbuf(errbuf, errlen, rc, "filter: %s", bp_strerror(rc));
+    }
+    for (size_t i = 0; i < bp_config_get_filter_count(e->cfg); i++) {
+      const char *text;
+      size_t len;
+      bp_config_get_filter(e->cfg, i, &text, &len);
+      rc = bp_filter_add(e->filter, text, len);
+      if (rc) {
+        rc = bp__errbuf(errbuf, errlen, rc == BP_ERR_CONFIG_INVALID ? rc : rc,
+                        "Invalid filter pattern definition. (filter %zu: %s)", i + 1,
+                        bp_filter_errmsg(e->filter));
+        bp_engine_del(e);
+        return rc;
+      }
+    }
+  }
 #endif
   e->views = bp__calloc(&e->alloc, e->batch_size, sizeof *e->views);
   e->arrivals = bp__calloc(&e->alloc, e->batch_size, sizeof *e->arrivals);
@@ -372,6 +395,7 @@ int bp_engine_del(bp_engine *e) {
   for (size_t i = 0; i < e->nshards; i++) shard_free(e, e->shards[i]);
   bp__free(&e->alloc, e->shards);
 #if BP_WITH_CODEC
+  bp_filter_del(e->filter);
   bp_codec_del(e->codec);
   bp__buf_free(&e->payload);
 #endif
@@ -587,12 +611,34 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
                                             r->event_id_len + r->event_name_len) +
          2 * r->seq_len + r->dynamodb_json_len + r->user_identity_json_len + 512 + 2 * strlen(s->id);
 #endif
+  int keep = 1;
+#if BP_WITH_CODEC
+  if (e->filter) {
+    int verdict;
+    int frc = bp_filter_match_record(e->filter, e->codec, s->id, r, &verdict);
+    if (frc == BP_ERR_NOMEM) return bp__error(&e->err, frc, "out of memory");
+    if (frc)
+      return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s",
+                       (int)(r->seq_len > 60 ? 60 : r->seq_len), r->seq,
+                       bp_filter_errmsg(e->filter));
+    keep = verdict == BP_FILTER_MATCH;
+  }
+#endif
   uint64_t pos = s->next_pos;
   uint32_t slot;
   int rc = bp__records_add(e, s, r, size, &slot);
   if (rc) return bp__error(&e->err, rc, "cannot store record: %s", bp_strerror(rc));
   if (bp_checkpoint_track(s->tracker, pos, 1) < 0)
     return bp__engine_fail(e, BP_ERR_INTERNAL, bp_checkpoint_errmsg(s->tracker));
+  memcpy(s->last_read, r->seq, r->seq_len);
+  s->last_read_len = r->seq_len;
+  s->read_any = 1;
+  if (!keep) { /* filtered out: finished at once (§3.1 [DEC], §7.3) */
+    s->m.filtered_out_event_count++;
+    s->filtered_in_fetch++;
+    rc = bp__engine_finish(e, s, &pos, 1);
+    return rc < 0 ? rc : 0;
+  }
   uint32_t lane = bp__lane_of(r->partition_key, r->partition_key ? r->partition_key_len : 0, e->pf);
   s->slots[slot].next = BP__NIL;
   bp__lane *l = &s->lanes[lane];
@@ -601,9 +647,6 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
   l->tail = slot;
   if (l->offer_next == BP__NIL && l->offered == l->pending) l->offer_next = slot;
   l->pending++;
-  memcpy(s->last_read, r->seq, r->seq_len);
-  s->last_read_len = r->seq_len;
-  s->read_any = 1;
   return 0;
 }
 
@@ -628,6 +671,7 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
     event_error(e, s, status, "fetch failed");
   } else {
     size_t take = n > s->fetch_max ? s->fetch_max : n;
+    s->filtered_in_fetch = 0;
     for (; kept < take; kept++) {
       int rc = intake(e, s, &records[kept]);
       if (rc) {
@@ -645,6 +689,9 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
     bp__engine_event(e, s, 0, BP_EVENT_FETCH, 0, kept ? &records[0] : NULL,
                      kept ? &records[kept - 1] : NULL, kept, status);
     bp__engine_metric(e, s, 0, BP_METRIC_POLLED_EVENT_COUNT, (int64_t)kept);
+    if (s->filtered_in_fetch)
+      bp__engine_metric(e, s, 0, BP_METRIC_FILTERED_OUT_EVENT_COUNT,
+                        (int64_t)s->filtered_in_fetch);
   }
   if (e->depth) return result;
   int rc = run(e, e->now);

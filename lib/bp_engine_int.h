@@ -9,6 +9,9 @@
 #include "batchpoint/bp_checkpoint.h"
 #include "batchpoint/bp_engine.h"
 #include "batchpoint/bp_features.h"
+#if BP_WITH_CODEC
+#include "batchpoint/bp_filter.h"
+#endif
 #include "batchpoint/bp_resolver.h"
 #include "bp_int.h"
 
@@ -111,6 +114,7 @@ typedef struct bp__shard {
   int fetch_inflight;
   uint64_t fetch_req;
   uint64_t fetch_gen; /* the run that made the last fetch */
+  uint64_t filtered_in_fetch; /* records of the fetch being completed that were filtered out */
   uint32_t fetch_max;
   int64_t fetch_due;
   char last_read[BP__SEQ_CAP];
@@ -157,6 +161,7 @@ struct bp_engine {
   const char *destination; /* owned by cfg */
   int dest_type;
 #if BP_WITH_CODEC
+  bp_filter *filter; /* FilterCriteria; NULL: none */
   bp_codec *codec;
   bp__buf payload; /* S3 payload copy while the codec writes the failure record */
 #endif

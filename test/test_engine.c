@@ -387,11 +387,19 @@ static void test_new_errors(void **state) {
   expect_new_fails(BP_ERR_CONFIG_INVALID, bad, &o, BP_TRANSPORT_VERSION, &t);
   bp_config_del(bad);
 
-  /* FilterCriteria is refused by this engine */
+  /* FilterCriteria: compiled at creation; a pattern the compiler rejects (a value that is
+     not in a list) is refused then, never at match time (spec/esm.md §7.3) */
   bad = kcfg();
-  const char *pattern = "{\"data\":{\"kind\":[\"a\"]}}";
+  const char *pattern = "{\"data\":{\"kind\":\"a\"}}";
   assert_int_equal(bp_config_add_filter(bad, pattern, strlen(pattern)), 0);
-  expect_new_fails(BP_ERR_UNSUPPORTED, bad, &o, BP_TRANSPORT_VERSION, &t);
+  expect_new_fails(BP_ERR_CONFIG_INVALID, bad, &o, BP_TRANSPORT_VERSION, &t);
+  bp_config_del(bad);
+  bad = kcfg();
+  pattern = "{\"data\":{\"kind\":[{\"wildcard\":\"a*\"}]}}";
+  assert_int_equal(bp_config_add_filter(bad, pattern, strlen(pattern)), 0);
+  o.filter_flags = 0x1u; /* BP_FILTER_STRICT_LAMBDA: wildcard is not a Lambda operator */
+  expect_new_fails(BP_ERR_CONFIG_INVALID, bad, &o, BP_TRANSPORT_VERSION, &t);
+  o.filter_flags = 0;
   bp_config_del(bad);
 
   /* bad options: Kinesis without invokeIdentityArn (full build); a buffer below

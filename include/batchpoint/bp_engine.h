@@ -52,9 +52,14 @@
  * returned-but-failed attempt; a final invocation with no records at the first time at or
  * after window.end when the window's batches on the lane are resolved (at once when the
  * shard has ended), retried with backoff until it succeeds; a state above 1 MB makes an
- * immediate final invocation with isWindowTerminatedEarly. FilterCriteria is not supported
- * by this version of the engine: a configuration that sets it is refused with
- * ::BP_ERR_UNSUPPORTED.
+ * immediate final invocation with isWindowTerminatedEarly.
+ *
+ * FilterCriteria (§7): the patterns are compiled at creation (an invalid one is refused);
+ * each fetched record is matched against its filter view before it reaches a lane: a record
+ * no pattern matches (or, with a pattern on Kinesis `data`, whose payload is not JSON) is
+ * filtered out: finished at once (the checkpoint moves over it and is stored, even when a
+ * whole read is filtered out), counted in FilteredOutEventCount, never invoked and never
+ * counted toward BatchSize or the 6 MB limit.
  *
  * Memory: records are copied into per-shard storage bounded by
  * bp_engine_opts.max_buffered_records / max_buffered_bytes; a full shard is not fetched
@@ -277,7 +282,9 @@ typedef struct bp_engine_opts {
   uint64_t seed;                   /**< seeds the generator of request ids and UUIDs (§5.3) */
   uint32_t max_buffered_records;   /**< per shard, >= BatchSize x ParallelizationFactor;
                                         0: 2 x BatchSize x ParallelizationFactor */
-  uint32_t reserved;
+  uint32_t filter_flags;           /**< flags for compiling FilterCriteria (bp_filter.h):
+                                        BP_FILTER_STRICT_LAMBDA (0x1) rejects the operators
+                                        Lambda does not list; 0: the full language */
   uint64_t max_buffered_bytes;     /**< per shard, soft (a fetch may exceed it); 0: 2 x 6 MB x
                                         ParallelizationFactor */
   int64_t backoff_base_ms;         /**< retry backoff (§5.1): default 1,000 */
@@ -313,8 +320,10 @@ BP_API int bp_engine_opts_init(bp_engine_opts *o);
  * @param errbuf    receives a message on failure (may be NULL); @p errlen its size.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, a missing required callback, bad
  *         options); ::BP_ERR_CONFIG_INVALID (the configuration does not validate);
- *         ::BP_ERR_UNSUPPORTED (FilterCriteria set, or TumblingWindowInSeconds in a
- *         core-only build, which cannot read the response's state; a
+ *         ::BP_ERR_CONFIG_INVALID also for a FilterCriteria pattern the filter compiler
+ *         rejects ("Invalid filter pattern definition." and the reason);
+ *         ::BP_ERR_UNSUPPORTED (FilterCriteria or TumblingWindowInSeconds in a core-only
+ *         build, which cannot read record payloads or the response's state; a
  *         configuration that needs the codec in a core-only build is fine, since the engine
  *         then passes records only); ::BP_ERR_NOMEM.
  */

@@ -1,0 +1,195 @@
+/*
+ * The filter object: lifecycle, adding patterns atomically, and the two ways in: a JSON event
+ * as is, or a stream record through its filter view (spec/esm.md §7.2): the record encoded
+ * exactly as the codec delivers it, plus for Kinesis the decoded payload under `data`.
+ */
+#include <string.h>
+
+#include "bp_filter_int.h"
+
+#define FF_MAX_PATTERN_BYTES (16u << 20) /* keeps pool offsets far inside 32 bits */
+
+int bp_filter_new(bp_filter **out, uint32_t flags, const bp_allocator *alloc) {
+  if (out) *out = NULL;
+  if (!out || (flags & ~BP_FILTER_STRICT_LAMBDA)) return BP_ERR_INVALID_ARGUMENT;
+  bp_allocator a;
+  if (bp__alloc_copy(&a, alloc)) return BP_ERR_INVALID_ARGUMENT;
+  bp_filter *f = bp__calloc(&a, 1, sizeof *f);
+  if (!f) return BP_ERR_NOMEM;
+  f->alloc = a;
+  f->flags = flags;
+  bp__errmsg_clear(&f->err);
+  bp__json_pool_init(&f->json, &f->alloc);
+  bp__buf_init(&f->pool, &f->alloc);
+  bp__buf_init(&f->scratch, &f->alloc);
+  bp__buf_init(&f->payload, &f->alloc);
+  if (bp__filter_index(f)) {
+    bp_filter_del(f);
+    return BP_ERR_NOMEM;
+  }
+  *out = f;
+  return 0;
+}
+
+void bp_filter_del(bp_filter *f) {
+  if (!f) return;
+  bp_allocator a = f->alloc;
+  bp__json_pool_free(&f->json);
+  bp__buf_free(&f->pool);
+  bp__buf_free(&f->scratch);
+  bp__buf_free(&f->payload);
+  void *arrays[] = {f->m,          f->c,    f->s,    f->sc,   f->trie,  f->slot,
+                    f->slot_conds, f->crec, f->srec, f->refs, f->nodes, f->lv, f->steps};
+  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) bp__free(&a, arrays[i]);
+  bp__free(&a, f);
+}
+
+const char *bp_filter_errmsg(const bp_filter *f) { return f ? f->err.text : ""; }
+
+size_t bp_filter_error_offset(const bp_filter *f) { return f ? f->err.offset : SIZE_MAX; }
+
+int bp_filter_count(const bp_filter *f) { return f ? f->npatterns : 0; }
+
+int bp_filter_uses_data(const bp_filter *f) { return f ? f->uses_data : 0; }
+
+int bp_filter_add(bp_filter *f, const char *pattern, size_t len) {
+  if (!f) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&f->err);
+  if (!pattern && len) return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "pattern is NULL");
+  if (f->npatterns >= BP_FILTER_MAX_PATTERNS)
+    return bp__error(&f->err, BP_ERR_TOO_LARGE, "a filter holds at most %d patterns",
+                     BP_FILTER_MAX_PATTERNS);
+  if (len > FF_MAX_PATTERN_BYTES)
+    return bp__error(&f->err, BP_ERR_TOO_LARGE, "pattern longer than %u bytes",
+                     FF_MAX_PATTERN_BYTES);
+  size_t pool = f->pool.len, nm = f->nm, nc = f->nc, ns = f->ns, nsc = f->nsc;
+  int p = f->npatterns;
+  int rc = bp__filter_compile(f, pattern ? pattern : "", len);
+  if (!rc) {
+    f->pat_sub[p] = (uint32_t)ns;
+    f->pat_nsub[p] = (uint32_t)(f->ns - ns);
+    f->npatterns++;
+    rc = bp__filter_index(f);
+    if (rc) {
+      f->npatterns--;
+      bp__error(&f->err, rc, "out of memory");
+    }
+  }
+  if (rc) { /* back to the filter as it was; its index fits the memory it had */
+    f->pool.len = pool;
+    f->nm = nm;
+    f->nc = nc;
+    f->ns = ns;
+    f->nsc = nsc;
+    f->pat_data[p] = 0;
+    if (bp__filter_index(f)) return bp__error(&f->err, BP_ERR_INTERNAL, "index rebuild failed");
+    return rc;
+  }
+  return 0;
+}
+
+int bp_filter_match_json(bp_filter *f, const char *json, size_t len, int *matched) {
+  if (matched) *matched = 0;
+  if (!f) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&f->err);
+  if (!matched || (!json && len))
+    return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  int rc = bp__filter_begin(f);
+  if (rc) return bp__error(&f->err, rc, "out of memory");
+  if ((rc = bp__filter_feed_members(f, json ? json : "", len))) return rc;
+  *matched = bp__filter_eval(f);
+  return 0;
+}
+
+static int ff_codec_error(bp_filter *f, bp_codec *c, int rc) {
+  return bp__error(&f->err, rc, "%s", c->err.text[0] ? c->err.text : bp_strerror(rc));
+}
+
+/* The Kinesis payload bytes, base64-decoded when flagged. */
+static int ff_payload(bp_filter *f, const bp_record *r, const char **data, size_t *len) {
+  if (!r->data && r->data_len)
+    return bp__error(&f->err, BP_ERR_INVALID_RECORD,
+                     "record 0: data is NULL with a non-zero length");
+  if (!(r->flags & BP_RECORD_DATA_BASE64)) {
+    *data = (const char *)r->data;
+    *len = r->data_len;
+    return 0;
+  }
+  size_t need = r->data_len / 4 * 3 + 3;
+  f->payload.len = 0;
+  if (bp__buf_reserve(&f->payload, need)) return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+  size_t n = 0;
+  int rc = bp_base64_decode((const char *)r->data, r->data_len, (uint8_t *)f->payload.data,
+                            f->payload.cap, &n);
+  if (rc) return bp__error(&f->err, rc, "record 0: data is not strict base64");
+  *data = f->payload.data;
+  *len = n;
+  return 0;
+}
+
+/* Encode the record as delivered into f->scratch and feed it. */
+static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp_record *r) {
+  size_t size = 0;
+  unsigned char shape = 0;
+  int rc;
+  bp__errmsg_clear(&c->err);
+  if (c->source == BP_SOURCE_KINESIS) {
+    size_t shard_len = strlen(shard);
+    if (!bp__utf8_valid(shard, shard_len))
+      return bp__error(&f->err, BP_ERR_INVALID_UTF8, "shard id is not valid UTF-8");
+    bp_record view = *r;
+    if (!f->needs_kinesis_data) { /* nothing reads kinesis.data: skip encoding it */
+      view.data = (const uint8_t *)"";
+      view.data_len = 0;
+      view.flags |= BP_RECORD_DATA_BASE64;
+    }
+    if ((rc = bp__kinesis_record_size(c, shard, shard_len, &view, 0, &size)))
+      return ff_codec_error(f, c, rc);
+    f->scratch.len = 0;
+    if (bp__buf_reserve(&f->scratch, size))
+      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    bp__kinesis_record_put(c, shard, shard_len, &view, f->scratch.data);
+  } else {
+    if ((rc = bp__ddb_record_size(c, r, 0, &size, &shape))) return ff_codec_error(f, c, rc);
+    f->scratch.len = 0;
+    if (bp__buf_reserve(&f->scratch, size))
+      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    bp__ddb_record_put(c, r, shape, f->scratch.data);
+  }
+  rc = bp__filter_feed_members(f, f->scratch.data, size);
+  if (rc == BP_ERR_INVALID_JSON) /* the codec wrote it: cannot happen */
+    return bp__error(&f->err, BP_ERR_INTERNAL, "encoded record does not parse: %s", f->err.text);
+  return rc;
+}
+
+int bp_filter_match_record(bp_filter *f, bp_codec *codec, const char *shard_id,
+                           const bp_record *rec, int *result) {
+  if (result) *result = BP_FILTER_NO_MATCH;
+  if (!f) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&f->err);
+  if (!codec || !rec || !result)
+    return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  int kinesis = codec->source == BP_SOURCE_KINESIS;
+  if (kinesis && !shard_id) return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "shard id is NULL");
+  if (f->npatterns == 0) {
+    *result = BP_FILTER_MATCH;
+    return 0;
+  }
+  int rc = bp__filter_begin(f);
+  if (rc) return bp__error(&f->err, rc, "out of memory");
+  if (kinesis && f->uses_data) {
+    const char *data = NULL;
+    size_t len = 0;
+    if ((rc = ff_payload(f, rec, &data, &len))) return rc;
+    rc = bp__filter_feed_value(f, "data", 4, data ? data : "", len);
+    if (rc == BP_ERR_INVALID_JSON) { /* spec/esm.md §7.3: dropped, whatever else matches */
+      bp__errmsg_clear(&f->err);
+      *result = BP_FILTER_DROPPED;
+      return 0;
+    }
+    if (rc) return rc;
+  }
+  if (f->needs_record && (rc = ff_feed_record(f, codec, shard_id, rec))) return rc;
+  *result = bp__filter_eval(f) ? BP_FILTER_MATCH : BP_FILTER_NO_MATCH;
+  return 0;
+}
