@@ -818,7 +818,8 @@ static int fc_check_complexity(fc_ctx *x, size_t first_cond) {
         for (uint32_t j = 0; j < items; j++) {
           if (m->kind == BP__FM_AB_WILDCARD) e += 4; /* item length */
           size_t size = bp__filter_wild_size(e), d = 0;
-          while (d < n && !(bp__filter_wild_size(encs[d]) == size && !memcmp(encs[d], e, size))) d++;
+          while (d < n && !(bp__filter_wild_size(encs[d]) == size && !memcmp(encs[d], e, size)))
+            d++;
           if (d == n) encs[n++] = e; /* one operand counts once, as in a byte machine */
           e += size;
         }

@@ -161,8 +161,8 @@ struct bp_filter {
   size_t nslot, slot_cap;
   uint32_t *slot_conds;
   size_t nslot_conds, slot_conds_cap;
-  uint32_t *steps;        /* event-ruler's "used field steps": pool offsets of the '.'-split
-                             segments of every path (Java split), sorted; (offset, length) pairs */
+  uint32_t *steps; /* event-ruler's "used field steps": pool offsets of the '.'-split
+                      segments of every path (Java split), sorted; (offset, length) pairs */
   size_t nsteps, steps_cap;
   int uses_data;          /* some pattern references top-level `data` */
   int needs_record;       /* some condition path is not under top-level `data` */

@@ -59,8 +59,10 @@ static int fm_step_known(const bp_filter *f, const char *s, size_t n) {
     const uint32_t *e = &f->steps[2 * mid];
     int c = fm_seg_cmp(f->pool.data + e[0], e[1], s, n);
     if (c == 0) return 1;
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return 0;
 }
@@ -86,7 +88,7 @@ static void fm_split_path(bp_filter *f, uint32_t off, uint32_t len) {
   size_t end = len;
   while (end && p[end - 1] == '.') end--;
   if (end == 0 && len != 0) return; /* only dots: Java's split gives no segment */
-  for (size_t i = 0;;) { /* "" splits into one empty segment */
+  for (size_t i = 0;;) {            /* "" splits into one empty segment */
     const char *d = end > i ? memchr(p + i, '.', end - i) : NULL;
     size_t seg = d ? (size_t)(d - (p + i)) : end - i;
     f->steps[2 * f->nsteps] = off + (uint32_t)i;

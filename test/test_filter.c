@@ -675,6 +675,13 @@ static void test_ip(void **state) {
   assert_int_equal(match1("{\"ip\":[\"1:2\"]}", "{\"ip\":\"1:2\"}"), 1);
   assert_int_equal(match1("{\"ip\":[{\"anything-but\":\"10.0.0.1\"}]}", "{\"ip\":\"10.0.0.01\"}"),
                    1);
+  /* Deliberately not event-ruler's digit-trie shortcuts (see bp_filter.h): whole addresses of
+   * the same family only, never numbers. */
+  assert_int_equal(match1("{\"ip\":[{\"cidr\":\"0.0.0.0/0\"}]}", "{\"ip\":1.0}"), 0);
+  assert_int_equal(match1("{\"ip\":[{\"cidr\":\"128.0.0.0/1\"}]}", "{\"ip\":9}"), 0);
+  assert_int_equal(match1("{\"ip\":[{\"cidr\":\"0.0.0.0/0\"}]}", "{\"ip\":\"::1\"}"), 0);
+  assert_int_equal(match1("{\"ip\":[{\"cidr\":\"10.0.0.0/8\"}]}", "{\"ip\":\"a00::\"}"), 0);
+  assert_int_equal(match1("{\"ip\":[\"18.52.86.120\"]}", "{\"ip\":1234567890}"), 0);
 }
 
 static void test_strings(void **state) {
@@ -736,6 +743,13 @@ static void test_strings(void **state) {
       match1("{\"s\":[{\"anything-but\":{\"suffix\":[\"a\",\"b\"]}}]}", "{\"s\":\"ab\"}"), 0);
   assert_int_equal(
       match1("{\"s\":[{\"anything-but\":{\"suffix\":[\"a\",\"b\"]}}]}", "{\"s\":\"bc\"}"), 1);
+  /* event-ruler 2.0.1 answers 0 here (its byte machine lets the wildcard's states reach the
+   * anything-but's "b"); "x" is plainly neither *.png nor b */
+  assert_int_equal(
+      match1("{\"s\":[{\"wildcard\":\"*.png\"},{\"anything-but\":{\"equals-ignore-case\":"
+             "[\"b\"]}}]}",
+             "{\"s\":\"x\"}"),
+      1);
   /* EventBridge's wildcard complexity: accepted up to 10 */
   bp_filter *f = new_filter(0);
   add_ok(f, "{\"f\":[{\"wildcard\":\"/Users/*/dir/dir/dir/dir/dir/doc.txt\"}]}");
@@ -752,6 +766,10 @@ static void test_strings(void **state) {
           complex);
   add_bad(f, "{\"f\":[{\"anything-but\":{\"wildcard\":[\"*a*b*c*d*e*\",\"*b*c*d*e*f*\"]}}]}",
           complex);
+  /* the same operand counts once */
+  add_ok(f,
+         "{\"$or\":[{\"f\":[{\"wildcard\":\"*:*:*:*\"}]},{\"f\":[{\"wildcard\":\"*:*:*:*\"}],"
+         "\"g\":[1]},{\"f\":[{\"wildcard\":\"*:*:*:*\"}],\"h\":[1]}]}");
   /* separate paths are measured separately */
   add_ok(f, "{\"f\":[{\"wildcard\":\"*:*:*:*:*\"}],\"g\":[{\"wildcard\":\"*:*:*:*:*\"}]}");
   bp_filter_del(f);
@@ -769,6 +787,20 @@ static void test_structure(void **state) {
   assert_int_equal(match1("{\"\":{\"a\":[1]}}", "{\"a\":1}"), 1);
   assert_int_equal(match1("{\"\":{\"a\":[1]}}", "{\"\":{\"a\":1}}"), 0);
   assert_int_equal(match1("{\"\":{\"\":{\"a\":[1]}}}", "{\"\":{\"\":{\"a\":1}}}"), 1);
+  /* event-ruler skips event keys that are no part of any pattern path ("a." splits to "a") */
+  assert_int_equal(match1("{\"a\":{\"\":[1]}}", "{\"a\":{\"\":1}}"), 0);
+  assert_int_equal(match1("{\"a\":{\"\":[1]}}", "{\"a.\":1}"), 1);
+  assert_int_equal(match1("{\"a\":{\"\":[{\"exists\":false}]}}", "{\"a\":{\"\":1}}"), 1);
+  assert_int_equal(match1("{\"a..\":[1]}", "{\"a\":{\".\":1}}"), 1);
+  {
+    bp_filter *g = new_filter(0); /* steps are shared by the patterns of one filter */
+    add_ok(g, "{\"a\":{\"\":[1]}}");
+    add_ok(g, "{\"\":[\"z\"]}");
+    int mm = -1;
+    assert_int_equal(bp_filter_match_json(g, "{\"a\":{\"\":1}}", 12, &mm), 0);
+    assert_int_equal(mm, 1);
+    bp_filter_del(g);
+  }
   /* last duplicate path wins; different paths under a repeated key add up */
   assert_int_equal(match1("{\"a\":[1],\"a\":[2]}", "{\"a\":1}"), 0);
   assert_int_equal(match1("{\"a\":{\"b\":[1]},\"a\":{\"c\":[2]}}", "{\"a\":{\"b\":1,\"c\":2}}"), 1);
@@ -849,6 +881,11 @@ static void test_arrays(void **state) {
   assert_int_equal(match1("{\"a\":{\"x\":[1],\"y\":[1]}}", "{\"a\":[[{\"x\":1}],[{\"y\":1}]]}"), 0);
   assert_int_equal(match1("{\"a\":{\"x\":[1],\"y\":[1]}}", "{\"a\":[[{\"x\":1},{\"y\":1}]]}"), 0);
   assert_int_equal(match1("{\"a\":{\"x\":[1],\"y\":[1]}}", "{\"a\":[[{\"x\":1,\"y\":1}]]}"), 1);
+  /* values outside the constrained array still count (event-ruler 2.0's default
+   * StructuredFinder drops them; its ACFinder, the behaviour before 2.0, does not) */
+  assert_int_equal(match1("{\"a\":{\"a\":[\"x\"],\"b\":[\"y\",\"z\"]}}",
+                          "{\"a\":[{\"a\":\"x\"},{\"b\":\"q\"}],\"a.b\":\"y\"}"),
+                   1);
   /* exists:false is judged against the elements chosen for the paths sorted before it */
   assert_int_equal(match1("{\"a\":{\"x\":[1],\"y\":[{\"exists\":false}]}}",
                           "{\"a\":[{\"x\":1,\"y\":5},{\"x\":1}]}"),

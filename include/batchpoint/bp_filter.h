@@ -38,8 +38,13 @@
  * - cidr and IP-address strings match only string values holding an IP address of the same
  *   family, compared in full (event-ruler's digit trie decides on a prefix, so there
  *   `0.0.0.0/0` also matches the number 1.0 and an IPv6 address can fall into an IPv4 range);
- * - answers are deterministic (event-ruler gives different answers to the same input now
- *   and then when `$or` branches share a key with several values: HashSet order);
+ * - array consistency is event-ruler's ACFinder semantics (its matcher before 2.0, still
+ *   selectable in 2.x): 2.0's default StructuredFinder ignores the values of a path that lie
+ *   outside a constrained array as soon as some lie inside it;
+ * - every sub-pattern is judged on its own, deterministically: event-ruler 2.0.1 misses some
+ *   matches its rules call for (a wildcard beside an anything-but/equals-ignore-case in one
+ *   value list; some `$or` sub-patterns sharing keys) and answers a few inputs differently
+ *   from run to run (HashSet order);
  * - equals-ignore-case compares characters outside the Basic Multilingual Plane exactly
  *   (event-ruler turns each half of a surrogate pair into "?");
  * - an empty list inside an anything-but object (`{"anything-but":{"prefix":[]}}`) is
