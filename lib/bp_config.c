@@ -82,14 +82,6 @@ static void set_defaults(bp_config *c) {
   c->source = BP_CONFIG_SOURCE_NONE;
 }
 
-static char *dup_text(const bp_allocator *a, const char *s, size_t n) {
-  char *p = bp__malloc(a, n + 1);
-  if (p) {
-    if (n) memcpy(p, s, n);
-    p[n] = '\0';
-  }
-  return p;
-}
 
 void bp__cfg_drop_filters(bp_config *c) {
   for (size_t i = 0; i < c->nfilters; i++) bp__free(&c->alloc, c->filters[i].text);
@@ -109,7 +101,7 @@ void bp__cfg_release(bp_config *c) {
 
 static int dup_opt(const bp_allocator *a, const char *s, char **out) {
   *out = NULL;
-  return s && !(*out = dup_text(a, s, strlen(s))) ? BP_ERR_NOMEM : 0;
+  return s && !(*out = bp__strndup(a, s, strlen(s))) ? BP_ERR_NOMEM : 0;
 }
 
 int bp__cfg_clone(bp_config *dst, const bp_config *src) {
@@ -366,7 +358,7 @@ static int arn_source(const char *s, size_t n) {
 /* Replace *slot by a copy of [s, s+n), or by NULL when @p n is 0 and @p empty_clears. */
 static int replace_text(bp_config *c, char **slot, const char *s, size_t n, int empty_clears) {
   char *t = NULL;
-  if (!(empty_clears && n == 0) && !(t = dup_text(&c->alloc, s, n))) return nomem(c);
+  if (!(empty_clears && n == 0) && !(t = bp__strndup(&c->alloc, s, n))) return nomem(c);
   bp__free(&c->alloc, *slot);
   *slot = t;
   return 0;
@@ -882,7 +874,7 @@ int bp__cfg_push_filter(bp_config *c, const char *s, size_t n) {
     if (!c->filters) return nomem(c);
     c->filters_cap = BP_CONFIG_MAX_FILTERS_LIMIT;
   }
-  char *t = dup_text(&c->alloc, s, n);
+  char *t = bp__strndup(&c->alloc, s, n);
   if (!t) return nomem(c);
   c->filters[c->nfilters].text = t;
   c->filters[c->nfilters++].len = n;

@@ -16,12 +16,8 @@
 
 /* ---- Small helpers ---- */
 
-static char *dup_str(bp_engine *e, const char *s) {
-  if (!s) return NULL;
-  size_t n = strlen(s);
-  char *d = bp__malloc(&e->alloc, n + 1);
-  if (d) memcpy(d, s, n + 1);
-  return d;
+static char *dup_str(bp_engine *e, const char *s) { /* NULL stays NULL */
+  return s ? bp__strndup(&e->alloc, s, strlen(s)) : NULL;
 }
 
 static uint64_t rng_next(bp_engine *e) { /* splitmix64: seeded by the host, no globals */
@@ -356,7 +352,7 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
       bp_config_get_filter(e->cfg, i, &text, &len);
       rc = bp_filter_add(e->filter, text, len);
       if (rc) {
-        rc = bp__errbuf(errbuf, errlen, rc == BP_ERR_CONFIG_INVALID ? rc : rc,
+        rc = bp__errbuf(errbuf, errlen, rc,
                         "Invalid filter pattern definition. (filter %zu: %s)", i + 1,
                         bp_filter_errmsg(e->filter));
         bp_engine_del(e);
@@ -520,10 +516,15 @@ static int parent_ended(const bp_engine *e, const char *id, int *consumed) {
   return p->state == BP_SHARD_ENDED;
 }
 
+/* Every parent of @p s has ended (§8.2); *consumed says whether one was known here. */
+static int parents_ended(const bp_engine *e, const bp__shard *s, int *consumed) {
+  return parent_ended(e, s->parent, consumed) && parent_ended(e, s->adjacent, consumed);
+}
+
 /* Start the shard when its parents have ended (§8.2). */
 static int shard_try_start(bp_engine *e, bp__shard *s, int64_t now) {
   int consumed = 0;
-  if (!parent_ended(e, s->parent, &consumed) || !parent_ended(e, s->adjacent, &consumed)) return 0;
+  if (!parents_ended(e, s, &consumed)) return 0;
   s->consumed_parents = consumed;
   if (!s->started_from) {
     int sp = bp_config_get_starting_position(e->cfg);
@@ -801,6 +802,11 @@ static int lanes_quiet(const bp__shard *s) {
 
 static int saves_settled(const bp__shard *s) { return !s->ckpt_dirty && !s->save_inflight; }
 
+/* Read to its end, every record and window resolved, the last checkpoint stored (§8.2). */
+static int shard_can_end(const bp__shard *s) {
+  return shard_final(s) && lanes_quiet(s) && saves_settled(s) && !s->fetch_inflight;
+}
+
 static int shard_step(bp_engine *e, bp__shard *s, int64_t now) {
   int progress = 0, rc;
   if (s->state == BP_SHARD_WAITING) {
@@ -824,8 +830,7 @@ static int shard_step(bp_engine *e, bp__shard *s, int64_t now) {
     if (rc < 0) return rc;
     progress = 1;
   }
-  if (s->state == BP_SHARD_ACTIVE && shard_final(s) && lanes_quiet(s) && saves_settled(s) &&
-      !s->fetch_inflight) {
+  if (s->state == BP_SHARD_ACTIVE && shard_can_end(s)) {
     s->state = BP_SHARD_ENDED;
     bp__engine_event(e, s, 0, BP_EVENT_SHARD_ENDED, 0, NULL, NULL, 0, 0);
     progress = 1;
@@ -885,14 +890,13 @@ int64_t bp_engine_next_deadline(const bp_engine *e) {
     }
     if (s->ckpt_dirty && !s->save_inflight && s->save_due < d) d = s->save_due;
     if (can_fetch(e, s) && s->fetch_due < d) d = s->fetch_due;
-    if (shard_final(s) && lanes_quiet(s) && saves_settled(s) && !s->fetch_inflight) d = e->now;
+    if (shard_can_end(s)) d = e->now;
   }
   /* a shard waiting for a parent that has just ended */
   for (size_t i = 0; i < e->nshards && d > e->now; i++) {
     const bp__shard *s = e->shards[i];
     int consumed = 0;
-    if (s->state == BP_SHARD_WAITING && !e->shutting_down &&
-        parent_ended(e, s->parent, &consumed) && parent_ended(e, s->adjacent, &consumed))
+    if (s->state == BP_SHARD_WAITING && !e->shutting_down && parents_ended(e, s, &consumed))
       d = e->now;
   }
   return d;

@@ -169,6 +169,26 @@ static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   return 1;
 }
 
+/* Carry a resolver action out on the lane's work list and set what the lane does next.
+ * @return BP_BISECT_DONE (the lane is idle) or BP_BISECT_MORE (a current batch is ready),
+ *         or the engine's fatal code. */
+static int apply_action(bp_engine *e, bp__lane *l, const bp_resolver_action *a) {
+  int rc = bp_resolver_apply(a, l->bisect);
+  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, "bisect refused the resolver's action");
+  l->k = a->consecutive_failures;
+  l->not_before = a->not_before_ms;
+  if (rc == BP_BISECT_DONE) {
+    l->state = LANE_IDLE;
+    l->batch_n = 0;
+    return rc;
+  }
+  l->state = LANE_READY;
+  if (a->kind == BP_ACTION_SPLIT || a->batch_finished) new_current(l, BP_INVOKE_SPLIT);
+  else if (a->kind == BP_ACTION_COMMIT_PREFIX) new_current(l, BP_INVOKE_REMAINDER);
+  else if (a->kind == BP_ACTION_DISCARD) l->origin = BP_INVOKE_REMAINDER; /* counters kept */
+  return rc;
+}
+
 /* ---- Discards (§5.1) ---- */
 
 static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now);
@@ -305,19 +325,8 @@ static int finish_discard(bp_engine *e, bp__shard *s, bp__lane *l) {
   }
   int rc = bp__engine_finish(e, s, e->positions, n);
   if (rc < 0) return rc;
-  rc = bp_resolver_apply(a, l->bisect);
-  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, "bisect refused a discard");
-  l->k = a->consecutive_failures;
-  l->not_before = a->not_before_ms;
-  if (rc == BP_BISECT_DONE) {
-    l->state = LANE_IDLE;
-    l->batch_n = 0;
-  } else {
-    l->state = LANE_READY;
-    if (a->batch_finished) new_current(l, BP_INVOKE_SPLIT);
-    else l->origin = BP_INVOKE_REMAINDER; /* an expired prefix cut: counters kept */
-  }
-  return 1;
+  rc = apply_action(e, l, a);
+  return rc < 0 ? rc : 1;
 }
 
 /* ---- Invoking ---- */
@@ -479,19 +488,9 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
   if (a.kind == BP_ACTION_SPLIT)
     bp__engine_event(e, s, l->index, BP_EVENT_SPLIT, 0, &e->views[0], &e->views[n / 2 - 1],
                      n / 2, 0);
-  rc = bp_resolver_apply(&a, l->bisect);
-  if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, "bisect refused the resolver's action");
-  l->k = a.consecutive_failures;
-  l->not_before = a.not_before_ms;
-  if (rc == BP_BISECT_DONE) {
-    l->state = LANE_IDLE;
-    l->batch_n = 0;
-    return 1;
-  }
-  l->state = LANE_READY;
-  if (a.kind == BP_ACTION_SPLIT || a.kind == BP_ACTION_COMMIT_ALL) new_current(l, BP_INVOKE_SPLIT);
-  else if (a.kind == BP_ACTION_COMMIT_PREFIX) new_current(l, BP_INVOKE_REMAINDER);
-  if (a.not_before_ms > l->done_ms)
+  rc = apply_action(e, l, &a);
+  if (rc < 0) return rc;
+  if (rc == BP_BISECT_MORE && a.not_before_ms > l->done_ms)
     bp__engine_event(e, s, l->index, BP_EVENT_BACKOFF, (int)l->k, NULL, NULL, 0,
                      a.not_before_ms);
   return 1;

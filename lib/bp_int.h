@@ -28,6 +28,8 @@ void *bp__malloc(const bp_allocator *a, size_t n);
 void *bp__calloc(const bp_allocator *a, size_t n, size_t size);
 void *bp__realloc(const bp_allocator *a, void *p, size_t n);
 void bp__free(const bp_allocator *a, void *p);
+/** A NUL-terminated copy of @p n bytes of @p s (which need not be terminated); NULL on OOM. */
+char *bp__strndup(const bp_allocator *a, const char *s, size_t n);
 
 /** Caller memory for an object (STYLE rule 3): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
  *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */

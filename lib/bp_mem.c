@@ -51,3 +51,12 @@ int bp__caller_mem_check(const void *mem, size_t len, size_t need) {
 void bp__free(const bp_allocator *a, void *p) {
   if (p) a->free(p, a->ud);
 }
+
+char *bp__strndup(const bp_allocator *a, const char *s, size_t n) {
+  char *p = bp__malloc(a, n + 1);
+  if (p) {
+    if (n) memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
