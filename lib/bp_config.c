@@ -1,8 +1,8 @@
 /*
  * The ESM configuration object (core): defaults, typed setters with AWS's limits and
  * messages (spec/esm.md §2.1, §2.3), getters, the string setter and whole-request checks.
- * Filter patterns are checked with a small allocation-free JSON recognizer so that a
- * core-only build validates them exactly like a full one. The JSON request parser lives in
+ * Filter patterns are checked with a small allocation-free JSON recognizer; a full build
+ * then compiles them (bp_filter.h) so the filter rules are checked too, as AWS does. The JSON request parser lives in
  * bp_config_json.c (codec).
  */
 #include <inttypes.h>
@@ -10,6 +10,9 @@
 
 #include "batchpoint/bp_time.h"
 #include "bp_config_int.h"
+#ifndef BP_CORE_ONLY
+#include "batchpoint/bp_filter.h"
+#endif
 
 #define ECHO_MAX 512     /* bytes of a user value echoed in a message */
 #define JSON_MAX_DEPTH 256 /* same nesting limit as the JSON DOM */
@@ -860,10 +863,38 @@ int bp__cfg_check_pattern_len(bp_config *c, size_t index, const char *s, size_t 
                       index + 1, BP_CONFIG_MAX_PATTERN_CHARS);
 }
 
-int bp__cfg_check_pattern(bp_config *c, const char *s, size_t n) {
-  if (json_object_valid(s, n)) return 0;
-  return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
-                      "Invalid filter pattern definition.");
+#ifndef BP_CORE_ONLY
+/* A full build compiles the pattern as AWS does at CreateEventSourceMapping, so an object
+ * that is no valid filter ({"eventSource": "aws:sqs"}) is refused here, not at engine
+ * creation; the reason (event-ruler's text) follows AWS's message. */
+static int check_pattern_rules(bp_config *c, size_t index, const char *s, size_t n) {
+  bp_filter *f;
+  int rc = bp_filter_new(&f, 0, &c->alloc);
+  if (rc) return rc == BP_ERR_NOMEM ? nomem(c) : bp__cfg_fail(c, rc, NULL, bp_strerror(rc));
+  rc = bp_filter_add(f, s, n);
+  if (rc == BP_ERR_CONFIG_INVALID)
+    rc = BP__CFG_FAIL(c, rc, BP__CFG_INVALID_PARAM,
+                      "Invalid filter pattern definition. (filter %zu: %s)", index + 1,
+                      bp_filter_errmsg(f));
+  else if (rc == BP_ERR_NOMEM)
+    rc = nomem(c);
+  else if (rc)
+    rc = bp__cfg_fail(c, rc, NULL, bp_strerror(rc));
+  bp_filter_del(f);
+  return rc;
+}
+#endif
+
+int bp__cfg_check_pattern(bp_config *c, size_t index, const char *s, size_t n) {
+  if (!json_object_valid(s, n))
+    return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
+                        "Invalid filter pattern definition.");
+#ifndef BP_CORE_ONLY
+  return check_pattern_rules(c, index, s, n);
+#else
+  (void)index;
+  return 0;
+#endif
 }
 
 int bp__cfg_push_filter(bp_config *c, const char *s, size_t n) {
@@ -888,7 +919,7 @@ int bp_config_add_filter(bp_config *c, const char *pattern, size_t len) {
   if (!pattern) pattern = "";
   if ((rc = bp__cfg_check_filter_count(c, c->nfilters + 1)) ||
       (rc = bp__cfg_check_pattern_len(c, c->nfilters, pattern, len)) ||
-      (rc = bp__cfg_check_pattern(c, pattern, len)))
+      (rc = bp__cfg_check_pattern(c, c->nfilters, pattern, len)))
     return rc;
   return bp__cfg_push_filter(c, pattern, len);
 }

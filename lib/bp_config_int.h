@@ -119,7 +119,7 @@ int bp__cfg_list_done(bp_config *c, int list, size_t count);
 /* Filters: count, then each length, then each pattern's validity (§2.3 order). */
 int bp__cfg_check_filter_count(bp_config *c, size_t n);
 int bp__cfg_check_pattern_len(bp_config *c, size_t index, const char *s, size_t n);
-int bp__cfg_check_pattern(bp_config *c, const char *s, size_t n);
+int bp__cfg_check_pattern(bp_config *c, size_t index, const char *s, size_t n);
 /* Append an already checked pattern. 0 or NOMEM (config unchanged). */
 int bp__cfg_push_filter(bp_config *c, const char *s, size_t n);
 void bp__cfg_drop_filters(bp_config *c);

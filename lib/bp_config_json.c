@@ -210,10 +210,10 @@ static int apply_filters(bp_config *t, const bp__jnode *filters) {
   for (f = filters ? filters->child : NULL, i = 0; !rc && f; f = f->next, i++)
     if ((p = bp__jobj_get(f, "Pattern")) && p->type == BP__J_STRING)
       rc = bp__cfg_check_pattern_len(t, i, p->str, p->len);
-  for (f = filters ? filters->child : NULL; !rc && f; f = f->next) {
+  for (f = filters ? filters->child : NULL, i = 0; !rc && f; f = f->next, i++) {
     p = bp__jobj_get(f, "Pattern"); /* absent or null: not a pattern either */
-    rc = p && p->type == BP__J_STRING ? bp__cfg_check_pattern(t, p->str, p->len)
-                                      : bp__cfg_check_pattern(t, "", 0);
+    rc = p && p->type == BP__J_STRING ? bp__cfg_check_pattern(t, i, p->str, p->len)
+                                      : bp__cfg_check_pattern(t, i, "", 0);
   }
   if (rc) return rc;
   bp__cfg_drop_filters(t);

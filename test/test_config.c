@@ -527,10 +527,19 @@ static size_t nested(char *out, int k) {
 static void test_filter_patterns(void **state) {
   (void)state;
   static const char *const good[] = {
-      "{}", " { } ", "{\"data\":{\"a\":[1,2.5,-3e2,\"x\",true,false,null]}}",
+      " {\"a\" : [ 1 ] } ", "{\"data\":{\"a\":[1,2.5,-3e2,\"x\",true,false,null]}}",
       "{\"eventName\":[\"INSERT\"]}", "{\"a\":{\"b\":{\"c\":[{\"numeric\":[\">\",0]}]}}}",
       "{\"k\":[\"\\u00e9\\ud83d\\ude00\\n\\\"\"]}", "{\"\xc3\xa9\":[\"\xf0\x9f\x98\x80\"]}",
-      "\t\r\n{\"a\":[]}\n"};
+      "\t\r\n{\"a\":[\"x\"]}\n"};
+  /* JSON objects that are no filter: refused as AWS does at CreateEventSourceMapping
+   * (AWS-REC for the eventSource ones), with event-ruler's reason after AWS's message. */
+  static const char *const not_filters[][2] = {
+      {"{}", "Empty objects are not allowed"},
+      {" { } ", "Empty objects are not allowed"},
+      {"{\"a\":[]}", "Empty arrays are not allowed"},
+      {"{\"eventSource\": \"aws:sqs\"}", "\"eventSource\" must be an object or an array"},
+      {"{\"eventSource\": []}", "Empty arrays are not allowed"},
+      {"{\"a\":[{\"prefx\":\"x\"}]}", "Unrecognized match type prefx"}};
   static const char *const bad[] = {
       "single-string", "[{\"eventName\": [\"INSERT\"=123}]", "", " ", "[]", "\"x\"", "1",
       "null", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":[1,]}", "{,}", "{\"a\":01}",
@@ -548,6 +557,14 @@ static void test_filter_patterns(void **state) {
     assert_memory_equal(t, good[i], tl);
     bp_config_del(c);
   }
+  for (size_t i = 0; i < sizeof not_filters / sizeof not_filters[0]; i++) {
+    bp_config *c = new_config();
+    char want[256];
+    snprintf(want, sizeof want, "%s (filter 1: %s)", FILTER_INVALID_MSG, not_filters[i][1]);
+    expect_err(c, add_filter(c, not_filters[i][0]), BP_ERR_CONFIG_INVALID, IPVE, want);
+    assert_int_equal(bp_config_get_filter_count(c), 0);
+    bp_config_del(c);
+  }
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     bp_config *c = new_config();
     int rc = add_filter(c, bad[i]);
@@ -560,10 +577,12 @@ static void test_filter_patterns(void **state) {
   bp_config *c = new_config();
   assert_int_equal(bp_config_add_filter(c, "{\"a\":\"\0\"}", 9), BP_ERR_CONFIG_INVALID);
   assert_int_equal(bp_config_add_filter(c, "{}\0", 3), BP_ERR_CONFIG_INVALID);
-  /* nesting: 256 levels are fine, 257 are not */
+  /* nesting: 256 levels are JSON (refused as a filter, for the nested arrays), 257 are not
+   * JSON to the recognizer */
   char deep[600];
   size_t n = nested(deep, 255);
-  expect_ok(c, bp_config_add_filter(c, deep, n));
+  assert_int_equal(bp_config_add_filter(c, deep, n), BP_ERR_CONFIG_INVALID);
+  assert_non_null(strstr(bp_config_errmsg(c), "(filter 1: Match value must be"));
   n = nested(deep, 256);
   expect_err(c, bp_config_add_filter(c, deep, n), BP_ERR_CONFIG_INVALID, IPVE,
              FILTER_INVALID_MSG);
@@ -586,7 +605,7 @@ static void test_filter_limits(void **state) {
   assert_int_equal(bp_config_get_max_filters(c), 5);
   expect_ok(c, bp_config_set_max_filters(c, 10));
   for (int i = 0; i < 5; i++) expect_ok(c, add_filter(c, "{\"b\":[1]}"));
-  expect_err(c, add_filter(c, "{}"), BP_ERR_CONFIG_INVALID, IPVE,
+  expect_err(c, add_filter(c, "{}"), BP_ERR_CONFIG_INVALID, IPVE, /* count comes first */
              "The number of filters exceeds the limit of 10.");
   assert_int_equal(bp_config_get_filter_count(c), 10);
   const char *t;
@@ -597,8 +616,8 @@ static void test_filter_limits(void **state) {
   expect_ok(c, bp_config_clear_filters(c));
   assert_int_equal(bp_config_get_filter_count(c), 0);
   expect_ok(c, bp_config_set_max_filters(c, 1));
-  expect_ok(c, add_filter(c, "{}"));
-  expect_err(c, add_filter(c, "{}"), BP_ERR_CONFIG_INVALID, IPVE,
+  expect_ok(c, add_filter(c, "{\"c\":[1]}"));
+  expect_err(c, add_filter(c, "{\"c\":[1]}"), BP_ERR_CONFIG_INVALID, IPVE,
              "The number of filters exceeds the limit of 1.");
   bp_config_del(c);
 }
@@ -941,7 +960,7 @@ static void test_set_filter_criteria(void **state) {
   bp_config *c = new_config();
   expect_ok(c, add_filter(c, "{\"old\":[1]}"));
   expect_ok(c, set(c, "FilterCriteria",
-                   "{\"Filters\":[{\"Pattern\":\"{\\\"a\\\":[1]}\"},{\"Pattern\":\"{}\"}]}"));
+                   "{\"Filters\":[{\"Pattern\":\"{\\\"a\\\":[1]}\"},{\"Pattern\":\"{\\\"b\\\":[2]}\"}]}"));
   assert_int_equal(bp_config_get_filter_count(c), 2);
   const char *t;
   size_t tl;
@@ -949,15 +968,23 @@ static void test_set_filter_criteria(void **state) {
   assert_string_equal(t, "{\"a\":[1]}");
   expect_err(c, set(c, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"x\"}]}"),
              BP_ERR_CONFIG_INVALID, IPVE, FILTER_INVALID_MSG);
-  expect_err(c, set(c, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"{}\",\"P\":1}]}"),
+  expect_err(c, set(c, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\",\"P\":1}]}"),
              BP_ERR_CONFIG_INVALID, VE, "Unknown parameter in FilterCriteria.Filters: \"P\"");
   expect_err(c, set(c, "FilterCriteria", "[]"), BP_ERR_INVALID_JSON, VE,
              "Could not parse FilterCriteria into json: not a JSON object");
   assert_int_equal(set(c, "FilterCriteria", "{"), BP_ERR_INVALID_JSON);
+  /* AWS-REC: a JSON object that is no filter; the reason names the filter's position */
+  expect_err(c,
+             set(c, "FilterCriteria",
+                 "{\"Filters\":[{\"Pattern\":\"{\\\"a\\\":[1]}\"},"
+                 "{\"Pattern\":\"{\\\"eventSource\\\": \\\"aws:sqs\\\"}\"}]}"),
+             BP_ERR_CONFIG_INVALID, IPVE,
+             "Invalid filter pattern definition. (filter 2: \"eventSource\" must be an object or "
+             "an array)");
   assert_int_equal(bp_config_get_filter_count(c), 2);
   expect_ok(c, set(c, "FilterCriteria", "{\"Filters\":[]}"));
   assert_int_equal(bp_config_get_filter_count(c), 0);
-  expect_ok(c, set(c, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"{}\"}]}"));
+  expect_ok(c, set(c, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\"}]}"));
   expect_ok(c, set(c, "FilterCriteria", "{}"));
   assert_int_equal(bp_config_get_filter_count(c), 0);
   bp_config_del(c);
@@ -1099,7 +1126,7 @@ static void test_json_values(void **state) {
   /* empty containers switch features off */
   expect_ok(c, parse(c, "{\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"],"
                         "\"MetricsConfig\":{\"Metrics\":[\"EventCount\"]},"
-                        "\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{}\"}]},"
+                        "\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\"}]},"
                         "\"DestinationConfig\":{\"OnFailure\":{\"Destination\":\"" SQS_ARN
                         "\"}}}"));
   assert_int_equal(bp_config_get_report_batch_item_failures(c), 1);
@@ -1198,7 +1225,7 @@ static void test_json_types(void **state) {
       {"\"FilterCriteria\":{\"Filters\":{}}", "filterCriteria.filters", "a list"},
       {"\"FilterCriteria\":{\"Filters\":[\"{}\"]}", "filterCriteria.filters.1.member",
        "an object"},
-      {"\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{}\"},{\"Pattern\":{}}]}",
+      {"\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\"},{\"Pattern\":{}}]}",
        "filterCriteria.filters.2.member.pattern", "a string"},
       {"\"DestinationConfig\":\"x\"", "destinationConfig", "an object"},
       {"\"DestinationConfig\":{\"OnFailure\":\"x\"}", "destinationConfig.onFailure",
@@ -1329,7 +1356,7 @@ static void test_json_error_order(void **state) {
        IPVE, "The number of filters exceeds the limit of 5."},
       {"{" BASE_LATEST ",\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"x\"},{}]}}", IPVE,
        FILTER_INVALID_MSG},
-      {"{" BASE_LATEST ",\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{}\"},{}]}}", IPVE,
+      {"{" BASE_LATEST ",\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\"},{}]}}", IPVE,
        FILTER_INVALID_MSG},
       {"{" BASE_LATEST ",\"FilterCriteria\":{\"Filters\":[{\"Pattern\":null}]}}", IPVE,
        FILTER_INVALID_MSG},
@@ -1395,7 +1422,7 @@ static void test_json_atomic(void **state) {
       "\"FilterCriteria\":{\"Filters\":[]},\"DestinationConfig\":{\"OnFailure\":{}},"
       "\"FunctionName\":\"other\",\"TumblingWindowInSeconds\":901}",
       "{\"EventSourceArn\":\"" DDB_ARN "\",\"FilterCriteria\":{\"Filters\":[]}}", /* AT_TIMESTAMP */
-      ("{\"StartingPosition\":\"LATEST\",\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{}\"},"
+      ("{\"StartingPosition\":\"LATEST\",\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\"},"
        "{\"Pattern\":\"x\"}]}}"),
       "{\"BatchSize\":1,\"MetricsConfig\":{\"Metrics\":[\"Nope\"]}}",
       "{\"BatchSize\":1,\"StartingPosition\":\"LATEST\"", /* truncated */
@@ -1488,9 +1515,12 @@ static void test_pattern_vs_yajl(void **state) {
     }
     int want = yajl_object_ok(buf, n);
     int rc = bp_config_add_filter(c, buf, n);
-    if ((rc == 0) != want) print_error("disagree (yajl %d): [%.*s]\n", want, (int)n, buf);
-    assert_int_equal(rc == 0, want);
-    if (!rc) {
+    /* JSON that is no filter is refused after the syntax check, with a reason appended */
+    int json_ok = rc == 0 || (rc == BP_ERR_CONFIG_INVALID &&
+                              !strncmp(bp_config_errmsg(c), "Invalid filter pattern definition. (", 36));
+    if (json_ok != want) print_error("disagree (yajl %d): [%.*s]\n", want, (int)n, buf);
+    assert_int_equal(json_ok, want);
+    if (json_ok) {
       accepted++;
       expect_ok(c, bp_config_clear_filters(c));
     } else {
@@ -1511,7 +1541,7 @@ static int scenario_full(const bp_allocator *a, void *ctx) {
   rc = bp_config_parse_json(c, FULL_BODY, strlen(FULL_BODY));
   if (!rc) rc = bp_config_copy(&d, c, a);
   if (!rc) rc = bp_config_set(d, "FilterCriteria.Filters.Pattern", "{\"x\":[1]}", NULL, 0);
-  if (!rc) rc = bp_config_set(d, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"{}\"}]}", NULL, 0);
+  if (!rc) rc = bp_config_set(d, "FilterCriteria", "{\"Filters\":[{\"Pattern\":\"{\\\"b\\\":[2]}\"}]}", NULL, 0);
   if (!rc) rc = bp_config_set(d, "EventSourceArn", DDB_ARN, NULL, 0);
   if (!rc) rc = bp_config_set(d, "FunctionName", "fn2", NULL, 0);
   if (!rc) rc = bp_config_set(d, "DestinationConfig.OnFailure.Destination", SQS_ARN, NULL, 0);
@@ -1574,7 +1604,7 @@ static void test_nomem_atomic(void **state) {
   expect_ok(c, bp_config_clear_filters(c));
   for (size_t i = 1;; i++) { /* add_filter: the array, then the text */
     ta.fail_at = ta.calls + i;
-    int rc = add_filter(c, "{}");
+    int rc = add_filter(c, "{\"a\":[1]}");
     if (!rc) break;
     assert_int_equal(rc, BP_ERR_NOMEM);
     assert_int_equal(bp_config_get_filter_count(c), 0);

@@ -240,8 +240,12 @@ BP_API int bp_config_set_max_filters(bp_config *c, int max_filters);
  * Append one FilterCriteria pattern (copied). Checked in AWS's order: count
  * (InvalidParameterValueException "The number of filters exceeds the limit of <n>."), length
  * (at most 4,096 code points; ValidationException), then syntax: the pattern must be one
- * JSON object (InvalidParameterValueException "Invalid filter pattern definition."). The
- * filter rules themselves are checked when a filter is compiled (bp_filter.h).
+ * JSON object (InvalidParameterValueException "Invalid filter pattern definition."), then,
+ * in builds with the codec, the filter rules (the pattern is compiled as bp_filter.h does,
+ * full language): a JSON object that is no filter, such as `{"eventSource": "aws:sqs"}`,
+ * fails with "Invalid filter pattern definition. (filter <n>: <event-ruler's reason>)".
+ * The strict-Lambda subset is checked when the engine compiles the filters
+ * (bp_engine_opts.filter_flags). A core-only build checks the syntax only.
  * @param pattern UTF-8 JSON text, @p len bytes.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID; ::BP_ERR_NOMEM.
  */
