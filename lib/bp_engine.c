@@ -178,6 +178,10 @@ int bp_invoke_result_init(bp_invoke_result *r) {
   return 0;
 }
 
+/* The filter flags bp_filter.h defines (BP_FILTER_STRICT_LAMBDA); the value is spelled out
+ * because a core-only build has no bp_filter.h. */
+#define ENGINE_FILTER_FLAGS 0x1u
+
 static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf, int source,
                       char *errbuf, size_t errlen) {
   if (o->backoff_base_ms < 0 || o->backoff_base_ms > BP_RESOLVER_MAX_BACKOFF_MS ||
@@ -201,6 +205,10 @@ static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf,
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "a checkpoint store needs opts.mapping_uuid (the id its checkpoints are kept "
                       "under across restarts)");
+  if (o->filter_flags & ~ENGINE_FILTER_FLAGS) /* refused with or without filters configured */
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "filter_flags 0x%x: only BP_FILTER_STRICT_LAMBDA (0x1) is defined",
+                      (unsigned)o->filter_flags);
   if (o->store && (o->store->version < 1 || !o->store->load || !o->store->save))
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "opts.store needs version >= 1, load and save");

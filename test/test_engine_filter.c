@@ -663,6 +663,14 @@ static void test_strict_lambda_flag(void **state) {
   assert_int_equal(bp_engine_new(&e, cfg, &o, &t, m, m->alloc, err, sizeof err),
                    BP_ERR_INVALID_ARGUMENT);
   assert_null(e);
+  assert_string_equal(err, "filter_flags 0x80: only BP_FILTER_STRICT_LAMBDA (0x1) is defined");
+  assert_int_equal(m->ta.live_blocks, 0);
+  bp_config_del(cfg);
+  /* ... also when no filter is configured */
+  cfg = kcfg();
+  assert_int_equal(bp_engine_new(&e, cfg, &o, &t, m, m->alloc, err, sizeof err),
+                   BP_ERR_INVALID_ARGUMENT);
+  assert_null(e);
   assert_int_equal(m->ta.live_blocks, 0);
   bp_config_del(cfg);
   mock_host_free(m);

@@ -54,7 +54,9 @@
  * shard has ended), retried with backoff until it succeeds; a state above 1 MB makes an
  * immediate final invocation with isWindowTerminatedEarly.
  *
- * FilterCriteria (§7): the patterns are compiled at creation (an invalid one is refused);
+ * FilterCriteria (§7): the configuration has already refused invalid patterns; the engine
+ * compiles them once at creation, with opts.filter_flags (a pattern outside the
+ * strict-Lambda subset is refused there, BP_ERR_CONFIG_INVALID);
  * each fetched record is matched against its filter view before it reaches a lane: a record
  * no pattern matches (or, with a pattern on Kinesis `data`, whose payload is not JSON) is
  * filtered out: finished at once (the checkpoint moves over it and is stored, even when a
@@ -284,7 +286,8 @@ typedef struct bp_engine_opts {
                                         0: 2 x BatchSize x ParallelizationFactor */
   uint32_t filter_flags;           /**< flags for compiling FilterCriteria (bp_filter.h):
                                         BP_FILTER_STRICT_LAMBDA (0x1) rejects the operators
-                                        Lambda does not list; 0: the full language */
+                                        Lambda does not list; 0: the full language;
+                                        other bits: BP_ERR_INVALID_ARGUMENT */
   uint64_t max_buffered_bytes;     /**< per shard, soft (a fetch may exceed it); 0: 2 x 6 MB x
                                         ParallelizationFactor */
   int64_t backoff_base_ms;         /**< retry backoff (§5.1): default 1,000 */
