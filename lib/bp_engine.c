@@ -503,6 +503,9 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
     memcpy(s->ckpt, stored, stored_len);
     s->ckpt_len = stored_len;
     s->has_ckpt = 1;
+    memcpy(s->live, stored, stored_len);
+    s->live_len = stored_len;
+    s->live_has = 1;
     memcpy(s->last_read, stored, stored_len);
     s->last_read_len = stored_len;
     s->started_from = BP_FETCH_FROM_AFTER_SEQ;
@@ -719,14 +722,39 @@ int bp__engine_finish(bp_engine *e, bp__shard *s, const uint64_t *positions, siz
   if (rc == 0) return 0;
   bp_record v;
   bp__records_view(s, (uint32_t)(ck % s->cap), &v);
-  memcpy(s->ckpt, v.seq, v.seq_len);
-  s->ckpt_len = v.seq_len;
+  memcpy(s->live, v.seq, v.seq_len);
+  s->live_len = v.seq_len;
+  s->live_has = 1;
+  bp__records_release(e, s, ck);
+  bp__engine_publish_checkpoint(e, s);
+  return 1;
+}
+
+/* Numeric order of two sequence numbers already validated: length first, then bytes. */
+static int seq_less(const char *a, size_t alen, const char *b, size_t blen) {
+  return alen != blen ? alen < blen : memcmp(a, b, alen) < 0;
+}
+
+void bp__engine_publish_checkpoint(bp_engine *e, bp__shard *s) {
+  int has = s->live_has;
+  const char *seq = s->live;
+  size_t len = s->live_len;
+  for (uint32_t i = 0; i < s->nlanes && has; i++) {
+    const bp__lane *l = &s->lanes[i];
+    if (!l->hold) continue;
+    if (!l->hold_has) has = 0;
+    else if (seq_less(l->hold_seq, l->hold_len, seq, len)) {
+      seq = l->hold_seq;
+      len = l->hold_len;
+    }
+  }
+  if (!has || (s->has_ckpt && len == s->ckpt_len && !memcmp(seq, s->ckpt, len))) return;
+  memmove(s->ckpt, seq, len);
+  s->ckpt_len = len;
   s->has_ckpt = 1;
   s->ckpt_dirty = 1;
   s->save_due = e->now;
-  bp__records_release(e, s, ck);
   event_seq(e, s, BP_EVENT_CHECKPOINT, s->ckpt, s->ckpt_len, 0);
-  return 1;
 }
 
 static int shard_final(const bp__shard *s) {

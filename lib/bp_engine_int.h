@@ -94,6 +94,12 @@ typedef struct bp__lane {
   int64_t final_not_before;
   bp__buf wstate;       /* the window's state JSON text; empty means {} */
   bp__buf inv_state;    /* the state the current batch's last attempt carried */
+  /* the shard checkpoint the window holds back until its final invocation succeeds (§6:
+     "on success the sequence number is checkpointed") */
+  int hold;             /* 1: a batch of the open window was finished */
+  int hold_has;         /* 0: held at "nothing passed" */
+  char hold_seq[BP__SEQ_CAP];
+  size_t hold_len;
   /* a discard being resolved */
   bp_resolver_action discard;
   uint32_t discard_first; /* lane position */
@@ -128,7 +134,12 @@ typedef struct bp__shard {
   size_t chunk_size;
   uint64_t bytes_in_use;
   bp_checkpoint *tracker;
-  /* checkpoint */
+  /* the tracker's checkpoint (storage is released behind it); the published one below may
+     stay behind it while a tumbling window holds it */
+  int live_has;
+  char live[BP__SEQ_CAP];
+  size_t live_len;
+  /* checkpoint (published: reported, stored) */
   int has_ckpt;
   char ckpt[BP__SEQ_CAP];
   size_t ckpt_len;
@@ -195,6 +206,9 @@ void bp__engine_metric(bp_engine *e, bp__shard *s, uint32_t lane, int metric, in
 int bp__engine_fail(bp_engine *e, int code, const char *what);
 void bp__engine_uuid(bp_engine *e, char out[37]);
 int bp__engine_finish(bp_engine *e, bp__shard *s, const uint64_t *positions, size_t n);
+/** Publish the shard's checkpoint: the tracker's, unless a lane's open tumbling window
+ *  holds an earlier one (§6). Moves, marks it for saving and reports it when it changed. */
+void bp__engine_publish_checkpoint(bp_engine *e, bp__shard *s);
 
 /* bp_engine_lane.c */
 int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index);

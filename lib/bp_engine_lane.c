@@ -86,6 +86,18 @@ static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, 
   return 1;
 }
 
+/* Before a batch of the open window is finished: the window holds the shard checkpoint
+ * where it is until its final invocation succeeds (§6), so a restart replays the window's
+ * records instead of losing its aggregated state. No final is owed (no record reached the
+ * function): nothing to hold. */
+static void hold_for_window(const bp_engine *e, const bp__shard *s, bp__lane *l) {
+  if (!e->tumbling_ms || !l->win_invoked || l->hold) return;
+  l->hold = 1;
+  l->hold_has = s->live_has;
+  memcpy(l->hold_seq, s->live, s->live_len);
+  l->hold_len = s->live_len;
+}
+
 /* Views, arrival times and shard positions of lane positions [first, first + n). */
 static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint32_t first,
                        size_t n) {
@@ -323,6 +335,7 @@ static int finish_discard(bp_engine *e, bp__shard *s, bp__lane *l) {
     s->m.dropped_event_count += n;
     bp__engine_metric(e, s, l->index, BP_METRIC_DROPPED_EVENT_COUNT, (int64_t)n);
   }
+  hold_for_window(e, s, l);
   int rc = bp__engine_finish(e, s, e->positions, n);
   if (rc < 0) return rc;
   rc = apply_action(e, l, a);
@@ -482,6 +495,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
 
   if (a.kind == BP_ACTION_DISCARD) return begin_discard(e, s, l, &a, (uint32_t)first, l->done_ms);
   if (a.kind == BP_ACTION_COMMIT_ALL || a.kind == BP_ACTION_COMMIT_PREFIX) {
+    hold_for_window(e, s, l);
     rc = bp__engine_finish(e, s, e->positions, a.commit_count);
     if (rc < 0) return rc;
   }
@@ -566,6 +580,8 @@ static int act_on_final(bp_engine *e, bp__shard *s, bp__lane *l) {
     if (l->final_early) l->final_early = 0; /* the window goes on: its normal final stays owed */
     else l->win_invoked = 0;
     l->final_not_before = l->done_ms;
+    l->hold = 0; /* what the window finished may be checkpointed now */
+    bp__engine_publish_checkpoint(e, s);
     return 1;
   }
   if (l->k < UINT32_MAX) l->k++;

@@ -332,6 +332,54 @@ static void test_state_text_exact(void **state) {
   mock_host_free(m);
 }
 
+/* §6: "on success [of the final invocation] the sequence number is checkpointed". The
+ * window's records are finished batch by batch (storage is released), but the checkpoint
+ * published, reported and stored stays before the window until its final invocation
+ * succeeds; a failed final keeps it there. A restart then replays the window's records
+ * with fresh state instead of losing what was aggregated. */
+static void test_checkpoint_waits_for_final(void **state) {
+  (void)state;
+  mock_host *m = tw_mock(TW0 + 5000);
+  bp_config *cfg = tw_cfg(120);
+  assert_int_equal(bp_config_set_batch_size(cfg, 1), 0);
+  int s = tw_start(m, cfg);
+  mock_put(m, s, "k", "a", TW0 + 1000);
+  mock_put(m, s, "k", "b", TW0 + 2000);
+  tw_script sc;
+  tw_script_init(&sc);
+  sc.kind[2] = BP_INVOKE_RESULT_ERROR; /* the first final fails once */
+  m->fn = tw_fn;
+  m->fn_ctx = &sc;
+  assert_int_equal(mock_run(m, TW0 + 119999), 0);
+  assert_int_equal(m->ninvokes, 2);
+  assert_int_equal(mock_checkpoint(m, s), -1);
+  assert_int_equal(mock_saved_checkpoint(m, s), -1);
+  for (size_t i = 0; i < m->nevents; i++)
+    assert_int_not_equal(m->events[i].type, BP_EVENT_CHECKPOINT);
+  /* the final at window.end fails: still nothing checkpointed */
+  assert_int_equal(mock_run(m, TW0 + 120000), 0);
+  assert_int_equal(m->ninvokes, 3);
+  assert_final(m, 2, 0);
+  assert_int_equal(mock_checkpoint(m, s), -1);
+  /* its retry succeeds: both records are checkpointed and stored at once */
+  assert_int_equal(mock_run(m, TW0 + 125000), 0);
+  assert_int_equal(m->ninvokes, 4);
+  assert_final(m, 3, 0);
+  assert_int_equal(mock_checkpoint(m, s), 1);
+  assert_int_equal(mock_saved_checkpoint(m, s), 1);
+  /* the next window holds from r1 on */
+  mock_put(m, s, "k", "c", TW0 + 130000);
+  assert_int_equal(mock_run(m, TW0 + 239999), 0);
+  assert_int_equal(m->ninvokes, 5);
+  assert_batch(m, 4, s, 2, 1);
+  assert_int_equal(mock_saved_checkpoint(m, s), 1);
+  assert_int_equal(mock_run(m, TW0 + 240000), 0);
+  assert_int_equal(m->ninvokes, 6);
+  assert_final(m, 5, 0);
+  assert_int_equal(mock_saved_checkpoint(m, s), 2);
+  mock_host_free(m);
+}
+
 /* §6 [DEC] early termination: a state text above 1,048,576 bytes makes an immediate final
  * invocation with that state and both flags; the window's later records continue with `{}`
  * (flags false) and it still gets its normal final at window.end. Exactly 1,048,576 bytes
@@ -433,12 +481,15 @@ static void test_early_final_preempts_retry(void **state) {
   assert_at(m, 3, TW0 + 7000);
   assert_state_is(m, 3, TW0, 120000, "{}");
   assert_event(m, 3, 1, 0, 0, SHARD0, "2025-11-25T15:00:00");
-  assert_int_equal(mock_checkpoint(m, s), 1);
+  /* the early final checkpointed r0; r1 waits for the window's normal final */
+  assert_int_equal(mock_checkpoint(m, s), 0);
+  assert_int_equal(mock_saved_checkpoint(m, s), 0);
   assert_int_equal(mock_run(m, TW0 + 200000), 0);
   assert_int_equal(m->ninvokes, 5);
   assert_final(m, 4, 0);
   assert_at(m, 4, TW0 + 120000);
   assert_state_is(m, 4, TW0, 120000, "{\"n\":\"1\"}");
+  assert_int_equal(mock_saved_checkpoint(m, s), 1);
   assert_int_equal(m->ndeliveries, 0);
   mock_host_free(m);
 }
@@ -850,6 +901,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       TEST(test_state_text_exact),
+      TEST(test_checkpoint_waits_for_final),
       TEST(test_early_termination),
       TEST(test_early_final_preempts_retry),
       TEST(test_late_record),

@@ -52,7 +52,10 @@
  * returned-but-failed attempt; a final invocation with no records at the first time at or
  * after window.end when the window's batches on the lane are resolved (at once when the
  * shard has ended), retried with backoff until it succeeds; a state above 1 MB makes an
- * immediate final invocation with isWindowTerminatedEarly.
+ * immediate final invocation with isWindowTerminatedEarly. The checkpoint (reported,
+ * stored) does not pass a record of a window until that window's final invocation has
+ * succeeded ("on success the sequence number is checkpointed"): after a restart the
+ * window's records are read again and aggregated afresh.
  *
  * FilterCriteria (§7): the configuration has already refused invalid patterns; the engine
  * compiles them once at creation, with opts.filter_flags (a pattern outside the
