@@ -237,9 +237,12 @@ static int run(bp__json_pool *pool, parse_ctx *pc, const char *text, size_t n, r
   yajl_config(h, yajl_dont_validate_strings, 0);
   pool->parsing = h;
   out->st = yajl_parse(h, (const unsigned char *)(text ? text : ""), n);
+  out->offset = yajl_get_bytes_consumed(h); /* counts the last call only: read it now */
   pc->finishing = 1;
-  if (out->st == yajl_status_ok) out->st = yajl_complete_parse(h);
-  out->offset = yajl_get_bytes_consumed(h);
+  if (out->st == yajl_status_ok) {
+    out->st = yajl_complete_parse(h);
+    if (out->st != yajl_status_ok) out->offset = n; /* the text ended too early */
+  }
   pool->parsing = NULL;
   yajl_free(h);
   pool->escape = NULL;

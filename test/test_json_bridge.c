@@ -47,6 +47,11 @@ static void test_error_offset(void **state) {
   assert_int_equal(bp__json_parse(&pool, t, strlen(t), NULL, NULL, &err), BP_ERR_INVALID_JSON);
   assert_true(err.offset >= 9 && err.offset <= 11);
   assert_non_null(strstr(err.text, "invalid JSON at byte"));
+  /* a text that ends too early: the error is at its end, not where the last call began */
+  t = "{\"a\":1";
+  assert_int_equal(bp__json_parse(&pool, t, strlen(t), NULL, NULL, &err), BP_ERR_INVALID_JSON);
+  assert_int_equal(err.offset, 6);
+  assert_string_equal(err.text, "invalid JSON at byte 6");
   bp__json_pool_free(&pool);
 }
 
