@@ -648,9 +648,18 @@ int bp__cfg_check_position(bp_config *c) {
   return 0;
 }
 
+int bp__cfg_check_function_present(bp_config *c) {
+  if (!c->function_name)
+    return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_VALIDATION,
+                        "1 validation error detected: Value null at 'functionName' failed to "
+                        "satisfy constraint: Member must not be null.");
+  return 0;
+}
+
 int bp_config_validate(bp_config *c) {
   ENTER(c);
   int rc = bp__cfg_check_arn_present(c);
+  if (!rc) rc = bp__cfg_check_function_present(c);
   return rc ? rc : bp__cfg_check_position(c);
 }
 

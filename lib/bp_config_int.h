@@ -108,6 +108,8 @@ int bp__cfg_set_position_text(bp_config *c, const char *s, size_t n);
 /* Whole-request checks on the merged configuration. */
 int bp__cfg_check_arn_present(bp_config *c);
 int bp__cfg_check_position(bp_config *c);
+/** FunctionName is required (AWS model validation: ValidationException). */
+int bp__cfg_check_function_present(bp_config *c);
 
 /* Enumerated lists: FunctionResponseTypes, MetricsConfig.Metrics. */
 enum { BP__CFG_LIST_RESPONSE_TYPES, BP__CFG_LIST_METRICS };

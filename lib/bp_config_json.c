@@ -239,6 +239,7 @@ static int apply(bp_config *t, const request *r) {
   if (!rc) rc = bp__cfg_check_arn_present(t);
   if (!rc && m[M_FUNCTION])
     rc = bp_config_set_function_name(t, m[M_FUNCTION]->str, m[M_FUNCTION]->len);
+  if (!rc) rc = bp__cfg_check_function_present(t);
   /* numeric ranges, §2.1 table order */
   if (!rc) rc = apply_int(t, m[M_BATCH_SIZE], BP__CFG_BATCH_SIZE);
   if (!rc) rc = apply_int(t, m[M_WINDOW], BP__CFG_WINDOW);

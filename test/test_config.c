@@ -670,6 +670,11 @@ static void test_validate(void **state) {
   /* missing ARN comes first, even with StartingPosition missing too */
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE, "Unrecognized event source.");
   expect_ok(c, set_arn(c, KIN_ARN));
+  /* then FunctionName, required by AWS's model validation */
+  expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, VE,
+             "1 validation error detected: Value null at 'functionName' failed to satisfy "
+             "constraint: Member must not be null.");
+  expect_ok(c, bp_config_set_function_name(c, "fn", 2));
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE, NULL_POSITION_MSG);
   expect_ok(c, bp_config_set_starting_position(c, BP_STARTING_POSITION_AT_TIMESTAMP));
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE,
@@ -688,6 +693,7 @@ static void test_validate(void **state) {
   bp_config_del(c);
   /* a long DynamoDB stream ARN is echoed whole */
   c = new_config();
+  expect_ok(c, bp_config_set_function_name(c, "fn", 2));
   char arn[512] = "arn:aws:dynamodb:us-east-1:111111111111:table/";
   size_t n = strlen(arn);
   memset(arn + n, 't', 255);
@@ -1334,9 +1340,13 @@ static void test_json_error_order(void **state) {
        IPVE, NULL_POSITION_MSG},
       {"{" BASE ",\"StartingPosition\":\"invalid\",\"FunctionResponseTypes\":[\"Foo\"]}", VE,
        NULL},
-      {"{\"EventSourceArn\":\"" DDB_ARN "\",\"StartingPosition\":\"AT_TIMESTAMP\","
-       "\"FunctionResponseTypes\":[\"Foo\"]}",
+      {"{\"EventSourceArn\":\"" DDB_ARN "\",\"FunctionName\":\"fn\","
+       "\"StartingPosition\":\"AT_TIMESTAMP\",\"FunctionResponseTypes\":[\"Foo\"]}",
        IPVE, "Unsupported starting position for arn type: " DDB_ARN},
+      /* FunctionName (model validation) right after the ARN, before the numeric ranges */
+      {"{\"EventSourceArn\":\"" KIN_ARN "\",\"BatchSize\":0}", VE,
+       "1 validation error detected: Value null at 'functionName' failed to satisfy "
+       "constraint: Member must not be null."},
       {"{" BASE ",\"StartingPosition\":\"AT_TIMESTAMP\",\"FunctionResponseTypes\":[\"Foo\"]}",
        IPVE, "StartingPositionTimestamp is required when StartingPosition is AT_TIMESTAMP."},
       /* FunctionResponseTypes before filters */

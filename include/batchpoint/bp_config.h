@@ -338,12 +338,15 @@ BP_API int bp_config_set(bp_config *c, const char *name, const char *value, char
 
 /**
  * Whole-request checks, in AWS's order (spec/esm.md §2.3): EventSourceArn set
- * ("Unrecognized event source."), StartingPosition set ("1 validation error detected: Value
- * null at 'startingPosition' failed to satisfy constraint: Member must not be null."),
+ * ("Unrecognized event source."), FunctionName set (ValidationException "1 validation error
+ * detected: Value null at 'functionName' failed to satisfy constraint: Member must not be
+ * null."), StartingPosition set ("1 validation error detected: Value null at
+ * 'startingPosition' failed to satisfy constraint: Member must not be null."),
  * AT_TIMESTAMP not on DynamoDB ("Unsupported starting position for arn type: <arn>"),
  * AT_TIMESTAMP with a timestamp ("StartingPositionTimestamp is required when
- * StartingPosition is AT_TIMESTAMP."). All are InvalidParameterValueException. Stream
- * existence and duplicate mappings are the host's to check.
+ * StartingPosition is AT_TIMESTAMP."). All but FunctionName are
+ * InvalidParameterValueException. Stream existence and duplicate mappings are the host's to
+ * check. bp_config_parse_json() checks FunctionName right after EventSourceArn.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p c NULL); ::BP_ERR_CONFIG_INVALID.
  */
 BP_API int bp_config_validate(bp_config *c);
