@@ -3,11 +3,12 @@
  * described by the file's own `format` object) through the batchpoint engine with a
  * simulated clock, stream and function, and the config cases through bp_config.
  *
- *   bpsim [--only ID,...] [--trace] FILE.json
+ *   bpsim [--only ID,...] [--trace | --json] FILE.json
  *
  * One line per case: `PASS <id>`, `FAIL <id>: <first difference>` or `SKIP <id>: <why>`,
- * then `N passed, N failed, N skipped`. Exit status 0 all passed (or skipped), 1 something
- * failed, 2 bad usage or a malformed file (the message names the JSON path).
+ * then `N passed, N failed, N skipped`; --trace adds each scenario's timeline, --json writes
+ * all of it as NDJSON instead (bpsim_trace.c). Exit status 0 all passed (or skipped), 1
+ * something failed, 2 bad usage or a malformed file (the message names the JSON path).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +17,30 @@
 #include "bpsim.h"
 
 static void usage(FILE *out) {
-  fprintf(out,
-          "usage: bpsim [--only ID,...] [--trace] FILE.json\n"
-          "\n"
-          "Runs every scenario and config case of FILE (the esm-scenarios.json format) through\n"
-          "the batchpoint engine with a simulated clock, stream and function.\n"
-          "\n"
-          "  --only ID,...  run only these cases (scenario or config case ids)\n"
-          "  --trace        print each scenario's timeline: fetches, invocations (first/last\n"
-          "                record, count, bytes, attempt), outcomes, backoff, splits,\n"
-          "                discards, deliveries, checkpoint moves\n"
-          "  --help         this text\n"
-          "\n"
-          "Output: PASS <id> | FAIL <id>: <first difference> | SKIP <id>: <reason>, one line\n"
-          "per case, then a count line. Exit status 0 none failed, 1 a case failed, 2 bad\n"
-          "usage or a malformed file.\n");
+  fputs("usage: bpsim [--only ID,...] [--trace | --json] FILE.json\n"
+        "\n"
+        "Replays the scenarios and config cases of FILE (the esm-scenarios.json format,\n"
+        "described by its `format` object) through the batchpoint engine with a simulated\n"
+        "clock, stream and function, and checks each against its `expect`. Records may\n"
+        "come from NDJSON: \"stream_file\": \"x.ndjson\" (relative to FILE).\n"
+        "\n"
+        "  --only ID,...  only these cases (scenario or config case ids)\n"
+        "  --trace        each scenario's timeline, at each simulated time: fetches,\n"
+        "                 invocations (first/last record, count, bytes, attempt), the\n"
+        "                 function's response and its classification, backoff waits,\n"
+        "                 splits, discards with the on-failure record, checkpoint moves,\n"
+        "                 metrics; a run of empty fetches is one line\n"
+        "  --json         the same timeline and the results as NDJSON, one object a line:\n"
+        "                 entries {\"kind\":\"invoke\",\"t_ms\":...}, then per case\n"
+        "                 {\"kind\":\"result\",...}, then {\"kind\":\"summary\",...}\n"
+        "  -h, --help     this text\n"
+        "\n"
+        "Output: PASS <id> | FAIL <id>: <first difference> | SKIP <id>: <reason>, one\n"
+        "line per case, then \"N passed, N failed, N skipped\".\n"
+        "Exit status: 0 nothing failed, 1 a case failed, 2 bad usage or a malformed file.\n"
+        "\n"
+        "Example: bpsim --trace --only S30 ../shared/testdata/esm-scenarios.json\n",
+        out);
 }
 
 /* Whether @p id is in the comma-separated @p list (NULL: everything is selected). */
@@ -64,13 +74,11 @@ static const char *unknown_id(const sim_file *f, const char *list, char *buf, si
   return NULL;
 }
 
-static void run_scenario(const sim_file *f, const sim_scenario *s, int trace, sim_report *rep) {
+static void run_scenario(const sim_file *f, const sim_scenario *s, sim_out *tl, sim_report *rep) {
   for (size_t k = 0; k < s->n_maps && !rep->failed && !rep->skipped; k++) {
     const sim_mapping *m = &s->maps[k];
-    sim_opts o = {trace, sim_needs_payloads(m)};
+    sim_opts o = {tl, sim_needs_payloads(m)};
     sim_log log;
-    if (trace)
-      printf("  %s%s%s (t = time since start_ms):\n", s->id, m->name ? " mapping " : "", m->name ? m->name : "");
     if (sim_run(f, s, m, &o, &log, rep) == 0 && !rep->failed) sim_check(f, s, m, &log, rep);
     sim_log_free(&log);
   }
@@ -82,32 +90,17 @@ static void run_scenario(const sim_file *f, const sim_scenario *s, int trace, si
   }
 }
 
-/* @return 0 pass, 1 fail, 2 skip (and print the line). */
-static int report(const char *id, const sim_report *r) {
-  if (r->failed) {
-    printf("FAIL %s: %s\n", id, r->fail);
-    return 1;
-  }
-  if (r->skipped) {
-    printf("SKIP %s: %s\n", id, r->skip);
-    return 2;
-  }
-  printf("PASS %s", id);
-  if (r->parts[0]) printf(" -- skipped parts: %s", r->parts);
-  if (r->notes[0]) printf(" -- note: %s", r->notes);
-  printf("\n");
-  return 0;
-}
-
 int main(int argc, char **argv) {
   const char *only = NULL, *file = NULL;
-  int trace = 0;
+  int trace = 0, json = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       usage(stdout);
       return 0;
     } else if (!strcmp(argv[i], "--trace")) {
       trace = 1;
+    } else if (!strcmp(argv[i], "--json")) {
+      json = 1;
     } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
       only = argv[++i];
     } else if (!strncmp(argv[i], "--only=", 7)) {
@@ -140,23 +133,30 @@ int main(int argc, char **argv) {
     sim_file_free(&f);
     return 2;
   }
+  sim_out *out = sim_out_new(stdout, json);
+  if (!out) {
+    fprintf(stderr, "bpsim: out of memory\n");
+    sim_file_free(&f);
+    return 2;
+  }
   setvbuf(stdout, NULL, _IOLBF, 0);
   int counts[3] = {0, 0, 0};
   for (size_t i = 0; i < f.n_scn; i++) {
     if (!selected(only, f.scn[i].id)) continue;
     sim_report rep;
     memset(&rep, 0, sizeof rep);
-    run_scenario(&f, &f.scn[i], trace, &rep);
-    counts[report(f.scn[i].id, &rep)]++;
+    run_scenario(&f, &f.scn[i], trace || json ? out : NULL, &rep);
+    counts[sim_out_result(out, f.scn[i].id, &rep)]++;
   }
   for (size_t i = 0; i < f.n_cases; i++) {
     if (!selected(only, f.cases[i].id)) continue;
     sim_report rep;
     memset(&rep, 0, sizeof rep);
     sim_config_case(&f, &f.cases[i], &rep);
-    counts[report(f.cases[i].id, &rep)]++;
+    counts[sim_out_result(out, f.cases[i].id, &rep)]++;
   }
-  printf("%d passed, %d failed, %d skipped\n", counts[0], counts[1], counts[2]);
+  sim_out_summary(out, counts);
+  sim_out_del(out);
   sim_file_free(&f);
   return counts[1] ? 1 : 0;
 }

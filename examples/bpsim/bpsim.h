@@ -6,6 +6,7 @@
  *   bpsim_host.c    the simulated host: stream, scripted function, clock, engine callbacks
  *   bpsim_expect.c  a scenario's `expect` against what the host recorded
  *   bpsim_config.c  the config cases (CreateEventSourceMapping bodies)
+ *   bpsim_trace.c   the output: result lines and timelines, as text or NDJSON
  * Everything lives in main's locals or in objects it owns: no global mutable state.
  */
 #ifndef BPSIM_H
@@ -13,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <yajl/yajl_tree.h>
 
 #include <batchpoint.h>
@@ -97,7 +99,12 @@ typedef struct sim_scenario {
   size_t n_actions;
   sim_mapping *maps;
   size_t n_maps;
+  yajl_val *line_trees; /* `stream_file`: one parsed tree per record line (owned) */
+  size_t n_line_trees;
 } sim_scenario;
+
+/** Most `setup` calls a config case may make (the loader refuses more). */
+#define SIM_MAX_SETUP 16
 
 typedef struct sim_case {
   const char *id;
@@ -248,8 +255,10 @@ typedef struct sim_log {
   char esm_uuid[40];
 } sim_log;
 
+typedef struct sim_out sim_out;
+
 typedef struct sim_opts {
-  int trace;
+  sim_out *tl;       /* where the timeline goes (--trace, --json); NULL: none */
   int keep_payloads;
 } sim_opts;
 
@@ -275,5 +284,27 @@ int sim_needs_payloads(const sim_mapping *m);
 /* ---- config cases (bpsim_config.c) ---- */
 
 void sim_config_case(const sim_file *f, const sim_case *c, sim_report *rep);
+
+/* ---- output: result lines and the timeline, as text or NDJSON (bpsim_trace.c) ---- */
+
+/** Output to @p f; @p json: NDJSON lines instead of text. @return NULL on OOM. */
+sim_out *sim_out_new(FILE *f, int json);
+void sim_out_del(sim_out *o);
+/** `PASS id` / `FAIL id: ...` / `SKIP id: ...` or its JSON line. @return 0 pass, 1 fail, 2 skip. */
+int sim_out_result(sim_out *o, const char *id, const sim_report *r);
+/** The count line; @p counts: passed, failed, skipped. */
+void sim_out_summary(sim_out *o, const int counts[3]);
+
+/* The timeline of one mapping's run: begin, entries at simulated times, end. */
+void sim_tl_begin(sim_out *o, const sim_scenario *s, const sim_mapping *m);
+/** Writes pending empty fetches and the engine's totals (@p totals NULL: none). */
+void sim_tl_end(sim_out *o, int64_t now, const bp_engine_metrics *totals);
+void sim_tl_event(sim_out *o, int64_t now, const bp_engine_event *ev);
+/** The function's answer to call number @p call (rule @p rule_no of the mapping). */
+void sim_tl_response(sim_out *o, int64_t now, const sim_inv *inv, size_t call, const sim_rule *r,
+                     size_t rule_no, const char *request_id);
+/** A discard with its on-failure record (the delivery request). */
+void sim_tl_discard(sim_out *o, int64_t now, const bp_delivery_req *req);
+void sim_tl_action(sim_out *o, int64_t now, size_t index, const char *action, int enabled);
 
 #endif

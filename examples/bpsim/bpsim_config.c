@@ -11,8 +11,6 @@
 
 #include "bpsim.h"
 
-#define SIM_MAX_SETUP 16
-
 typedef struct reg_mapping {
   const char *arn;
   char fn[160];
@@ -167,7 +165,11 @@ static void set_error(answer *a, int status, const char *type, const char *msg) 
   snprintf(a->message, sizeof a->message, "%s", msg);
 }
 
-/* One CreateEventSourceMapping call against the registry. @return 0, -1 out of memory. */
+/*
+ * One CreateEventSourceMapping call against the registry. @return 0 answered in @p a;
+ * -1 out of memory; 1 the library accepted a request without FunctionName, which the
+ * registry cannot check (see create_problem()).
+ */
 static int create_mapping(registry *reg, yajl_val input, answer *a) {
   memset(a, 0, sizeof *a);
   size_t len;
@@ -191,8 +193,12 @@ static int create_mapping(registry *reg, yajl_val input, answer *a) {
   }
   const char *arn = bp_config_get_event_source_arn(c);
   const char *fn = bp_config_get_function_name(c);
+  if (!arn || !fn) {
+    bp_config_del(c);
+    return 1;
+  }
   char name[160], msg[1024];
-  bare_function(fn ? fn : "", name, sizeof name);
+  bare_function(fn, name, sizeof name);
   if (reg->streams && !listed(reg->streams, arn)) {
     snprintf(msg, sizeof msg, "Stream not found: %s", arn);
     set_error(a, 400, "InvalidParameterValueException", msg);
@@ -259,22 +265,10 @@ static int expand(const char *t, yajl_val *setup_resp, size_t n_setup, char *out
   return 0;
 }
 
-static const char *const expect_keys[] = {"ok", "http_status", "error_type", "message",
-                                          "message_template", "message_regex", "defaults",
-                                          "response_matchers", "absent_keys", "keys_exact", NULL};
-
 static void compare(const sim_case *kase, yajl_val expect, answer *a, yajl_val *setup_resp,
                     size_t n_setup, sim_report *rep) {
   sim_match_ctx mc = {rep, 0, 0};
-  sim_path p;
-  for (size_t i = 0; i < expect->u.object.len; i++) {
-    int known = 0;
-    for (int k = 0; expect_keys[k]; k++) known |= !strcmp(expect->u.object.keys[i], expect_keys[k]);
-    if (!known) {
-      rep_fail(rep, "expect.%s: unknown expectation field", expect->u.object.keys[i]);
-      return;
-    }
-  }
+  sim_path p; /* the loader checked the fields' names and shapes */
   int want_ok = YAJL_IS_TRUE(jv_get(expect, "ok"));
   if (want_ok != a->ok) {
     if (a->ok) rep_fail(rep, "expect.ok: expected false, actual true (HTTP 202)");
@@ -342,6 +336,12 @@ static void compare(const sim_case *kase, yajl_val expect, answer *a, yajl_val *
   (void)kase;
 }
 
+static const char *create_problem(int rc) {
+  return rc < 0 ? "out of memory"
+                : "the library accepted the request without FunctionName (AWS requires it); the "
+                  "runner's function registry cannot check it";
+}
+
 void sim_config_case(const sim_file *f, const sim_case *kase, sim_report *rep) {
   registry reg;
   memset(&reg, 0, sizeof reg);
@@ -355,10 +355,6 @@ void sim_config_case(const sim_file *f, const sim_case *kase, sim_report *rep) {
   size_t n_setup = setup ? setup->u.array.len : 0;
   answer a;
   memset(&a, 0, sizeof a);
-  if (n_setup > SIM_MAX_SETUP) {
-    rep_fail(rep, "setup: more than %d calls", SIM_MAX_SETUP);
-    n_setup = 0;
-  }
   for (size_t i = 0; i < n_setup && !rep->failed; i++) {
     yajl_val st = setup->u.array.values[i];
     const char *action = jv_get(st, "action")->u.string;
@@ -368,8 +364,9 @@ void sim_config_case(const sim_file *f, const sim_case *kase, sim_report *rep) {
       goto out;
     }
     answer sa;
-    if (create_mapping(&reg, jv_get(st, "input"), &sa)) {
-      rep_fail(rep, "setup[%zu]: out of memory", i);
+    int rc = create_mapping(&reg, jv_get(st, "input"), &sa);
+    if (rc) {
+      rep_fail(rep, "setup[%zu].input: %s", i, create_problem(rc));
       break;
     }
     setup_resp[i] = sa.response;
@@ -380,8 +377,9 @@ void sim_config_case(const sim_file *f, const sim_case *kase, sim_report *rep) {
                sa.message);
   }
   if (rep->failed) goto out;
-  if (create_mapping(&reg, jv_get(kase->node, "input"), &a)) {
-    rep_fail(rep, "out of memory");
+  int rc = create_mapping(&reg, jv_get(kase->node, "input"), &a);
+  if (rc) {
+    rep_fail(rep, "input: %s", create_problem(rc));
     goto out;
   }
   compare(kase, jv_get(kase->node, "expect"), &a, setup_resp, n_setup, rep);

@@ -372,19 +372,8 @@ static int template_regex(const char *t, const char *uuid, const char *shard, in
   return 0;
 }
 
-static const char *const failure_fields[] = {
-    "destination", "delivery", "record", "condition", "approximateInvokeCount", "functionError",
-    "responseContext", "batchSize", "startSequenceNumber", "endSequenceNumber", "timestamp_ms",
-    "s3_key_template", "s3_key_regex", NULL};
-
 static void check_one_failure(chk *c, yajl_val want, sim_dlv *d) {
-  sim_report *r = c->rep;
-  for (size_t i = 0; i < want->u.object.len; i++) {
-    int known = 0;
-    for (int j = 0; failure_fields[j]; j++) known |= !strcmp(want->u.object.keys[i], failure_fields[j]);
-    if (!known)
-      return (void)rep_fail(r, "%s.%s: unknown on_failure field", c->path.buf, want->u.object.keys[i]);
-  }
+  sim_report *r = c->rep; /* the loader checked the fields' names and shapes */
   if (!d->record_json) return (void)rep_fail(r, "%s: the delivery carries no record_json", c->path.buf);
   if (!d->record) {
     char err[256];
@@ -429,9 +418,9 @@ static void check_one_failure(chk *c, yajl_val want, sim_dlv *d) {
     if (!ok) return;
   }
   if ((v = jv_get(want, "responseContext"))) {
-    const char *w = YAJL_GET_STRING(v);
-    if (!w || (!strcmp(w, "present")) != (resp != NULL))
-      return (void)rep_fail(r, "%s.responseContext: expected %s, actual %s", c->path.buf, w ? w : "?",
+    const char *w = v->u.string;
+    if ((!strcmp(w, "present")) != (resp != NULL))
+      return (void)rep_fail(r, "%s.responseContext: expected %s, actual %s", c->path.buf, w,
                             resp ? "present" : "absent");
   }
   if ((v = jv_get(want, "functionError"))) {
@@ -558,12 +547,11 @@ static void check_checkpoint(chk *c, yajl_val want, int64_t at) {
     for (size_t k = 0; k < c->s->n_shards; k++) check_one_checkpoint(c, want, k, at);
     return;
   }
-  for (size_t i = 0; i < want->u.object.len; i++) {
+  for (size_t i = 0; i < want->u.object.len; i++) { /* the loader checked the shard ids */
     size_t k = 0;
-    while (k < c->s->n_shards && strcmp(c->s->shards[k].id, want->u.object.keys[i])) k++;
+    while (strcmp(c->s->shards[k].id, want->u.object.keys[i])) k++;
     size_t old = path_key(&c->path, want->u.object.keys[i]);
-    if (k == c->s->n_shards) rep_fail(c->rep, "%s: no such shard in the stream", c->path.buf);
-    else check_one_checkpoint(c, want->u.object.values[i], k, at);
+    check_one_checkpoint(c, want->u.object.values[i], k, at);
     path_pop(&c->path, old);
   }
 }

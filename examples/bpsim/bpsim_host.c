@@ -5,9 +5,9 @@
  * the engine's next deadline, the next record arrival, the next function completion, the
  * next action, never beyond run_until_ms. Fetches and deliveries complete inside their
  * callbacks; an invocation completes inside its callback when it takes 0 ms, otherwise at
- * attempt time + sleep_ms from the host's queue (outside any callback).
+ * attempt time + sleep_ms from the host's queue (outside any callback). What happens is
+ * handed to the timeline (bpsim_trace.c) when one is wanted.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,7 @@ typedef struct sim_pending {
   uint64_t req_id, order;
   int64_t due_ms;
   const sim_rule *rule;
+  size_t inv; /* its log->inv entry */
   char request_id[40];
 } sim_pending;
 
@@ -43,8 +44,7 @@ typedef struct sim_host {
   size_t n_pend, cap_pend;
   uint64_t order, rng;
   int stop;
-  size_t quiet_fetches; /* --trace: empty fetches not printed yet */
-  int64_t quiet_last_ms;
+  int delivers; /* the mapping has an on-failure destination */
 } sim_host;
 
 /* ---- helpers ---- */
@@ -75,37 +75,6 @@ static size_t shard_index(const sim_host *h, const char *id) {
   for (size_t k = 0; k < h->s->n_shards; k++)
     if (strcmp(h->s->shards[k].id, id) == 0) return k;
   return (size_t)-1;
-}
-
-static void seq_label(const sim_host *h, const char *seq, size_t len, char *out, size_t cap) {
-  const sim_record *r = seq ? sim_find_record(h->s, seq, len) : NULL;
-  if (r) snprintf(out, cap, "%s", r->label);
-  else if (!seq || !len) snprintf(out, cap, "-");
-  else if (len > 8) snprintf(out, cap, "...%.*s", 8, seq + len - 8);
-  else snprintf(out, cap, "%.*s", (int)len, seq);
-}
-
-static void trace(const sim_host *h, const char *fmt, ...) SIM_PRINTF(2, 3);
-
-/* Runs of empty polls become one trace line. */
-static void flush_quiet(sim_host *h) {
-  if (!h->quiet_fetches) return;
-  int64_t rel = h->quiet_last_ms - h->s->start_ms;
-  printf("    ... %zu empty fetch(es), the last at t+%lld.%03llds\n", h->quiet_fetches,
-         (long long)(rel / 1000), (long long)(rel % 1000));
-  h->quiet_fetches = 0;
-}
-static void trace(const sim_host *h, const char *fmt, ...) {
-  if (!h->o->trace) return;
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  flush_quiet((sim_host *)h);
-  int64_t rel = h->now - h->s->start_ms;
-  printf("    t+%lld.%03llds%s%s %s\n", (long long)(rel / 1000), (long long)(rel % 1000),
-         h->s->n_maps > 1 ? " " : "", h->s->n_maps > 1 && h->m->name ? h->m->name : "", line);
 }
 
 /* Remember the checkpoint of every shard whenever it changed (after each driving call). */
@@ -328,19 +297,11 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
   inv->throttled = r->kind == SIM_RESPOND_THROTTLE;
   if (inv->throttled) log->throttled++;
   else log->invocations++;
-  char first[32] = "-", last[32] = "-";
-  if (req->count) {
-    seq_label(h, req->records[0].seq, req->records[0].seq_len, first, sizeof first);
-    seq_label(h, req->records[req->count - 1].seq, req->records[req->count - 1].seq_len, last, sizeof last);
-  }
-  trace(h, "function: attempt %zu (%s..%s) -> rule %zu: %s%s%s, %lld ms", log->attempts, first,
-        last, (size_t)(r - h->m->rules),
-        r->kind == SIM_RESPOND_THROTTLE ? "throttled" : r->kind == SIM_RESPOND_ERROR ? "error " : "body ",
-        r->kind == SIM_RESPOND_ERROR ? r->error : "", r->kind == SIM_RESPOND_BODY ? (r->body_len ? "(text)" : "(empty)") : "",
-        (long long)r->sleep_ms);
   char request_id[40];
   make_uuid(&h->rng, request_id);
   if (r->sleep_ms == 0) {
+    if (h->o->tl)
+      sim_tl_response(h->o->tl, h->now, inv, log->n_inv, r, (size_t)(r - h->m->rules), request_id);
     bp_invoke_result res;
     result_of(r, request_id, &res);
     int rc = bp_engine_complete_invoke(e, req->req_id, h->now, &res);
@@ -363,6 +324,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
   p->order = h->order++;
   p->due_ms = inv->end_ms;
   p->rule = r;
+  p->inv = log->n_inv - 1;
   memcpy(p->request_id, request_id, sizeof request_id);
   return 0;
 }
@@ -408,10 +370,7 @@ static int cb_deliver(bp_engine *e, const bp_delivery_req *req, void *ud) {
     if (!(d->seqs[i] = dup_n(req->records[i].seq, req->records[i].seq_len))) goto oom;
     d->n = i + 1;
   }
-  char first[32], last[32];
-  seq_label(h, req->records[0].seq, req->records[0].seq_len, first, sizeof first);
-  seq_label(h, req->records[req->count - 1].seq, req->records[req->count - 1].seq_len, last, sizeof last);
-  trace(h, "deliver on-failure record to %s: %s..%s (%zu records)", req->destination, first, last, req->count);
+  if (h->o->tl) sim_tl_discard(h->o->tl, h->now, req);
   int rc = bp_engine_complete_delivery(e, req->req_id, h->now, 0);
   if (rc < 0) host_fail(h, "bp_engine_complete_delivery", rc);
   return 0;
@@ -421,81 +380,11 @@ oom:
   return 0;
 }
 
-static const char *outcome_name(int32_t o) {
-  switch (o) {
-  case BP_ATTEMPT_SUCCESS: return "success";
-  case BP_ATTEMPT_PARTIAL: return "partial";
-  case BP_ATTEMPT_RETURNED_FAILED: return "returned-but-failed";
-  case BP_ATTEMPT_FUNCTION_ERROR: return "function error";
-  case BP_ATTEMPT_NOT_REACHED: return "not reached";
-  default: return "?";
-  }
-}
-
 static int cb_event(bp_engine *e, const bp_engine_event *ev, void *ud) {
   sim_host *h = ud;
   (void)e;
-  if (!h->o->trace) return 0;
-  char a[32], b[32];
-  seq_label(h, ev->first_seq, ev->first_seq_len, a, sizeof a);
-  seq_label(h, ev->last_seq, ev->last_seq_len, b, sizeof b);
-  const char *sh = ev->shard_id ? ev->shard_id : "-";
-  long long v = (long long)ev->value;
-  unsigned long long n = (unsigned long long)ev->count;
-  switch (ev->type) {
-  case BP_EVENT_FETCH:
-    if (n == 0 && ev->value == 0) {
-      h->quiet_fetches++;
-      h->quiet_last_ms = h->now;
-      break;
-    }
-    trace(h, "fetch %s: %llu record(s)%s", sh, n, ev->value ? " (failed)" : "");
-    break;
-  case BP_EVENT_INVOKE:
-    trace(h, "invoke %s lane %u attempt %d: %s..%s, %llu record(s), %lld bytes", sh, ev->lane,
-          (int)ev->detail, a, b, n, v);
-    break;
-  case BP_EVENT_OUTCOME:
-    if (ev->detail == BP_ATTEMPT_PARTIAL)
-      trace(h, "outcome lane %u: partial at index %lld of %llu", ev->lane, v, n);
-    else
-      trace(h, "outcome lane %u: %s (%llu record(s))", ev->lane, outcome_name(ev->detail), n);
-    break;
-  case BP_EVENT_BACKOFF:
-    trace(h, "backoff lane %u until t+%lld ms", ev->lane, (long long)(ev->value - h->s->start_ms));
-    break;
-  case BP_EVENT_SPLIT:
-    trace(h, "split lane %u: older half %s..%s (%llu)", ev->lane, a, b, n);
-    break;
-  case BP_EVENT_DISCARD:
-    trace(h, "discard lane %u %s: %s..%s (%llu record(s), approximateInvokeCount %lld)", ev->lane,
-          ev->detail == BP_CONDITION_RECORD_AGE_EXCEEDED ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
-          a, b, n, v);
-    break;
-  case BP_EVENT_CHECKPOINT:
-    trace(h, "checkpoint %s -> %s", sh, a);
-    break;
-  case BP_EVENT_CHECKPOINT_STORED:
-    trace(h, "checkpoint stored %s (status %lld)", sh, v);
-    break;
-  case BP_EVENT_DELIVERY:
-    trace(h, "delivery completed (status %lld)", v);
-    break;
-  case BP_EVENT_SHARD_STARTED:
-    trace(h, "shard %s started", sh);
-    break;
-  case BP_EVENT_SHARD_ENDED:
-    trace(h, "shard %s ended", sh);
-    break;
-  case BP_EVENT_ERROR:
-    trace(h, "ERROR %s (%lld)", ev->message ? ev->message : "", v);
-    break;
-  case BP_EVENT_DRAINED:
-    trace(h, "drained");
-    break;
-  default:
-    break; /* metrics: totals are read at the end */
-  }
+  /* with a destination the discard is traced with its on-failure record, by cb_deliver */
+  if (h->o->tl && !(ev->type == BP_EVENT_DISCARD && h->delivers)) sim_tl_event(h->o->tl, h->now, ev);
   return 0;
 }
 
@@ -529,7 +418,7 @@ static int apply_action(sim_host *h, size_t i) {
   if (!action_applies(a, h->m)) return 0;
   yajl_val en = jv_get(a->input, "Enabled");
   if (en) {
-    trace(h, "action %zu: UpdateEventSourceMapping Enabled=%s", i, YAJL_IS_TRUE(en) ? "true" : "false");
+    if (h->o->tl) sim_tl_action(h->o->tl, h->now, i, a->action, YAJL_IS_TRUE(en));
     int rc = bp_engine_set_enabled(h->e, h->now, YAJL_IS_TRUE(en));
     if (rc < 0) {
       host_fail(h, "bp_engine_set_enabled", rc);
@@ -561,6 +450,9 @@ static int complete_due(sim_host *h) {
   if (best == (size_t)-1) return 0;
   sim_pending p = h->pend[best];
   h->pend[best] = h->pend[--h->n_pend];
+  if (h->o->tl)
+    sim_tl_response(h->o->tl, h->now, &h->log->inv[p.inv], p.inv + 1, p.rule,
+                    (size_t)(p.rule - h->m->rules), p.request_id);
   bp_invoke_result res;
   result_of(p.rule, p.request_id, &res);
   int rc = bp_engine_complete_invoke(h->e, p.req_id, h->now, &res);
@@ -619,11 +511,13 @@ static void run_loop(sim_host *h) {
 int sim_run(const sim_file *f, const sim_scenario *s, const sim_mapping *m, const sim_opts *o,
             sim_log *log, sim_report *rep) {
   memset(log, 0, sizeof *log);
+  if (o->tl) sim_tl_begin(o->tl, s, m);
   char why[256];
   for (size_t i = 0; i < s->n_actions; i++) {
     if (unsupported_action(&s->actions[i], i, why, sizeof why)) {
       rep->skipped = 1;
       snprintf(rep->skip, sizeof rep->skip, "%s", why);
+      if (o->tl) sim_tl_end(o->tl, s->start_ms, NULL);
       return 1;
     }
   }
@@ -657,6 +551,7 @@ int sim_run(const sim_file *f, const sim_scenario *s, const sim_mapping *m, cons
              (int)(strlen(m->path) - strlen("expect")), m->path, bp_config_errmsg(cfg));
     goto out;
   }
+  h.delivers = bp_config_get_on_failure_destination(cfg) != NULL;
   const char *uuid = sim_env(f, s, "esm_uuid");
   if (uuid) snprintf(log->esm_uuid, sizeof log->esm_uuid, "%s", uuid);
   else make_uuid(&h.rng, log->esm_uuid); /* the host chooses the mapping UUID */
@@ -692,13 +587,13 @@ int sim_run(const sim_file *f, const sim_scenario *s, const sim_mapping *m, cons
     }
   }
   run_loop(&h);
-  if (o->trace) flush_quiet(&h);
   if (h.n_pend && !rep->failed) {
     rep_fail(rep, "at run_until_ms %zu invocation(s) still in flight (the first completes at t=%lld)",
              h.n_pend, (long long)h.pend[0].due_ms);
   }
   if (bp_engine_get_metrics(h.e, NULL, &log->metrics) == 0) log->have_metrics = 1;
 out:
+  if (o->tl) sim_tl_end(o->tl, h.now, log->have_metrics ? &log->metrics : NULL);
   if (h.e) bp_engine_del(h.e);
   bp_config_del(cfg);
   free(body);

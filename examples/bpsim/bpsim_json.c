@@ -2,6 +2,12 @@
  * bpsim_json.c: load the scenario file with yajl_tree, check every field the runner uses
  * (a malformed file is reported with the JSON path of the first bad value, never crashes),
  * build the simulated stream, and small JSON helpers shared by the other files.
+ *
+ * An extension of the format: a scenario may give its records as `stream_file` instead of
+ * `stream`: a path (relative to the directory of the scenario file) of an NDJSON file, one
+ * record per line, each an object with exactly the fields of a `stream` entry; lines that
+ * hold only white space are skipped. Errors there read
+ * `scenarios[0].stream_file poison.ndjson line 3: seq: not a decimal string`.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -332,12 +338,137 @@ void jv_free(yajl_val v) {
   free(v);
 }
 
+/* ---- reading files ---- */
+
+/* Files larger than this are refused rather than read until memory runs out (a FIFO, a
+ * device); large records belong in `data_fill`. */
+#define SIM_MAX_FILE_BYTES ((size_t)256 << 20)
+
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    snprintf(err, errlen, "cannot open: %s", strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  int read_errno = 0, too_big = 0;
+  while (buf) {
+    errno = 0;
+    n += fread(buf + n, 1, cap - n - 1, fp);
+    read_errno = errno;
+    if (n < cap - 1) break;
+    if (cap >= SIM_MAX_FILE_BYTES) {
+      too_big = 1;
+      break;
+    }
+    char *nb = realloc(buf, cap * 2);
+    if (!nb) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = nb;
+    cap *= 2;
+  }
+  int bad = ferror(fp);
+  fclose(fp);
+  if (!buf || bad || too_big) {
+    free(buf);
+    if (too_big) snprintf(err, errlen, "larger than %zu MiB", SIM_MAX_FILE_BYTES >> 20);
+    else if (bad) snprintf(err, errlen, "read error: %s", read_errno ? strerror(read_errno) : "?");
+    else snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+/* "line L, column C" of byte @p at (just "column C" in a @p one_line text). */
+static void text_pos(const char *text, size_t at, int one_line, char *out, size_t cap) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < at; i++) {
+    if (text[i] == '\n') line++, col = 1;
+    else col++;
+  }
+  if (one_line) snprintf(out, cap, "column %zu", col);
+  else snprintf(out, cap, "line %zu, column %zu", line, col);
+}
+
+/* Deeper nesting is refused: yajl_tree_free and the comparisons recurse. */
+#define SIM_MAX_DEPTH 128
+#define SIM_STR_(x) #x
+#define SIM_STR(x) SIM_STR_(x)
+
+/* What yajl_tree would accept but the runner cannot hold: a NUL byte, a "\u0000" escape
+ * (the tree's strings end at a NUL) and deep nesting. @return NULL or what is wrong, at *at. */
+static const char *scan_text(const char *text, size_t len, size_t *at) {
+  size_t depth = 0;
+  int in_str = 0;
+  for (size_t i = 0; i < len; i++) {
+    char ch = text[i];
+    *at = i;
+    if (ch == '\0') return "a NUL byte (not JSON text)";
+    if (in_str && ch == '\\') {
+      if (len - i > 5 && !memcmp(text + i + 1, "u0000", 5))
+        return "a \\u0000 escape (NUL characters are not supported)";
+      if (i + 1 < len && text[i + 1]) i++; /* the escaped character */
+    } else if (ch == '"') {
+      in_str = !in_str;
+    } else if (!in_str && (ch == '[' || ch == '{') && ++depth > SIM_MAX_DEPTH) {
+      return "nested deeper than " SIM_STR(SIM_MAX_DEPTH) " levels (not supported)";
+    } else if (!in_str && (ch == ']' || ch == '}') && depth) {
+      depth--;
+    }
+  }
+  return NULL;
+}
+
+/* Parse one JSON text; NULL with where and why it is not usable in @p err. */
+static yajl_val parse_text(const char *text, size_t len, int one_line, char *err, size_t errlen) {
+  char pos[64];
+  size_t at = 0;
+  const char *why = scan_text(text, len, &at);
+  if (why) {
+    text_pos(text, at, one_line, pos, sizeof pos);
+    snprintf(err, errlen, "%s: %s", pos, why);
+    return NULL;
+  }
+  char perr[512];
+  yajl_val root = yajl_tree_parse(text, perr, sizeof perr);
+  if (root) return root;
+  /* yajl_tree does not say where: parse again with the stream parser for the offset */
+  yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+  if (!h) {
+    snprintf(err, errlen, "not JSON (out of memory for the details)");
+    return NULL;
+  }
+  yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+  at = len;
+  if (st == yajl_status_ok) st = yajl_complete_parse(h);
+  else at = yajl_get_bytes_consumed(h);
+  unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+  char what[200];
+  snprintf(what, sizeof what, "%s", msg ? (const char *)msg : "parse error");
+  for (char *p = what; *p; p++)
+    if (*p == '\n') *p = '\0';
+  text_pos(text, at, one_line, pos, sizeof pos);
+  snprintf(err, errlen, "not JSON: %s: %s", pos, what);
+  if (msg) yajl_free_error(h, msg);
+  yajl_free(h);
+  return NULL;
+}
+
 /* ---- the loader ---- */
 
 typedef struct loader {
   char *err;
   size_t errlen;
   sim_path path;
+  char line[600];          /* "scenarios[0].stream_file F line N" while reading that line */
+  char dir[1024];          /* directory of the scenario file with its '/' ("": the current one) */
+  const sim_scenario *scn; /* sequence numbers in expectations must be its records' */
 } loader;
 
 static int ld_fail(loader *l, const char *fmt, ...) SIM_PRINTF(2, 3);
@@ -347,8 +478,66 @@ static int ld_fail(loader *l, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  snprintf(l->err, l->errlen, "%s: %s", l->path.len ? l->path.buf : "(top level)", msg);
+  if (l->line[0])
+    snprintf(l->err, l->errlen, "%s: %s%s%s", l->line, l->path.buf, l->path.len ? ": " : "", msg);
+  else
+    snprintf(l->err, l->errlen, "%s: %s", l->path.len ? l->path.buf : "(top level)", msg);
   return -1;
+}
+
+/* Every member of @p obj is one of @p known (NULL-terminated): a misspelt or newer field
+ * must not be ignored silently. */
+static int ld_known(loader *l, yajl_val obj, const char *const *known, const char *what) {
+  for (size_t i = 0; i < obj->u.object.len; i++) {
+    const char *k = obj->u.object.keys[i];
+    size_t j = 0;
+    while (known[j] && strcmp(known[j], k)) j++;
+    if (known[j]) continue;
+    size_t old = path_key(&l->path, k);
+    int rc = ld_fail(l, "unknown %s field (this runner is older than the file?)", what);
+    path_pop(&l->path, old);
+    return rc;
+  }
+  return 0;
+}
+
+static int cmp_keys(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* No object anywhere in @p v has a key twice (jv_get would see only the first). */
+static int ld_unique_keys(loader *l, yajl_val v) {
+  if (YAJL_IS_ARRAY(v)) {
+    for (size_t i = 0; i < v->u.array.len; i++) {
+      size_t old = path_idx(&l->path, i);
+      int rc = ld_unique_keys(l, v->u.array.values[i]);
+      path_pop(&l->path, old);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  if (!YAJL_IS_OBJECT(v) || v->u.object.len == 0) return 0;
+  const char **keys = malloc(v->u.object.len * sizeof *keys);
+  if (!keys) return ld_fail(l, "out of memory");
+  memcpy((void *)keys, v->u.object.keys, v->u.object.len * sizeof *keys);
+  qsort((void *)keys, v->u.object.len, sizeof *keys, cmp_keys);
+  const char *dup = NULL;
+  for (size_t i = 1; i < v->u.object.len && !dup; i++)
+    if (!strcmp(keys[i - 1], keys[i])) dup = keys[i];
+  free((void *)keys);
+  if (dup) {
+    size_t old = path_key(&l->path, dup);
+    int rc = ld_fail(l, "duplicate key");
+    path_pop(&l->path, old);
+    return rc;
+  }
+  for (size_t i = 0; i < v->u.object.len; i++) {
+    size_t old = path_key(&l->path, v->u.object.keys[i]);
+    int rc = ld_unique_keys(l, v->u.object.values[i]);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
 }
 
 static const char *type_name_of(yajl_type t) {
@@ -426,11 +615,20 @@ static int ld_seq_val(loader *l, yajl_val v) {
   return 0;
 }
 
+/* A sequence number an expectation or a rule names: a typo there must not pass as "never
+ * delivered" or as a rule that never fires. */
+static int ld_seq_ref(loader *l, yajl_val v) {
+  if (ld_seq_val(l, v)) return -1;
+  if (!sim_find_record(l->scn, v->u.string, strlen(v->u.string)))
+    return ld_fail(l, "no record of the stream has this sequence number");
+  return 0;
+}
+
 static int ld_seq_list(loader *l, yajl_val arr) {
   if (!YAJL_IS_ARRAY(arr)) return ld_fail(l, "an array expected, got %s", type_name(arr));
   for (size_t i = 0; i < arr->u.array.len; i++) {
     size_t old = path_idx(&l->path, i);
-    int rc = ld_seq_val(l, arr->u.array.values[i]);
+    int rc = ld_seq_ref(l, arr->u.array.values[i]);
     path_pop(&l->path, old);
     if (rc) return rc;
   }
@@ -461,11 +659,13 @@ static int ld_num_or_matcher(loader *l, yajl_val v) {
 
 static int ld_seq_or_null(loader *l, yajl_val v) {
   if (YAJL_IS_NULL(v)) return 0;
-  return ld_seq_val(l, v);
+  return ld_seq_ref(l, v);
 }
 
 static int ld_side(loader *l, yajl_val side) {
+  static const char *const known[] = {"invocation", "at", "time_ms", NULL};
   if (!YAJL_IS_OBJECT(side)) return ld_fail(l, "an object expected, got %s", type_name(side));
+  if (ld_known(l, side, known, "timing side")) return -1;
   yajl_val inv = jv_get(side, "invocation"), t = jv_get(side, "time_ms");
   if (t) {
     int64_t x;
@@ -487,6 +687,89 @@ static int ld_side(loader *l, yajl_val side) {
   return 0;
 }
 
+/* Member @p key of @p obj, when present, is one of the strings @p values (NULL-terminated). */
+static int ld_one_of(loader *l, yajl_val obj, const char *key, const char *const *values,
+                     const char *expected) {
+  const char *v;
+  if (ld_string(l, obj, key, 0, &v)) return -1;
+  for (int i = 0; v && values[i]; i++)
+    if (!strcmp(v, values[i])) return 0;
+  if (!v) return 0;
+  size_t old = path_key(&l->path, key);
+  int rc = ld_fail(l, "%s expected, got \"%s\"", expected, v);
+  path_pop(&l->path, old);
+  return rc;
+}
+
+/* Member @p key of @p e, when present, is a matcher or else what @p check accepts. */
+static int ld_matcher_or(loader *l, yajl_val e, const char *key, int (*check)(loader *, yajl_val)) {
+  yajl_val v = jv_get(e, key);
+  if (!v) return 0;
+  size_t old = path_key(&l->path, key);
+  int rc = jv_is_matcher(v) ? ld_matchers(l, v) : check(l, v);
+  path_pop(&l->path, old);
+  return rc;
+}
+
+static int ld_plain_string(loader *l, yajl_val v) {
+  return YAJL_IS_STRING(v) ? 0 : ld_fail(l, "a string or a matcher expected, got %s", type_name(v));
+}
+
+static int ld_plain_number(loader *l, yajl_val v) {
+  return YAJL_IS_NUMBER(v) ? 0 : ld_fail(l, "a number or a matcher expected, got %s", type_name(v));
+}
+
+static int ld_string_or_null(loader *l, yajl_val v) {
+  return YAJL_IS_STRING(v) || YAJL_IS_NULL(v)
+             ? 0
+             : ld_fail(l, "a string, null or a matcher expected, got %s", type_name(v));
+}
+
+/* One entry of `on_failure`: the full record and/or its flat summary (format: expect_fields). */
+static int ld_failure_entry(loader *l, yajl_val e) {
+  static const char *const known[] = {
+      "destination", "delivery", "record", "condition", "approximateInvokeCount", "functionError",
+      "responseContext", "batchSize", "startSequenceNumber", "endSequenceNumber", "timestamp_ms",
+      "s3_key_template", "s3_key_regex", NULL};
+  static const char *const deliveries[] = {"sqs", "sns", "s3", NULL};
+  static const char *const presence[] = {"present", "absent", NULL};
+  const char *dest, *tmpl, *rx;
+  if (ld_known(l, e, known, "on_failure") || ld_string(l, e, "destination", 0, &dest) ||
+      ld_one_of(l, e, "delivery", deliveries, "'sqs', 'sns' or 's3'") ||
+      ld_one_of(l, e, "responseContext", presence, "'present' or 'absent'") ||
+      ld_string(l, e, "s3_key_template", 0, &tmpl) || ld_string(l, e, "s3_key_regex", 0, &rx) ||
+      ld_matcher_or(l, e, "condition", ld_plain_string) ||
+      ld_matcher_or(l, e, "functionError", ld_string_or_null) ||
+      ld_matcher_or(l, e, "startSequenceNumber", ld_seq_ref) ||
+      ld_matcher_or(l, e, "endSequenceNumber", ld_seq_ref) ||
+      ld_matcher_or(l, e, "approximateInvokeCount", ld_plain_number) ||
+      ld_matcher_or(l, e, "batchSize", ld_plain_number) ||
+      ld_matcher_or(l, e, "timestamp_ms", ld_plain_number) ||
+      ld_matcher_or(l, e, "record", ld_matchers))
+    return -1;
+  if (rx && sim_regex(rx, "") < 0) {
+    size_t old = path_key(&l->path, "s3_key_regex");
+    int rc = ld_fail(l, "not a valid regular expression");
+    path_pop(&l->path, old);
+    return rc;
+  }
+  return 0;
+}
+
+/* An expected checkpoint: a sequence number or null, or {shard id: that} per shard. */
+static int ld_checkpoint(loader *l, yajl_val v) {
+  if (!YAJL_IS_OBJECT(v)) return ld_seq_or_null(l, v);
+  for (size_t i = 0; i < v->u.object.len; i++) {
+    size_t old = path_key(&l->path, v->u.object.keys[i]), k = 0;
+    while (k < l->scn->n_shards && strcmp(l->scn->shards[k].id, v->u.object.keys[i])) k++;
+    int rc = k == l->scn->n_shards ? ld_fail(l, "no such shard in the stream")
+                                   : ld_seq_or_null(l, v->u.object.values[i]);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 /* One `expect` field: known name, right shape (values that may hold matchers are checked). */
 static int ld_expect_field(loader *l, const char *key, yajl_val v) {
   if (!strcmp(key, "invocations") || !strcmp(key, "inf_expected_invocations"))
@@ -501,16 +784,7 @@ static int ld_expect_field(loader *l, const char *key, yajl_val v) {
     return ld_num_or_matcher(l, v);
   if (!strcmp(key, "last_processing_result"))
     return YAJL_IS_STRING(v) || jv_is_matcher(v) ? ld_matchers(l, v) : ld_fail(l, "a string expected");
-  if (!strcmp(key, "final_checkpoint")) {
-    if (!YAJL_IS_OBJECT(v)) return ld_seq_or_null(l, v);
-    for (size_t i = 0; i < v->u.object.len; i++) { /* per shard */
-      size_t old = path_key(&l->path, v->u.object.keys[i]);
-      int rc = ld_seq_or_null(l, v->u.object.values[i]);
-      path_pop(&l->path, old);
-      if (rc) return rc;
-    }
-    return 0;
-  }
+  if (!strcmp(key, "final_checkpoint")) return ld_checkpoint(l, v);
   if (!strcmp(key, "delivery_counts") || !strcmp(key, "per_key_order") ||
       !strcmp(key, "metrics")) {
     if (!YAJL_IS_OBJECT(v)) return ld_fail(l, "an object expected, got %s", type_name(v));
@@ -518,9 +792,13 @@ static int ld_expect_field(loader *l, const char *key, yajl_val v) {
       size_t old = path_key(&l->path, v->u.object.keys[i]);
       yajl_val x = v->u.object.values[i];
       int rc = 0;
-      if (!strcmp(key, "delivery_counts"))
-        rc = !is_seq(v->u.object.keys[i]) ? ld_fail(l, "key is not a decimal string")
-                                          : ld_num_or_matcher(l, x);
+      if (!strcmp(key, "delivery_counts")) {
+        const char *seq = v->u.object.keys[i];
+        if (!is_seq(seq)) rc = ld_fail(l, "key is not a decimal string");
+        else if (!sim_find_record(l->scn, seq, strlen(seq)))
+          rc = ld_fail(l, "no record of the stream has this sequence number");
+        else rc = ld_num_or_matcher(l, x);
+      }
       else if (!strcmp(key, "per_key_order"))
         rc = ld_seq_list(l, x);
       else
@@ -541,28 +819,36 @@ static int ld_expect_field(loader *l, const char *key, yajl_val v) {
       if (!YAJL_IS_OBJECT(e)) {
         rc = ld_fail(l, "an object expected, got %s", type_name(e));
       } else if (!strcmp(key, "checkpoint_at")) {
+        static const char *const known[] = {"at_ms", "checkpoint", NULL};
         yajl_val c = jv_get(e, "checkpoint");
-        rc = ld_int(l, e, "at_ms", 1, 0, BP_TIME_MAX_MS, &x, NULL);
+        rc = ld_known(l, e, known, "checkpoint_at");
+        if (!rc) rc = ld_int(l, e, "at_ms", 1, 0, BP_TIME_MAX_MS, &x, NULL);
         if (!rc && !c) rc = ld_fail(l, "'checkpoint' missing");
         if (!rc) {
           size_t o2 = path_key(&l->path, "checkpoint");
-          rc = YAJL_IS_OBJECT(c) ? 0 : ld_seq_or_null(l, c);
+          rc = ld_checkpoint(l, c);
           path_pop(&l->path, o2);
         }
       } else if (!strcmp(key, "events")) {
-        rc = ld_int(l, e, "invocation", 1, 1, INT64_MAX, &x, NULL);
+        static const char *const known[] = {"invocation", "equals", "path", "match", NULL};
+        rc = ld_known(l, e, known, "events");
+        if (!rc) rc = ld_int(l, e, "invocation", 1, 1, INT64_MAX, &x, NULL);
         yajl_val eq = jv_get(e, "equals"), match = jv_get(e, "match");
         const char *p;
-        if (!rc && !eq && !match) rc = ld_fail(l, "needs 'equals' or 'path' + 'match'");
-        if (!rc && match) rc = ld_string(l, e, "path", 1, &p);
+        if (!rc && !eq == !match)
+          rc = ld_fail(l, "needs 'equals' or 'path' + 'match' (one of them)");
+        if (!rc) rc = ld_string(l, e, "path", match != NULL, &p);
+        if (!rc && eq && p) rc = ld_fail(l, "'path' goes with 'match', not with 'equals'");
         if (!rc) {
           size_t o2 = path_key(&l->path, eq ? "equals" : "match");
           rc = ld_matchers(l, eq ? eq : match);
           path_pop(&l->path, o2);
         }
       } else if (!strcmp(key, "timing")) {
+        static const char *const known[] = {"left", "op", "right", "offset_ms", NULL};
         const char *op;
-        rc = ld_string(l, e, "op", 1, &op);
+        rc = ld_known(l, e, known, "timing");
+        if (!rc) rc = ld_string(l, e, "op", 1, &op);
         if (!rc && strcmp(op, ">=") && strcmp(op, "<=")) rc = ld_fail(l, "op must be '>=' or '<='");
         if (!rc) rc = ld_int(l, e, "offset_ms", 0, INT64_MIN / 4, INT64_MAX / 4, &x, NULL);
         for (int s = 0; !rc && s < 2; s++) {
@@ -574,18 +860,8 @@ static int ld_expect_field(loader *l, const char *key, yajl_val v) {
             path_pop(&l->path, o2);
           }
         }
-      } else { /* on_failure */
-        const char *dest, *delivery;
-        rc = ld_string(l, e, "destination", 0, &dest);
-        if (!rc) rc = ld_string(l, e, "delivery", 0, &delivery);
-        if (!rc && delivery && strcmp(delivery, "sqs") && strcmp(delivery, "sns") &&
-            strcmp(delivery, "s3"))
-          rc = ld_fail(l, "delivery must be 'sqs', 'sns' or 's3'");
-        for (size_t k = 0; !rc && k < e->u.object.len; k++) {
-          size_t o2 = path_key(&l->path, e->u.object.keys[k]);
-          rc = ld_matchers(l, e->u.object.values[k]);
-          path_pop(&l->path, o2);
-        }
+      } else {
+        rc = ld_failure_entry(l, e);
       }
       path_pop(&l->path, old);
       if (rc) return rc;
@@ -617,7 +893,7 @@ static int ld_rule(loader *l, yajl_val r, sim_rule *out) {
     if (!strcmp(k, "when_batch_contains_seq")) {
       out->has_contains = 1;
       if (YAJL_IS_STRING(v)) {
-        rc = ld_seq_val(l, v);
+        rc = ld_seq_ref(l, v);
         out->contains = malloc(sizeof *out->contains);
         if (!out->contains) rc = ld_fail(l, "out of memory");
         else {
@@ -698,10 +974,12 @@ static int ld_rule(loader *l, yajl_val r, sim_rule *out) {
 
 static int ld_mapping(loader *l, yajl_val config, yajl_val function, yajl_val expect,
                       sim_mapping *m) {
+  static const char *const known[] = {"rules", NULL};
   size_t old = path_key(&l->path, "function");
   yajl_val rules;
-  int rc = YAJL_IS_OBJECT(function) ? ld_member(l, function, "rules", yajl_t_array, 1, &rules)
+  int rc = YAJL_IS_OBJECT(function) ? ld_known(l, function, known, "function")
                                     : ld_fail(l, "an object expected, got %s", type_name(function));
+  if (!rc) rc = ld_member(l, function, "rules", yajl_t_array, 1, &rules);
   if (!rc) {
     path_key(&l->path, "rules");
     if (rules->u.array.len == 0) rc = ld_fail(l, "no rule");
@@ -766,12 +1044,43 @@ static int ld_data(loader *l, yajl_val rec, sim_record *r) {
   return rc;
 }
 
+/* Where a scenario's records come from, to name a bad one. */
+typedef struct rec_src {
+  yajl_val *nodes;  /* the record objects */
+  size_t *lines;    /* stream_file: the line of each record; NULL: the inline `stream` */
+  const char *file; /* stream_file as the scenario gives it */
+} rec_src;
+
+/* Point the loader's messages at record @p i of the scenario (the loader's path): its
+ * `stream[i]`, or `stream_file F line N` with the path continuing inside that line. */
+static void ld_enter_record(loader *l, const rec_src *src, size_t i, sim_path *saved) {
+  *saved = l->path;
+  if (src->lines) {
+    snprintf(l->line, sizeof l->line, "%.300s.stream_file %.200s line %zu", saved->buf, src->file,
+             src->lines[i]);
+    path_set(&l->path, "");
+  } else {
+    path_key(&l->path, "stream");
+    path_idx(&l->path, i);
+  }
+}
+
+static void ld_leave_record(loader *l, const sim_path *saved) {
+  l->path = *saved;
+  l->line[0] = '\0';
+}
+
 static int ld_record(loader *l, sim_scenario *s, yajl_val rec, size_t i, sim_record *r) {
+  static const char *const kinesis[] = {"label", "shard", "seq", "partition_key", "arrival_ms",
+                                        "data", "data_fill", NULL};
+  static const char *const dynamodb[] = {"label", "shard", "seq", "partition_key", "arrival_ms",
+                                         "event_name", "event_id", "dynamodb", "user_identity", NULL};
   if (!YAJL_IS_OBJECT(rec)) return ld_fail(l, "an object expected, got %s", type_name(rec));
   const char *label, *pk = NULL;
   yajl_val seq;
-  int present;
-  if (ld_string(l, rec, "label", 0, &label) || ld_string(l, rec, "shard", 1, &r->shard) ||
+  if (ld_known(l, rec, s->dynamodb ? dynamodb : kinesis,
+               s->dynamodb ? "DynamoDB record" : "Kinesis record") ||
+      ld_string(l, rec, "label", 0, &label) || ld_string(l, rec, "shard", 1, &r->shard) ||
       ld_member(l, rec, "seq", yajl_t_any, 1, &seq))
     return -1;
   size_t old = path_key(&l->path, "seq");
@@ -786,7 +1095,7 @@ static int ld_record(loader *l, sim_scenario *s, yajl_val rec, size_t i, sim_rec
   }
   r->seq = seq->u.string;
   r->seq_len = strlen(r->seq);
-  if (ld_int(l, rec, "arrival_ms", 1, 0, BP_TIME_MAX_MS, &r->arrival_ms, &present)) return -1;
+  if (ld_int(l, rec, "arrival_ms", 1, 0, BP_TIME_MAX_MS, &r->arrival_ms, NULL)) return -1;
   if (ld_string(l, rec, "partition_key", !s->dynamodb, &pk)) return -1;
   if (label) {
     r->label = label;
@@ -801,6 +1110,12 @@ static int ld_record(loader *l, sim_scenario *s, yajl_val rec, size_t i, sim_rec
       ld_member(l, rec, "dynamodb", yajl_t_object, 1, &ddb) ||
       ld_member(l, rec, "user_identity", yajl_t_object, 0, &ui))
     return -1;
+  if (strcmp(name, "INSERT") && strcmp(name, "MODIFY") && strcmp(name, "REMOVE")) {
+    old = path_key(&l->path, "event_name");
+    rc = ld_fail(l, "INSERT, MODIFY or REMOVE expected, got \"%s\"", name);
+    path_pop(&l->path, old);
+    return rc;
+  }
   r->ddb_json = jv_text(ddb, NULL);
   if (ui) r->user_identity = jv_text(ui, NULL);
   if (!r->ddb_json || (ui && !r->user_identity)) return ld_fail(l, "out of memory");
@@ -808,7 +1123,7 @@ static int ld_record(loader *l, sim_scenario *s, yajl_val rec, size_t i, sim_rec
 }
 
 /* Group the records by shard (in order of first appearance) and build their views. */
-static int ld_shards(loader *l, sim_scenario *s, yajl_val stream) {
+static int ld_shards(loader *l, sim_scenario *s, const rec_src *src) {
   s->shards = calloc(s->n_recs ? s->n_recs : 1, sizeof *s->shards);
   if (!s->shards) return ld_fail(l, "out of memory");
   for (size_t i = 0; i < s->n_recs; i++) {
@@ -831,15 +1146,15 @@ static int ld_shards(loader *l, sim_scenario *s, yajl_val stream) {
     sim_shard *sh = &s->shards[k];
     if (sh->n && sim_seq_cmp(sh->recs[sh->n - 1]->seq, sh->recs[sh->n - 1]->seq_len, r->seq,
                              r->seq_len) >= 0) {
-      size_t old = path_idx(&l->path, i);
+      sim_path saved;
+      ld_enter_record(l, src, i, &saved);
       path_key(&l->path, "seq");
-      int rc = ld_fail(l, "not above the previous record of shard %s (shard order is ascending)",
-                       r->shard);
-      path_pop(&l->path, old);
-      return rc;
+      ld_fail(l, "not above the previous record of shard %s (shard order is ascending)", r->shard);
+      ld_leave_record(l, &saved);
+      return -1;
     }
     bp_record *v = &sh->views[sh->n];
-    yajl_val rec = stream->u.array.values[i];
+    yajl_val rec = src->nodes[i];
     const char *pk = YAJL_GET_STRING(jv_get(rec, "partition_key"));
     v->seq = r->seq;
     v->seq_len = r->seq_len;
@@ -867,13 +1182,16 @@ static int ld_shards(loader *l, sim_scenario *s, yajl_val stream) {
 }
 
 static int ld_actions(loader *l, sim_scenario *s, yajl_val actions) {
+  static const char *const known[] = {"at_ms", "action", "input", "expect_response",
+                                      "expect_state_eventually", NULL};
   s->actions = calloc(actions->u.array.len ? actions->u.array.len : 1, sizeof *s->actions);
   if (!s->actions) return ld_fail(l, "out of memory");
   for (size_t i = 0; i < actions->u.array.len; i++) {
     size_t old = path_idx(&l->path, i);
     yajl_val a = actions->u.array.values[i];
     sim_action *x = &s->actions[i];
-    int rc = YAJL_IS_OBJECT(a) ? 0 : ld_fail(l, "an object expected, got %s", type_name(a));
+    int rc = YAJL_IS_OBJECT(a) ? ld_known(l, a, known, "action")
+                               : ld_fail(l, "an object expected, got %s", type_name(a));
     yajl_val st = NULL;
     if (!rc) rc = ld_int(l, a, "at_ms", 1, 0, BP_TIME_MAX_MS, &x->at_ms, NULL);
     if (!rc) rc = ld_string(l, a, "action", 1, &x->action);
@@ -889,12 +1207,109 @@ static int ld_actions(loader *l, sim_scenario *s, yajl_val actions) {
   return 0;
 }
 
-static int ld_scenario(loader *l, sim_file *f, yajl_val node, sim_scenario *s) {
-  const char *kind;
+/* 8-4-4-4-12 lowercase hex digits, as AWS writes a mapping's UUID. */
+static int is_uuid(const char *s) {
+  if (strlen(s) != 36) return 0;
+  for (int i = 0; i < 36; i++) {
+    int dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-') || (!dash && !strchr("0123456789abcdef", s[i]))) return 0;
+  }
+  return 1;
+}
+
+/* An `environment` object: constants the runner hands to the engine. */
+static int ld_env(loader *l, yajl_val env) {
+  for (size_t i = 0; i < env->u.object.len; i++) {
+    const char *k = env->u.object.keys[i];
+    yajl_val v = env->u.object.values[i];
+    size_t old = path_key(&l->path, k);
+    int rc = 0;
+    if (!YAJL_IS_STRING(v) && !YAJL_IS_NUMBER(v))
+      rc = ld_fail(l, "a string or a number expected, got %s", type_name(v));
+    else if ((!strcmp(k, "region") || !strcmp(k, "role_arn") || !strcmp(k, "esm_uuid")) &&
+             !YAJL_IS_STRING(v))
+      rc = ld_fail(l, "a string expected, got %s", type_name(v));
+    else if (!strcmp(k, "esm_uuid") && !is_uuid(v->u.string))
+      rc = ld_fail(l, "not a UUID (8-4-4-4-12 lowercase hex digits)");
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int ld_string_list(loader *l, yajl_val arr) {
+  for (size_t i = 0; i < arr->u.array.len; i++) {
+    if (YAJL_IS_STRING(arr->u.array.values[i])) continue;
+    size_t old = path_idx(&l->path, i);
+    int rc = ld_fail(l, "a string expected, got %s", type_name(arr->u.array.values[i]));
+    path_pop(&l->path, old);
+    return rc;
+  }
+  return 0;
+}
+
+static void free_trees(yajl_val *trees, size_t n) {
+  for (size_t i = 0; i < n; i++) yajl_tree_free(trees[i]);
+  free(trees);
+}
+
+/* `stream_file`: the records as NDJSON lines (see the top of this file). */
+static int ld_stream_file(loader *l, sim_scenario *s, const char *name, rec_src *src) {
+  char path[4096], why[600];
+  size_t len = 0, old = path_key(&l->path, "stream_file");
+  int rc = 0;
+  if (!*name) rc = ld_fail(l, "empty");
+  else if ((size_t)snprintf(path, sizeof path, "%s%s", name[0] == '/' ? "" : l->dir, name) >=
+           sizeof path)
+    rc = ld_fail(l, "path too long");
+  char *text = rc ? NULL : read_all(path, &len, why, sizeof why);
+  if (!rc && !text) rc = ld_fail(l, "%s: %s", name, why);
+  path_pop(&l->path, old);
+  if (rc) return rc;
+  size_t cap = 1;
+  for (size_t i = 0; i < len; i++) cap += text[i] == '\n';
+  s->line_trees = calloc(cap, sizeof *s->line_trees);
+  src->lines = calloc(cap, sizeof *src->lines);
+  src->nodes = s->line_trees;
+  src->file = name;
+  if (!s->line_trees || !src->lines) rc = ld_fail(l, "out of memory");
+  char *p = text;
+  for (size_t line = 1; !rc && p < text + len; line++) {
+    char *nl = memchr(p, '\n', (size_t)(text + len - p)), *end = nl ? nl : text + len;
+    size_t n = (size_t)(end - p);
+    if (n && p[n - 1] == '\r') n--; /* CRLF */
+    p[n] = '\0';
+    if (strspn(p, " \t") < n) {
+      src->lines[s->n_line_trees] = line;
+      s->line_trees[s->n_line_trees] = parse_text(p, n, 1, why, sizeof why);
+      if (!s->line_trees[s->n_line_trees]) {
+        sim_path saved;
+        ld_enter_record(l, src, s->n_line_trees, &saved);
+        ld_fail(l, "%s", why);
+        ld_leave_record(l, &saved);
+        rc = -1;
+      } else {
+        s->n_line_trees++;
+      }
+    }
+    p = nl ? nl + 1 : text + len;
+  }
+  free(text);
+  s->n_recs = s->n_line_trees;
+  return rc;
+}
+
+static int ld_scenario(loader *l, yajl_val node, sim_scenario *s) {
+  static const char *const known[] = {
+      "id", "number", "title", "derived", "source", "spec_refs", "notes", "source_kind", "config",
+      "environment", "mappings", "stream", "stream_file", "start_ms", "run_until_ms", "actions",
+      "function", "expect", "inf_dependencies", NULL};
+  const char *kind, *file;
   yajl_val stream, actions, mappings;
   s->node = node;
   if (!YAJL_IS_OBJECT(node)) return ld_fail(l, "an object expected, got %s", type_name(node));
-  if (ld_string(l, node, "id", 1, &s->id) || ld_string(l, node, "source_kind", 1, &kind))
+  if (ld_known(l, node, known, "scenario") || ld_string(l, node, "id", 1, &s->id) ||
+      ld_string(l, node, "source_kind", 1, &kind))
     return -1;
   if (strcmp(kind, "kinesis") && strcmp(kind, "dynamodb")) {
     size_t old = path_key(&l->path, "source_kind");
@@ -907,24 +1322,41 @@ static int ld_scenario(loader *l, sim_file *f, yajl_val node, sim_scenario *s) {
       ld_member(l, node, "inf_dependencies", yajl_t_array, 0, &s->inf_deps) ||
       ld_int(l, node, "start_ms", 1, 0, BP_TIME_MAX_MS, &s->start_ms, NULL) ||
       ld_int(l, node, "run_until_ms", 1, s->start_ms, BP_TIME_MAX_MS, &s->run_until_ms, NULL) ||
-      ld_member(l, node, "stream", yajl_t_array, 1, &stream) ||
+      ld_member(l, node, "stream", yajl_t_array, 0, &stream) ||
+      ld_string(l, node, "stream_file", 0, &file) ||
       ld_member(l, node, "actions", yajl_t_array, 0, &actions) ||
       ld_member(l, node, "mappings", yajl_t_array, 0, &mappings))
     return -1;
-  (void)f;
-  s->n_recs = stream->u.array.len;
-  s->recs = calloc(s->n_recs ? s->n_recs : 1, sizeof *s->recs);
-  if (!s->recs) return ld_fail(l, "out of memory");
-  size_t old = path_key(&l->path, "stream");
-  for (size_t i = 0; i < s->n_recs; i++) {
-    size_t o2 = path_idx(&l->path, i);
-    int rc = ld_record(l, s, stream->u.array.values[i], i, &s->recs[i]);
-    path_pop(&l->path, o2);
-    if (rc) return rc;
-  }
-  int rc = ld_shards(l, s, stream);
+  size_t old = path_key(&l->path, "environment");
+  int rc = s->env ? ld_env(l, s->env) : 0;
   path_pop(&l->path, old);
+  old = path_key(&l->path, "inf_dependencies");
+  if (!rc && s->inf_deps) rc = ld_string_list(l, s->inf_deps);
+  path_pop(&l->path, old);
+  if (!rc && (stream != NULL) == (file != NULL)) {
+    old = path_key(&l->path, file ? "stream_file" : "stream");
+    rc = ld_fail(l, file ? "give 'stream' or 'stream_file', not both"
+                         : "missing (or give 'stream_file')");
+    path_pop(&l->path, old);
+  }
   if (rc) return rc;
+  rec_src src = {stream ? stream->u.array.values : NULL, NULL, NULL};
+  if (file) rc = ld_stream_file(l, s, file, &src);
+  size_t n = file ? s->n_recs : stream->u.array.len;
+  s->n_recs = 0;
+  if (!rc) s->recs = calloc(n ? n : 1, sizeof *s->recs);
+  if (!rc && !s->recs) rc = ld_fail(l, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    sim_path saved;
+    s->n_recs = i + 1;
+    ld_enter_record(l, &src, i, &saved);
+    rc = ld_record(l, s, src.nodes[i], i, &s->recs[i]);
+    ld_leave_record(l, &saved);
+  }
+  if (!rc) rc = ld_shards(l, s, &src);
+  free(src.lines);
+  if (rc) return rc;
+  l->scn = s;
   if (actions) {
     old = path_key(&l->path, "actions");
     rc = ld_actions(l, s, actions);
@@ -932,6 +1364,7 @@ static int ld_scenario(loader *l, sim_file *f, yajl_val node, sim_scenario *s) {
     if (rc) return rc;
   }
   if (mappings) {
+    static const char *const mapping_fields[] = {"name", "config", "function", "expect", NULL};
     if (mappings->u.array.len == 0) {
       old = path_key(&l->path, "mappings");
       rc = ld_fail(l, "empty");
@@ -946,7 +1379,8 @@ static int ld_scenario(loader *l, sim_file *f, yajl_val node, sim_scenario *s) {
       yajl_val m = mappings->u.array.values[i], cfg, fn, ex;
       sim_mapping *sm = &s->maps[i];
       s->n_maps = i + 1;
-      rc = YAJL_IS_OBJECT(m) ? 0 : ld_fail(l, "an object expected, got %s", type_name(m));
+      rc = YAJL_IS_OBJECT(m) ? ld_known(l, m, mapping_fields, "mapping")
+                             : ld_fail(l, "an object expected, got %s", type_name(m));
       if (!rc) rc = ld_string(l, m, "name", 0, &sm->name);
       if (!rc) rc = ld_member(l, m, "config", yajl_t_object, 1, &cfg);
       if (!rc) rc = ld_member(l, m, "function", yajl_t_any, 1, &fn);
@@ -970,122 +1404,128 @@ static int ld_scenario(loader *l, sim_file *f, yajl_val node, sim_scenario *s) {
   return ld_mapping(l, cfg, fn, ex, &s->maps[0]);
 }
 
+/* A config case's `expect` (format: config_case_fields). */
+static int ld_case_expect(loader *l, yajl_val expect) {
+  static const char *const known[] = {"ok", "http_status", "error_type", "message",
+                                      "message_template", "message_regex", "defaults",
+                                      "response_matchers", "absent_keys", "keys_exact", NULL};
+  static const char *const strings[] = {"message", "message_template", "message_regex", NULL};
+  static const char *const objects[] = {"defaults", "response_matchers", NULL};
+  static const char *const lists[] = {"absent_keys", "keys_exact", NULL};
+  yajl_val v;
+  if (ld_known(l, expect, known, "config case expectation") ||
+      ld_member(l, expect, "ok", yajl_t_true, 1, &v))
+    return -1;
+  for (int i = 0; strings[i]; i++) {
+    const char *s;
+    if (ld_string(l, expect, strings[i], 0, &s)) return -1;
+    if (s && i == 2 && sim_regex(s, "") < 0) {
+      size_t old = path_key(&l->path, strings[i]);
+      int rc = ld_fail(l, "not a valid regular expression");
+      path_pop(&l->path, old);
+      return rc;
+    }
+  }
+  for (int i = 0; objects[i]; i++)
+    if (ld_member(l, expect, objects[i], yajl_t_object, 0, &v)) return -1;
+  for (int i = 0; lists[i]; i++) {
+    if (ld_member(l, expect, lists[i], yajl_t_array, 0, &v)) return -1;
+    size_t old = path_key(&l->path, lists[i]);
+    int rc = v ? ld_string_list(l, v) : 0;
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  for (size_t i = 0; i < expect->u.object.len; i++) {
+    size_t old = path_key(&l->path, expect->u.object.keys[i]);
+    int rc = ld_matchers(l, expect->u.object.values[i]);
+    path_pop(&l->path, old);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 static int ld_case(loader *l, yajl_val node, sim_case *c) {
-  yajl_val input, expect, env, setup, ok;
+  static const char *const known[] = {"id", "number", "title", "derived", "source", "spec_refs",
+                                      "notes", "environment", "setup", "input", "expect", NULL};
+  static const char *const env_fields[] = {"existing_streams", "existing_functions", NULL};
+  static const char *const setup_fields[] = {"action", "input", "expect", NULL};
+  yajl_val input, expect, env, setup;
   c->node = node;
   if (!YAJL_IS_OBJECT(node)) return ld_fail(l, "an object expected, got %s", type_name(node));
-  if (ld_string(l, node, "id", 1, &c->id) ||
+  if (ld_known(l, node, known, "config case") || ld_string(l, node, "id", 1, &c->id) ||
       ld_member(l, node, "input", yajl_t_object, 1, &input) ||
       ld_member(l, node, "expect", yajl_t_object, 1, &expect) ||
       ld_member(l, node, "environment", yajl_t_object, 0, &env) ||
       ld_member(l, node, "setup", yajl_t_array, 0, &setup))
     return -1;
-  size_t old = path_key(&l->path, "expect");
-  int rc = ld_member(l, expect, "ok", yajl_t_true, 1, &ok);
-  for (size_t i = 0; !rc && i < expect->u.object.len; i++) {
-    size_t o2 = path_key(&l->path, expect->u.object.keys[i]);
-    rc = ld_matchers(l, expect->u.object.values[i]);
+  size_t old = path_key(&l->path, "environment");
+  int rc = env ? ld_known(l, env, env_fields, "config case environment") : 0;
+  for (int i = 0; !rc && env && env_fields[i]; i++) {
+    yajl_val list;
+    rc = ld_member(l, env, env_fields[i], yajl_t_array, 0, &list);
+    size_t o2 = path_key(&l->path, env_fields[i]);
+    if (!rc && list) rc = ld_string_list(l, list);
     path_pop(&l->path, o2);
   }
   path_pop(&l->path, old);
+  old = path_key(&l->path, "expect");
+  if (!rc) rc = ld_case_expect(l, expect);
+  path_pop(&l->path, old);
+  old = path_key(&l->path, "setup");
+  if (!rc && setup && setup->u.array.len > SIM_MAX_SETUP)
+    rc = ld_fail(l, "more than %d calls", SIM_MAX_SETUP);
   for (size_t i = 0; !rc && setup && i < setup->u.array.len; i++) {
-    old = path_key(&l->path, "setup");
-    path_idx(&l->path, i);
+    size_t o2 = path_idx(&l->path, i);
     yajl_val st = setup->u.array.values[i], x;
     const char *action;
-    rc = YAJL_IS_OBJECT(st) ? 0 : ld_fail(l, "an object expected, got %s", type_name(st));
+    rc = YAJL_IS_OBJECT(st) ? ld_known(l, st, setup_fields, "setup")
+                            : ld_fail(l, "an object expected, got %s", type_name(st));
     if (!rc) rc = ld_string(l, st, "action", 1, &action);
     if (!rc) rc = ld_member(l, st, "input", yajl_t_object, 1, &x);
     if (!rc) rc = ld_member(l, st, "expect", yajl_t_object, 0, &x);
-    path_pop(&l->path, old);
+    if (!rc && x) {
+      static const char *const ok_only[] = {"ok", NULL};
+      size_t o3 = path_key(&l->path, "expect");
+      rc = ld_known(l, x, ok_only, "setup expectation");
+      if (!rc) rc = ld_member(l, x, "ok", yajl_t_true, 0, &x);
+      path_pop(&l->path, o3);
+    }
+    path_pop(&l->path, o2);
   }
+  path_pop(&l->path, old);
   return rc;
 }
 
-static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    snprintf(err, errlen, "cannot open: %s", strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n - 1, fp);
-    if (n < cap - 1) break;
-    char *nb = realloc(buf, cap * 2);
-    if (!nb) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  int bad = ferror(fp);
-  fclose(fp);
-  if (!buf || bad) {
-    free(buf);
-    snprintf(err, errlen, "%s", bad ? "read error" : "out of memory");
-    return NULL;
-  }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
-/* Where and why @p text is not JSON, as "line L, column C: what" (yajl's own words). */
-static void syntax_error(const char *text, size_t len, char *err, size_t errlen) {
-  yajl_handle h = yajl_alloc(NULL, NULL, NULL);
-  if (!h) {
-    snprintf(err, errlen, "not JSON (out of memory for the details)");
-    return;
-  }
-  yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
-  size_t at = len;
-  if (st == yajl_status_ok) st = yajl_complete_parse(h);
-  else at = yajl_get_bytes_consumed(h);
-  unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < at && i < len; i++) {
-    if (text[i] == '\n') line++, col = 1;
-    else col++;
-  }
-  char what[200];
-  snprintf(what, sizeof what, "%s", msg ? (const char *)msg : "parse error");
-  for (char *p = what; *p; p++)
-    if (*p == '\n') *p = '\0';
-  snprintf(err, errlen, "not JSON: line %zu, column %zu: %s", line, col, what);
-  if (msg) yajl_free_error(h, msg);
-  yajl_free(h);
-}
-
 int sim_file_load(sim_file *f, const char *path, char *err, size_t errlen) {
+  static const char *const known[] = {"format", "environment", "scenarios", "config_cases", NULL};
   memset(f, 0, sizeof *f);
   size_t len;
   char *text = read_all(path, &len, err, errlen);
   if (!text) return -1;
-  if (strlen(text) != len) {
-    free(text);
-    snprintf(err, errlen, "a NUL byte in the file (not JSON text)");
-    return -1;
-  }
-  char perr[512];
-  f->root = yajl_tree_parse(text, perr, sizeof perr);
-  if (!f->root) {
-    syntax_error(text, len, err, errlen);
-    free(text);
-    return -1;
-  }
+  f->root = parse_text(text, len, 0, err, errlen);
   free(text);
-  loader l = {err, errlen, {{0}, 0}};
+  if (!f->root) return -1;
+  loader l;
+  memset(&l, 0, sizeof l);
+  l.err = err;
+  l.errlen = errlen;
+  const char *slash = strrchr(path, '/');
+  size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+  if (dlen >= sizeof l.dir) return ld_fail(&l, "the file's directory name is too long");
+  memcpy(l.dir, path, dlen);
   if (!YAJL_IS_OBJECT(f->root)) return ld_fail(&l, "an object expected, got %s", type_name(f->root));
   yajl_val scenarios, cases;
-  if (ld_member(&l, f->root, "environment", yajl_t_object, 0, &f->env) ||
+  if (ld_unique_keys(&l, f->root) || ld_known(&l, f->root, known, "top-level") ||
+      ld_member(&l, f->root, "environment", yajl_t_object, 0, &f->env) ||
       ld_member(&l, f->root, "scenarios", yajl_t_array, 0, &scenarios) ||
       ld_member(&l, f->root, "config_cases", yajl_t_array, 0, &cases))
     return -1;
-  if (!scenarios && !cases) return ld_fail(&l, "neither 'scenarios' nor 'config_cases'");
+  if (!(scenarios && scenarios->u.array.len) && !(cases && cases->u.array.len))
+    return ld_fail(&l, "no scenario and no config case (nothing to run)");
+  if (f->env) {
+    path_set(&l.path, "environment");
+    if (ld_env(&l, f->env)) return -1;
+  }
   if (scenarios && scenarios->u.array.len) {
     f->scn = calloc(scenarios->u.array.len, sizeof *f->scn);
     if (!f->scn) return ld_fail(&l, "out of memory");
@@ -1094,7 +1534,7 @@ int sim_file_load(sim_file *f, const char *path, char *err, size_t errlen) {
       path_idx(&l.path, i);
       f->n_scn = i + 1;
       f->scn[i].index = i;
-      if (ld_scenario(&l, f, scenarios->u.array.values[i], &f->scn[i])) return -1;
+      if (ld_scenario(&l, scenarios->u.array.values[i], &f->scn[i])) return -1;
     }
   }
   if (cases && cases->u.array.len) {
@@ -1144,6 +1584,7 @@ void sim_file_free(sim_file *f) {
     free(s->shards);
     free(s->actions);
     free(s->maps);
+    free_trees(s->line_trees, s->n_line_trees);
   }
   free(f->scn);
   free(f->cases);
