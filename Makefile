@@ -1,12 +1,13 @@
 # batchpoint: one GNU Makefile.
 #
-#   make                 static libbatchpoint.a + shared libbatchpoint.so.$(MAJOR) in build/
+#   make                 static libbatchpoint.a + shared libbatchpoint.so.$(MAJOR) in build/,
+#                        and the tools build/examples/bpsim and build/examples/bpfilter
 #   make demo            the main job (examples/demo.c over examples/records.ndjson)
 #   make test            every test (unit, symbols, install + pkg-config, core-only, clang)
 #   make sanitize        the same unit tests under ASan + UBSan
 #   make fuzz            libFuzzer runs of every fuzz target (clang; FUZZ_SECONDS each)
 #   make bench           benchmarks (figures printed, nothing asserted)
-#   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib DESTDIR= honoured
+#   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib BINDIR=$(PREFIX)/bin DESTDIR=
 #   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile)
 #   make deps            check (and on Debian install) libyajl-dev libb64-dev libcmocka-dev
 #
@@ -59,6 +60,13 @@ SHARED_LINK := $(BUILD)/libbatchpoint.so
 
 PUBLIC_HEADERS := $(wildcard include/batchpoint/*.h)
 
+# The command-line tools (examples/bpsim, examples/bpfilter): they need the codec.
+ifeq ($(CORE_ONLY),1)
+TOOLS :=
+else
+TOOLS := $(BUILD)/examples/bpsim $(BUILD)/examples/bpfilter
+endif
+
 ALL_CFLAGS = $(CFLAGS) $(WARNFLAGS) $(EXTRA_CFLAGS)
 
 # Quiet by default; `make V=1` shows every command.
@@ -71,9 +79,9 @@ say = @echo "  $(1)	$(2)"
 endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
-	check-symbols check-install check-core-only check-clang check-fuzz-corpus
+	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools
 
-all: $(STATIC_LIB) $(SHARED_LIB)
+all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 
 # ---- dependencies --------------------------------------------------------------------
 # A header probe per package; on Debian the missing ones are installed with apt-get
@@ -135,8 +143,9 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 		grep -q ' 0 failed$$' $(BUILD)/test-summary
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
-test: deps unit-tests check-scenarios check-symbols check-install check-core-only check-clang
-	@echo "make test: scenarios, symbols, install, core-only and clang checks passed"
+test: deps unit-tests check-scenarios check-tools check-symbols check-install check-core-only \
+		check-clang
+	@echo "make test: scenarios, tools, symbols, install, core-only and clang checks passed"
 	@cat $(BUILD)/test-summary
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
@@ -183,7 +192,7 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-scenarios
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-scenarios check-tools
 
 # ---- examples and demo ---------------------------------------------------------------
 EXAMPLE_CPPFLAGS := -Iinclude -DBP_STATIC -D_POSIX_C_SOURCE=200809L
@@ -204,12 +213,29 @@ $(BUILD)/examples/bpsim: $(BPSIM_SRCS) $(wildcard examples/bpsim/*.h) $(STATIC_L
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -o $@ $(BPSIM_SRCS) $(STATIC_LIB) -lyajl \
 		$(EXTRA_LDFLAGS)
 
+# bpfilter: FilterCriteria patterns on event files, and the filter vector runner
+# (examples/bpfilter/*.c), a host of the public API only.
+BPFILTER_SRCS := $(wildcard examples/bpfilter/*.c)
+$(BUILD)/examples/bpfilter: $(BPFILTER_SRCS) $(wildcard examples/bpfilter/*.h) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -o $@ $(BPFILTER_SRCS) $(STATIC_LIB) -lyajl \
+		$(EXTRA_LDFLAGS)
+
 # Every scenario of the shared file (spec/esm.md §11) and of test/scenarios/ through the
 # real engine.
 check-scenarios: $(BUILD)/examples/bpsim
-	@for f in $(SHARED)/testdata/esm-scenarios.json test/scenarios/*.json; do \
+	@for f in $(SHARED)/testdata/esm-scenarios.json test/scenarios/*.json examples/scenarios/*.json; do \
 		echo "bpsim $$f"; $(BUILD)/examples/bpsim $$f > $(BUILD)/bpsim.out; rc=$$?; \
 		grep -v '^PASS' $(BUILD)/bpsim.out; [ $$rc -eq 0 ] || exit 1; done
+
+# The tools as users run them: bpfilter over the shared filter vectors and its own inputs,
+# bpsim's NDJSON timeline, and bpsim fed truncated and garbage scenario files.
+check-tools: $(TOOLS)
+	@sh test/support/check_bpfilter.sh $(BUILD)/examples/bpfilter $(SHARED)
+	@sh test/support/check_bpsim_json.sh $(BUILD)/examples/bpsim $(SHARED)/testdata/esm-scenarios.json
+	@sh test/support/check_bpsim_malformed.sh $(BUILD)/examples/bpsim \
+		$(SHARED)/testdata/esm-scenarios.json
 
 # The randomized model test with many more runs than `make test` gives it.
 SOAK_RUNS ?= 200000
@@ -231,6 +257,7 @@ bench: deps $(BENCH_BINS)
 # The .pc file is written at install time, so it always names the PREFIX being installed.
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/batchpoint
+	$(if $(TOOLS),install -d $(DESTDIR)$(BINDIR) && install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/)
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint.so
@@ -246,6 +273,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libbatchpoint.so.$(VERSION_MAJOR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint.pc $(DESTDIR)$(INCLUDEDIR)/batchpoint.h
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/batchpoint/,$(notdir $(PUBLIC_HEADERS)))
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/batchpoint 2>/dev/null
 
 clean:

@@ -10,10 +10,13 @@ export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs batchpoint)
 $cc -std=c11 -Wall -Wextra -Werror -o "$tmp/sync_host" examples/pkgconfig_hello.c $flags
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/sync_host" >/dev/null
+# The tools land in $(PREFIX)/bin (full builds) and run from there.
+"$tmp/prefix/bin/bpsim" --help | grep -q '^usage: bpsim'
+"$tmp/prefix/bin/bpfilter" --help | grep -q '^usage: bpfilter'
 # DESTDIR stages under a root without changing the paths written into the .pc file.
 $make --no-print-directory install PREFIX=/opt/bp DESTDIR="$tmp/stage" >/dev/null
 grep -q '^prefix=/opt/bp$' "$tmp/stage/opt/bp/lib/pkgconfig/batchpoint.pc"
 [ -f "$tmp/stage/opt/bp/include/batchpoint/bp_common.h" ]
 $make --no-print-directory uninstall PREFIX=/opt/bp DESTDIR="$tmp/stage" >/dev/null
-[ ! -e "$tmp/stage/opt/bp/lib/libbatchpoint.a" ]
-echo "check-install: install, pkg-config build, DESTDIR and uninstall ok ($flags)"
+[ ! -e "$tmp/stage/opt/bp/lib/libbatchpoint.a" ] && [ ! -e "$tmp/stage/opt/bp/bin/bpsim" ]
+echo "check-install: install (library, headers, .pc, bin/bpsim, bin/bpfilter), pkg-config build, DESTDIR and uninstall ok ($flags)"
