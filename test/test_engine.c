@@ -20,66 +20,24 @@
 
 #include "batchpoint.h"
 #include "batchpoint/bp_engine.h"
+#include "engine_fixture.h"
 #include "mock_host.h"
 #include "test_alloc.h"
 
-#define T0 INT64_C(1764088532021) /* 2025-11-25T16:35:32.021Z */
-#define STREAM_ARN "arn:aws:kinesis:us-east-1:111111111111:stream/s1"
-#define DDB_ARN "arn:aws:dynamodb:us-east-1:111111111111:table/t1/stream/2025-11-25T15:00:00.000"
-#define FN_ARN "arn:aws:lambda:us-east-1:111111111111:function:fn"
-#define ROLE_ARN "arn:aws:iam::111111111111:role/fn-role"
 #define SQS_ARN "arn:aws:sqs:us-east-1:111111111111:dlq"
 #define SNS_ARN "arn:aws:sns:us-east-1:111111111111:failures"
 #define S3_ARN "arn:aws:s3:::failures-bucket"
-#define SHARD0 "shardId-000000000000"
 #define MAPPING_UUID "a1b2c3d4-0000-4000-8000-000000000001"
 
 /* =====================================================================================
  * Helpers
  * ===================================================================================== */
 
-static bp_config *cfg_new(const char *arn, int position) {
-  bp_config *c = NULL;
-  assert_int_equal(bp_config_new(&c, NULL), 0);
-  assert_int_equal(bp_config_set_event_source_arn(c, arn, strlen(arn)), 0);
-  assert_int_equal(bp_config_set_function_name(c, FN_ARN, strlen(FN_ARN)), 0);
-  if (position != BP_STARTING_POSITION_NONE)
-    assert_int_equal(bp_config_set_starting_position(c, position), 0);
-  return c;
-}
-
-/* A mock whose clock starts at T0 (mock_run() never ticks before it). */
-static mock_host *mk_mock(void) {
-  mock_host *m = mock_host_new();
-  m->now = T0;
-  return m;
-}
-
-/* A Kinesis mapping at TRIM_HORIZON with the defaults of §2.1. */
-static bp_config *kcfg(void) { return cfg_new(STREAM_ARN, BP_STARTING_POSITION_TRIM_HORIZON); }
-
 static void set_dest(bp_config *c, const char *arn) {
   assert_int_equal(bp_config_set_on_failure_destination(c, arn, strlen(arn)), 0);
 }
 
-static bp_engine_opts kopts(void) {
-  bp_engine_opts o;
-  assert_int_equal(bp_engine_opts_init(&o), 0);
-  o.invoke_identity_arn = ROLE_ARN;
-  o.mapping_uuid = MAPPING_UUID;
-  o.seed = 42;
-  return o;
-}
-
-/* Create the engine over @p cfg (deleted here) and add shard SHARD0 to the mock and the
- * engine; returns the mock's shard index. */
-static int start(mock_host *m, bp_config *cfg, const bp_engine_opts *o) {
-  assert_int_equal(mock_engine_new(m, cfg, o), 0);
-  bp_config_del(cfg);
-  int s = mock_shard_add(m, SHARD0);
-  assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
-  return s;
-}
+static bp_engine_opts kopts(void) { return engine_opts(MAPPING_UUID, 42); }
 
 /* No request callback ever started inside another callback (bp_engine.h: completions made
  * inside a callback are acted on after it returned, never recursively). on_event is
@@ -102,18 +60,6 @@ static int inv_has(const mock_host *m, const mock_invoke *inv, size_t rec) {
   return 0;
 }
 
-/* Invocation @p i carries exactly records [first, first + count) of @p shard, in order. */
-static void assert_inv(const mock_host *m, size_t i, int shard, size_t first, size_t count) {
-  assert_true(i < m->ninvokes);
-  const mock_invoke *inv = &m->invokes[i];
-  if (inv->shard != shard || inv->count != count ||
-      mock_inv_records(m, inv)[0] != first) {
-    fail_msg("invocation %zu: shard %d, %zu records from %zu; expected shard %d, %zu from %zu",
-             i, inv->shard, inv->count, mock_inv_records(m, inv)[0], shard, count, first);
-  }
-  for (size_t j = 0; j < count; j++) assert_int_equal(mock_inv_records(m, inv)[j], first + j);
-}
-
 /* Invocation times must be @p t[0..n). */
 static void assert_inv_times(const mock_host *m, const int64_t *t, size_t n) {
   assert_true(m->ninvokes >= n);
@@ -128,24 +74,6 @@ static const char *seq_of(const mock_host *m, int shard, size_t i) {
 }
 
 /* ---- JSON inspection (yajl tree) ---- */
-
-static yajl_val json_parse(const char *text) {
-  char err[256];
-  yajl_val v = yajl_tree_parse(text, err, sizeof err);
-  if (!v) fail_msg("not JSON (%s): %s", err, text);
-  return v;
-}
-
-/* The member at a dotted path ("requestContext.condition"), or NULL. */
-static yajl_val json_at(yajl_val v, const char *dotted) {
-  char buf[256];
-  const char *path[8];
-  size_t n = 0;
-  snprintf(buf, sizeof buf, "%s", dotted);
-  for (char *p = strtok(buf, "."); p && n < 7; p = strtok(NULL, ".")) path[n++] = p;
-  path[n] = NULL;
-  return yajl_tree_get(v, path, yajl_t_any);
-}
 
 /* The text of a string value (fails the test for anything else). */
 static const char *json_str(yajl_val x, const char *what) {
@@ -175,21 +103,6 @@ static int is_uuid_v4(const char *s, size_t n) {
     }
   }
   return s[14] == '4' && strchr("89ab", s[19]) != NULL;
-}
-
-static unsigned bits(unsigned x) {
-  unsigned n = 0;
-  for (; x; x &= x - 1) n++;
-  return n;
-}
-
-/* A partition key routed to @p lane of @p pf lanes (spec §3.2). */
-static void key_for_lane(uint32_t lane, uint32_t pf, const char *prefix, char *out, size_t cap) {
-  for (int i = 0; i < 10000; i++) {
-    snprintf(out, cap, "%s%d", prefix, i);
-    if (mock_fnv1a32(out, strlen(out)) % pf == lane) return;
-  }
-  fail_msg("no key for lane %u", lane);
 }
 
 /* =====================================================================================
@@ -425,8 +338,7 @@ static void test_new_errors(void **state) {
   bp_config_del(ddb);
 
   /* the engine copied the configuration: deleting ours changes nothing */
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   assert_ptr_equal(bp_engine_user_data(m->e), m);
   assert_null(bp_engine_user_data(NULL));
   assert_non_null(bp_engine_errmsg(m->e));
@@ -440,8 +352,7 @@ static void test_shard_and_query_errors(void **state) {
   mock_host *m = mk_mock();
   bp_config *cfg = kcfg();
   bp_engine_opts o = kopts();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   bp_engine *e = m->e;
 
   char longid[BP_STORE_MAX_ID_LEN + 2];
@@ -722,8 +633,7 @@ static void test_shard_state_without_parent(void **state) {
   mock_host *m = mk_mock();
   bp_engine_opts o = kopts();
   bp_config *cfg = kcfg();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   mock_shard_add(m, SHARD0);
   mock_shard_add(m, "shardId-C");
   assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
@@ -903,8 +813,7 @@ static void test_next_deadline(void **state) {
   o.poll_interval_ms = 5000;
   o.fetch_error_retry_ms = 700;
   bp_config *cfg = kcfg();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   assert_int_equal(bp_engine_next_deadline(m->e), BP_NO_DEADLINE); /* no shard */
   int s = mock_shard_add(m, SHARD0);
   assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
@@ -1249,8 +1158,7 @@ static void test_position_from_checkpoint(void **state) {
     mock_host *m = mk_mock();
     bp_engine_opts o = kopts();
     bp_config *cfg = cfg_new(STREAM_ARN, pos);
-    assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-    bp_config_del(cfg);
+    create_engine(m, cfg, &o);
     int s = mock_shard_add(m, SHARD0);
     mock_put_n(m, s, 5, 1, T0 - 1000);
     const mock_record *r1 = mock_rec(m, s, 1);
@@ -1384,14 +1292,14 @@ static void test_parallelization_lanes(void **state) {
     const mock_record *r = mock_rec(m, s, i);
     lanes_used |= 1u << (mock_fnv1a32(r->pk, r->pk_len) % PF);
   }
-  assert_true(bits(lanes_used) >= 2);
+  assert_true(popcount(lanes_used) >= 2);
 
   assert_int_equal(mock_run(m, T0), 0);
   /* every lane with records has its first batch in flight at once */
   unsigned in_flight = 0;
   for (size_t i = 0; i < m->ninvokes; i++) in_flight |= 1u << m->invokes[i].lane;
   assert_int_equal(in_flight, lanes_used);
-  assert_int_equal(mock_pending(m, MOCK_INVOKE), (size_t)bits(lanes_used));
+  assert_int_equal(mock_pending(m, MOCK_INVOKE), (size_t)popcount(lanes_used));
   int64_t now = T0;
   while (mock_pending(m, MOCK_INVOKE) > 0) {
     size_t i = m->ninvokes;
@@ -2284,8 +2192,7 @@ static void test_resharding_split(void **state) {
   m->async[MOCK_STORE] = 1;
   bp_engine_opts o = kopts();
   bp_config *cfg = cfg_new(STREAM_ARN, BP_STARTING_POSITION_LATEST);
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   int p = mock_shard_add(m, "shardId-P");
   int c1 = mock_shard_add(m, "shardId-C1");
   int c2 = mock_shard_add(m, "shardId-C2");
@@ -2346,8 +2253,7 @@ static void test_resharding_merge(void **state) {
   mock_host *m = mk_mock();
   bp_engine_opts o = kopts();
   bp_config *cfg = kcfg();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   int p1 = mock_shard_add(m, "shardId-P1");
   int p2 = mock_shard_add(m, "shardId-P2");
   int c = mock_shard_add(m, "shardId-C");
@@ -2377,8 +2283,7 @@ static void test_resharding_merge(void **state) {
   /* an unknown parent counts as ended: the child starts at once, at StartingPosition */
   m = mk_mock();
   cfg = cfg_new(STREAM_ARN, BP_STARTING_POSITION_LATEST);
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   c = mock_shard_add(m, "shardId-C");
   assert_int_equal(bp_engine_add_shard(m->e, "shardId-C", "shardId-gone", NULL, NULL, 0), 0);
   assert_int_equal(mock_run(m, T0), 0);
@@ -2491,8 +2396,7 @@ static mock_host *file_store_engine(bp_file_store *fs, size_t records) {
   o.store = bp_file_store_ops();
   o.store_user_data = fs;
   bp_config *cfg = kcfg();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   int s = mock_shard_add(m, SHARD0);
   mock_put_n(m, s, records, 1, T0 - 100);
   return m;
@@ -2618,8 +2522,7 @@ static void test_host_store_errors(void **state) {
   ts.now = &m->now;
   m->no_callback[MOCK_STORE] = 1;
   bp_config *cfg = kcfg();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   s = mock_shard_add(m, SHARD0);
   mock_put_n(m, s, 3, 1, T0 - 100);
   assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), BP_ERR_IO);
@@ -2766,14 +2669,8 @@ static int scenario_run(const bp_allocator *hooks, void *ctx) {
   assert_int_equal(bp_config_set_maximum_retry_attempts(cfg, 0), 0);
   set_dest(cfg, S3_ARN);
   bp_engine_opts o = kopts();
-  int rc = mock_engine_new(m, cfg, &o);
-  bp_config_del(cfg);
-  if (rc != 0) {
-    mock_host_free(m);
-    return rc;
-  }
-  int s = mock_shard_add(m, SHARD0);
-  rc = bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0);
+  int s = -1;
+  int rc = try_start(m, cfg, &o, &s);
   if (rc != 0) {
     mock_host_free(m);
     return rc;
@@ -2851,12 +2748,7 @@ static void test_steady_state_no_allocation(void **state) {
 }
 
 /* Every test frees its mocks; the teardown frees those of a test that failed half-way. */
-static int teardown(void **state) {
-  (void)state;
-  return mock_host_release_all();
-}
-
-#define TEST(f) cmocka_unit_test_teardown(f, teardown)
+#define TEST(f) cmocka_unit_test_teardown(f, release_mocks)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -22,15 +22,11 @@
 #include "batchpoint.h"
 #include "batchpoint/bp_engine.h"
 #include "batchpoint/bp_filter.h"
+#include "engine_fixture.h"
 #include "mock_host.h"
 #include "test_alloc.h"
 
-#define T0 INT64_C(1764088532021) /* 2025-11-25T16:35:32.021Z */
-#define STREAM_ARN "arn:aws:kinesis:us-east-1:111111111111:stream/s1"
-#define DDB_ARN "arn:aws:dynamodb:us-east-1:111111111111:table/t1/stream/2025-11-25T15:00:00.000"
-#define FN_ARN "arn:aws:lambda:us-east-1:111111111111:function:fn"
-#define ROLE_ARN "arn:aws:iam::111111111111:role/fn-role"
-#define SHARD0 "shardId-000000000000"
+#define MAPPING_UUID "a1b2c3d4-0000-4000-8000-0000000000f1"
 
 #define KEEP_PATTERN "{\"data\":{\"keep\":[true]}}"
 #define KEEP_DATA "{\"keep\":true}"
@@ -40,45 +36,12 @@
  * Helpers
  * ===================================================================================== */
 
-static bp_config *cfg_new(const char *arn) {
-  bp_config *c = NULL;
-  assert_int_equal(bp_config_new(&c, NULL), 0);
-  assert_int_equal(bp_config_set_event_source_arn(c, arn, strlen(arn)), 0);
-  assert_int_equal(bp_config_set_function_name(c, FN_ARN, strlen(FN_ARN)), 0);
-  assert_int_equal(bp_config_set_starting_position(c, BP_STARTING_POSITION_TRIM_HORIZON), 0);
-  return c;
-}
-
-static bp_config *kcfg(void) { return cfg_new(STREAM_ARN); }
-
 static void add_filter(bp_config *c, const char *pattern) {
   int rc = bp_config_add_filter(c, pattern, strlen(pattern));
   if (rc) fail_msg("bp_config_add_filter(%s): %s", pattern, bp_config_errmsg(c));
 }
 
-static bp_engine_opts kopts(void) {
-  bp_engine_opts o;
-  assert_int_equal(bp_engine_opts_init(&o), 0);
-  o.invoke_identity_arn = ROLE_ARN;
-  o.mapping_uuid = "a1b2c3d4-0000-4000-8000-0000000000f1";
-  o.seed = 42;
-  return o;
-}
-
-static mock_host *mk_mock(void) {
-  mock_host *m = mock_host_new();
-  m->now = T0;
-  return m;
-}
-
-/* Create the engine over @p cfg (deleted here) and add SHARD0; returns its shard index. */
-static int start(mock_host *m, bp_config *cfg, const bp_engine_opts *o) {
-  assert_int_equal(mock_engine_new(m, cfg, o), 0);
-  bp_config_del(cfg);
-  int s = mock_shard_add(m, SHARD0);
-  assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
-  return s;
-}
+static bp_engine_opts kopts(void) { return engine_opts(MAPPING_UUID, 42); }
 
 /* Invocation @p i carries exactly records @p want[0..n) of @p shard, in this order. */
 static void assert_inv_records(const mock_host *m, size_t i, int shard, const size_t *want,
@@ -122,21 +85,6 @@ static void assert_last_save(const mock_host *m, int shard, size_t index) {
   assert_int_equal(sv->shard, shard);
   assert_string_equal(sv->seq, mock_rec(m, shard, index)->seq);
   assert_int_equal(mock_saved_checkpoint(m, shard), (long)index);
-}
-
-static unsigned popcount(unsigned x) {
-  unsigned n = 0;
-  for (; x; x &= x - 1) n++;
-  return n;
-}
-
-/* A partition key routed to @p lane of @p pf lanes (spec §3.2). */
-static void key_for_lane(uint32_t lane, uint32_t pf, const char *prefix, char *out, size_t cap) {
-  for (int i = 0; i < 10000; i++) {
-    snprintf(out, cap, "%s%d", prefix, i);
-    if (mock_fnv1a32(out, strlen(out)) % pf == lane) return;
-  }
-  fail_msg("no key for lane %u", lane);
 }
 
 /* One record of a table-driven run: Kinesis (pk + data) or, with event_name set, DynamoDB
@@ -201,7 +149,7 @@ static unsigned run_mask(bp_config *cfg, const rec_spec *recs, size_t n) {
  * records are exactly @p want. */
 static void expect_mask(const char *arn, const char *const *patterns, size_t np,
                         const rec_spec *recs, size_t n, unsigned want) {
-  bp_config *cfg = cfg_new(arn);
+  bp_config *cfg = cfg_new(arn, BP_STARTING_POSITION_TRIM_HORIZON);
   for (size_t i = 0; i < np; i++) add_filter(cfg, patterns[i]);
   unsigned got = run_mask(cfg, recs, n);
   if (got != want)
@@ -783,15 +731,11 @@ static int scenario_create_with_filters(const bp_allocator *hooks, void *ctx) {
   add_filter(cfg, "{\"kinesis\":{\"partitionKey\":[{\"prefix\":\"k\"}]},"
                   "\"$or\":[{\"data\":{\"n\":[{\"numeric\":[\">\",5]}]}},{\"data\":{\"x\":[1]}}]}");
   bp_engine_opts o = kopts();
-  int rc = mock_engine_new(m, cfg, &o);
-  bp_config_del(cfg);
+  int s = -1;
+  int rc = try_start(m, cfg, &o, &s);
   if (rc == 0) {
-    int s = mock_shard_add(m, SHARD0);
-    rc = bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0);
-    if (rc == 0) {
-      put_mixed(m, s);
-      rc = mock_run(m, T0);
-    }
+    put_mixed(m, s);
+    rc = mock_run(m, T0);
   }
   mock_host_free(m);
   return rc;
@@ -910,12 +854,7 @@ static void test_steady_state_data_pattern(void **state) {
 }
 
 /* Every test frees its mocks; the teardown frees those of a test that failed half-way. */
-static int teardown(void **state) {
-  (void)state;
-  return mock_host_release_all();
-}
-
-#define TEST(f) cmocka_unit_test_teardown(f, teardown)
+#define TEST(f) cmocka_unit_test_teardown(f, release_mocks)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -18,14 +18,11 @@
 
 #include "batchpoint.h"
 #include "batchpoint/bp_engine.h"
+#include "engine_fixture.h"
 #include "mock_host.h"
 #include "test_alloc.h"
 
 #define TW0 INT64_C(1764082800000) /* 2025-11-25T15:00:00Z, a multiple of 60 and 120 s */
-#define STREAM_ARN "arn:aws:kinesis:us-east-1:111111111111:stream/s1"
-#define FN_ARN "arn:aws:lambda:us-east-1:111111111111:function:fn"
-#define ROLE_ARN "arn:aws:iam::111111111111:role/fn-role"
-#define SHARD0 "shardId-000000000000"
 #define MAX_STATE 1048576u /* §6: a longer state text terminates the window early */
 
 /* =====================================================================================
@@ -33,28 +30,18 @@
  * ===================================================================================== */
 
 static bp_config *tw_cfg(int window_s) {
-  bp_config *c = NULL;
-  assert_int_equal(bp_config_new(&c, NULL), 0);
-  assert_int_equal(bp_config_set_event_source_arn(c, STREAM_ARN, strlen(STREAM_ARN)), 0);
-  assert_int_equal(bp_config_set_function_name(c, FN_ARN, strlen(FN_ARN)), 0);
-  assert_int_equal(bp_config_set_starting_position(c, BP_STARTING_POSITION_TRIM_HORIZON), 0);
+  bp_config *c = kcfg();
   assert_int_equal(bp_config_set_tumbling_window_in_seconds(c, window_s), 0);
   return c;
 }
 
 static bp_engine_opts tw_opts(void) {
-  bp_engine_opts o;
-  assert_int_equal(bp_engine_opts_init(&o), 0);
-  o.invoke_identity_arn = ROLE_ARN;
-  o.mapping_uuid = "a1b2c3d4-0000-4000-8000-0000000000aa";
-  o.seed = 7;
-  return o;
+  return engine_opts("a1b2c3d4-0000-4000-8000-0000000000aa", 7);
 }
 
 /* A mock whose clock starts at @p now, keeping every event payload. */
 static mock_host *tw_mock(int64_t now) {
-  mock_host *m = mock_host_new();
-  m->now = now;
+  mock_host *m = mock_at(now);
   m->keep_payloads = 1;
   return m;
 }
@@ -62,34 +49,15 @@ static mock_host *tw_mock(int64_t now) {
 /* Create the engine over @p cfg (deleted here) with shard SHARD0; returns its index. */
 static int tw_start(mock_host *m, bp_config *cfg) {
   bp_engine_opts o = tw_opts();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
-  int s = mock_shard_add(m, SHARD0);
-  assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
-  return s;
-}
-
-/* A partition key routed to @p lane of @p pf lanes (spec §3.2). */
-static void key_for_lane(uint32_t lane, uint32_t pf, char *out, size_t cap) {
-  for (int i = 0; i < 10000; i++) {
-    snprintf(out, cap, "key%d", i);
-    if (mock_fnv1a32(out, strlen(out)) % pf == lane) return;
-  }
-  fail_msg("no key for lane %u", lane);
+  return start(m, cfg, &o);
 }
 
 static int is_final(const mock_invoke *inv) { return (inv->flags & BP_INVOKE_FINAL) != 0; }
 
 /* Invocation @p i: records [first, first + count) of @p shard, not a final one. */
 static void assert_batch(const mock_host *m, size_t i, int shard, size_t first, size_t count) {
-  if (i >= m->ninvokes) fail_msg("invocation %zu missing (%zu made)", i, m->ninvokes);
-  const mock_invoke *inv = &m->invokes[i];
-  if (is_final(inv) || inv->shard != shard || inv->count != count ||
-      mock_inv_records(m, inv)[0] != first)
-    fail_msg("invocation %zu: shard %d, %zu records from %zu, flags %x; expected shard %d, "
-             "%zu records from %zu", i, inv->shard, inv->count,
-             inv->count ? mock_inv_records(m, inv)[0] : 0, inv->flags, shard, count, first);
-  for (size_t j = 0; j < count; j++) assert_int_equal(mock_inv_records(m, inv)[j], first + j);
+  assert_inv(m, i, shard, first, count);
+  if (is_final(&m->invokes[i])) fail_msg("invocation %zu is a final one, expected a batch", i);
 }
 
 /* Invocation @p i is a final one (no records), early-terminated or not. */
@@ -130,18 +98,6 @@ static void assert_state_is(const mock_host *m, size_t i, int64_t start, int64_t
 
 /* ---- the event as the function sees it ---- */
 
-static yajl_val json_parse(const char *text) {
-  char err[256];
-  yajl_val v = yajl_tree_parse(text, err, sizeof err);
-  if (!v) fail_msg("event is not JSON (%s): %.200s", err, text);
-  return v;
-}
-
-static yajl_val json_key(yajl_val obj, const char *key) {
-  const char *path[] = {key, NULL};
-  return yajl_tree_get(obj, path, yajl_t_any);
-}
-
 /* The event of invocation @p i: Records has @p count elements, the flags are as given,
  * shardId and eventSourceARN are @p shard_id's and the stream's, window.start is
  * @p start_iso (to the second), and the state text appears verbatim in the payload. The
@@ -152,12 +108,12 @@ static void assert_event(const mock_host *m, size_t i, size_t count, int final, 
   assert_non_null(inv->payload);
   assert_non_null(inv->state);
   yajl_val ev = json_parse(inv->payload);
-  yajl_val recs = json_key(ev, "Records");
-  yajl_val f = json_key(ev, "isFinalInvokeForWindow"), t = json_key(ev, "isWindowTerminatedEarly");
+  yajl_val recs = json_at(ev, "Records");
+  yajl_val f = json_at(ev, "isFinalInvokeForWindow"), t = json_at(ev, "isWindowTerminatedEarly");
   const char *wpath[] = {"window", "start", NULL};
   const char *ws = YAJL_GET_STRING(yajl_tree_get(ev, wpath, yajl_t_string));
-  const char *sid = YAJL_GET_STRING(json_key(ev, "shardId"));
-  const char *arn = YAJL_GET_STRING(json_key(ev, "eventSourceARN"));
+  const char *sid = YAJL_GET_STRING(json_at(ev, "shardId"));
+  const char *arn = YAJL_GET_STRING(json_at(ev, "eventSourceARN"));
   char what[160] = "";
   if (!YAJL_IS_ARRAY(recs) || recs->u.array.len != count)
     snprintf(what, sizeof what, "Records is not an array of %zu", count);
@@ -171,7 +127,7 @@ static void assert_event(const mock_host *m, size_t i, size_t count, int final, 
     snprintf(what, sizeof what, "eventSourceARN is not the stream ARN");
   else if (!ws || strncmp(ws, start_iso, strlen(start_iso)))
     snprintf(what, sizeof what, "window.start %.40s is not %s", ws ? ws : "(none)", start_iso);
-  else if (!YAJL_IS_OBJECT(json_key(ev, "state")))
+  else if (!YAJL_IS_OBJECT(json_at(ev, "state")))
     snprintf(what, sizeof what, "state is not an object");
   yajl_tree_free(ev);
   if (what[0]) fail_msg("invocation %zu: %s", i, what);
@@ -584,13 +540,12 @@ static void test_resharding_closes_window(void **state) {
   bp_config *cfg = tw_cfg(120);
   assert_int_equal(bp_config_set_parallelization_factor(cfg, 2), 0);
   bp_engine_opts o = tw_opts();
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   int p = mock_shard_add(m, "shardId-P");
   int c = mock_shard_add(m, "shardId-C");
   char k0[16], k1[16];
-  key_for_lane(0, 2, k0, sizeof k0);
-  key_for_lane(1, 2, k1, sizeof k1);
+  key_for_lane(0, 2, "key", k0, sizeof k0);
+  key_for_lane(1, 2, "key", k1, sizeof k1);
   mock_put(m, p, k0, "p0", TW0 + 1000);
   mock_put(m, p, k1, "p1", TW0 + 1000);
   m->shards[p].closed = 1;
@@ -730,8 +685,7 @@ static void test_resharding_merge_closes_windows(void **state) {
   mock_host *m = tw_mock(TW0 + 5000);
   bp_engine_opts o = tw_opts();
   bp_config *cfg = tw_cfg(120);
-  assert_int_equal(mock_engine_new(m, cfg, &o), 0);
-  bp_config_del(cfg);
+  create_engine(m, cfg, &o);
   int p1 = mock_shard_add(m, "shardId-P1");
   int p2 = mock_shard_add(m, "shardId-P2");
   int c = mock_shard_add(m, "shardId-C");
@@ -778,7 +732,7 @@ static void test_resharding_merge_closes_windows(void **state) {
 /* The `payload` string of an S3 on-failure record, copied into @p out. */
 static void s3_payload_of(const mock_delivery *d, char *out, size_t cap) {
   yajl_val tree = json_parse(d->record_json);
-  yajl_val p = json_key(tree, "payload");
+  yajl_val p = json_at(tree, "payload");
   int ok = YAJL_IS_STRING(p) && strlen(p->u.string) < cap;
   if (ok) memcpy(out, p->u.string, strlen(p->u.string) + 1);
   yajl_tree_free(tree);
@@ -893,7 +847,7 @@ static void test_late_record_during_failed_final(void **state) {
 static int teardown(void **state) {
   (void)state;
   free_big_bodies();
-  return mock_host_release_all();
+  return release_mocks(state);
 }
 
 #define TEST(f) cmocka_unit_test_teardown(f, teardown)
