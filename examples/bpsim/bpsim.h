@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include <batchpoint.h>
@@ -137,6 +138,8 @@ yajl_val jv_get(yajl_val obj, const char *key);
 void jv_render(yajl_val v, char *buf, size_t cap);
 /** Compact JSON text of @p v (numbers as their raw tokens); malloc'd, NULL on OOM. */
 char *jv_text(yajl_val v, size_t *len);
+/** Write a parsed value into @p g (numbers as their own tokens). @return 0, 1 failed. */
+int sim_gen_value(yajl_gen g, yajl_val v);
 /** Whether @p v is a matcher: an object whose keys all start with '$'. */
 int jv_is_matcher(yajl_val v);
 

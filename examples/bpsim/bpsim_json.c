@@ -180,7 +180,7 @@ void jv_render(yajl_val v, char *buf, size_t cap) {
   rb_val(&b, v, 0);
 }
 
-static int gen_val(yajl_gen g, yajl_val v, int depth) {
+static int gen_val(yajl_gen g, yajl_val v, int depth) { /* 0 or -1 */
   if (depth > 512) return -1;
   if (YAJL_IS_OBJECT(v)) {
     if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
@@ -209,6 +209,8 @@ static int gen_val(yajl_gen g, yajl_val v, int depth) {
     st = yajl_gen_null(g);
   return st == yajl_gen_status_ok ? 0 : -1;
 }
+
+int sim_gen_value(yajl_gen g, yajl_val v) { return gen_val(g, v, 0) ? 1 : 0; }
 
 char *jv_text(yajl_val v, size_t *len) {
   yajl_gen g = yajl_gen_alloc(NULL);

@@ -164,28 +164,6 @@ static int gen_str(yajl_gen g, const char *s, size_t len) {
   return yajl_gen_string(g, (const unsigned char *)s, len) != yajl_gen_status_ok;
 }
 
-/* A parsed value into the generator (numbers as their own tokens). @return 0, 1 failed. */
-static int gen_tree(yajl_gen g, yajl_val v) {
-  if (YAJL_IS_OBJECT(v)) {
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
-    for (size_t i = 0; !bad && i < v->u.object.len; i++)
-      bad = gen_str(g, v->u.object.keys[i], strlen(v->u.object.keys[i])) ||
-            gen_tree(g, v->u.object.values[i]);
-    return bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-  }
-  if (YAJL_IS_ARRAY(v)) {
-    int bad = yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (size_t i = 0; !bad && i < v->u.array.len; i++) bad = gen_tree(g, v->u.array.values[i]);
-    return bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-  }
-  if (YAJL_IS_STRING(v)) return gen_str(g, v->u.string, strlen(v->u.string));
-  if (YAJL_IS_NUMBER(v))
-    return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) != yajl_gen_status_ok;
-  if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-    return yajl_gen_bool(g, YAJL_IS_TRUE(v)) != yajl_gen_status_ok;
-  return yajl_gen_null(g) != yajl_gen_status_ok;
-}
-
 static int gen_field(const sim_out *o, const field *f) {
   yajl_gen g = o->g;
   if (gen_str(g, f->key, strlen(f->key))) return 1;
@@ -194,7 +172,7 @@ static int gen_field(const sim_out *o, const field *f) {
   case F_INT: return yajl_gen_integer(g, f->i) != yajl_gen_status_ok;
   case F_BOOL: return yajl_gen_bool(g, (int)f->i) != yajl_gen_status_ok;
   case F_TIME: return yajl_gen_integer(g, f->i - o->s->start_ms) != yajl_gen_status_ok;
-  case F_JSON: return gen_tree(g, f->v);
+  case F_JSON: return sim_gen_value(g, f->v);
   case F_TEXT: break; /* not reached: text-only fields are skipped */
   }
   return 1;
