@@ -212,6 +212,31 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *recs
   return rc ? rc : event_size(c, &s, recs, n, win, size, NULL);
 }
 
+int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
+                             size_t *size, unsigned char *shape) {
+  bp__errmsg_clear(&c->err);
+  shard_text s = {NULL, 0, 0};
+  *shape = 0;
+  int rc = shard_prepare(c, shard_id, &s);
+  return rc ? rc : record_size(c, &s, rec, 0, size, shape);
+}
+
+static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+                       const unsigned char *shapes, size_t n, const bp_window_fields *win,
+                       size_t size, const char **out, size_t *out_len);
+
+int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record *recs,
+                              const size_t *sizes, const unsigned char *shapes, size_t n,
+                              const bp_window_fields *win, const char **out, size_t *out_len) {
+  bp__errmsg_clear(&c->err);
+  shard_text s = {NULL, 0, 0};
+  size_t size;
+  int rc = shard_prepare(c, shard_id, &s);
+  if (rc || (rc = overhead(c, &s, win, &size))) return rc;
+  for (size_t i = 0; i < n; i++) size += sizes[i] + (i > 0);
+  return write_event(c, &s, recs, shapes, n, win, size, out, out_len);
+}
+
 int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *recs, size_t n,
                           const bp_window_fields *win, const char **out, size_t *out_len) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
@@ -228,6 +253,13 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *re
     c->shapes_cap = n;
   }
   if ((rc = event_size(c, &s, recs, n, win, &size, c->shapes))) return rc;
+  return write_event(c, &s, recs, c->shapes, n, win, size, out, out_len);
+}
+
+/* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes. */
+static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+                       const unsigned char *shapes, size_t n, const bp_window_fields *win,
+                       size_t size, const char **out, size_t *out_len) {
   c->out.len = 0;
   if (bp__buf_reserve(&c->out, size))
     return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
@@ -235,11 +267,11 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *re
   p = BP__PUT_LIT(p, "{\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
-    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s.raw, s.raw_len, &recs[i], p)
-                                       : bp__ddb_record_put(c, &recs[i], c->shapes[i], p);
+    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s->raw, s->raw_len, &recs[i], p)
+                                       : bp__ddb_record_put(c, &recs[i], shapes[i], p);
   }
   *p++ = ']';
-  if (win) p = window_put(c, s.raw, s.raw_len, win, p);
+  if (win) p = window_put(c, s->raw, s->raw_len, win, p);
   *p++ = '}';
   c->out.len = (size_t)(p - c->out.data);
   if (c->out.len != size)

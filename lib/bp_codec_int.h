@@ -112,4 +112,14 @@ int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *s
                         unsigned char *shape);
 char *bp__ddb_record_put(const bp_codec *c, const bp_record *r, unsigned char shape, char *out);
 
+/* For a host that validated each record once (the engine, at intake): the record's exact
+ * size in an event and its shape (DynamoDB; 0 for Kinesis), as the encoder computes them. */
+int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
+                             size_t *size, unsigned char *shape);
+/* bp_codec_encode_event() over records measured before: sizes[i] and shapes[i] from
+ * bp__codec_record_measure() of the same codec and shard; nothing is validated again. */
+int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record *recs,
+                              const size_t *sizes, const unsigned char *shapes, size_t n,
+                              const bp_window_fields *win, const char **out, size_t *out_len);
+
 #endif

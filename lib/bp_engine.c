@@ -7,6 +7,9 @@
 #include "batchpoint/bp_seqnum.h"
 #include "batchpoint/bp_time.h"
 #include "bp_engine_int.h"
+#if BP_WITH_CODEC
+#include "bp_codec_int.h"
+#endif
 
 #define DEFAULT_BACKOFF_BASE_MS 1000
 #define DEFAULT_BACKOFF_CAP_MS 60000
@@ -372,7 +375,9 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   e->views = bp__calloc(&e->alloc, e->batch_size, sizeof *e->views);
   e->arrivals = bp__calloc(&e->alloc, e->batch_size, sizeof *e->arrivals);
   e->positions = bp__calloc(&e->alloc, e->batch_size, sizeof *e->positions);
-  if (!e->views || !e->arrivals || !e->positions) goto nomem;
+  e->sizes = bp__calloc(&e->alloc, e->batch_size, sizeof *e->sizes);
+  e->shapes = bp__calloc(&e->alloc, e->batch_size, sizeof *e->shapes);
+  if (!e->views || !e->arrivals || !e->positions || !e->sizes || !e->shapes) goto nomem;
   *out = e;
   return 0;
 nomem:
@@ -407,6 +412,8 @@ int bp_engine_del(bp_engine *e) {
   bp__free(&e->alloc, e->views);
   bp__free(&e->alloc, e->arrivals);
   bp__free(&e->alloc, e->positions);
+  bp__free(&e->alloc, e->sizes);
+  bp__free(&e->alloc, e->shapes);
   bp__free(&e->alloc, e->o_role);
   bp__free(&e->alloc, e->o_region);
   bp__free(&e->alloc, e->o_uuid);
@@ -611,8 +618,9 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: arrival_ms out of range",
                      (int)(r->seq_len > 60 ? 60 : r->seq_len), r->seq);
   size_t size = 0;
+  unsigned char shape = 0;
 #if BP_WITH_CODEC
-  int vrc = bp_codec_record_size(e->codec, s->id, r, &size);
+  int vrc = bp__codec_record_measure(e->codec, s->id, r, &size, &shape);
   if (vrc == BP_ERR_NOMEM) return bp__error(&e->err, vrc, "out of memory");
   if (vrc)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s",
@@ -640,6 +648,7 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
   uint32_t slot;
   int rc = bp__records_add(e, s, r, size, &slot);
   if (rc) return bp__error(&e->err, rc, "cannot store record: %s", bp_strerror(rc));
+  s->slots[slot].shape = shape;
   if (bp_checkpoint_track(s->tracker, pos, 1) < 0)
     return bp__engine_fail(e, BP_ERR_INTERNAL, bp_checkpoint_errmsg(s->tracker));
   memcpy(s->last_read, r->seq, r->seq_len);

@@ -40,6 +40,7 @@ typedef struct bp__slot {
   size_t record_bytes; /* encoded size in an event (batch builder) */
   uint32_t next;       /* next slot of the same lane not yet in a batch */
   uint16_t present;    /* bit i: optional field i given (non-NULL) */
+  uint8_t shape;       /* the encoder's DynamoDB record shape, measured at intake */
   uint16_t flags;      /* bp_record.flags */
 } bp__slot;
 
@@ -183,6 +184,8 @@ struct bp_engine {
   size_t views_n;
   int64_t *arrivals;
   uint64_t *positions;
+  size_t *sizes;          /* the views' encoded sizes and shapes, measured at intake: events */
+  unsigned char *shapes;  /* are encoded without validating the records again */
   bp__shard **shards;
   size_t nshards, shards_cap;
   uint64_t next_req;

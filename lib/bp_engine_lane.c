@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "bp_engine_int.h"
+#if BP_WITH_CODEC
+#include "bp_codec_int.h"
+#endif
 
 #define BP__RESULT_REACHED(k) ((k) != BP_INVOKE_RESULT_THROTTLED)
 #define BP__MAX_STATE_BYTES 1048576u /* §6: a larger state terminates the window early */
@@ -111,6 +114,8 @@ static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint
     bp__records_view(s, slot, &e->views[i]);
     e->arrivals[i] = e->views[i].arrival_ms;
     e->positions[i] = s->slots[slot].pos;
+    e->sizes[i] = s->slots[slot].record_bytes;
+    e->shapes[i] = s->slots[slot].shape;
   }
 }
 
@@ -288,8 +293,8 @@ static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
         wf.state_json_len = l->inv_state.len;
       }
     }
-    int rc = bp_codec_encode_event(e->codec, s->id, e->views, n, e->tumbling_ms ? &wf : NULL,
-                                   &ev, &evlen);
+    int rc = bp__codec_encode_measured(e->codec, s->id, e->views, e->sizes, e->shapes, n,
+                                       e->tumbling_ms ? &wf : NULL, &ev, &evlen);
     if (rc == 0) {
       e->payload.len = 0;
       rc = bp__buf_append(&e->payload, ev, evlen);
@@ -387,8 +392,8 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
     req.state_len = wf.state_json ? wf.state_json_len : 2;
   }
 #if BP_WITH_CODEC
-  rc = bp_codec_encode_event(e->codec, s->id, e->views, n, e->tumbling_ms ? &wf : NULL,
-                             &req.payload, &req.payload_len);
+  rc = bp__codec_encode_measured(e->codec, s->id, e->views, e->sizes, e->shapes, n,
+                                 e->tumbling_ms ? &wf : NULL, &req.payload, &req.payload_len);
   if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
 #endif
   l->tries++;
