@@ -1,7 +1,8 @@
 /*
  * The filter object: lifecycle, adding patterns atomically, and the two ways in: a JSON event
- * as is, or a stream record through its filter view (spec/esm.md §7.2): the record encoded
- * exactly as the codec delivers it, plus for Kinesis the decoded payload under `data`.
+ * as is, or a stream record through its filter view (spec/esm.md §7.2): the record exactly
+ * as the codec delivers it (Kinesis: its members fed as calls, no text written or parsed;
+ * DynamoDB: encoded and parsed), plus for Kinesis the decoded payload under `data`.
  */
 #include <string.h>
 
@@ -127,6 +128,79 @@ static int ff_payload(bp_filter *f, const bp_record *r, const char **data, size_
   return 0;
 }
 
+/* A codec string (a quoted JSON token) as its raw text, when it needed no escape. */
+static int ff_raw(const bp__jtok *t, const char **s, size_t *n) {
+  if (t->len < 2 || memchr(t->text, '\\', t->len)) return 0;
+  *s = t->text + 1;
+  *n = t->len - 2;
+  return 1;
+}
+
+/* The Kinesis record as delivered (bp__kinesis_record_put's members and values), fed as
+ * calls instead of being written and parsed again. @return 0, 1 not possible (a mapping
+ * string needs JSON escapes: use the text), or BP_ERR_NOMEM. The record was validated. */
+static int ff_kinesis_events(bp_filter *f, bp_codec *c, const char *shard, size_t shard_len,
+                             const bp_record *r) {
+  const char *role, *region, *arn;
+  size_t role_n, region_n, arn_n;
+  if (!ff_raw(&c->role, &role, &role_n) || !ff_raw(&c->region, &region, &region_n) ||
+      !ff_raw(&c->arn, &arn, &arn_n))
+    return 1;
+  const char *data = "";
+  size_t data_n = 0;
+  if (f->needs_kinesis_data && (r->flags & BP_RECORD_DATA_BASE64)) {
+    data = (const char *)r->data;
+    data_n = r->data_len;
+  } else if (f->needs_kinesis_data) {
+    f->scratch.len = 0;
+    if (bp__buf_reserve(&f->scratch, bp_base64_encoded_len(r->data_len) + 1))
+      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    data = f->scratch.data;
+    data_n = bp__b64_encode(r->data, r->data_len, f->scratch.data);
+  }
+  /* eventID = shardId:sequenceNumber, in the payload buffer when not holding `data` */
+  bp__buf *idb = data == f->scratch.data ? &f->payload : &f->scratch;
+  idb->len = 0;
+  if (bp__buf_append(idb, shard, shard_len) || bp__buf_append(idb, ":", 1) ||
+      bp__buf_append(idb, r->seq, r->seq_len))
+    return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+  char ts[40];
+  size_t ts_n = bp__fmt_epoch_seconds(r->arrival_ms, ts);
+  bp__filter_ev_begin(f);
+  bp__filter_ev_key(f, "kinesis", 7);
+  bp__filter_ev_open(f);
+  bp__filter_ev_key(f, "kinesisSchemaVersion", 20);
+  bp__filter_ev_string(f, "1.0", 3);
+  bp__filter_ev_key(f, "partitionKey", 12);
+  bp__filter_ev_string(f, r->partition_key ? r->partition_key : "", r->partition_key_len);
+  bp__filter_ev_key(f, "sequenceNumber", 14);
+  bp__filter_ev_string(f, r->seq, r->seq_len);
+  bp__filter_ev_key(f, "data", 4);
+  bp__filter_ev_string(f, data, data_n);
+  bp__filter_ev_key(f, "approximateArrivalTimestamp", 27);
+  bp__filter_ev_number(f, ts, ts_n);
+  if (r->encryption_type) {
+    bp__filter_ev_key(f, "encryptionType", 14);
+    bp__filter_ev_string(f, r->encryption_type, r->encryption_type_len);
+  }
+  bp__filter_ev_close(f);
+  bp__filter_ev_key(f, "eventSource", 11);
+  bp__filter_ev_string(f, "aws:kinesis", 11);
+  bp__filter_ev_key(f, "eventVersion", 12);
+  bp__filter_ev_string(f, "1.0", 3);
+  bp__filter_ev_key(f, "eventID", 7);
+  bp__filter_ev_string(f, idb->data, idb->len);
+  bp__filter_ev_key(f, "eventName", 9);
+  bp__filter_ev_string(f, "aws:kinesis:record", 18);
+  bp__filter_ev_key(f, "invokeIdentityArn", 17);
+  bp__filter_ev_string(f, role, role_n);
+  bp__filter_ev_key(f, "awsRegion", 9);
+  bp__filter_ev_string(f, region, region_n);
+  bp__filter_ev_key(f, "eventSourceARN", 14);
+  bp__filter_ev_string(f, arn, arn_n);
+  return bp__filter_ev_end(f);
+}
+
 /* Encode the record as delivered into f->scratch and feed it. */
 static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp_record *r) {
   size_t size = 0;
@@ -145,6 +219,7 @@ static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp
     }
     if ((rc = bp__kinesis_record_size(c, shard, shard_len, &view, 0, &size)))
       return ff_codec_error(f, c, rc);
+    if ((rc = ff_kinesis_events(f, c, shard, shard_len, r)) != 1) return rc;
     f->scratch.len = 0;
     if (bp__buf_reserve(&f->scratch, size))
       return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");

@@ -187,6 +187,7 @@ struct bp_filter {
   int not_object;    /* the event text is not an object */
   size_t text_depth; /* container depth within the text being parsed */
   int members_mode;  /* the text's top-level object is the event's root */
+  size_t ev_nlv;     /* levels open when bp__filter_ev_begin() was called */
 
   bp__buf scratch; /* encoded record */
   bp__buf payload; /* decoded Kinesis payload */
@@ -259,6 +260,16 @@ int bp__filter_feed_members(bp_filter *f, const char *text, size_t n);
 /** Feed a JSON text as the value of the root member @p key. */
 int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const char *text,
                           size_t n);
+/** Feed the root's members as calls (no JSON text): begin, then keys and values (strings
+ *  decoded, numbers as their JSON text, objects opened and closed), then end.
+ *  @return of end: 0 or BP_ERR_NOMEM. */
+void bp__filter_ev_begin(bp_filter *f);
+void bp__filter_ev_key(bp_filter *f, const char *k, size_t n);
+void bp__filter_ev_string(bp_filter *f, const char *s, size_t n);
+void bp__filter_ev_number(bp_filter *f, const char *s, size_t n);
+void bp__filter_ev_open(bp_filter *f);
+void bp__filter_ev_close(bp_filter *f);
+int bp__filter_ev_end(bp_filter *f);
 /** Evaluate the patterns over what was fed. @return 1 match, 0 none, or BP_ERR_NOMEM. */
 int bp__filter_eval(bp_filter *f);
 

@@ -497,6 +497,27 @@ int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const c
   return fm_feed(f, text, n);
 }
 
+/* Events of a root object given as calls instead of JSON text (a record view whose values
+ * are at hand): the same callbacks a parse would make. */
+void bp__filter_ev_begin(bp_filter *f) {
+  f->members_mode = 1;
+  f->text_depth = 0;
+  f->dead = 0;
+  f->ev_nlv = f->nlv;
+  fm_open(f, BP__FL_OBJ);
+}
+void bp__filter_ev_key(bp_filter *f, const char *k, size_t n) { fm_key(f, k, n); }
+void bp__filter_ev_string(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_STRING, s, n); }
+void bp__filter_ev_number(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_NUMBER, s, n); }
+void bp__filter_ev_open(bp_filter *f) { fm_open(f, BP__FL_OBJ); }
+void bp__filter_ev_close(bp_filter *f) { fm_close(f); }
+int bp__filter_ev_end(bp_filter *f) {
+  fm_close(f);
+  f->nlv = f->ev_nlv;
+  f->dead = 0;
+  return f->oom ? bp__error(&f->err, BP_ERR_NOMEM, "out of memory") : 0;
+}
+
 /* ---- Decide ---- */
 
 static const bp__frec *fm_fresh(const bp_filter *f, const bp__frec *r) {

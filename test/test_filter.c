@@ -1085,6 +1085,84 @@ static void test_record_kinesis(void **state) {
   bp_codec_del(c);
 }
 
+/* The Kinesis record view is fed to the matcher as calls, not as text: it must decide
+ * exactly as matching the record's encoded JSON does (bp_codec_encode_event's record), for
+ * every member, with escapes in the partition key, raw and base64 data, encryptionType
+ * present or not, and together with a `data` pattern. */
+static void test_record_view_equals_text(void **state) {
+  (void)state;
+  static const char *const patterns[] = {
+      "{\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[\"q\\\"u\\\\o\\u00e9\"]}}",
+      "{\"kinesis\":{\"partitionKey\":[\"\"]}}",
+      "{\"kinesis\":{\"kinesisSchemaVersion\":[\"1.0\"],\"sequenceNumber\":[{\"suffix\":\"98\"}]}}",
+      "{\"kinesis\":{\"data\":[{\"prefix\":\"aGVs\"}]}}",
+      "{\"kinesis\":{\"data\":[\"\"]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[{\"numeric\":[\">=\",1545084650.987]}]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[1545084650.987]}}",
+      "{\"kinesis\":{\"encryptionType\":[{\"exists\":true}]}}",
+      "{\"kinesis\":{\"encryptionType\":[{\"anything-but\":\"KMS\"}]}}",
+      "{\"eventSource\":[\"aws:kinesis\"],\"eventVersion\":[\"1.0\"]}",
+      "{\"eventID\":[{\"prefix\":\"" SHARD ":\"}]}",
+      "{\"eventName\":[\"aws:kinesis:record\"],\"awsRegion\":[\"us-east-1\"]}",
+      "{\"invokeIdentityArn\":[\"" ROLE "\"],\"eventSourceARN\":[\"" KIN_ARN "\"]}",
+      "{\"eventSourceARN\":[{\"wildcard\":\"*stream*\"}]}",
+      "{\"kinesis\":{\"nope\":[{\"exists\":false}]},\"other\":[{\"exists\":false}]}",
+      "{\"$or\":[{\"kinesis\":{\"partitionKey\":[\"x\"]}},{\"eventName\":[\"aws:kinesis:record\"]}]}",
+      "{\"data\":{\"t\":[1]},\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk\"}]}}",
+  };
+  static const char *const keys[] = {"pk-1", "q\"u\\o\xc3\xa9", "", "x", "pk\n2"};
+  static const char *const datas[] = {"hello", "{\"t\":1}", "", "aGVsbG8=", "\x01\x02\xff"};
+  bp_codec *c = kinesis_codec();
+  int compared = 0, matched = 0;
+  for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
+    bp_filter *f = new_filter(0);
+    add_ok(f, patterns[p]);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      for (size_t d = 0; d < sizeof datas / sizeof datas[0]; d++)
+        for (int variant = 0; variant < 3; variant++) {
+          bp_record r = kinesis_rec(datas[d]);
+          r.partition_key = keys[k];
+          r.partition_key_len = strlen(keys[k]);
+          if (variant == 1) {
+            r.encryption_type = "KMS";
+            r.encryption_type_len = 3;
+          }
+          if (variant == 2 && d == 3) r.flags = BP_RECORD_DATA_BASE64;
+          int via_record = krec(f, c, &r);
+          if (via_record == BP_FILTER_DROPPED) continue; /* `data` not JSON: not comparable */
+          /* the record's own JSON text, as the event carries it */
+          const char *ev;
+          size_t evlen;
+          assert_int_equal(bp_codec_encode_event(c, SHARD, &r, 1, NULL, &ev, &evlen), 0);
+          size_t head = strlen("{\"Records\":[");
+          const char *text = ev + head;
+          size_t tlen = evlen - head - 2;
+          int via_text = -1;
+          if (bp_filter_uses_data(f)) { /* add the decoded payload as top-level data */
+            char buf[4096];
+            size_t raw = r.flags & BP_RECORD_DATA_BASE64 ? 5 : r.data_len;
+            const char *payload = r.flags & BP_RECORD_DATA_BASE64 ? "hello" : datas[d];
+            int n = snprintf(buf, sizeof buf, "%.*s,\"data\":%.*s}", (int)(tlen - 1), text,
+                             (int)raw, payload);
+            assert_true(n > 0 && (size_t)n < sizeof buf);
+            assert_int_equal(bp_filter_match_json(f, buf, (size_t)n, &via_text), 0);
+          } else {
+            assert_int_equal(bp_filter_match_json(f, text, tlen, &via_text), 0);
+          }
+          if ((via_record == BP_FILTER_MATCH) != via_text)
+            fail_msg("pattern %zu key %zu data %zu variant %d: record %d, text %d", p, k, d,
+                     variant, via_record, via_text);
+          compared++;
+          matched += via_text;
+        }
+    bp_filter_del(f);
+  }
+  assert_true(compared > 1000);
+  assert_true(matched > 300 && matched < compared - 300); /* both verdicts well exercised */
+  bp_codec_del(c);
+}
+
 static void test_record_ddb(void **state) {
   (void)state;
   bp_codec *c = NULL;
@@ -1249,7 +1327,8 @@ int main(void) {
       cmocka_unit_test(test_numbers),        cmocka_unit_test(test_ip),
       cmocka_unit_test(test_strings),        cmocka_unit_test(test_structure),
       cmocka_unit_test(test_arrays),         cmocka_unit_test(test_events),
-      cmocka_unit_test(test_record_kinesis), cmocka_unit_test(test_record_ddb),
+      cmocka_unit_test(test_record_kinesis),
+      cmocka_unit_test(test_record_view_equals_text), cmocka_unit_test(test_record_ddb),
       cmocka_unit_test(test_failmalloc),     cmocka_unit_test(test_no_alloc_per_match),
       cmocka_unit_test(test_vectors),
   };
