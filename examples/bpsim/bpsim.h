@@ -1,7 +1,11 @@
 /*
  * bpsim: the scenario runner. Shared types of its files:
  *   bpsim.c         main, command line, one line per case
- *   bpsim_json.c    loading the scenario file (errors name the JSON path), JSON helpers
+ *   bpsim_load.c    loading the scenario file (errors name the JSON path)
+ *   bpsim_stream.c  the records of a scenario's stream: inline `stream` or `stream_file` NDJSON
+ *   bpsim_parse.c   reading a JSON file or line into a tree (size, NUL and nesting limits)
+ *   bpsim_json.c    JSON helpers: reading, rendering, writing and building values
+ *   bpsim_report.c  JSON paths and the per-case report
  *   bpsim_match.c   value comparison and the $matchers
  *   bpsim_host.c    the simulated host: stream, scripted function, clock, engine callbacks
  *   bpsim_expect.c  a scenario's `expect` against what the host recorded
@@ -27,7 +31,7 @@
 #define SIM_PRINTF(a, b)
 #endif
 
-/* ---- the scenario file (bpsim_json.c) ---- */
+/* ---- the scenario file (bpsim_load.c, its records bpsim_stream.c) ---- */
 
 /** One record of the simulated stream; bp_record views point into these strings. */
 typedef struct sim_record {
@@ -156,7 +160,7 @@ int jv_push(yajl_val arr, yajl_val v);
 int jv_put(yajl_val obj, const char *key, yajl_val v);
 void jv_free(yajl_val v);
 
-/* ---- paths and the per-case report ---- */
+/* ---- paths and the per-case report (bpsim_report.c) ---- */
 
 typedef struct sim_path {
   char buf[512];
@@ -181,6 +185,46 @@ typedef struct sim_report {
 int rep_fail(sim_report *r, const char *fmt, ...) SIM_PRINTF(2, 3);
 void rep_part(sim_report *r, const char *fmt, ...) SIM_PRINTF(2, 3);
 void rep_note(sim_report *r, const char *fmt, ...) SIM_PRINTF(2, 3);
+
+/* ---- reading JSON text (bpsim_parse.c) ---- */
+
+/** The whole file @p path, NUL-terminated (at most 256 MiB). @return malloc'd text; NULL with
+ *  why in @p err. */
+char *sim_read_file(const char *path, size_t *len, char *err, size_t errlen);
+/** Parse one JSON text (@p one_line: positions as "column C" only). @return the tree; NULL
+ *  with where and why it is not usable in @p err. */
+yajl_val sim_parse_text(const char *text, size_t len, int one_line, char *err, size_t errlen);
+
+/* ---- the loader's shared checks (bpsim_load.c; the records' in bpsim_stream.c) ---- */
+
+/** Where the loader is in the file: its messages name that JSON path. */
+typedef struct sim_loader {
+  char *err;
+  size_t errlen;
+  sim_path path;
+  char line[600];          /* "scenarios[0].stream_file F line N" while reading that line */
+  char dir[1024];          /* directory of the scenario file with its '/' ("": the current one) */
+  const sim_scenario *scn; /* sequence numbers in expectations must be its records' */
+} sim_loader;
+
+/** Put "path: what" (or "stream_file line: path: what") into the error. @return -1. */
+int ld_fail(sim_loader *l, const char *fmt, ...) SIM_PRINTF(2, 3);
+/** Every member of @p obj is one of @p known (NULL-terminated). @return 0, -1 failed. */
+int ld_known(sim_loader *l, yajl_val obj, const char *const *known, const char *what);
+/** "a string", "an object", ... or "missing", as the messages name a value. */
+const char *ld_type_name(yajl_val v);
+/* Member getters that fail with the member's path. `need` 1: must be present (else *out is
+ * NULL / untouched). @return 0, -1 failed. */
+int ld_member(sim_loader *l, yajl_val obj, const char *key, yajl_type t, int need,
+              yajl_val *out);
+int ld_string(sim_loader *l, yajl_val obj, const char *key, int need, const char **out);
+int ld_int(sim_loader *l, yajl_val obj, const char *key, int need, int64_t lo, int64_t hi,
+           int64_t *out, int *present);
+/** A value that must be a sequence number string (path already set by the caller). */
+int ld_seq_val(sim_loader *l, yajl_val v);
+/** The records of @p s from its `stream` or `stream_file` (exactly one given), grouped by
+ *  shard. @return 0, -1 failed. */
+int ld_stream(sim_loader *l, sim_scenario *s, yajl_val stream, const char *file);
 
 /* ---- comparison (bpsim_match.c) ---- */
 
