@@ -6,11 +6,15 @@
 
 #include "bp_codec_int.h"
 
-/* Store @p s (n bytes) as a quoted, escaped JSON token. */
+/* Store @p s (n bytes) as a quoted, escaped JSON token, and as itself (one allocation). */
 static int make_tok(const bp_allocator *a, const char *s, size_t n, bp__jtok *t) {
   t->len = bp__json_str_len(s, n);
-  if (!(t->text = bp__malloc(a, t->len + 1))) return BP_ERR_NOMEM;
+  if (!(t->text = bp__malloc(a, t->len + 1 + n + 1))) return BP_ERR_NOMEM;
   *bp__json_str_put(t->text, s, n) = '\0';
+  t->raw = t->text + t->len + 1;
+  memcpy(t->raw, s, n);
+  t->raw[n] = '\0';
+  t->raw_len = n;
   return 0;
 }
 

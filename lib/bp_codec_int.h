@@ -82,6 +82,8 @@ size_t bp__json_offset(const bp__json_pool *pool);
 typedef struct bp__jtok {
   char *text; /* NUL-terminated JSON string token, quotes included */
   size_t len;
+  char *raw;  /* the string itself (unescaped, NUL-terminated), in the same block */
+  size_t raw_len;
 } bp__jtok;
 
 struct bp_codec {

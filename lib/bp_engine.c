@@ -739,11 +739,6 @@ int bp__engine_finish(bp_engine *e, bp__shard *s, const uint64_t *positions, siz
   return 1;
 }
 
-/* Numeric order of two sequence numbers already validated: length first, then bytes. */
-static int seq_less(const char *a, size_t alen, const char *b, size_t blen) {
-  return alen != blen ? alen < blen : memcmp(a, b, alen) < 0;
-}
-
 void bp__engine_publish_checkpoint(bp_engine *e, bp__shard *s) {
   int has = s->live_has;
   const char *seq = s->live;
@@ -752,7 +747,7 @@ void bp__engine_publish_checkpoint(bp_engine *e, bp__shard *s) {
     const bp__lane *l = &s->lanes[i];
     if (!l->hold) continue;
     if (!l->hold_has) has = 0;
-    else if (seq_less(l->hold_seq, l->hold_len, seq, len)) {
+    else if (bp__seq_cmp(l->hold_seq, l->hold_len, seq, len) < 0) {
       seq = l->hold_seq;
       len = l->hold_len;
     }

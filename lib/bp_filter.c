@@ -128,24 +128,11 @@ static int ff_payload(bp_filter *f, const bp_record *r, const char **data, size_
   return 0;
 }
 
-/* A codec string (a quoted JSON token) as its raw text, when it needed no escape. */
-static int ff_raw(const bp__jtok *t, const char **s, size_t *n) {
-  if (t->len < 2 || memchr(t->text, '\\', t->len)) return 0;
-  *s = t->text + 1;
-  *n = t->len - 2;
-  return 1;
-}
-
 /* The Kinesis record as delivered (bp__kinesis_record_put's members and values), fed as
- * calls instead of being written and parsed again. @return 0, 1 not possible (a mapping
- * string needs JSON escapes: use the text), or BP_ERR_NOMEM. The record was validated. */
-static int ff_kinesis_events(bp_filter *f, bp_codec *c, const char *shard, size_t shard_len,
-                             const bp_record *r) {
-  const char *role, *region, *arn;
-  size_t role_n, region_n, arn_n;
-  if (!ff_raw(&c->role, &role, &role_n) || !ff_raw(&c->region, &region, &region_n) ||
-      !ff_raw(&c->arn, &arn, &arn_n))
-    return 1;
+ * calls instead of being written and parsed again. @return 0 or BP_ERR_NOMEM. The record
+ * was validated. */
+static int ff_kinesis_events(bp_filter *f, const bp_codec *c, const char *shard,
+                             size_t shard_len, const bp_record *r) {
   const char *data = "";
   size_t data_n = 0;
   if (f->needs_kinesis_data && (r->flags & BP_RECORD_DATA_BASE64)) {
@@ -193,15 +180,16 @@ static int ff_kinesis_events(bp_filter *f, bp_codec *c, const char *shard, size_
   bp__filter_ev_key(f, "eventName", 9);
   bp__filter_ev_string(f, "aws:kinesis:record", 18);
   bp__filter_ev_key(f, "invokeIdentityArn", 17);
-  bp__filter_ev_string(f, role, role_n);
+  bp__filter_ev_string(f, c->role.raw, c->role.raw_len);
   bp__filter_ev_key(f, "awsRegion", 9);
-  bp__filter_ev_string(f, region, region_n);
+  bp__filter_ev_string(f, c->region.raw, c->region.raw_len);
   bp__filter_ev_key(f, "eventSourceARN", 14);
-  bp__filter_ev_string(f, arn, arn_n);
+  bp__filter_ev_string(f, c->arn.raw, c->arn.raw_len);
   return bp__filter_ev_end(f);
 }
 
-/* Encode the record as delivered into f->scratch and feed it. */
+/* Feed the record as delivered: Kinesis as calls, DynamoDB encoded into f->scratch and
+ * parsed (its `dynamodb` member is the host's JSON text). */
 static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp_record *r) {
   size_t size = 0;
   unsigned char shape = 0;
@@ -212,25 +200,21 @@ static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp
     if (!bp__utf8_valid(shard, shard_len))
       return bp__error(&f->err, BP_ERR_INVALID_UTF8, "shard id is not valid UTF-8");
     bp_record view = *r;
-    if (!f->needs_kinesis_data) { /* nothing reads kinesis.data: skip encoding it */
+    if (!f->needs_kinesis_data) { /* nothing reads kinesis.data: it is not checked either */
       view.data = (const uint8_t *)"";
       view.data_len = 0;
       view.flags |= BP_RECORD_DATA_BASE64;
     }
+    /* the encoder's checks of a record; the size itself is not needed */
     if ((rc = bp__kinesis_record_size(c, shard, shard_len, &view, 0, &size)))
       return ff_codec_error(f, c, rc);
-    if ((rc = ff_kinesis_events(f, c, shard, shard_len, r)) != 1) return rc;
-    f->scratch.len = 0;
-    if (bp__buf_reserve(&f->scratch, size))
-      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
-    bp__kinesis_record_put(c, shard, shard_len, &view, f->scratch.data);
-  } else {
-    if ((rc = bp__ddb_record_size(c, r, 0, &size, &shape))) return ff_codec_error(f, c, rc);
-    f->scratch.len = 0;
-    if (bp__buf_reserve(&f->scratch, size))
-      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
-    bp__ddb_record_put(c, r, shape, f->scratch.data);
+    return ff_kinesis_events(f, c, shard, shard_len, r);
   }
+  if ((rc = bp__ddb_record_size(c, r, 0, &size, &shape))) return ff_codec_error(f, c, rc);
+  f->scratch.len = 0;
+  if (bp__buf_reserve(&f->scratch, size))
+    return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+  bp__ddb_record_put(c, r, shape, f->scratch.data);
   rc = bp__filter_feed_members(f, f->scratch.data, size);
   if (rc == BP_ERR_INVALID_JSON) /* the codec wrote it: cannot happen */
     return bp__error(&f->err, BP_ERR_INTERNAL, "encoded record does not parse: %s", f->err.text);

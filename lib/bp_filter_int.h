@@ -189,7 +189,7 @@ struct bp_filter {
   int members_mode;  /* the text's top-level object is the event's root */
   size_t ev_nlv;     /* levels open when bp__filter_ev_begin() was called */
 
-  bp__buf scratch; /* encoded record */
+  bp__buf scratch; /* encoded DynamoDB record; Kinesis base64 data or eventID */
   bp__buf payload; /* decoded Kinesis payload */
 };
 
