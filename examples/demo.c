@@ -424,6 +424,7 @@ static void build_views(demo *d) {
     }
     for (size_t j = 0; j < s->n; j++) {
       bp_record *v = &s->views[j];
+      bp_record_init(v, sizeof *v);
       v->seq = s->recs[j].seq;
       v->seq_len = strlen(s->recs[j].seq);
       v->arrival_ms = s->recs[j].arrival_ms;
@@ -444,16 +445,16 @@ static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
   if (!s) return BP_ERR_CALLBACK_FAILURE;
   size_t from = 0;
   switch (q->from) {
-  case BP_FETCH_FROM_TRIM_HORIZON:
+  case BP_POSITION_TRIM_HORIZON:
     from = 0;
     break;
-  case BP_FETCH_FROM_LATEST:
+  case BP_POSITION_LATEST:
     from = s->n;
     break;
-  case BP_FETCH_FROM_AT_TIMESTAMP:
+  case BP_POSITION_AT_TIMESTAMP:
     while (from < s->n && s->recs[from].arrival_ms < q->timestamp_ms) from++;
     break;
-  case BP_FETCH_FROM_AFTER_SEQ:
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER:
     for (from = 0; from < s->n; from++) {
       int cmp = 0;
       if (bp_seqnum_compare(s->views[from].seq, s->views[from].seq_len, q->after_seq,
@@ -462,7 +463,7 @@ static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
       if (cmp > 0) break;
     }
     break;
-  case BP_FETCH_FROM_CONTINUE:
+  case BP_POSITION_CONTINUE:
     from = s->next;
     break;
   default:
@@ -496,7 +497,7 @@ static void run_function(const bp_invoke_req *q, pending *p) {
   size_t failed = 0, cap = 64;
   char sbuf[16];
   for (size_t i = 0; i < q->count; i++) {
-    const bp_record *r = &q->records[i];
+    const bp_record *r = BP_RECORD_AT(q->records, q->record_stride, i);
     const uint8_t *data = r->data;
     size_t len = r->data_len;
     uint8_t *decoded = NULL;
@@ -521,7 +522,8 @@ static void run_function(const bp_invoke_req *q, pending *p) {
     }
     if (fail) {
       if (!p->body) {
-        for (size_t j = 0; j < q->count; j++) cap += q->records[j].seq_len + 24;
+        for (size_t j = 0; j < q->count; j++)
+          cap += BP_RECORD_AT(q->records, q->record_stride, j)->seq_len + 24;
         p->body = xmalloc(cap);
         strcpy(p->body, "{\"batchItemFailures\":[");
         snprintf(p->why, sizeof p->why, "reports %s",
@@ -554,7 +556,7 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   }
   pending *p = &d->pend[d->npend++];
   memset(p, 0, sizeof *p);
-  bp_invoke_result_init(&p->res);
+  bp_invoke_result_init(&p->res, sizeof p->res);
   p->req_id = q->req_id;
   p->due_ms = d->now + 50 + (int64_t)(q->payload_len / 100000);
   d->invocations++;
@@ -609,6 +611,8 @@ static int on_deliver(bp_engine *e, const bp_delivery_req *q, void *ud) {
   else d->failures_written++;
   /* What a person wants to see of the record: the ids and the verdict. */
   char err[128], first[16], last[16];
+  const bp_record *r0 = BP_RECORD_AT(q->records, q->record_stride, 0);
+  const bp_record *rn = BP_RECORD_AT(q->records, q->record_stride, q->count - 1);
   yajl_val v = yajl_tree_parse(q->record_json, err, sizeof err);
   const char *rid = v ? str_at(v, "requestContext", "requestId") : NULL;
   const char *fe_path[] = {"responseContext", "functionError", NULL};
@@ -620,9 +624,8 @@ static int on_deliver(bp_engine *e, const bp_delivery_req *q, void *ud) {
       status ? "NOT delivered" : "failures.ndjson",
       q->condition == BP_CONDITION_RECORD_AGE_EXCEEDED ? "RecordAgeExceeded"
                                                        : "RetryAttemptsExhausted",
-      q->count, seq_short(q->records[0].seq, q->records[0].seq_len, first, sizeof first),
-      seq_short(q->records[q->count - 1].seq, q->records[q->count - 1].seq_len, last,
-                sizeof last),
+      q->count, seq_short(r0->seq, r0->seq_len, first, sizeof first),
+      seq_short(rn->seq, rn->seq_len, last, sizeof last),
       q->approximate_invoke_count, ferr, rid ? rid : "?");
   yajl_tree_free(v);
   int rc = bp_engine_complete_delivery(e, q->req_id, d->now, status);
@@ -637,11 +640,11 @@ static int on_deliver(bp_engine *e, const bp_delivery_req *q, void *ud) {
 
 static const char *from_name(int64_t from) {
   switch (from) {
-  case BP_FETCH_FROM_TRIM_HORIZON: return "TRIM_HORIZON";
-  case BP_FETCH_FROM_LATEST: return "LATEST";
-  case BP_FETCH_FROM_AT_TIMESTAMP: return "AT_TIMESTAMP";
-  case BP_FETCH_FROM_AFTER_SEQ: return "after its checkpoint";
-  case BP_FETCH_FROM_CONTINUE: return "where it left off";
+  case BP_POSITION_TRIM_HORIZON: return "TRIM_HORIZON";
+  case BP_POSITION_LATEST: return "LATEST";
+  case BP_POSITION_AT_TIMESTAMP: return "AT_TIMESTAMP";
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER: return "after its checkpoint";
+  case BP_POSITION_CONTINUE: return "where it left off";
   default: return "?";
   }
 }
@@ -851,7 +854,7 @@ static void print_summary(demo *d) {
   }
   printf("\non-failure records: %s (%zu appended by this run)\n", d->failures_path,
          d->failures_written);
-  bp_engine_metrics m;
+  bp_engine_metrics m = BP_ENGINE_METRICS_INIT;
   if (!bp_engine_get_metrics(d->e, NULL, &m)) {
     printf("\ntotals (bp_engine_get_metrics):\n"
            "  PolledEventCount %llu, InvokedEventCount %llu, FailedInvokeEventCount %llu,\n"
@@ -980,10 +983,10 @@ int main(int argc, char **argv) {
     free_demo(&d);
     return 1;
   }
-  bp_codec_opts copts = {BP_SOURCE_KINESIS, STREAM_ARN, NULL, ROLE_ARN, FUNCTION_ARN};
+  bp_codec_opts copts = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, STREAM_ARN, NULL, ROLE_ARN, FUNCTION_ARN};
   if (bp_codec_new(&d.codec, &copts, NULL)) d.codec = NULL; /* only the 6 MB note needs it */
   bp_engine_opts opts;
-  bp_engine_opts_init(&opts);
+  bp_engine_opts_init(&opts, sizeof opts);
   opts.invoke_identity_arn = ROLE_ARN;
   opts.mapping_uuid = MAPPING_UUID;
   opts.seed = 2024;

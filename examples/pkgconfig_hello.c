@@ -8,7 +8,7 @@
 #include <batchpoint.h>
 
 int main(void) {
-  bp_codec_opts opts = {BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:111111111111:stream/s1",
+  bp_codec_opts opts = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:111111111111:stream/s1",
                         NULL, "arn:aws:iam::111111111111:role/fn-role", NULL};
   bp_codec *codec;
   int rc = bp_codec_new(&codec, &opts, NULL);
@@ -17,7 +17,7 @@ int main(void) {
     return 1;
   }
   bp_record rec;
-  memset(&rec, 0, sizeof rec);
+  bp_record_init(&rec, sizeof rec);
   rec.seq = "49590338271490256608559692538361571095921575989136588898";
   rec.seq_len = strlen(rec.seq);
   rec.arrival_ms = 1545084650987;

@@ -18,7 +18,8 @@
 #include "batchpoint/bp_store.h"
 #include "batchpoint/bp_seqnum.h"
 #include "batchpoint/bp_time.h"
-#include "batchpoint/bp_engine.h" /* core: bp_record comes from bp_codec.h's types */
+#include "batchpoint/bp_record.h"
+#include "batchpoint/bp_engine.h"
 #if BP_WITH_CODEC
 #include "batchpoint/bp_codec.h"
 #include "batchpoint/bp_filter.h"

@@ -26,9 +26,20 @@ struct bp_batch {
   bp__errmsg err;
 };
 
-static int opts_valid(const bp_batch_opts *o) {
+#define OPTS_SIZE_V1 BP__SIZE_V1(bp_batch_opts, event_overhead)
+
+int bp_batch_opts_init(bp_batch_opts *o, size_t size) {
+  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+/* Read the host's options into @p o (through their struct_size) and check them. */
+static int opts_read(const bp_batch_opts *in, bp_batch_opts *o) {
+  if (!in || bp__struct_in(o, sizeof *o, OPTS_SIZE_V1, in, "bp_batch_opts", NULL, 0))
+    return 0;
   return o->batch_size >= 1 && o->batch_size <= BP_CONFIG_MAX_BATCH_SIZE &&
-         o->window_seconds <= BP_CONFIG_MAX_BATCHING_WINDOW_IN_SECONDS;
+         o->window_seconds >= 0 && o->window_seconds <= BP_CONFIG_MAX_BATCHING_WINDOW_IN_SECONDS;
 }
 
 static void clear_batch(bp_batch *b) {
@@ -49,33 +60,35 @@ static void setup(bp_batch *b, const bp_batch_opts *o) {
 }
 
 int bp_batch_new(bp_batch **out, const bp_batch_opts *opts, const bp_allocator *alloc) {
+  bp_batch_opts o;
   if (out) *out = NULL;
-  if (!out || !opts || !opts_valid(opts)) return BP_ERR_INVALID_ARGUMENT;
+  if (!out || !opts_read(opts, &o)) return BP_ERR_INVALID_ARGUMENT;
   bp_allocator a;
   if (bp__alloc_copy(&a, alloc)) return BP_ERR_INVALID_ARGUMENT;
   bp_batch *b = bp__calloc(&a, 1, sizeof *b);
   if (!b) return BP_ERR_NOMEM;
   b->alloc = a;
   b->caller_mem = 0;
-  setup(b, opts);
+  setup(b, &o);
   *out = b;
   return 0;
 }
 
-size_t bp_batch_size(const bp_batch_opts *opts) {
+size_t bp_batch_mem_size(const bp_batch_opts *opts) {
   (void)opts;
   return sizeof(struct bp_batch);
 }
 
 int bp_batch_init_in(void *mem, size_t len, const bp_batch_opts *opts, bp_batch **out) {
+  bp_batch_opts o;
   if (out) *out = NULL;
-  if (!out || !opts || !opts_valid(opts)) return BP_ERR_INVALID_ARGUMENT;
+  if (!out || !opts_read(opts, &o)) return BP_ERR_INVALID_ARGUMENT;
   int rc = bp__caller_mem_check(mem, len, sizeof(struct bp_batch));
   if (rc) return rc;
   bp_batch *b = mem;
   memset(b, 0, sizeof *b);
   b->caller_mem = 1;
-  setup(b, opts);
+  setup(b, &o);
   *out = b;
   return 0;
 }

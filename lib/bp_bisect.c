@@ -51,7 +51,7 @@ int bp_bisect_new(bp_bisect **out, const bp_allocator *alloc) {
   return 0;
 }
 
-size_t bp_bisect_size(void) { return sizeof(bp_bisect); }
+size_t bp_bisect_mem_size(void) { return sizeof(bp_bisect); }
 
 int bp_bisect_init_in(void *mem, size_t len, bp_bisect **out) {
   if (out) *out = NULL;

@@ -46,15 +46,30 @@ static uint64_t mask_of(size_t b, size_t k) {
   return (k >= WORD_BITS ? ~UINT64_C(0) : ((UINT64_C(1) << k) - 1)) << b;
 }
 
-static int valid_opts(const bp_checkpoint_opts *o) {
-  return o && o->capacity >= 1 && o->capacity <= BP_CHECKPOINT_MAX_CAPACITY;
+#define OPTS_SIZE_V1 BP__SIZE_V1(bp_checkpoint_opts, capacity)
+
+int bp_checkpoint_opts_init(bp_checkpoint_opts *o, size_t size) {
+  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+/* Read the host's options into @p o (through their struct_size) and check them. */
+static int valid_opts(const bp_checkpoint_opts *in, bp_checkpoint_opts *o) {
+  if (!in || bp__struct_in(o, sizeof *o, OPTS_SIZE_V1, in, "bp_checkpoint_opts", NULL, 0))
+    return 0;
+  return o->capacity >= 1 && o->capacity <= BP_CHECKPOINT_MAX_CAPACITY;
 }
 
 static size_t words_for(size_t capacity) { return (capacity + WORD_BITS - 1) / WORD_BITS; }
 
-size_t bp_checkpoint_size(const bp_checkpoint_opts *opts) {
-  if (!valid_opts(opts)) return 0;
-  return sizeof(bp_checkpoint) + words_for(opts->capacity) * sizeof(uint64_t);
+static size_t mem_size(const bp_checkpoint_opts *o) {
+  return sizeof(bp_checkpoint) + words_for(o->capacity) * sizeof(uint64_t);
+}
+
+size_t bp_checkpoint_mem_size(const bp_checkpoint_opts *opts) {
+  bp_checkpoint_opts o;
+  return valid_opts(opts, &o) ? mem_size(&o) : 0;
 }
 
 static void clear_state(bp_checkpoint *t, uint64_t base) {
@@ -75,29 +90,31 @@ static void setup(bp_checkpoint *t, const bp_checkpoint_opts *opts) {
 
 int bp_checkpoint_new(bp_checkpoint **out, const bp_checkpoint_opts *opts,
                       const bp_allocator *alloc) {
+  bp_checkpoint_opts o;
   if (out) *out = NULL;
-  if (!out || !valid_opts(opts)) return BP_ERR_INVALID_ARGUMENT;
+  if (!out || !valid_opts(opts, &o)) return BP_ERR_INVALID_ARGUMENT;
   bp_allocator a;
   if (bp__alloc_copy(&a, alloc)) return BP_ERR_INVALID_ARGUMENT;
-  bp_checkpoint *t = bp__malloc(&a, bp_checkpoint_size(opts));
+  bp_checkpoint *t = bp__malloc(&a, mem_size(&o));
   if (!t) return BP_ERR_NOMEM;
   t->alloc = a;
   t->owned = 1;
-  setup(t, opts);
+  setup(t, &o);
   *out = t;
   return 0;
 }
 
 int bp_checkpoint_init_in(void *mem, size_t len, const bp_checkpoint_opts *opts,
                           bp_checkpoint **out) {
+  bp_checkpoint_opts o;
   if (out) *out = NULL;
-  if (!out || !valid_opts(opts)) return BP_ERR_INVALID_ARGUMENT;
-  int rc = bp__caller_mem_check(mem, len, bp_checkpoint_size(opts));
+  if (!out || !valid_opts(opts, &o)) return BP_ERR_INVALID_ARGUMENT;
+  int rc = bp__caller_mem_check(mem, len, mem_size(&o));
   if (rc) return rc;
   bp_checkpoint *t = mem;
   memset(&t->alloc, 0, sizeof t->alloc);
   t->owned = 0;
-  setup(t, opts);
+  setup(t, &o);
   *out = t;
   return 0;
 }

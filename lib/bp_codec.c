@@ -46,12 +46,32 @@ void bp_codec_del(bp_codec *c) {
   bp__free(&a, c->function.text);
   bp__free(&a, c->marks);
   bp__free(&a, c->shapes);
+  bp__free(&a, c->norm);
   bp__free(&a, c);
 }
 
-int bp_codec_new(bp_codec **out, const bp_codec_opts *opts, const bp_allocator *alloc) {
+#define OPTS_SIZE_V1 BP__SIZE_V1(bp_codec_opts, function_arn)
+#define WINDOW_SIZE_V1 BP__SIZE_V1(bp_window_fields, is_terminated_early)
+
+int bp_codec_opts_init(bp_codec_opts *o, size_t size) {
+  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+int bp_window_fields_init(bp_window_fields *w, size_t size) {
+  int rc = bp__struct_init(w, size, WINDOW_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+int bp_codec_new(bp_codec **out, const bp_codec_opts *host_opts, const bp_allocator *alloc) {
+  bp_codec_opts o;
+  const bp_codec_opts *opts = &o;
   if (out) *out = NULL;
-  if (!out || !opts) return BP_ERR_INVALID_ARGUMENT;
+  if (!out || !host_opts ||
+      bp__struct_in(&o, sizeof o, OPTS_SIZE_V1, host_opts, "bp_codec_opts", NULL, 0))
+    return BP_ERR_INVALID_ARGUMENT;
   if (opts->source != BP_SOURCE_KINESIS && opts->source != BP_SOURCE_DYNAMODB)
     return BP_ERR_INVALID_ARGUMENT;
   if (!valid_name(opts->event_source_arn)) return BP_ERR_INVALID_ARGUMENT;
@@ -172,23 +192,64 @@ static int record_size(bp_codec *c, const shard_text *s, const bp_record *r, siz
   return bp__ddb_record_size(c, r, index, size, shape);
 }
 
-int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_fields *win,
+/* The host's window fields, read through their struct_size (NULL stays NULL). */
+static int window_read(bp_codec *c, const bp_window_fields *in, bp_window_fields *w,
+                       const bp_window_fields **out) {
+  *out = NULL;
+  if (!in) return 0;
+  int rc = bp__struct_in(w, sizeof *w, WINDOW_SIZE_V1, in, "bp_window_fields", c->err.text,
+                         sizeof c->err.text);
+  if (!rc) *out = w;
+  return rc;
+}
+
+int bp__codec_records(bp_codec *c, const bp_record *recs, size_t n, const bp_record **out) {
+  size_t stride;
+  *out = recs;
+  if (!recs || n == 0) return 0;
+  int rc = bp__records_stride(recs, n, &stride, c->err.text, sizeof c->err.text);
+  if (rc || stride == sizeof(bp_record)) return rc;
+  if (n > c->norm_cap) { /* a host of another bp_record size: not the engine's hot path */
+    if (n > SIZE_MAX / sizeof(bp_record))
+      return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for %zu records", n);
+    bp_record *p = bp__realloc(&c->alloc, c->norm, n * sizeof(bp_record));
+    if (!p) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for %zu records", n);
+    c->norm = p;
+    c->norm_cap = n;
+  }
+  for (size_t i = 0; i < n; i++) {
+    bp_record tmp;
+    c->norm[i] = *bp__record_get(recs, stride, i, &tmp);
+  }
+  *out = c->norm;
+  return 0;
+}
+
+int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_fields *host_win,
                             size_t *size) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
   shard_text s = {NULL, 0, 0};
-  int rc = shard_prepare(c, shard_id, &s);
+  bp_window_fields wf;
+  const bp_window_fields *win;
+  int rc = window_read(c, host_win, &wf, &win);
+  if (rc) return rc;
+  rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : overhead(c, &s, win, size);
 }
 
-int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *rec, size_t *size) {
+int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *host_rec,
+                         size_t *size) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
-  if (!size || !rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (!size || !host_rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
   shard_text s = {NULL, 0, 0};
-  int rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, rec, 0, size, NULL);
+  bp_record rec;
+  int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
+                         c->err.text, sizeof c->err.text);
+  if (!rc) rc = shard_prepare(c, shard_id, &s);
+  return rc ? rc : record_size(c, &s, &rec, 0, size, NULL);
 }
 
 static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
@@ -206,13 +267,18 @@ static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, s
   return 0;
 }
 
-int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *recs, size_t n,
-                        const bp_window_fields *win, size_t *size) {
+int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host_recs,
+                        size_t n, const bp_window_fields *host_win, size_t *size) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
   shard_text s = {NULL, 0, 0};
-  int rc = shard_prepare(c, shard_id, &s);
+  bp_window_fields wf;
+  const bp_window_fields *win;
+  const bp_record *recs;
+  int rc = window_read(c, host_win, &wf, &win);
+  if (!rc) rc = bp__codec_records(c, host_recs, n, &recs);
+  if (!rc) rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : event_size(c, &s, recs, n, win, size, NULL);
 }
 
@@ -241,14 +307,20 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
   return write_event(c, &s, recs, shapes, n, win, size, out, out_len);
 }
 
-int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *recs, size_t n,
-                          const bp_window_fields *win, const char **out, size_t *out_len) {
+int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *host_recs,
+                          size_t n, const bp_window_fields *host_win, const char **out,
+                          size_t *out_len) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
   shard_text s = {NULL, 0, 0};
   size_t size;
-  int rc = shard_prepare(c, shard_id, &s);
+  bp_window_fields wf;
+  const bp_window_fields *win;
+  const bp_record *recs;
+  int rc = window_read(c, host_win, &wf, &win);
+  if (!rc) rc = bp__codec_records(c, host_recs, n, &recs);
+  if (!rc) rc = shard_prepare(c, shard_id, &s);
   if (rc) return rc;
   if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
     unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);

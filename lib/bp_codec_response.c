@@ -266,24 +266,48 @@ static int classify_items(bp_codec *c, const char *body, const body_ctx *b,
                           &t, NULL);
   if (rc == BP_ERR_NOMEM) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
   if (t.reason) {
-    set(r, BP_RESPONSE_FAILURE, t.reason);
+    set(r, BP_ATTEMPT_RETURNED_FAILED, t.reason);
     return 0;
   }
   if (rc) /* cannot happen: the bytes were validated by the first pass */
     return bp__error(&c->err, BP_ERR_INTERNAL, "batchItemFailures re-parse failed");
-  set(r, BP_RESPONSE_PARTIAL, BP_REASON_NONE);
+  set(r, BP_ATTEMPT_PARTIAL, BP_REASON_NONE);
   r->failed_index = t.lowest;
   r->failed_count = t.count;
   return 0;
 }
 
+#define RESULT_SIZE_V1 BP__SIZE_V1(bp_response_result, reserved)
+
+int bp_response_result_init(bp_response_result *r, size_t size) {
+  int rc = bp__struct_init(r, size, RESULT_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
 int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
                                const bp_record *batch, size_t n, uint32_t flags,
-                               bp_response_result *r) {
-  if (r) memset(r, 0, sizeof *r);
+                               bp_response_result *out) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
-  if (!r) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
+  if (!out) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
+  int rc = bp__struct_check(out, RESULT_SIZE_V1, "bp_response_result", c->err.text,
+                            sizeof c->err.text);
+  if (rc) return rc;
+  bp_response_result r;
+  const bp_record *recs;
+  memset(&r, 0, sizeof r);
+  rc = bp__codec_records(c, batch, n, &recs);
+  if (!rc) rc = bp__codec_classify(c, body, len, recs, n, flags, &r);
+  r.struct_size = sizeof r;
+  bp__struct_out(out, &r, sizeof r, RESULT_SIZE_V1, "bp_response_result", NULL, 0);
+  return rc;
+}
+
+int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
+                       size_t n, uint32_t flags, bp_response_result *r) {
+  memset(r, 0, sizeof *r);
+  bp__errmsg_clear(&c->err);
   if (!body && len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body NULL, len > 0");
   if (flags & ~(uint32_t)(BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES | BP_CLASSIFY_REQUIRE_STATE))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "unknown flags 0x%x", (unsigned)flags);
@@ -293,7 +317,7 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
   const int rbif = (flags & BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES) != 0;
   const int need_state = (flags & BP_CLASSIFY_REQUIRE_STATE) != 0;
   if (!rbif && !need_state) { /* the body is not read at all */
-    set(r, BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+    set(r, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
     return 0;
   }
 
@@ -316,33 +340,33 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
   }
 
   if (!rbif) {
-    set(r, BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+    set(r, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
   } else if (empty) {                                  /* rule 1 */
-    set(r, BP_RESPONSE_SUCCESS, BP_REASON_EMPTY);
+    set(r, BP_ATTEMPT_SUCCESS, BP_REASON_EMPTY);
   } else if (!valid) {                                 /* rule 2 (message already set) */
-    set(r, BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
+    set(r, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
   } else if (b.top == TOP_NULL || b.top == TOP_EMPTY_STRING ||
              (b.top == TOP_ARRAY && !b.top_nonempty)) { /* rule 3 */
-    set(r, BP_RESPONSE_SUCCESS, BP_REASON_NONE);
+    set(r, BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
   } else if (b.top != TOP_OBJECT) {                    /* rule 4 */
-    set(r, BP_RESPONSE_FAILURE, BP_REASON_NOT_OBJECT);
+    set(r, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_NOT_OBJECT);
     bp__error(&c->err, BP_ERR_INVALID_JSON, "response is not a JSON object");
   } else if (b.bif == BIF_ABSENT || b.bif == BIF_NULL ||
              (b.bif == BIF_ARRAY && !b.bif_nonempty)) { /* rule 5 */
-    set(r, BP_RESPONSE_SUCCESS, BP_REASON_NONE);
+    set(r, BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
   } else if (b.bif != BIF_ARRAY) {                     /* rule 6 */
-    set(r, BP_RESPONSE_FAILURE, BP_REASON_FAILURES_NOT_LIST);
+    set(r, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_FAILURES_NOT_LIST);
     bp__error(&c->err, BP_ERR_INVALID_JSON, "batchItemFailures is not an array");
   } else if ((rc = classify_items(c, body, &b, batch, n, r))) { /* rules 7, 8 */
     memset(r, 0, sizeof *r); /* no classification was made */
     return rc;
   }
 
-  if (need_state && r->outcome != BP_RESPONSE_FAILURE && !r->has_state) { /* §6 */
-    set(r, BP_RESPONSE_FAILURE, BP_REASON_STATE_MISSING);
+  if (need_state && r->outcome != BP_ATTEMPT_RETURNED_FAILED && !r->has_state) { /* §6 */
+    set(r, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_STATE_MISSING);
     r->failed_index = r->failed_count = 0;
     bp__error(&c->err, BP_ERR_INVALID_JSON, "response has no `state` object");
   }
-  if (r->outcome != BP_RESPONSE_FAILURE) bp__errmsg_clear(&c->err);
+  if (r->outcome != BP_ATTEMPT_RETURNED_FAILED) bp__errmsg_clear(&c->err);
   return 0;
 }

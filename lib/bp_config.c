@@ -72,7 +72,7 @@ static void set_defaults(bp_config *c) {
   c->batch_size = BP_CONFIG_DEFAULT_BATCH_SIZE;
   c->window_s = 0;
   c->parallelization = BP_CONFIG_DEFAULT_PARALLELIZATION_FACTOR;
-  c->position = BP_STARTING_POSITION_NONE;
+  c->position = BP_POSITION_NONE;
   c->timestamp_ms = BP_CONFIG_NO_TIMESTAMP;
   c->max_retry = BP_CONFIG_DEFAULT_MAXIMUM_RETRY_ATTEMPTS;
   c->max_age_s = BP_CONFIG_DEFAULT_MAXIMUM_RECORD_AGE_IN_SECONDS;
@@ -82,7 +82,7 @@ static void set_defaults(bp_config *c) {
   c->enabled = 1;
   c->metrics_event_count = 0;
   c->max_filters = BP_CONFIG_DEFAULT_MAX_FILTERS;
-  c->source = BP_CONFIG_SOURCE_NONE;
+  c->source = BP_SOURCE_NONE;
 }
 
 
@@ -274,17 +274,17 @@ int bp__cfg_parse_int(const char *s, size_t n, int64_t *v) {
     return bp__cfg_set_int(c, field, (int64_t)v, NULL, 0);                                      \
   }
 SETTER(bp_config_set_batch_size, BP__CFG_BATCH_SIZE, uint32_t)
-SETTER(bp_config_set_maximum_batching_window_in_seconds, BP__CFG_WINDOW, int)
-SETTER(bp_config_set_parallelization_factor, BP__CFG_PARALLELIZATION, int)
-SETTER(bp_config_set_maximum_retry_attempts, BP__CFG_MAX_RETRY, int)
-SETTER(bp_config_set_maximum_record_age_in_seconds, BP__CFG_MAX_AGE, int)
-SETTER(bp_config_set_tumbling_window_in_seconds, BP__CFG_TUMBLING, int)
-SETTER(bp_config_set_max_filters, BP__CFG_MAX_FILTERS, int)
+SETTER(bp_config_set_maximum_batching_window_in_seconds, BP__CFG_WINDOW, int32_t)
+SETTER(bp_config_set_parallelization_factor, BP__CFG_PARALLELIZATION, int32_t)
+SETTER(bp_config_set_maximum_retry_attempts, BP__CFG_MAX_RETRY, int32_t)
+SETTER(bp_config_set_maximum_record_age_in_seconds, BP__CFG_MAX_AGE, int32_t)
+SETTER(bp_config_set_tumbling_window_in_seconds, BP__CFG_TUMBLING, int32_t)
+SETTER(bp_config_set_max_filters, BP__CFG_MAX_FILTERS, int32_t)
 
 /* ---- Booleans ---- */
 
 #define FLAG_SETTER(fn, member)                                                                 \
-  int fn(bp_config *c, int on) {                                                                \
+  int fn(bp_config *c, int32_t on) {                                                            \
     ENTER(c);                                                                                   \
     c->member = on != 0;                                                                        \
     return 0;                                                                                   \
@@ -339,23 +339,23 @@ static int is_account(const char *s, size_t n) {
 /* `arn:<partition>:<kinesis|dynamodb>:<region>:<account>:<resource>` -> source kind. */
 static int arn_source(const char *s, size_t n) {
   const char *e = s + n;
-  if (!bp__utf8_valid(s, n) || memchr(s, '\0', n)) return BP_CONFIG_SOURCE_NONE;
-  if (n < 4 || memcmp(s, "arn:", 4) != 0) return BP_CONFIG_SOURCE_NONE;
+  if (!bp__utf8_valid(s, n) || memchr(s, '\0', n)) return BP_SOURCE_NONE;
+  if (n < 4 || memcmp(s, "arn:", 4) != 0) return BP_SOURCE_NONE;
   const char *f[5];
   size_t len[5];
   const char *p = s + 4;
   for (int i = 0; i < 4; i++) { /* partition, service, region, account */
     f[i] = p;
     len[i] = field_len(p, e);
-    if (f[i] + len[i] == e) return BP_CONFIG_SOURCE_NONE;
+    if (f[i] + len[i] == e) return BP_SOURCE_NONE;
     p = f[i] + len[i] + 1;
   }
   f[4] = p; /* the resource keeps its own colons */
   len[4] = (size_t)(e - p);
-  if (!is_partition(f[0], len[0], 1) || len[2] == 0 || len[4] == 0) return BP_CONFIG_SOURCE_NONE;
-  if (len[1] == 7 && memcmp(f[1], "kinesis", 7) == 0) return BP_CONFIG_SOURCE_KINESIS;
-  if (len[1] == 8 && memcmp(f[1], "dynamodb", 8) == 0) return BP_CONFIG_SOURCE_DYNAMODB;
-  return BP_CONFIG_SOURCE_NONE;
+  if (!is_partition(f[0], len[0], 1) || len[2] == 0 || len[4] == 0) return BP_SOURCE_NONE;
+  if (len[1] == 7 && memcmp(f[1], "kinesis", 7) == 0) return BP_SOURCE_KINESIS;
+  if (len[1] == 8 && memcmp(f[1], "dynamodb", 8) == 0) return BP_SOURCE_DYNAMODB;
+  return BP_SOURCE_NONE;
 }
 
 /* Replace *slot by a copy of [s, s+n), or by NULL when @p n is 0 and @p empty_clears. */
@@ -372,7 +372,7 @@ int bp_config_set_event_source_arn(bp_config *c, const char *arn, size_t len) {
   int rc = check_text(c, arn, len);
   if (rc) return rc;
   int source = arn_source(arn ? arn : "", len);
-  if (source == BP_CONFIG_SOURCE_NONE)
+  if (source == BP_SOURCE_NONE)
     return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
                         "Unrecognized event source.");
   if ((rc = replace_text(c, &c->arn, arn, len, 0))) return rc;
@@ -522,7 +522,7 @@ static int position_error(bp_config *c, const char *v, size_t n) {
 }
 
 int bp__cfg_set_position_text(bp_config *c, const char *s, size_t n) {
-  for (int i = 1; i <= BP_STARTING_POSITION_AT_TIMESTAMP; i++) {
+  for (int i = 1; i <= BP_POSITION_AT_TIMESTAMP; i++) {
     if (strlen(position_names[i]) == n && memcmp(position_names[i], s, n) == 0) {
       c->position = i;
       return 0;
@@ -531,9 +531,9 @@ int bp__cfg_set_position_text(bp_config *c, const char *s, size_t n) {
   return position_error(c, s, n);
 }
 
-int bp_config_set_starting_position(bp_config *c, int position) {
+int bp_config_set_starting_position(bp_config *c, int32_t position) {
   ENTER(c);
-  if (position < BP_STARTING_POSITION_NONE || position > BP_STARTING_POSITION_AT_TIMESTAMP) {
+  if (position < BP_POSITION_NONE || position > BP_POSITION_AT_TIMESTAMP) {
     char num[16];
     bp__errbuf(num, sizeof num, 0, "%d", position);
     return position_error(c, num, strlen(num));
@@ -632,12 +632,12 @@ int bp__cfg_check_arn_present(bp_config *c) {
 }
 
 int bp__cfg_check_position(bp_config *c) {
-  if (c->position == BP_STARTING_POSITION_NONE)
+  if (c->position == BP_POSITION_NONE)
     return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
                         "1 validation error detected: Value null at 'startingPosition' "
                         "failed to satisfy constraint: Member must not be null.");
-  if (c->position == BP_STARTING_POSITION_AT_TIMESTAMP) {
-    if (c->source == BP_CONFIG_SOURCE_DYNAMODB)
+  if (c->position == BP_POSITION_AT_TIMESTAMP) {
+    if (c->source == BP_SOURCE_DYNAMODB)
       return BP__CFG_FAIL(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
                           "Unsupported starting position for arn type: %s", c->arn);
     if (c->timestamp_ms == BP_CONFIG_NO_TIMESTAMP)
@@ -942,7 +942,7 @@ int bp_config_clear_filters(bp_config *c) {
 /* ---- Getters ---- */
 
 const char *bp_config_get_event_source_arn(const bp_config *c) { return c ? c->arn : NULL; }
-int bp_config_get_source(const bp_config *c) { return c ? c->source : 0; }
+int32_t bp_config_get_source(const bp_config *c) { return c ? c->source : 0; }
 const char *bp_config_get_function_name(const bp_config *c) {
   return c ? c->function_name : NULL;
 }
@@ -952,37 +952,37 @@ const char *bp_config_get_function_arn(const bp_config *c) {
                                                                              : NULL;
 }
 uint32_t bp_config_get_batch_size(const bp_config *c) { return c ? c->batch_size : 0; }
-int bp_config_get_maximum_batching_window_in_seconds(const bp_config *c) {
+int32_t bp_config_get_maximum_batching_window_in_seconds(const bp_config *c) {
   return c ? c->window_s : 0;
 }
-int bp_config_get_parallelization_factor(const bp_config *c) {
+int32_t bp_config_get_parallelization_factor(const bp_config *c) {
   return c ? c->parallelization : 0;
 }
-int bp_config_get_starting_position(const bp_config *c) { return c ? c->position : 0; }
+int32_t bp_config_get_starting_position(const bp_config *c) { return c ? c->position : 0; }
 int64_t bp_config_get_starting_position_timestamp_ms(const bp_config *c) {
   return c ? c->timestamp_ms : BP_CONFIG_NO_TIMESTAMP;
 }
-int bp_config_get_maximum_retry_attempts(const bp_config *c) { return c ? c->max_retry : 0; }
-int bp_config_get_maximum_record_age_in_seconds(const bp_config *c) {
+int32_t bp_config_get_maximum_retry_attempts(const bp_config *c) { return c ? c->max_retry : 0; }
+int32_t bp_config_get_maximum_record_age_in_seconds(const bp_config *c) {
   return c ? c->max_age_s : 0;
 }
-int bp_config_get_bisect_batch_on_function_error(const bp_config *c) {
+int32_t bp_config_get_bisect_batch_on_function_error(const bp_config *c) {
   return c ? c->bisect : 0;
 }
-int bp_config_get_report_batch_item_failures(const bp_config *c) {
+int32_t bp_config_get_report_batch_item_failures(const bp_config *c) {
   return c ? c->report_failures : 0;
 }
-int bp_config_get_tumbling_window_in_seconds(const bp_config *c) {
+int32_t bp_config_get_tumbling_window_in_seconds(const bp_config *c) {
   return c ? c->tumbling_s : 0;
 }
-int bp_config_get_enabled(const bp_config *c) { return c ? c->enabled : 0; }
+int32_t bp_config_get_enabled(const bp_config *c) { return c ? c->enabled : 0; }
 const char *bp_config_get_on_failure_destination(const bp_config *c) {
   return c ? c->destination : NULL;
 }
-int bp_config_get_metrics_event_count(const bp_config *c) {
+int32_t bp_config_get_metrics_event_count(const bp_config *c) {
   return c ? c->metrics_event_count : 0;
 }
-int bp_config_get_max_filters(const bp_config *c) { return c ? c->max_filters : 0; }
+int32_t bp_config_get_max_filters(const bp_config *c) { return c ? c->max_filters : 0; }
 size_t bp_config_get_filter_count(const bp_config *c) { return c ? c->nfilters : 0; }
 
 int bp_config_get_filter(const bp_config *c, size_t index, const char **text, size_t *len) {
@@ -1124,17 +1124,9 @@ int bp_config_set(bp_config *c, const char *name, const char *value, char *errbu
   return bp__errbuf(errbuf, errlen, rc, "%s", rc ? c->msg : "");
 }
 
-/* ---- Core-only build: no JSON parser ---- */
+/* ---- Core-only build: no JSON parser (bp_config_parse_json() is not declared) ---- */
 
 #if !BP_WITH_CODEC
-int bp_config_parse_json(bp_config *c, const char *json, size_t len) {
-  ENTER(c);
-  int rc = check_text(c, json, len);
-  if (rc) return rc;
-  return bp__cfg_fail(c, BP_ERR_UNSUPPORTED, NULL,
-                      "JSON configuration needs the codec (BP_WITH_CODEC is 0 in this build)");
-}
-
 int bp__cfg_set_filter_criteria_json(bp_config *c, const char *json, size_t len) {
   (void)json;
   (void)len;

@@ -30,7 +30,7 @@ struct bp_config {
   uint32_t batch_size;
   int window_s;
   int parallelization;
-  int position;         /* BP_STARTING_POSITION_* */
+  int position;         /* BP_POSITION_* */
   int64_t timestamp_ms; /* BP_CONFIG_NO_TIMESTAMP when unset */
   int max_retry;
   int max_age_s;
@@ -40,7 +40,7 @@ struct bp_config {
   int enabled;
   int metrics_event_count;
   int max_filters;
-  int source;             /* BP_CONFIG_SOURCE_* derived from the ARN */
+  int source;             /* BP_SOURCE_* derived from the ARN */
   char *arn;              /* NULL when unset; strings are NUL-terminated */
   char *function_name;
   char *destination;      /* NULL: no on-failure destination */

@@ -10,8 +10,8 @@
 #include "bp_config_int.h"
 #include "bp_json_dom.h"
 
-_Static_assert(BP_CONFIG_SOURCE_KINESIS == BP_SOURCE_KINESIS &&
-                   BP_CONFIG_SOURCE_DYNAMODB == BP_SOURCE_DYNAMODB,
+_Static_assert(BP_SOURCE_KINESIS == BP_SOURCE_KINESIS &&
+                   BP_SOURCE_DYNAMODB == BP_SOURCE_DYNAMODB,
                "bp_config.h and bp_codec.h disagree on source kinds");
 
 enum { T_STRING, T_INT, T_NUMBER, T_BOOL, T_OBJECT, T_ARRAY };

@@ -114,6 +114,7 @@ void bp__engine_event(bp_engine *e, const bp__shard *s, uint32_t lane, int type,
   if (!e->t.on_event) return;
   bp_engine_event ev;
   memset(&ev, 0, sizeof ev);
+  ev.struct_size = sizeof ev;
   ev.type = type;
   ev.detail = detail;
   ev.shard_id = s ? s->id : NULL;
@@ -137,6 +138,7 @@ static void event_seq(bp_engine *e, const bp__shard *s, int type, const char *se
   if (!e->t.on_event) return;
   bp_engine_event ev;
   memset(&ev, 0, sizeof ev);
+  ev.struct_size = sizeof ev;
   ev.type = type;
   ev.shard_id = s ? s->id : NULL;
   ev.first_seq = seq;
@@ -149,6 +151,7 @@ static void event_error(bp_engine *e, const bp__shard *s, int code, const char *
   if (!e->t.on_event) return;
   bp_engine_event ev;
   memset(&ev, 0, sizeof ev);
+  ev.struct_size = sizeof ev;
   ev.type = BP_EVENT_ERROR;
   ev.shard_id = s ? s->id : NULL;
   ev.value = code;
@@ -165,9 +168,13 @@ void bp__engine_metric(bp_engine *e, bp__shard *s, uint32_t lane, int metric, in
 
 /* ---- Creation ---- */
 
-int bp_engine_opts_init(bp_engine_opts *o) {
-  if (!o) return BP_ERR_INVALID_ARGUMENT;
-  memset(o, 0, sizeof *o);
+#define OPTS_SIZE_V1 BP__SIZE_V1(bp_engine_opts, store_user_data)
+#define RESULT_SIZE_V1 BP__SIZE_V1(bp_invoke_result, failed_count)
+#define METRICS_SIZE_V1 BP__SIZE_V1(bp_engine_metrics, reserved)
+
+int bp_engine_opts_init(bp_engine_opts *o, size_t size) {
+  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  if (rc) return rc;
   o->backoff_base_ms = DEFAULT_BACKOFF_BASE_MS;
   o->backoff_cap_ms = DEFAULT_BACKOFF_CAP_MS;
   o->fetch_error_retry_ms = DEFAULT_RETRY_MS;
@@ -175,9 +182,15 @@ int bp_engine_opts_init(bp_engine_opts *o) {
   return 0;
 }
 
-int bp_invoke_result_init(bp_invoke_result *r) {
-  if (!r) return BP_ERR_INVALID_ARGUMENT;
-  memset(r, 0, sizeof *r);
+int bp_invoke_result_init(bp_invoke_result *r, size_t size) {
+  int rc = bp__struct_init(r, size, RESULT_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+int bp_engine_metrics_init(bp_engine_metrics *m, size_t size) {
+  int rc = bp__struct_init(m, size, METRICS_SIZE_V1);
+  if (rc) return rc;
   return 0;
 }
 
@@ -216,7 +229,7 @@ static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf,
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "opts.store needs version >= 1, load and save");
 #if BP_WITH_CODEC
-  if (source == BP_CONFIG_SOURCE_KINESIS && (!o->invoke_identity_arn || !o->invoke_identity_arn[0]))
+  if (source == BP_SOURCE_KINESIS && (!o->invoke_identity_arn || !o->invoke_identity_arn[0]))
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "Kinesis events need opts.invoke_identity_arn (the function's role ARN)");
 #else
@@ -243,8 +256,9 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "the transport needs fetch and invoke callbacks");
   bp_engine_opts o;
-  if (opts) o = *opts;
-  else bp_engine_opts_init(&o);
+  if (!opts) bp_engine_opts_init(&o, sizeof o);
+  else if (bp__struct_in(&o, sizeof o, OPTS_SIZE_V1, opts, "bp_engine_opts", errbuf, errlen))
+    return BP_ERR_INVALID_ARGUMENT;
   bp_allocator a;
   if (bp__alloc_copy(&a, alloc))
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "half-set allocator hooks");
@@ -310,7 +324,7 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   /* Zero intervals would let a failing host spin inside one tick: at least 1 ms. */
   if (!o.fetch_error_retry_ms) o.fetch_error_retry_ms = DEFAULT_RETRY_MS;
   if (!o.wouldblock_retry_ms) o.wouldblock_retry_ms = DEFAULT_WOULDBLOCK_MS;
-  if (!o.poll_interval_ms) o.poll_interval_ms = e->source == BP_CONFIG_SOURCE_DYNAMODB ? 250 : 1000;
+  if (!o.poll_interval_ms) o.poll_interval_ms = e->source == BP_SOURCE_DYNAMODB ? 250 : 1000;
   e->rng = o.seed;
   e->o_role = dup_str(e, o.invoke_identity_arn);
   e->o_region = dup_str(e, o.aws_region);
@@ -328,7 +342,7 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   } else {
     bp__engine_uuid(e, e->uuid);
   }
-  bp_resolver_policy_init(&e->policy);
+  bp_resolver_policy_init(&e->policy, sizeof e->policy);
   e->policy.maximum_retry_attempts = bp_config_get_maximum_retry_attempts(e->cfg);
   e->policy.maximum_record_age_in_seconds = bp_config_get_maximum_record_age_in_seconds(e->cfg);
   e->policy.bisect_batch_on_function_error = bp_config_get_bisect_batch_on_function_error(e->cfg);
@@ -338,8 +352,8 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
 #if BP_WITH_CODEC
   {
     bp_codec_opts co;
-    memset(&co, 0, sizeof co);
-    co.source = e->source == BP_CONFIG_SOURCE_DYNAMODB ? BP_SOURCE_DYNAMODB : BP_SOURCE_KINESIS;
+    bp_codec_opts_init(&co, sizeof co);
+    co.source = e->source == BP_SOURCE_DYNAMODB ? BP_SOURCE_DYNAMODB : BP_SOURCE_KINESIS;
     co.event_source_arn = bp_config_get_event_source_arn(e->cfg);
     co.aws_region = e->o_region;
     co.invoke_identity_arn = e->o_role;
@@ -495,7 +509,8 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
   s->parent = dup_str(e, parent_id);
   s->adjacent = dup_str(e, adjacent_parent_id);
   s->m.iterator_age_ms = -1;
-  bp_checkpoint_opts co = {0, e->o.max_buffered_records};
+  bp_checkpoint_opts co = BP_CHECKPOINT_OPTS_INIT;
+  co.capacity = e->o.max_buffered_records;
   if (!s->id || (parent_id && !s->parent) || (adjacent_parent_id && !s->adjacent) ||
       bp_checkpoint_new(&s->tracker, &co, &e->alloc) ||
       bp__records_init(e, s, e->o.max_buffered_records, e->o.max_buffered_bytes))
@@ -515,7 +530,7 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
     s->live_has = 1;
     memcpy(s->last_read, stored, stored_len);
     s->last_read_len = stored_len;
-    s->started_from = BP_FETCH_FROM_AFTER_SEQ;
+    s->started_from = BP_POSITION_AFTER_SEQUENCE_NUMBER;
   }
   s->state = BP_SHARD_WAITING;
   e->shards[e->nshards++] = s;
@@ -546,10 +561,10 @@ static int shard_try_start(bp_engine *e, bp__shard *s, int64_t now) {
   s->consumed_parents = consumed;
   if (!s->started_from) {
     int sp = bp_config_get_starting_position(e->cfg);
-    s->started_from = consumed || sp == BP_STARTING_POSITION_TRIM_HORIZON
-                          ? BP_FETCH_FROM_TRIM_HORIZON
-                          : sp == BP_STARTING_POSITION_LATEST ? BP_FETCH_FROM_LATEST
-                                                              : BP_FETCH_FROM_AT_TIMESTAMP;
+    s->started_from = consumed || sp == BP_POSITION_TRIM_HORIZON
+                          ? BP_POSITION_TRIM_HORIZON
+                          : sp == BP_POSITION_LATEST ? BP_POSITION_LATEST
+                                                              : BP_POSITION_AT_TIMESTAMP;
   }
   s->state = BP_SHARD_ACTIVE;
   s->fetch_due = now;
@@ -570,21 +585,22 @@ static int can_fetch(const bp_engine *e, const bp__shard *s) {
 static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
   bp_fetch_req req;
   memset(&req, 0, sizeof req);
+  req.struct_size = sizeof req;
   req.req_id = ++e->next_req;
   req.shard_id = s->id;
   uint64_t free_slots = s->cap - bp_checkpoint_outstanding(s->tracker);
   req.max_records = free_slots > UINT32_MAX ? UINT32_MAX : (uint32_t)free_slots;
   req.max_bytes = e->o.max_buffered_bytes - s->bytes_in_use;
-  if (s->read_any || s->started_from == BP_FETCH_FROM_AFTER_SEQ) {
-    req.from = BP_FETCH_FROM_AFTER_SEQ;
+  if (s->read_any || s->started_from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
+    req.from = BP_POSITION_AFTER_SEQUENCE_NUMBER;
     req.after_seq = s->last_read;
     req.after_seq_len = s->last_read_len;
-  } else if (s->fetched_once && s->started_from != BP_FETCH_FROM_TRIM_HORIZON) {
-    req.from = BP_FETCH_FROM_CONTINUE; /* §2.4 [DEC]: LATEST/AT_TIMESTAMP resolved once */
+  } else if (s->fetched_once && s->started_from != BP_POSITION_TRIM_HORIZON) {
+    req.from = BP_POSITION_CONTINUE; /* §2.4 [DEC]: LATEST/AT_TIMESTAMP resolved once */
   } else {
     req.from = s->started_from;
   }
-  if (s->started_from == BP_FETCH_FROM_AT_TIMESTAMP && !s->read_any)
+  if (s->started_from == BP_POSITION_AT_TIMESTAMP && !s->read_any)
     req.timestamp_ms = bp_config_get_starting_position_timestamp_ms(e->cfg);
   s->fetch_inflight = 1;
   s->fetch_req = req.req_id;
@@ -683,6 +699,10 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
   if (!records && n && status == 0)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "records is NULL with n > 0");
+  size_t stride = sizeof(bp_record);
+  if (status == 0 &&
+      bp__records_stride(records, n, &stride, e->err.text, sizeof e->err.text))
+    return BP_ERR_INVALID_ARGUMENT; /* nothing kept; the fetch stays in flight */
   if (now_ms > e->now) e->now = now_ms;
   s->fetch_inflight = 0;
   int result = 0;
@@ -693,8 +713,9 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   } else {
     size_t take = n > s->fetch_max ? s->fetch_max : n;
     s->filtered_in_fetch = 0;
+    bp_record tmp, first, last; /* a host of another bp_record size: one copy at a time */
     for (; kept < take; kept++) {
-      int rc = intake(e, s, &records[kept]);
+      int rc = intake(e, s, bp__record_get(records, stride, kept, &tmp));
       if (rc) {
         result = rc;
         break;
@@ -707,8 +728,10 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
     s->fetch_due = kept && !result ? now_ms
                    : result        ? now_ms + e->o.fetch_error_retry_ms
                                    : now_ms + e->o.poll_interval_ms;
-    bp__engine_event(e, s, 0, BP_EVENT_FETCH, 0, kept ? &records[0] : NULL,
-                     kept ? &records[kept - 1] : NULL, kept, status);
+    bp__engine_event(e, s, 0, BP_EVENT_FETCH, 0,
+                     kept ? bp__record_get(records, stride, 0, &first) : NULL,
+                     kept ? bp__record_get(records, stride, kept - 1, &last) : NULL, kept,
+                     status);
     bp__engine_metric(e, s, 0, BP_METRIC_POLLED_EVENT_COUNT, (int64_t)kept);
     if (s->filtered_in_fetch)
       bp__engine_metric(e, s, 0, BP_METRIC_FILTERED_OUT_EVENT_COUNT,
@@ -772,6 +795,7 @@ static int shard_save(bp_engine *e, bp__shard *s, int64_t now) {
   if (e->t.store_checkpoint) {
     bp_checkpoint_req req;
     memset(&req, 0, sizeof req);
+    req.struct_size = sizeof req;
     req.req_id = ++e->next_req;
     req.shard_id = s->id;
     req.seq = s->saving;
@@ -987,14 +1011,19 @@ static int copy_field(bp_engine *e, char *dst, size_t cap, const char *src, size
 }
 
 int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
-                              const bp_invoke_result *r) {
+                              const bp_invoke_result *host_result) {
   if (!e) return BP_ERR_INVALID_ARGUMENT;
+  bp_invoke_result result;
+  const bp_invoke_result *r = host_result ? &result : NULL;
   if (e->fatal) return e->fatal;
   bp__shard *s;
   bp__lane *l = find_lane(e, req_id, LANE_INVOKING, &s);
   if (!l) return bp__error(&e->err, BP_ERR_UNKNOWN_REQUEST, "no invocation %llu in flight",
                            (unsigned long long)req_id);
   if (!r) return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
+  if (bp__struct_in(&result, sizeof result, RESULT_SIZE_V1, host_result, "bp_invoke_result",
+                    e->err.text, sizeof e->err.text))
+    return BP_ERR_INVALID_ARGUMENT;
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
   if (r->kind < BP_INVOKE_RESULT_RETURNED || r->kind > BP_INVOKE_RESULT_CLASSIFIED)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "unknown result kind %d", (int)r->kind);
@@ -1086,17 +1115,19 @@ static void add_metrics(bp_engine_metrics *t, const bp__shard *s) {
 }
 
 int bp_engine_get_metrics(const bp_engine *e, const char *shard_id, bp_engine_metrics *out) {
-  if (!e || !out) return BP_ERR_INVALID_ARGUMENT;
-  memset(out, 0, sizeof *out);
-  out->iterator_age_ms = -1;
+  if (!e || !out || bp__struct_check(out, METRICS_SIZE_V1, "bp_engine_metrics", NULL, 0))
+    return BP_ERR_INVALID_ARGUMENT;
+  bp_engine_metrics m;
+  bp_engine_metrics_init(&m, sizeof m);
+  m.iterator_age_ms = -1;
   if (shard_id) {
     const bp__shard *s = find_shard(e, shard_id);
     if (!s) return BP_ERR_INVALID_ARGUMENT;
-    add_metrics(out, s);
-    return 0;
+    add_metrics(&m, s);
+  } else {
+    for (size_t i = 0; i < e->nshards; i++) add_metrics(&m, e->shards[i]);
   }
-  for (size_t i = 0; i < e->nshards; i++) add_metrics(out, e->shards[i]);
-  return 0;
+  return bp__struct_out(out, &m, sizeof m, METRICS_SIZE_V1, "bp_engine_metrics", NULL, 0);
 }
 
 int bp_engine_get_checkpoint(const bp_engine *e, const char *shard_id, char *buf, size_t cap,

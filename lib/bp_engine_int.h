@@ -15,6 +15,20 @@
 #include "batchpoint/bp_resolver.h"
 #include "bp_int.h"
 
+/* A tumbling window's event members: the codec's type in a full build; the same members in
+ * a core-only build, whose public headers do not declare the codec. */
+#if BP_WITH_CODEC
+typedef bp_window_fields bp__window;
+#else
+typedef struct bp__window {
+  uint32_t struct_size;
+  int64_t start_ms, end_ms;
+  const char *state_json;
+  size_t state_json_len;
+  int32_t is_final, is_terminated_early;
+} bp__window;
+#endif
+
 #define BP__SEQ_CAP (BP_MAX_SEQNUM_DIGITS + 1)
 #define BP__NIL UINT32_MAX /* end of a lane's record list */
 
@@ -114,7 +128,7 @@ typedef struct bp__shard {
   int state;       /* BP_SHARD_* */
   int consumed_parents; /* 1: a parent was consumed here: start at TRIM_HORIZON */
   /* reading */
-  int started_from;  /* BP_FETCH_FROM_* of the first fetch */
+  int started_from;  /* BP_POSITION_* of the first fetch */
   int fetched_once;
   int read_any;
   int read_end;

@@ -20,7 +20,10 @@ int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index) {
   bp__buf_init(&l->body, &e->alloc);
   bp__buf_init(&l->wstate, &e->alloc);
   bp__buf_init(&l->inv_state, &e->alloc);
-  bp_batch_opts bo = {e->batch_size, e->window_s, 0, 14};
+  bp_batch_opts bo = BP_BATCH_OPTS_INIT;
+  bo.batch_size = e->batch_size;
+  bo.window_seconds = (int32_t)e->window_s;
+  bo.event_overhead = 14;
 #if BP_WITH_CODEC
   size_t overhead = 0;
   if (bp_codec_event_overhead(e->codec, s->id, NULL, &overhead) == 0) bo.event_overhead = overhead;
@@ -55,9 +58,10 @@ static int64_t window_of(const bp_engine *e, int64_t arrival_ms) {
   return arrival_ms - arrival_ms % e->tumbling_ms; /* aligned to multiples of its length */
 }
 
-static void window_fields(const bp_engine *e, const bp__lane *l, bp_window_fields *w,
+static void window_fields(const bp_engine *e, const bp__lane *l, bp__window *w,
                           int final) {
   memset(w, 0, sizeof *w);
+  w->struct_size = sizeof *w;
   w->start_ms = l->win_start;
   w->end_ms = l->win_start + e->tumbling_ms;
   if (l->wstate.len) {
@@ -146,7 +150,7 @@ static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
       l->wstate.len = 0;
     }
 #if BP_WITH_CODEC
-    bp_window_fields wf;
+    bp__window wf;
     size_t overhead;
     window_fields(e, l, &wf, 0);
     int orc = bp_codec_event_overhead(e->codec, s->id, &wf, &overhead);
@@ -237,6 +241,8 @@ static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   load_batch(e, s, l, l->discard_first, n);
   bp_delivery_req req;
   memset(&req, 0, sizeof req);
+  req.struct_size = sizeof req;
+  req.record_stride = sizeof(bp_record);
   req.req_id = ++e->next_req;
   req.shard_id = s->id;
   req.lane = l->index;
@@ -250,7 +256,7 @@ static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   char uuid[37], key[1200];
 #if BP_WITH_CODEC
   bp_failure_info fi;
-  memset(&fi, 0, sizeof fi);
+  bp_failure_info_init(&fi, sizeof fi);
   fi.condition = a->condition;
   char rid[37];
   if (l->has_last && l->last_request_id[0]) {
@@ -285,7 +291,7 @@ static int start_delivery(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   if (e->dest_type == BP_DESTINATION_S3) {
     const char *ev;
     size_t evlen;
-    bp_window_fields wf;
+    bp__window wf;
     if (e->tumbling_ms) {
       window_fields(e, l, &wf, 0);
       if (l->has_last) { /* byte-identical to the last invocation's event (§5.5) */
@@ -358,13 +364,13 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   load_batch(e, s, l, (uint32_t)first, n);
   /* §5.1: the record-age check runs before every attempt, the first included. */
   bp_resolver_input in;
-  memset(&in, 0, sizeof in);
+  bp_resolver_input_init(&in, sizeof in);
   in.attempts = attempts;
   in.invocations = invocations;
   in.consecutive_failures = l->k;
   in.batch_size = n;
   in.now_ms = now;
-  bp_resolver_action a;
+  bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
   char msg[128];
   int rc = bp_resolver_age_check(&e->policy, &in, e->arrivals, &a, msg, sizeof msg);
   if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, msg);
@@ -372,6 +378,8 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
 
   bp_invoke_req req;
   memset(&req, 0, sizeof req);
+  req.struct_size = sizeof req;
+  req.record_stride = sizeof(bp_record);
   req.req_id = ++e->next_req;
   req.shard_id = s->id;
   req.lane = l->index;
@@ -380,7 +388,7 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   req.records = e->views;
   req.count = n;
   req.window_start_ms = req.window_end_ms = -1;
-  bp_window_fields wf;
+  bp__window wf;
   if (e->tumbling_ms) {
     window_fields(e, l, &wf, 0);
     l->inv_state.len = 0; /* what this attempt carries, for an S3 payload after it */
@@ -427,7 +435,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
     return bp__engine_fail(e, BP_ERR_INTERNAL, "completion without a current batch");
   load_batch(e, s, l, (uint32_t)first, n);
   bp_resolver_input in;
-  memset(&in, 0, sizeof in);
+  bp_resolver_input_init(&in, sizeof in);
   in.attempts = attempts;
   in.invocations = invocations;
   in.consecutive_failures = l->k;
@@ -448,14 +456,14 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
                                                           : 0u;
     if (e->tumbling_ms) flags |= BP_CLASSIFY_REQUIRE_STATE;
     memset(&rr, 0, sizeof rr); /* nothing to read: any normal return is a success (§3.3) */
-    int rc = flags ? bp_codec_classify_response(e->codec, l->body.data, l->body.len, e->views,
-                                                n, flags, &rr)
+    int rc = flags ? bp__codec_classify(e->codec, l->body.data, l->body.len, e->views, n, flags,
+                                        &rr)
                    : 0;
     if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
     in.outcome = rr.outcome; /* SUCCESS, PARTIAL, FAILURE = BP_ATTEMPT_* values */
     in.failed_index = rr.failed_index;
     in.failed_count = rr.failed_count;
-    if (e->tumbling_ms && rr.outcome != BP_RESPONSE_FAILURE && rr.has_state) {
+    if (e->tumbling_ms && rr.outcome != BP_ATTEMPT_RETURNED_FAILED && rr.has_state) {
       /* §6: the next invocation of the window carries this response's state text */
       l->wstate.len = 0;
       if (bp__buf_append(&l->wstate, l->body.data + rr.state_offset, rr.state_len))
@@ -477,7 +485,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
     copy_str(l->last_version, sizeof l->last_version, l->res_version);
     copy_str(l->last_function_error, sizeof l->last_function_error, l->res_function_error);
   }
-  bp_resolver_action a;
+  bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
   char msg[160];
   int rc = bp_resolver_decide(&e->policy, &in, &a, msg, sizeof msg);
   if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, msg);
@@ -518,10 +526,12 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
 /* ---- Final window invocations (§6 [DEC]) ---- */
 
 static int invoke_final(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
-  bp_window_fields wf;
+  bp__window wf;
   window_fields(e, l, &wf, 1);
   bp_invoke_req req;
   memset(&req, 0, sizeof req);
+  req.struct_size = sizeof req;
+  req.record_stride = sizeof(bp_record);
   req.req_id = ++e->next_req;
   req.shard_id = s->id;
   req.lane = l->index;
@@ -567,10 +577,10 @@ static int act_on_final(bp_engine *e, bp__shard *s, bp__lane *l) {
 #if BP_WITH_CODEC
   if (l->res_kind == BP_INVOKE_RESULT_RETURNED) {
     bp_response_result rr;
-    int rc = bp_codec_classify_response(e->codec, l->body.data, l->body.len, NULL, 0,
-                                        BP_CLASSIFY_REQUIRE_STATE, &rr);
+    int rc = bp__codec_classify(e->codec, l->body.data, l->body.len, NULL, 0,
+                                BP_CLASSIFY_REQUIRE_STATE, &rr);
     if (rc) return rc == BP_ERR_NOMEM ? rc : bp__engine_fail(e, rc, bp_codec_errmsg(e->codec));
-    if (rr.outcome == BP_RESPONSE_SUCCESS) outcome = BP_ATTEMPT_SUCCESS;
+    if (rr.outcome == BP_ATTEMPT_SUCCESS) outcome = BP_ATTEMPT_SUCCESS;
   }
 #endif
   l->in_final = 0;

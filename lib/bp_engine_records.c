@@ -129,6 +129,7 @@ void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
     p += sl->len[i];
   }
   memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
   out->seq = f[F_SEQ];
   out->seq_len = sl->len[F_SEQ];
   out->arrival_ms = sl->arrival_ms;

@@ -222,12 +222,20 @@ static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp
 }
 
 int bp_filter_match_record(bp_filter *f, bp_codec *codec, const char *shard_id,
-                           const bp_record *rec, int *result) {
+                           const bp_record *host_rec, int *result) {
   if (result) *result = BP_FILTER_NO_MATCH;
   if (!f) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&f->err);
-  if (!codec || !rec || !result)
+  if (!codec || !host_rec || !result)
     return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  bp_record copy;
+  const bp_record *rec = host_rec;
+  if (host_rec->struct_size != sizeof(bp_record)) { /* the engine's records never copy */
+    int rc = bp__struct_in(&copy, sizeof copy, BP__RECORD_SIZE_V1, host_rec, "bp_record",
+                           f->err.text, sizeof f->err.text);
+    if (rc) return rc;
+    rec = &copy;
+  }
   int kinesis = codec->source == BP_SOURCE_KINESIS;
   if (kinesis && !shard_id) return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "shard id is NULL");
   if (f->npatterns == 0) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "batchpoint/bp_common.h"
+#include "batchpoint/bp_record.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define BP__PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -67,6 +68,37 @@ int bp__buf_reserve(bp__buf *b, size_t extra);
 int bp__buf_append(bp__buf *b, const void *p, size_t n);
 /** NUL-terminate without counting the NUL in len (room is always reserved). */
 void bp__buf_terminate(bp__buf *b);
+
+/* ---- Growable structs (bp_struct.c; "How structs grow" in bp_common.h) ---- */
+
+/* The size of a struct as first published: offsetof its last member + that member's size
+ * (not sizeof, which would follow later appends). A host's struct_size may not be below. */
+#define BP__SIZE_V1(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#define BP__RECORD_SIZE_V1 BP__SIZE_V1(bp_record, user_identity_json_len)
+
+/** Check the struct_size of the host struct at @p src (0 or below @p min_size: a message
+ *  naming @p name in errbuf and BP_ERR_INVALID_ARGUMENT). */
+int bp__struct_check(const void *src, size_t min_size, const char *name, char *errbuf,
+                     size_t errlen);
+/** Read a host-filled struct: check it, copy min(struct_size, dst_size) bytes into @p dst
+ *  and zero the rest of @p dst. */
+int bp__struct_in(void *dst, size_t dst_size, size_t min_size, const void *src,
+                  const char *name, char *errbuf, size_t errlen);
+/** Write a struct for the host: check the host's struct_size at @p dst, copy that many bytes
+ *  of @p src at most, and leave the number copied in dst's struct_size. */
+int bp__struct_out(void *dst, const void *src, size_t src_size, size_t min_size,
+                   const char *name, char *errbuf, size_t errlen);
+/** Initialise a struct the host passes in (bp_X_init()): zero @p size bytes (the caller's
+ *  sizeof) and set struct_size to it. @return 0; BP_ERR_INVALID_ARGUMENT (NULL, or @p size
+ *  below @p min_size or above UINT32_MAX). */
+int bp__struct_init(void *x, size_t size, size_t min_size);
+/** The stride of a host's record array: every element's struct_size (all equal, each at
+ *  least BP__RECORD_SIZE_V1); sizeof(bp_record) when @p n is 0. */
+int bp__records_stride(const bp_record *recs, size_t n, size_t *stride, char *errbuf,
+                       size_t errlen);
+/** Element @p i of an array checked by bp__records_stride(): itself when the stride is
+ *  sizeof(bp_record), otherwise a copy in @p tmp with the members it lacks zeroed. */
+const bp_record *bp__record_get(const bp_record *recs, size_t stride, size_t i, bp_record *tmp);
 
 /* ---- Sequence numbers, unchecked (callers validated both) ---- */
 

@@ -13,8 +13,11 @@ static uint32_t inc_sat(uint32_t v) { return v == UINT32_MAX ? v : v + 1; }
 
 static int time_ok(int64_t ms) { return ms >= 0 && ms <= BP_TIME_MAX_MS; }
 
+#define POLICY_SIZE_V1 BP__SIZE_V1(bp_resolver_policy, backoff_cap_ms)
+#define INPUT_SIZE_V1 BP__SIZE_V1(bp_resolver_input, now_ms)
+#define ACTION_SIZE_V1 BP__SIZE_V1(bp_resolver_action, reserved)
+
 static int policy_check(const bp_resolver_policy *p, char *errbuf, size_t errlen) {
-  if (!p) return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "policy is NULL");
   if (p->maximum_retry_attempts < -1 ||
       p->maximum_retry_attempts > BP_RESOLVER_MAX_RETRY_ATTEMPTS)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
@@ -45,9 +48,29 @@ static int policy_check(const bp_resolver_policy *p, char *errbuf, size_t errlen
   return bp__errbuf(errbuf, errlen, 0, "%s", "");
 }
 
-int bp_resolver_policy_init(bp_resolver_policy *p) {
-  if (!p) return BP_ERR_INVALID_ARGUMENT;
-  memset(p, 0, sizeof *p);
+/* The host's policy, read through its struct_size into @p p, and checked. */
+static int policy_read(const bp_resolver_policy *in, bp_resolver_policy *p, char *errbuf,
+                       size_t errlen) {
+  if (!in) return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "policy is NULL");
+  int rc = bp__struct_in(p, sizeof *p, POLICY_SIZE_V1, in, "bp_resolver_policy", errbuf, errlen);
+  return rc ? rc : policy_check(p, errbuf, errlen);
+}
+
+int bp_resolver_input_init(bp_resolver_input *in, size_t size) {
+  int rc = bp__struct_init(in, size, INPUT_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+int bp_resolver_action_init(bp_resolver_action *a, size_t size) {
+  int rc = bp__struct_init(a, size, ACTION_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+int bp_resolver_policy_init(bp_resolver_policy *p, size_t size) {
+  int rc = bp__struct_init(p, size, POLICY_SIZE_V1);
+  if (rc) return rc;
   p->maximum_retry_attempts = -1;
   p->maximum_record_age_in_seconds = -1;
   p->bisect_batch_on_function_error = 0;
@@ -58,7 +81,8 @@ int bp_resolver_policy_init(bp_resolver_policy *p) {
 }
 
 int bp_resolver_policy_validate(const bp_resolver_policy *p, char *errbuf, size_t errlen) {
-  return policy_check(p, errbuf, errlen);
+  bp_resolver_policy pol;
+  return policy_read(p, &pol, errbuf, errlen);
 }
 
 /* min(base * 2^(k-1), cap); base and cap are already within 0 .. one day. */
@@ -71,8 +95,9 @@ static int64_t backoff_of(const bp_resolver_policy *p, uint32_t k) {
 }
 
 int bp_resolver_backoff(const bp_resolver_policy *p, uint32_t k, int64_t *delay_ms) {
-  if (!delay_ms || policy_check(p, NULL, 0)) return BP_ERR_INVALID_ARGUMENT;
-  *delay_ms = backoff_of(p, k);
+  bp_resolver_policy pol;
+  if (!delay_ms || policy_read(p, &pol, NULL, 0)) return BP_ERR_INVALID_ARGUMENT;
+  *delay_ms = backoff_of(&pol, k);
   return 0;
 }
 
@@ -101,7 +126,7 @@ static void count_or_discard(const bp_resolver_policy *p, const bp_resolver_inpu
   uint32_t invocations = inc_sat(in->invocations);
   if (p->maximum_retry_attempts >= 0 && attempts > (uint32_t)p->maximum_retry_attempts) {
     out->kind = BP_ACTION_DISCARD;
-    out->condition = BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED;
+    out->condition = BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED;
     out->batch_finished = 1;
     out->discard_count = in->batch_size;
     out->approximate_invoke_count = invocations; /* >= 1: this one reached the function */
@@ -118,15 +143,31 @@ static void count_or_discard(const bp_resolver_policy *p, const bp_resolver_inpu
   failed_attempt(p, in, out);
 }
 
-int bp_resolver_decide(const bp_resolver_policy *p, const bp_resolver_input *in,
-                       bp_resolver_action *out, char *errbuf, size_t errlen) {
-  if (out) memset(out, 0, sizeof *out);
-  if (!out || !in) {
+/* The arguments of a decision, read through their struct_size: the policy and the input
+ * into local copies, and the action's struct_size checked (it is written at the end). */
+static int args_read(const bp_resolver_policy *pp, const bp_resolver_input *inp,
+                     bp_resolver_action *outp, bp_resolver_policy *p, bp_resolver_input *in,
+                     char *errbuf, size_t errlen) {
+  if (!outp || !inp)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "%s is NULL",
-                      !out ? "action" : "input");
-  }
-  int rc = policy_check(p, errbuf, errlen);
-  if (rc) return rc;
+                      !outp ? "action" : "input");
+  int rc = bp__struct_check(outp, ACTION_SIZE_V1, "bp_resolver_action", errbuf, errlen);
+  if (!rc) rc = bp__struct_in(in, sizeof *in, INPUT_SIZE_V1, inp, "bp_resolver_input", errbuf,
+                              errlen);
+  return rc ? rc : policy_read(pp, p, errbuf, errlen);
+}
+
+/* Hand the action to the host (zero-filled after an error, as documented). */
+static int action_out(bp_resolver_action *outp, bp_resolver_action *a, int rc) {
+  if (rc) memset(a, 0, sizeof *a);
+  a->struct_size = sizeof *a;
+  if (outp && bp__struct_out(outp, a, sizeof *a, ACTION_SIZE_V1, "bp_resolver_action", NULL, 0))
+    return rc ? rc : BP_ERR_INVALID_ARGUMENT;
+  return rc;
+}
+
+static int decide(const bp_resolver_policy *p, const bp_resolver_input *in,
+                  bp_resolver_action *out, char *errbuf, size_t errlen) {
   size_t n = in->batch_size;
   if (n == 0) return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "batch_size is 0");
   if (!time_ok(in->now_ms))
@@ -226,15 +267,23 @@ int bp_resolver_expired_prefix(const int64_t *arrival_ms, size_t n, int64_t now_
   return expired_prefix(arrival_ms, n, now_ms, max_record_age_in_seconds, expired, NULL, 0);
 }
 
-int bp_resolver_age_check(const bp_resolver_policy *p, const bp_resolver_input *in,
-                          const int64_t *arrival_ms, bp_resolver_action *out, char *errbuf,
-                          size_t errlen) {
-  if (out) memset(out, 0, sizeof *out);
-  if (!out || !in || !arrival_ms)
-    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "%s is NULL",
-                      !out ? "action" : !in ? "input" : "arrival_ms");
-  int rc = policy_check(p, errbuf, errlen);
-  if (rc) return rc;
+int bp_resolver_decide(const bp_resolver_policy *pp, const bp_resolver_input *inp,
+                       bp_resolver_action *outp, char *errbuf, size_t errlen) {
+  bp_resolver_policy p;
+  bp_resolver_input in;
+  bp_resolver_action a;
+  memset(&a, 0, sizeof a);
+  int rc = args_read(pp, inp, outp, &p, &in, errbuf, errlen);
+  if (!rc) rc = decide(&p, &in, &a, errbuf, errlen);
+  return action_out(outp, &a, rc);
+}
+
+static int age_check(const bp_resolver_policy *p, const bp_resolver_input *in,
+                     const int64_t *arrival_ms, bp_resolver_action *out, char *errbuf,
+                     size_t errlen) {
+  int rc;
+  if (!arrival_ms)
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "arrival_ms is NULL");
   if (in->batch_size == 0)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "batch_size is 0");
   size_t k = 0;
@@ -251,7 +300,7 @@ int bp_resolver_age_check(const bp_resolver_policy *p, const bp_resolver_input *
   }
   int all = k == in->batch_size;
   out->kind = BP_ACTION_DISCARD;
-  out->condition = BP_DISCARD_RECORD_AGE_EXCEEDED;
+  out->condition = BP_CONDITION_RECORD_AGE_EXCEEDED;
   out->batch_finished = all;
   out->discard_count = k;
   out->approximate_invoke_count = in->invocations ? in->invocations : 1;
@@ -263,8 +312,24 @@ int bp_resolver_age_check(const bp_resolver_policy *p, const bp_resolver_input *
   return 0;
 }
 
-int bp_resolver_apply(const bp_resolver_action *a, bp_bisect *b) {
-  if (!a || !b) return BP_ERR_INVALID_ARGUMENT;
+int bp_resolver_age_check(const bp_resolver_policy *pp, const bp_resolver_input *inp,
+                          const int64_t *arrival_ms, bp_resolver_action *outp, char *errbuf,
+                          size_t errlen) {
+  bp_resolver_policy p;
+  bp_resolver_input in;
+  bp_resolver_action a;
+  memset(&a, 0, sizeof a);
+  int rc = args_read(pp, inp, outp, &p, &in, errbuf, errlen);
+  if (!rc) rc = age_check(&p, &in, arrival_ms, &a, errbuf, errlen);
+  return action_out(outp, &a, rc);
+}
+
+int bp_resolver_apply(const bp_resolver_action *ap, bp_bisect *b) {
+  bp_resolver_action act;
+  if (!ap || !b ||
+      bp__struct_in(&act, sizeof act, ACTION_SIZE_V1, ap, "bp_resolver_action", NULL, 0))
+    return BP_ERR_INVALID_ARGUMENT;
+  const bp_resolver_action *a = &act;
   size_t count;
   int rc = bp_bisect_current(b, NULL, &count, NULL, NULL);
   if (rc) return rc;

@@ -18,7 +18,7 @@
 static bp_batch_opts mkopts(uint32_t batch_size, uint32_t window_seconds, size_t max_bytes,
                             size_t overhead) {
   bp_batch_opts o;
-  memset(&o, 0, sizeof o);
+  bp_batch_opts_init(&o, sizeof o);
   o.batch_size = batch_size;
   o.window_seconds = window_seconds;
   o.max_event_bytes = max_bytes;
@@ -126,7 +126,7 @@ static void test_null_args(void **state) {
   assert_int_equal(bp_batch_window_key(NULL), 0);
   assert_string_equal(bp_batch_errmsg(NULL), "");
   bp_batch_del(NULL);
-  assert_true(bp_batch_size(NULL) > 0);
+  assert_true(bp_batch_mem_size(NULL) > 0);
 }
 
 static void test_bad_values(void **state) {
@@ -338,7 +338,7 @@ static void test_spec_11_47_payload_cap(void **state) {
   size_t rsize[N47], overhead = OVERHEAD;
 #if BP_WITH_CODEC
   static const char shard[] = "shardId-000000000000";
-  bp_codec_opts co = {BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+  bp_codec_opts co = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:123456789012:stream/s",
                       NULL, "arn:aws:iam::123456789012:role/r", NULL};
   bp_codec *codec;
   assert_int_equal(bp_codec_new(&codec, &co, NULL), 0);
@@ -350,7 +350,7 @@ static void test_spec_11_47_payload_cap(void **state) {
   for (int i = 0; i < N47; i++) {
     snprintf(seqs[i], sizeof seqs[i], "4959033827149025660855969253836157109592157598913658%04d",
              i + 1);
-    memset(&recs[i], 0, sizeof recs[i]);
+    bp_record_init(&recs[i], sizeof recs[i]);
     recs[i].seq = seqs[i];
     recs[i].seq_len = strlen(seqs[i]);
     recs[i].arrival_ms = 1764082800000 + i;
@@ -582,9 +582,9 @@ static _Alignas(max_align_t) unsigned char batch_mem[1024];
 static void test_caller_memory(void **state) {
   (void)state;
   bp_batch_opts o = mkopts(5, 0, 0, OVERHEAD);
-  size_t need = bp_batch_size(&o);
+  size_t need = bp_batch_mem_size(&o);
   assert_true(need > 0 && need <= sizeof batch_mem);
-  assert_int_equal(bp_batch_size(NULL), need);
+  assert_int_equal(bp_batch_mem_size(NULL), need);
   bp_batch *b = (bp_batch *)&b;
   assert_int_equal(bp_batch_init_in(batch_mem, need - 1, &o, &b), BP_ERR_BUFFER_TOO_SMALL);
   assert_null(b);
@@ -627,7 +627,7 @@ static void test_arena_allocator(void **state) {
   for (int i = 0; i < 4; i++) assert_int_equal(bp_batch_new(&lanes[i], &o, &a), 0);
   size_t used, failures;
   bp_arena_stats(arena, &used, NULL, NULL, &failures);
-  assert_true(used >= 4 * bp_batch_size(&o));
+  assert_true(used >= 4 * bp_batch_mem_size(&o));
   for (int i = 0; i < 4; i++) {
     assert_int_equal(bp_batch_offer(lanes[i], 10 + (size_t)i, 0, 0), BP_BATCH_ACCEPTED);
     assert_int_equal(bp_batch_ready(lanes[i], 1000), BP_BATCH_READY_WINDOW);

@@ -48,7 +48,7 @@ static void test_idle_after_new(void **state) {
   assert_int_equal(bp_bisect_set_counters(b, 1, 1), BP_ERR_INVALID_STATE);
   assert_int_equal(bp_bisect_resolve_current(b), BP_ERR_INVALID_STATE);
   assert_int_equal(bp_bisect_pending_at(b, 0, NULL, NULL), BP_ERR_INVALID_ARGUMENT);
-  assert_true(bp_bisect_size() >= sizeof(uint64_t));
+  assert_true(bp_bisect_mem_size() >= sizeof(uint64_t));
   bp_bisect_del(b);
   bp_bisect_del(NULL);
 }
@@ -339,7 +339,7 @@ static void test_init_in(void **state) {
     max_align_t align;
     unsigned char bytes[4096];
   } mem;
-  size_t need = bp_bisect_size();
+  size_t need = bp_bisect_mem_size();
   assert_true(need <= sizeof mem.bytes - 1);
   bp_bisect *b = (bp_bisect *)&mem;
   assert_int_equal(bp_bisect_init_in(mem.bytes, need - 1, &b), BP_ERR_BUFFER_TOO_SMALL);

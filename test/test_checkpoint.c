@@ -23,7 +23,7 @@ static uint64_t rng_next(uint64_t *s) { /* splitmix64: fixed seeds, reproducible
 static uint64_t rng_below(uint64_t *s, uint64_t n) { return rng_next(s) % n; }
 
 static bp_checkpoint *make(uint64_t base, size_t capacity) {
-  bp_checkpoint_opts o = {base, capacity};
+  bp_checkpoint_opts o = {sizeof(bp_checkpoint_opts), base, capacity};
   bp_checkpoint *t = NULL;
   assert_int_equal(bp_checkpoint_new(&t, &o, NULL), 0);
   assert_non_null(t);
@@ -192,15 +192,15 @@ static void *stub_malloc(size_t n, void *ud) {
 
 static void test_create(void **state) {
   (void)state;
-  bp_checkpoint_opts o = {0, 100};
-  assert_true(bp_checkpoint_size(&o) >= 100 / 8);
+  bp_checkpoint_opts o = {sizeof(bp_checkpoint_opts), 0, 100};
+  assert_true(bp_checkpoint_mem_size(&o) >= 100 / 8);
   o.capacity = 0;
-  assert_int_equal(bp_checkpoint_size(&o), 0);
+  assert_int_equal(bp_checkpoint_mem_size(&o), 0);
   o.capacity = BP_CHECKPOINT_MAX_CAPACITY + 1;
-  assert_int_equal(bp_checkpoint_size(&o), 0);
+  assert_int_equal(bp_checkpoint_mem_size(&o), 0);
   o.capacity = BP_CHECKPOINT_MAX_CAPACITY;
-  assert_true(bp_checkpoint_size(&o) >= BP_CHECKPOINT_MAX_CAPACITY / 8);
-  assert_int_equal(bp_checkpoint_size(NULL), 0);
+  assert_true(bp_checkpoint_mem_size(&o) >= BP_CHECKPOINT_MAX_CAPACITY / 8);
+  assert_int_equal(bp_checkpoint_mem_size(NULL), 0);
 
   bp_checkpoint *t = (bp_checkpoint *)&o;
   o.capacity = 0;
@@ -727,8 +727,8 @@ static _Alignas(max_align_t) unsigned char mem_buf[4096];
 
 static void test_init_in(void **state) {
   (void)state;
-  bp_checkpoint_opts o = {10, 1000};
-  size_t need = bp_checkpoint_size(&o);
+  bp_checkpoint_opts o = {sizeof(bp_checkpoint_opts), 10, 1000};
+  size_t need = bp_checkpoint_mem_size(&o);
   assert_true(need > 0 && need <= sizeof mem_buf - alignof(max_align_t));
   bp_checkpoint *t = (bp_checkpoint *)&o;
   assert_int_equal(bp_checkpoint_init_in(mem_buf, need - 1, &o, &t), BP_ERR_BUFFER_TOO_SMALL);
@@ -769,16 +769,16 @@ static void test_arena(void **state) {
   bp_arena *arena;
   bp_allocator a;
   assert_int_equal(bp_arena_init(&arena, arena_buf, sizeof arena_buf, &a), 0);
-  bp_checkpoint_opts o = {0, 10000};
+  bp_checkpoint_opts o = {sizeof(bp_checkpoint_opts), 0, 10000};
   bp_checkpoint *t = NULL;
   assert_int_equal(bp_checkpoint_new(&t, &o, &a), 0);
   size_t used, failures;
   bp_arena_stats(arena, &used, NULL, NULL, NULL);
-  assert_true(used >= bp_checkpoint_size(&o));
+  assert_true(used >= bp_checkpoint_mem_size(&o));
   assert_int_equal(bp_checkpoint_track(t, 0, 10000), 0);
   assert_int_equal(bp_checkpoint_finish(t, 0, 10000, NULL), 1);
   bp_arena_stats(arena, &used, NULL, NULL, NULL);
-  assert_true(used >= bp_checkpoint_size(&o)); /* no allocation after creation */
+  assert_true(used >= bp_checkpoint_mem_size(&o)); /* no allocation after creation */
   bp_checkpoint_del(t);
   bp_arena_stats(arena, &used, NULL, NULL, NULL);
   assert_int_equal(used, 0);
@@ -793,7 +793,7 @@ static void test_arena(void **state) {
 /* new + every operation + del, under the counting allocator. */
 static int failmalloc_scenario(const bp_allocator *hooks, void *ctx) {
   (void)ctx;
-  bp_checkpoint_opts o = {5, 300};
+  bp_checkpoint_opts o = {sizeof(bp_checkpoint_opts), 5, 300};
   bp_checkpoint *a = NULL, *b = NULL;
   int rc = bp_checkpoint_new(&a, &o, hooks);
   if (rc) return rc;
@@ -826,7 +826,7 @@ static void test_failmalloc(void **state) {
 
 static void test_null_args(void **state) {
   (void)state;
-  bp_checkpoint_opts o = {0, 8};
+  bp_checkpoint_opts o = {sizeof(bp_checkpoint_opts), 0, 8};
   bp_checkpoint *t = NULL;
   uint64_t cp = 1;
   const uint64_t one[] = {0};

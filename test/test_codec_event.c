@@ -18,7 +18,7 @@
 static bp_record krec(const char *seq, int64_t arrival, const char *pk, const char *data,
                       size_t data_len, uint32_t flags) {
   bp_record r;
-  memset(&r, 0, sizeof r);
+  bp_record_init(&r, sizeof r);
   r.seq = seq;
   r.seq_len = strlen(seq);
   r.arrival_ms = arrival;
@@ -31,7 +31,7 @@ static bp_record krec(const char *seq, int64_t arrival, const char *pk, const ch
 }
 
 static bp_codec *kinesis_codec(const char *arn, const char *role) {
-  bp_codec_opts o = {BP_SOURCE_KINESIS, arn, NULL, role, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, arn, NULL, role, NULL};
   bp_codec *c;
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
   return c;
@@ -162,7 +162,7 @@ static void test_golden_spec_examples(void **state) {
       "\"awsRegion\":\"us-east-1\",\"eventSourceARN\":\"arn:aws:kinesis:us-east-1:111111111111:stream/s1\"}]}");
   bp_codec_del(c);
 
-  bp_codec_opts o = {BP_SOURCE_DYNAMODB,
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_DYNAMODB,
                      "arn:aws:dynamodb:us-east-1:111111111111:table/t1/stream/2025-11-25T15:00:00.000",
                      NULL, NULL, NULL};
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
@@ -171,7 +171,7 @@ static void test_golden_spec_examples(void **state) {
                     "\"SequenceNumber\":\"100000000000000000001\",\"SizeBytes\":70,"
                     "\"StreamViewType\":\"NEW_IMAGE\"}";
   bp_record d;
-  memset(&d, 0, sizeof d);
+  bp_record_init(&d, sizeof d);
   d.seq = "100000000000000000001";
   d.seq_len = strlen(d.seq);
   d.arrival_ms = 1732550400000;
@@ -199,7 +199,7 @@ static void test_window_event(void **state) {
   (void)state;
   bp_codec *c = kinesis_codec("arn:aws:kinesis:us-east-1:111111111111:stream/s1",
                               "arn:aws:iam::111111111111:role/fn-role");
-  bp_window_fields w = {1607497440000, 1607497560000, NULL, 0, 1, 0};
+  bp_window_fields w = {sizeof(bp_window_fields), 1607497440000, 1607497560000, NULL, 0, 1, 0};
   size_t len;
   const char *out = encode(c, "shardId-000000000006", NULL, 0, &w, &len);
   assert_string_equal(out,
@@ -302,7 +302,7 @@ static void test_kinesis_invalid_records(void **state) {
 static void test_codec_new_errors(void **state) {
   (void)state;
   bp_codec *c = (bp_codec *)1;
-  bp_codec_opts o = {BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:1:stream/s", NULL, "role", NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:1:stream/s", NULL, "role", NULL};
   assert_int_equal(bp_codec_new(NULL, &o, NULL), BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(bp_codec_new(&c, NULL, NULL), BP_ERR_INVALID_ARGUMENT);
   assert_null(c);
@@ -331,7 +331,7 @@ static void test_codec_new_errors(void **state) {
 
 static bp_record drec(const char *seq, int64_t arrival, const char *name, const char *json) {
   bp_record r;
-  memset(&r, 0, sizeof r);
+  bp_record_init(&r, sizeof r);
   r.seq = seq;
   r.seq_len = strlen(seq);
   r.arrival_ms = arrival;
@@ -345,7 +345,7 @@ static bp_record drec(const char *seq, int64_t arrival, const char *name, const 
 }
 
 static bp_codec *ddb_codec(void) {
-  bp_codec_opts o = {BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-2:1:table/t/stream/2019-11-14T00:04:06.388",
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-2:1:table/t/stream/2019-11-14T00:04:06.388",
                      NULL, NULL, NULL};
   bp_codec *c;
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
@@ -488,7 +488,7 @@ static void test_random_sizes(void **state) {
         r[i].encryption_type_len = strlen(pk[i]);
       }
     }
-    bp_window_fields w = {0, 120000, "{\"n\":1}", 7, (int)(rnd(&s) % 2), 0};
+    bp_window_fields w = {sizeof(bp_window_fields), 0, 120000, "{\"n\":1}", 7, (int)(rnd(&s) % 2), 0};
     size_t len;
     const char *shard = iter % 3 ? "shardId-000000000001" : "sh\"ard";
     encode(c, shard, r, n, rnd(&s) % 3 ? NULL : &w, &len);
@@ -547,7 +547,7 @@ typedef struct fm_ctx {
 
 static int encode_scenario(const bp_allocator *hooks, void *ctx) {
   fm_ctx *f = ctx;
-  bp_codec_opts o = {f->source,
+  bp_codec_opts o = {sizeof(bp_codec_opts), f->source,
                      f->source == BP_SOURCE_KINESIS ? "arn:aws:kinesis:us-east-1:1:stream/s"
                                                     : "arn:aws:dynamodb:us-east-1:1:table/t/stream/x",
                      NULL, "arn:aws:iam::1:role/r", NULL};
@@ -563,7 +563,7 @@ static int encode_scenario(const bp_allocator *hooks, void *ctx) {
     r[i].data = (const uint8_t *)"payload";
     r[i].data_len = 7;
   }
-  bp_window_fields w = {0, 60000, "{\"s\":[1,2,3]}", 13, 0, 0};
+  bp_window_fields w = {sizeof(bp_window_fields), 0, 60000, "{\"s\":[1,2,3]}", 13, 0, 0};
   const char *out;
   size_t len;
   for (int round = 0; round < 2 && !rc; round++)
@@ -589,7 +589,7 @@ static void test_steady_state_no_alloc(void **state) {
   test_alloc t;
   bp_allocator hooks;
   test_alloc_init(&t, &hooks);
-  bp_codec_opts o = {BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-1:1:table/t/stream/x", NULL, NULL, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-1:1:table/t/stream/x", NULL, NULL, NULL};
   bp_codec *c;
   assert_int_equal(bp_codec_new(&c, &o, &hooks), 0);
   enum { N = 500 };

@@ -113,10 +113,10 @@ static void check_defaults(const bp_config *c) {
   assert_int_equal(bp_config_get_metrics_event_count(c), 0);
   assert_int_equal(bp_config_get_max_filters(c), 5);
   assert_int_equal(bp_config_get_filter_count(c), 0);
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_NONE);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_NONE);
   assert_int_equal(bp_config_get_starting_position_timestamp_ms(c), BP_CONFIG_NO_TIMESTAMP);
   assert_null(bp_config_get_event_source_arn(c));
-  assert_int_equal(bp_config_get_source(c), BP_CONFIG_SOURCE_NONE);
+  assert_int_equal(bp_config_get_source(c), BP_SOURCE_NONE);
   assert_null(bp_config_get_function_name(c));
   assert_null(bp_config_get_function_arn(c));
 }
@@ -306,12 +306,12 @@ static void test_starting_position(void **state) {
   expect_err(c, bp_config_set_starting_position(c, 4), BP_ERR_CONFIG_INVALID, VE, want);
   snprintf(want, sizeof want, "1 validation error detected: Value '-1%s", POSITION_ENUM_TAIL);
   expect_err(c, bp_config_set_starting_position(c, -1), BP_ERR_CONFIG_INVALID, VE, want);
-  for (int p = BP_STARTING_POSITION_TRIM_HORIZON; p <= BP_STARTING_POSITION_AT_TIMESTAMP; p++) {
+  for (int p = BP_POSITION_TRIM_HORIZON; p <= BP_POSITION_AT_TIMESTAMP; p++) {
     expect_ok(c, bp_config_set_starting_position(c, p));
     assert_int_equal(bp_config_get_starting_position(c), p);
   }
-  expect_ok(c, bp_config_set_starting_position(c, BP_STARTING_POSITION_NONE));
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_NONE);
+  expect_ok(c, bp_config_set_starting_position(c, BP_POSITION_NONE));
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_NONE);
 
   static const char range_msg[] = "StartingPositionTimestamp must be between "
                                   "1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.";
@@ -340,13 +340,13 @@ static void test_event_source_arn(void **state) {
     const char *arn;
     int source;
   } cases[] = {
-      {KIN_ARN, BP_CONFIG_SOURCE_KINESIS},
-      {DDB_ARN, BP_CONFIG_SOURCE_DYNAMODB},
-      {"arn:aws-cn:kinesis:cn-north-1:111111111111:stream/s", BP_CONFIG_SOURCE_KINESIS},
+      {KIN_ARN, BP_SOURCE_KINESIS},
+      {DDB_ARN, BP_SOURCE_DYNAMODB},
+      {"arn:aws-cn:kinesis:cn-north-1:111111111111:stream/s", BP_SOURCE_KINESIS},
       {"arn:aws-us-gov:dynamodb:us-gov-west-1:111111111111:table/t/stream/x",
-       BP_CONFIG_SOURCE_DYNAMODB},
+       BP_SOURCE_DYNAMODB},
       {"arn:aws:kinesis:us-east-1:111111111111:stream/s/consumer/c:1700000000",
-       BP_CONFIG_SOURCE_KINESIS},
+       BP_SOURCE_KINESIS},
       {SQS_ARN, 0},
       {"arn:aws:lambda:us-east-1:111111111111:function:fn", 0},
       {"arn:aws:kinesis", 0},
@@ -374,14 +374,14 @@ static void test_event_source_arn(void **state) {
   bp_config *c = new_config();
   expect_ok(c, set_arn(c, KIN_ARN));
   expect_ok(c, set_arn(c, DDB_ARN));
-  assert_int_equal(bp_config_get_source(c), BP_CONFIG_SOURCE_DYNAMODB);
+  assert_int_equal(bp_config_get_source(c), BP_SOURCE_DYNAMODB);
   static const char nul[] = "arn:aws:kinesis:us-east-1:111111111111:stream/a\0b";
   assert_int_equal(bp_config_set_event_source_arn(c, nul, sizeof nul - 1), BP_ERR_CONFIG_INVALID);
   assert_int_equal(set_arn(c, "arn:aws:kinesis:us-east-1:111111111111:stream/\xff"),
                    BP_ERR_CONFIG_INVALID);
   assert_int_equal(bp_config_set_event_source_arn(c, NULL, 0), BP_ERR_CONFIG_INVALID);
   assert_string_equal(bp_config_get_event_source_arn(c), DDB_ARN);
-  assert_int_equal(bp_config_get_source(c), BP_CONFIG_SOURCE_DYNAMODB);
+  assert_int_equal(bp_config_get_source(c), BP_SOURCE_DYNAMODB);
   bp_config_del(c);
 }
 
@@ -676,7 +676,7 @@ static void test_validate(void **state) {
              "constraint: Member must not be null.");
   expect_ok(c, bp_config_set_function_name(c, "fn", 2));
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE, NULL_POSITION_MSG);
-  expect_ok(c, bp_config_set_starting_position(c, BP_STARTING_POSITION_AT_TIMESTAMP));
+  expect_ok(c, bp_config_set_starting_position(c, BP_POSITION_AT_TIMESTAMP));
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE,
              "StartingPositionTimestamp is required when StartingPosition is AT_TIMESTAMP.");
   expect_ok(c, bp_config_set_starting_position_timestamp_ms(c, 1741010802000));
@@ -686,7 +686,7 @@ static void test_validate(void **state) {
   expect_ok(c, bp_config_set_starting_position_timestamp_ms(c, BP_CONFIG_NO_TIMESTAMP));
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE,
              "Unsupported starting position for arn type: " DDB_ARN);
-  for (int p = BP_STARTING_POSITION_TRIM_HORIZON; p <= BP_STARTING_POSITION_LATEST; p++) {
+  for (int p = BP_POSITION_TRIM_HORIZON; p <= BP_POSITION_LATEST; p++) {
     expect_ok(c, bp_config_set_starting_position(c, p));
     expect_ok(c, bp_config_validate(c));
   }
@@ -699,7 +699,7 @@ static void test_validate(void **state) {
   memset(arn + n, 't', 255);
   strcpy(arn + n + 255, "/stream/2025-11-25T14:00:00.000");
   expect_ok(c, set_arn(c, arn));
-  expect_ok(c, bp_config_set_starting_position(c, BP_STARTING_POSITION_AT_TIMESTAMP));
+  expect_ok(c, bp_config_set_starting_position(c, BP_POSITION_AT_TIMESTAMP));
   char want[600];
   snprintf(want, sizeof want, "Unsupported starting position for arn type: %s", arn);
   expect_err(c, bp_config_validate(c), BP_ERR_CONFIG_INVALID, IPVE, want);
@@ -756,16 +756,16 @@ static void test_set_by_name(void **state) {
   (void)state;
   bp_config *c = new_config();
   expect_ok(c, set(c, "EventSourceArn", DDB_ARN));
-  assert_int_equal(bp_config_get_source(c), BP_CONFIG_SOURCE_DYNAMODB);
+  assert_int_equal(bp_config_get_source(c), BP_SOURCE_DYNAMODB);
   expect_ok(c, set(c, "FunctionName", "fn"));
   expect_ok(c, set(c, "BatchSize", "100"));
   expect_ok(c, set(c, "BatchSize", "10000"));
   expect_ok(c, set(c, "MaximumBatchingWindowInSeconds", "300"));
   expect_ok(c, set(c, "ParallelizationFactor", "10"));
   expect_ok(c, set(c, "StartingPosition", "TRIM_HORIZON"));
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_TRIM_HORIZON);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_TRIM_HORIZON);
   expect_ok(c, set(c, "StartingPosition", "LATEST"));
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_LATEST);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_LATEST);
   expect_ok(c, set(c, "StartingPositionTimestamp", "1741010802.1239"));
   assert_int_equal(bp_config_get_starting_position_timestamp_ms(c), 1741010802123);
   expect_ok(c, set(c, "StartingPositionTimestamp", ""));
@@ -808,7 +808,7 @@ static void test_set_by_name(void **state) {
   assert_int_equal(bp_config_get_report_batch_item_failures(c), 0);
   assert_int_equal(bp_config_get_metrics_event_count(c), 0);
   assert_null(bp_config_get_on_failure_destination(c));
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_AT_TIMESTAMP);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_AT_TIMESTAMP);
   assert_int_equal(bp_config_get_filter_count(c), 0);
   bp_config_del(c);
 }
@@ -1025,7 +1025,7 @@ static void test_json_full(void **state) {
   bp_config *c = new_config();
   expect_ok(c, parse(c, FULL_BODY));
   assert_string_equal(bp_config_get_event_source_arn(c), KIN_ARN);
-  assert_int_equal(bp_config_get_source(c), BP_CONFIG_SOURCE_KINESIS);
+  assert_int_equal(bp_config_get_source(c), BP_SOURCE_KINESIS);
   assert_string_equal(bp_config_get_function_arn(c),
                       "arn:aws:lambda:us-east-1:111111111111:function:fn");
   assert_int_equal(bp_config_get_enabled(c), 0);
@@ -1037,7 +1037,7 @@ static void test_json_full(void **state) {
   assert_string_equal(t, "{\"partitionKey\":[\"k\"]}");
   assert_int_equal(bp_config_get_maximum_batching_window_in_seconds(c), 5);
   assert_int_equal(bp_config_get_parallelization_factor(c), 2);
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_AT_TIMESTAMP);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_AT_TIMESTAMP);
   assert_int_equal(bp_config_get_starting_position_timestamp_ms(c), 1741010802500);
   assert_string_equal(bp_config_get_on_failure_destination(c), SQS_ARN);
   assert_int_equal(bp_config_get_maximum_record_age_in_seconds(c), 3600);
@@ -1052,7 +1052,7 @@ static void test_json_full(void **state) {
   /* the minimal body keeps every default */
   c = new_config();
   expect_ok(c, parse(c, "{" BASE_LATEST "}"));
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_LATEST);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_LATEST);
   assert_string_equal(bp_config_get_function_name(c), "fn");
   assert_null(bp_config_get_function_arn(c));
   bp_config_del(c);
@@ -1157,7 +1157,7 @@ static void test_json_values(void **state) {
   expect_ok(c, parse(c, "{\"FunctionName\":\"f\\u006e\","
                         "\"StartingPosition\":\"TRIM_\\u0048ORIZON\"}"));
   assert_string_equal(bp_config_get_function_name(c), "fn");
-  assert_int_equal(bp_config_get_starting_position(c), BP_STARTING_POSITION_TRIM_HORIZON);
+  assert_int_equal(bp_config_get_starting_position(c), BP_POSITION_TRIM_HORIZON);
   bp_config_del(c);
 }
 

@@ -196,10 +196,10 @@ static void fn_report_poison(mock_host *m, const mock_invoke *inv, bp_invoke_res
 /* bp_engine.h bp_engine_opts: the documented defaults. */
 static void test_opts_init(void **state) {
   (void)state;
-  assert_int_equal(bp_engine_opts_init(NULL), BP_ERR_INVALID_ARGUMENT);
-  bp_engine_opts o;
+  assert_int_equal(bp_engine_opts_init(NULL, sizeof(bp_engine_opts)), BP_ERR_INVALID_ARGUMENT);
+  bp_engine_opts o = BP_ENGINE_OPTS_INIT;
   memset(&o, 0x5a, sizeof o);
-  assert_int_equal(bp_engine_opts_init(&o), 0);
+  assert_int_equal(bp_engine_opts_init(&o, sizeof o), 0);
   assert_null(o.invoke_identity_arn);
   assert_null(o.aws_region);
   assert_null(o.mapping_uuid);
@@ -213,10 +213,10 @@ static void test_opts_init(void **state) {
   assert_null(o.store);
   assert_null(o.store_user_data);
 
-  bp_invoke_result r;
-  assert_int_equal(bp_invoke_result_init(NULL), BP_ERR_INVALID_ARGUMENT);
+  bp_invoke_result r = BP_INVOKE_RESULT_INIT;
+  assert_int_equal(bp_invoke_result_init(NULL, sizeof(bp_invoke_result)), BP_ERR_INVALID_ARGUMENT);
   memset(&r, 0x5a, sizeof r);
-  assert_int_equal(bp_invoke_result_init(&r), 0);
+  assert_int_equal(bp_invoke_result_init(&r, sizeof r), 0);
   assert_int_equal(r.kind, BP_INVOKE_RESULT_RETURNED);
   assert_null(r.body);
   assert_int_equal(r.body_len, 0);
@@ -292,11 +292,11 @@ static void test_new_errors(void **state) {
   bp_config_del(dcfg);
 
   /* a configuration that does not validate (§2.3): no StartingPosition, no ARN */
-  bp_config *bad = cfg_new(STREAM_ARN, BP_STARTING_POSITION_NONE);
+  bp_config *bad = cfg_new(STREAM_ARN, BP_POSITION_NONE);
   expect_new_fails(BP_ERR_CONFIG_INVALID, bad, &o, BP_TRANSPORT_VERSION, &t);
   bp_config_del(bad);
   assert_int_equal(bp_config_new(&bad, NULL), 0);
-  assert_int_equal(bp_config_set_starting_position(bad, BP_STARTING_POSITION_LATEST), 0);
+  assert_int_equal(bp_config_set_starting_position(bad, BP_POSITION_LATEST), 0);
   expect_new_fails(BP_ERR_CONFIG_INVALID, bad, &o, BP_TRANSPORT_VERSION, &t);
   bp_config_del(bad);
 
@@ -333,7 +333,7 @@ static void test_new_errors(void **state) {
   bp_config_del(pcfg);
 
   /* NULL options are the defaults: fine for DynamoDB, which needs no role */
-  bp_config *ddb = cfg_new(DDB_ARN, BP_STARTING_POSITION_TRIM_HORIZON);
+  bp_config *ddb = cfg_new(DDB_ARN, BP_POSITION_TRIM_HORIZON);
   expect_new_ok(ddb, NULL, &t);
   bp_config_del(ddb);
 
@@ -392,7 +392,7 @@ static void test_shard_and_query_errors(void **state) {
   assert_int_equal(len, 6);
 
   /* metrics */
-  bp_engine_metrics mt;
+  bp_engine_metrics mt = BP_ENGINE_METRICS_INIT;
   assert_int_equal(bp_engine_get_metrics(e, "shardId-nope", &mt), BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(bp_engine_get_metrics(NULL, NULL, &mt), BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(bp_engine_get_metrics(e, NULL, NULL), BP_ERR_INVALID_ARGUMENT);
@@ -427,7 +427,7 @@ static void test_unknown_request(void **state) {
   uint64_t fid = m->fetches[0].req_id;
   int64_t deadline = bp_engine_next_deadline(m->e);
   bp_invoke_result r;
-  bp_invoke_result_init(&r);
+  bp_invoke_result_init(&r, sizeof r);
 
   assert_int_equal(bp_engine_complete_fetch(m->e, fid + 1000, T0, 0, NULL, 0, 0),
                    BP_ERR_UNKNOWN_REQUEST);
@@ -554,7 +554,7 @@ static void hook_drive(mock_host *m, bp_engine *e, int kind) {
   bad |= bp_engine_shutdown(e, m->now) != BP_ERR_IN_CALLBACK;
   bad |= bp_engine_del(e) != BP_ERR_IN_CALLBACK;
   /* the getters are allowed */
-  bp_engine_metrics mt;
+  bp_engine_metrics mt = BP_ENGINE_METRICS_INIT;
   char buf[BP_STORE_SEQ_CAP];
   size_t len;
   bad |= bp_engine_get_metrics(e, NULL, &mt) != 0;
@@ -836,7 +836,7 @@ static void test_next_deadline(void **state) {
   assert_int_equal(m->nfetches, 2);
   assert_int_equal(mock_tick(m, T0 + 5720), 0);
   assert_int_equal(m->nfetches, 3);
-  assert_int_equal(m->fetches[2].from, BP_FETCH_FROM_TRIM_HORIZON);
+  assert_int_equal(m->fetches[2].from, BP_POSITION_TRIM_HORIZON);
   /* records: an invocation and the next fetch (due at once) are in flight */
   mock_put_n(m, s, 2, 1, T0);
   assert_int_equal(mock_complete_fetch(m, 2, T0 + 5730, 0), 0);
@@ -889,7 +889,7 @@ static void test_invalid_fetch_records(void **state) {
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 0, 2);
   size_t f = mock_first_pending(m, MOCK_FETCH);
-  assert_int_equal(m->fetches[f].from, BP_FETCH_FROM_AFTER_SEQ);
+  assert_int_equal(m->fetches[f].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
   assert_string_equal(m->fetches[f].after_seq, seq_of(m, s, 1));
 
   /* not ascending: r2, r4, r3 keeps r2 and r4 */
@@ -955,7 +955,7 @@ static void test_fetch_max_records(void **state) {
   m->over_deliver = 0;
   assert_int_equal(mock_settle(m, T0 + 60000), 0);
   /* the first fetch after the first one resumed after its last record kept */
-  assert_int_equal(m->fetches[1].from, BP_FETCH_FROM_AFTER_SEQ);
+  assert_int_equal(m->fetches[1].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
   assert_string_equal(m->fetches[1].after_seq, seq_of(m, s, k - 1));
   for (size_t i = 0; i < 10; i++) assert_int_equal(mock_rec(m, s, i)->invoked, 1);
   assert_int_equal(mock_metrics(m, NULL).polled_event_count, 10);
@@ -980,9 +980,9 @@ static void test_invalid_invoke_result(void **state) {
   char big[200];
   memset(big, 'r', sizeof big);
 
-  bp_invoke_result r;
+  bp_invoke_result r = BP_INVOKE_RESULT_INIT;
   bp_invoke_result bad[9];
-  for (size_t i = 0; i < 9; i++) bp_invoke_result_init(&bad[i]);
+  for (size_t i = 0; i < 9; i++) bp_invoke_result_init(&bad[i], sizeof bad[i]);
   bad[0].kind = 9;                                  /* bad kind */
   bad[1].kind = BP_INVOKE_RESULT_CLASSIFIED;        /* bad outcome */
   bad[1].outcome = 42;
@@ -1015,7 +1015,7 @@ static void test_invalid_invoke_result(void **state) {
   assert_int_equal(m->ninvokes, 1);
   assert_int_equal(mock_metrics(m, NULL).invocations, 0);
   /* a longest-allowed request id is fine */
-  bp_invoke_result_init(&r);
+  bp_invoke_result_init(&r, sizeof r);
   r.request_id = big;
   r.request_id_len = 128;
   assert_int_equal(bp_engine_complete_invoke(m->e, id, T0 + 2, &r), 0);
@@ -1029,7 +1029,7 @@ static void test_invalid_invoke_result(void **state) {
   s = start(m, kcfg(), &o);
   mock_put_n(m, s, 3, 1, T0);
   assert_int_equal(mock_run(m, T0), 0);
-  bp_invoke_result_init(&r);
+  bp_invoke_result_init(&r, sizeof r);
   r.kind = BP_INVOKE_RESULT_CLASSIFIED;
   r.outcome = BP_ATTEMPT_PARTIAL;
   r.failed_index = 1;
@@ -1057,12 +1057,12 @@ static void test_position_trim_horizon(void **state) {
   int s = start(m, kcfg(), &o);
   mock_put_n(m, s, 3, 1, T0 - 1000);
   assert_int_equal(mock_run(m, T0), 0);
-  assert_int_equal(m->fetches[0].from, BP_FETCH_FROM_TRIM_HORIZON);
+  assert_int_equal(m->fetches[0].from, BP_POSITION_TRIM_HORIZON);
   assert_int_equal(m->fetches[0].after_seq_len, 0);
   assert_int_equal(m->fetches[0].timestamp_ms, 0);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 0, 3);
-  assert_int_equal(m->fetches[1].from, BP_FETCH_FROM_AFTER_SEQ);
+  assert_int_equal(m->fetches[1].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
   assert_string_equal(m->fetches[1].after_seq, seq_of(m, s, 2));
   /* the event (§1.1) carries the records in shard order */
   yajl_val j = json_parse(m->invokes[0].payload);
@@ -1084,7 +1084,7 @@ static void test_position_trim_horizon(void **state) {
   int found = 0;
   for (size_t i = 0; i < m->nevents; i++)
     if (m->events[i].type == BP_EVENT_SHARD_STARTED) {
-      assert_int_equal(m->events[i].value, BP_FETCH_FROM_TRIM_HORIZON);
+      assert_int_equal(m->events[i].value, BP_POSITION_TRIM_HORIZON);
       found++;
     }
   assert_int_equal(found, 1);
@@ -1097,22 +1097,22 @@ static void test_position_latest(void **state) {
   (void)state;
   mock_host *m = mk_mock();
   bp_engine_opts o = kopts();
-  int s = start(m, cfg_new(STREAM_ARN, BP_STARTING_POSITION_LATEST), &o);
+  int s = start(m, cfg_new(STREAM_ARN, BP_POSITION_LATEST), &o);
   mock_put_n(m, s, 3, 1, T0 - 1000);
   assert_int_equal(mock_run(m, T0), 0);
   assert_int_equal(m->nfetches, 1);
-  assert_int_equal(m->fetches[0].from, BP_FETCH_FROM_LATEST);
+  assert_int_equal(m->fetches[0].from, BP_POSITION_LATEST);
   assert_int_equal(m->fetches[0].returned, 0);
   mock_put_n(m, s, 2, 1, T0 + 500);
   assert_int_equal(mock_run(m, T0 + 1000), 0);
-  assert_int_equal(m->fetches[1].from, BP_FETCH_FROM_CONTINUE);
+  assert_int_equal(m->fetches[1].from, BP_POSITION_CONTINUE);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 3, 2);
-  assert_int_equal(m->fetches[2].from, BP_FETCH_FROM_AFTER_SEQ);
+  assert_int_equal(m->fetches[2].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
   assert_string_equal(m->fetches[2].after_seq, seq_of(m, s, 4));
   for (size_t i = 0; i < m->nevents; i++)
     if (m->events[i].type == BP_EVENT_SHARD_STARTED)
-      assert_int_equal(m->events[i].value, BP_FETCH_FROM_LATEST);
+      assert_int_equal(m->events[i].value, BP_POSITION_LATEST);
   mock_host_free(m);
 }
 
@@ -1122,21 +1122,21 @@ static void test_position_at_timestamp(void **state) {
   (void)state;
   mock_host *m = mk_mock();
   bp_engine_opts o = kopts();
-  bp_config *cfg = cfg_new(STREAM_ARN, BP_STARTING_POSITION_AT_TIMESTAMP);
+  bp_config *cfg = cfg_new(STREAM_ARN, BP_POSITION_AT_TIMESTAMP);
   assert_int_equal(bp_config_set_starting_position_timestamp_ms(cfg, T0 - 5000), 0);
   int s = start(m, cfg, &o);
   mock_put(m, s, "k", "a", T0 - 10000);
   mock_put(m, s, "k", "b", T0 - 5000);
   mock_put(m, s, "k", "c", T0 - 1000);
   assert_int_equal(mock_run(m, T0), 0);
-  assert_int_equal(m->fetches[0].from, BP_FETCH_FROM_AT_TIMESTAMP);
+  assert_int_equal(m->fetches[0].from, BP_POSITION_AT_TIMESTAMP);
   assert_int_equal(m->fetches[0].timestamp_ms, T0 - 5000);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 1, 2);
   mock_host_free(m);
 
   m = mk_mock();
-  cfg = cfg_new(STREAM_ARN, BP_STARTING_POSITION_AT_TIMESTAMP);
+  cfg = cfg_new(STREAM_ARN, BP_POSITION_AT_TIMESTAMP);
   assert_int_equal(bp_config_set_starting_position_timestamp_ms(cfg, T0 + 1), 0);
   s = start(m, cfg, &o);
   mock_put_n(m, s, 2, 1, T0 - 1000);
@@ -1144,7 +1144,7 @@ static void test_position_at_timestamp(void **state) {
   assert_int_equal(m->fetches[0].returned, 0);
   mock_put_n(m, s, 1, 1, T0 + 500);
   assert_int_equal(mock_run(m, T0 + 1000), 0);
-  assert_int_equal(m->fetches[1].from, BP_FETCH_FROM_CONTINUE);
+  assert_int_equal(m->fetches[1].from, BP_POSITION_CONTINUE);
   assert_int_equal(m->fetches[1].timestamp_ms, T0 + 1);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 2, 1);
@@ -1154,7 +1154,7 @@ static void test_position_at_timestamp(void **state) {
 /* §2.4 [DEC]: a checkpoint given to bp_engine_add_shard() wins over StartingPosition. */
 static void test_position_from_checkpoint(void **state) {
   (void)state;
-  for (int pos = BP_STARTING_POSITION_TRIM_HORIZON; pos <= BP_STARTING_POSITION_LATEST; pos++) {
+  for (int pos = BP_POSITION_TRIM_HORIZON; pos <= BP_POSITION_LATEST; pos++) {
     mock_host *m = mk_mock();
     bp_engine_opts o = kopts();
     bp_config *cfg = cfg_new(STREAM_ARN, pos);
@@ -1165,7 +1165,7 @@ static void test_position_from_checkpoint(void **state) {
     assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, r1->seq, r1->seq_len), 0);
     assert_int_equal(mock_checkpoint(m, s), 1);
     assert_int_equal(mock_run(m, T0), 0);
-    assert_int_equal(m->fetches[0].from, BP_FETCH_FROM_AFTER_SEQ);
+    assert_int_equal(m->fetches[0].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
     assert_string_equal(m->fetches[0].after_seq, r1->seq);
     assert_int_equal(m->ninvokes, 1);
     assert_inv(m, 0, s, 2, 3);
@@ -2191,7 +2191,7 @@ static void test_resharding_split(void **state) {
   mock_host *m = mk_mock();
   m->async[MOCK_STORE] = 1;
   bp_engine_opts o = kopts();
-  bp_config *cfg = cfg_new(STREAM_ARN, BP_STARTING_POSITION_LATEST);
+  bp_config *cfg = cfg_new(STREAM_ARN, BP_POSITION_LATEST);
   create_engine(m, cfg, &o);
   int p = mock_shard_add(m, "shardId-P");
   int c1 = mock_shard_add(m, "shardId-C1");
@@ -2238,8 +2238,8 @@ static void test_resharding_split(void **state) {
   assert_int_equal(mock_settle(m, T0 + 20000), 0);
   assert_int_equal(bp_engine_get_shard_state(m->e, "shardId-C1"), BP_SHARD_ACTIVE);
   assert_int_equal(bp_engine_get_shard_state(m->e, "shardId-C2"), BP_SHARD_ACTIVE);
-  assert_int_equal(first_fetch_of(m, c1)->from, BP_FETCH_FROM_TRIM_HORIZON);
-  assert_int_equal(first_fetch_of(m, c2)->from, BP_FETCH_FROM_TRIM_HORIZON);
+  assert_int_equal(first_fetch_of(m, c1)->from, BP_POSITION_TRIM_HORIZON);
+  assert_int_equal(first_fetch_of(m, c2)->from, BP_POSITION_TRIM_HORIZON);
   assert_true(first_fetch_of(m, c1)->order > last->order);
   for (int c = c1; c <= c2; c++)
     for (size_t i = 0; i < 2; i++) assert_int_equal(mock_rec(m, c, i)->invoked, 1);
@@ -2274,7 +2274,7 @@ static void test_resharding_merge(void **state) {
   assert_int_equal(mock_run(m, T0 + 5000), 0);
   assert_int_equal(bp_engine_get_shard_state(m->e, "shardId-P2"), BP_SHARD_ENDED);
   assert_int_equal(bp_engine_get_shard_state(m->e, "shardId-C"), BP_SHARD_ACTIVE);
-  assert_int_equal(first_fetch_of(m, c)->from, BP_FETCH_FROM_TRIM_HORIZON);
+  assert_int_equal(first_fetch_of(m, c)->from, BP_POSITION_TRIM_HORIZON);
   assert_int_equal(mock_rec(m, c, 0)->invoked, 1);
   assert_int_equal(mock_saved_checkpoint(m, p1), 0);
   assert_int_equal(mock_saved_checkpoint(m, p2), 0);
@@ -2282,13 +2282,13 @@ static void test_resharding_merge(void **state) {
 
   /* an unknown parent counts as ended: the child starts at once, at StartingPosition */
   m = mk_mock();
-  cfg = cfg_new(STREAM_ARN, BP_STARTING_POSITION_LATEST);
+  cfg = cfg_new(STREAM_ARN, BP_POSITION_LATEST);
   create_engine(m, cfg, &o);
   c = mock_shard_add(m, "shardId-C");
   assert_int_equal(bp_engine_add_shard(m->e, "shardId-C", "shardId-gone", NULL, NULL, 0), 0);
   assert_int_equal(mock_run(m, T0), 0);
   assert_int_equal(bp_engine_get_shard_state(m->e, "shardId-C"), BP_SHARD_ACTIVE);
-  assert_int_equal(first_fetch_of(m, c)->from, BP_FETCH_FROM_LATEST);
+  assert_int_equal(first_fetch_of(m, c)->from, BP_POSITION_LATEST);
   mock_host_free(m);
 }
 
@@ -2429,7 +2429,7 @@ static void test_file_store_restart(void **state) {
   m = file_store_engine(fs, 8);
   assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
   assert_int_equal(mock_run(m, T0 + 1000), 0);
-  assert_int_equal(m->fetches[0].from, BP_FETCH_FROM_AFTER_SEQ);
+  assert_int_equal(m->fetches[0].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
   assert_string_equal(m->fetches[0].after_seq, seq_of(m, 0, 4));
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, 0, 5, 3);
@@ -2530,7 +2530,7 @@ static void test_host_store_errors(void **state) {
   ts.load_rc = 0; /* the store is back: the host adds the shard again */
   assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
   assert_int_equal(mock_run(m, T0), 0);
-  assert_int_equal(m->fetches[0].from, BP_FETCH_FROM_AFTER_SEQ);
+  assert_int_equal(m->fetches[0].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
   assert_string_equal(m->fetches[0].after_seq, seq_of(m, s, 1));
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 2, 1);
@@ -2581,10 +2581,10 @@ static void test_dynamodb(void **state) {
   (void)state;
   mock_host *m = mk_mock();
   m->keep_payloads = 1;
-  bp_config *cfg = cfg_new(DDB_ARN, BP_STARTING_POSITION_TRIM_HORIZON);
+  bp_config *cfg = cfg_new(DDB_ARN, BP_POSITION_TRIM_HORIZON);
   assert_int_equal(bp_config_set_parallelization_factor(cfg, 2), 0);
-  bp_engine_opts o;
-  assert_int_equal(bp_engine_opts_init(&o), 0);
+  bp_engine_opts o = BP_ENGINE_OPTS_INIT;
+  assert_int_equal(bp_engine_opts_init(&o, sizeof o), 0);
   int s = start(m, cfg, &o);
   const char *keys[] = {"alpha", "beta", "gamma", "delta"};
   for (size_t i = 0; i < 4; i++) mock_put_ddb(m, s, keys[i], i ? "MODIFY" : "INSERT", T0 - 100);

@@ -149,7 +149,7 @@ static unsigned run_mask(bp_config *cfg, const rec_spec *recs, size_t n) {
  * records are exactly @p want. */
 static void expect_mask(const char *arn, const char *const *patterns, size_t np,
                         const rec_spec *recs, size_t n, unsigned want) {
-  bp_config *cfg = cfg_new(arn, BP_STARTING_POSITION_TRIM_HORIZON);
+  bp_config *cfg = cfg_new(arn, BP_POSITION_TRIM_HORIZON);
   for (size_t i = 0; i < np; i++) add_filter(cfg, patterns[i]);
   unsigned got = run_mask(cfg, recs, n);
   if (got != want)
@@ -194,7 +194,7 @@ static void test_all_filtered_read(void **state) {
       assert_last_save(m, s, last - 1);
       /* every record is finished and released: the next read is asked at once */
       assert_int_equal(mock_pending(m, MOCK_FETCH), 1);
-      assert_int_equal(m->fetches[f + 1].from, BP_FETCH_FROM_AFTER_SEQ);
+      assert_int_equal(m->fetches[f + 1].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
       assert_int_equal(m->fetches[f + 1].max_records, 8);
     }
     assert_int_equal(mock_complete_fetch(m, 3, T0 + 3, 0), 0); /* empty read */
@@ -670,7 +670,7 @@ static void test_invalid_pattern_refused(void **state) {
     assert_int_equal(bp_config_new(&cfg, &hooks), 0);
     assert_int_equal(bp_config_set_event_source_arn(cfg, STREAM_ARN, strlen(STREAM_ARN)), 0);
     assert_int_equal(bp_config_set_function_name(cfg, FN_ARN, strlen(FN_ARN)), 0);
-    assert_int_equal(bp_config_set_starting_position(cfg, BP_STARTING_POSITION_TRIM_HORIZON), 0);
+    assert_int_equal(bp_config_set_starting_position(cfg, BP_POSITION_TRIM_HORIZON), 0);
     add_filter(cfg, KEEP_PATTERN);
     assert_int_equal(bp_config_add_filter(cfg, bad[i].pattern, strlen(bad[i].pattern)),
                      BP_ERR_CONFIG_INVALID);

@@ -432,7 +432,7 @@ static int make_config(run *R) {
   } else {
     rc = bp_config_set_event_source_arn(c, arn, strlen(arn));
     rc = rc ? rc : bp_config_set_function_name(c, FUNCTION_ARN, strlen(FUNCTION_ARN));
-    rc = rc ? rc : bp_config_set_starting_position(c, BP_STARTING_POSITION_TRIM_HORIZON);
+    rc = rc ? rc : bp_config_set_starting_position(c, BP_POSITION_TRIM_HORIZON);
     rc = rc ? rc : bp_config_set_batch_size(c, R->batch);
     rc = rc ? rc : bp_config_set_maximum_batching_window_in_seconds(c, R->window);
     rc = rc ? rc : bp_config_set_parallelization_factor(c, R->pf);
@@ -577,7 +577,7 @@ static void complete_fetch(run *R, const pend *p) {
   for (size_t i = 0; i < k + (size_t)bad; i++) {
     bp_record *b = &recs[i];
     const mrec *r = i < k ? &S->r[start + i] : &R->sh[0].r[0];
-    memset(b, 0, sizeof *b);
+    bp_record_init(b, sizeof *b);
     b->seq = r->seq;
     b->seq_len = r->seq_len;
     b->arrival_ms = r->arrival_ms;
@@ -722,9 +722,9 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
   if (q->max_records < 1) failf(R, "fetch of %s with max_records 0", S->id);
   check_parents(R, s, "fetch");
   int start = -1;
-  if (q->from == BP_FETCH_FROM_TRIM_HORIZON) {
+  if (q->from == BP_POSITION_TRIM_HORIZON) {
     start = 0;
-  } else if (q->from == BP_FETCH_FROM_AFTER_SEQ) {
+  } else if (q->from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
     int i = seq_index(S, q->after_seq, q->after_seq_len);
     if (i < 0) failf(R, "fetch of %s after a sequence number not in the shard (%.*s)", S->id,
                      (int)q->after_seq_len, q->after_seq ? q->after_seq : "");
@@ -773,7 +773,7 @@ static void decide(run *R, minv *v) {
     what = kinds[below(R, R->rbif ? 3 : 1)];
   }
   bp_invoke_result *res = &v->res;
-  bp_invoke_result_init(res);
+  bp_invoke_result_init(res, sizeof *res);
   v->what = what;
   v->commit_n = 0;
   v->failed_count = 0;
@@ -929,7 +929,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   nv.lane = q->lane;
   nv.n = q->count;
   for (size_t i = 0; i < q->count && !R->failed; i++) {
-    const bp_record *b = &q->records[i];
+    const bp_record *b = BP_RECORD_AT(q->records, q->record_stride, i);
     int x = seq_index(S, b->seq, b->seq_len);
     if (x < 0) {
       failf(R, "invoke on %s: record %zu has a sequence number not in the shard", S->id, i);
@@ -1004,7 +1004,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
             (long long)(ll->fail_done - T0_MS), (long long)(ll->fail_done + wait - T0_MS),
             (long long)wait);
   }
-  bp_engine_metrics sm;
+  bp_engine_metrics sm = BP_ENGINE_METRICS_INIT;
   if (bp_engine_get_metrics(e, S->id, &sm) != 0 ||
       sm.iterator_age_ms != R->now - S->r[nv.idx[nv.n - 1]].arrival_ms)
     failf(R, "invoke on %s: IteratorAge %lld, not now - arrival of the last record = %lld",
@@ -1117,7 +1117,8 @@ static void check_failure_json(run *R, const mshard *S, const bp_delivery_req *q
   const char *want_cond = q->condition == BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED
                               ? "RetryAttemptsExhausted"
                               : "RecordAgeExceeded";
-  const bp_record *first = &q->records[0], *last = &q->records[q->count - 1];
+  const bp_record *first = BP_RECORD_AT(q->records, q->record_stride, 0);
+  const bp_record *last = BP_RECORD_AT(q->records, q->record_stride, q->count - 1);
   if (!cond || strcmp(jstr(cond), want_cond) != 0)
     failf(R, "delivery on %s: condition in the record is not %s", S->id, want_cond);
   else if (!aic || !YAJL_IS_INTEGER(aic) ||
@@ -1163,7 +1164,8 @@ static int cb_deliver(bp_engine *e, const bp_delivery_req *q, void *ud) {
           q->destination ? q->destination : "(null)", q->destination_type);
   uint16_t idx[MAX_BATCH];
   for (size_t i = 0; i < q->count && !R->failed; i++) {
-    int x = seq_index(S, q->records[i].seq, q->records[i].seq_len);
+    const bp_record *ri = BP_RECORD_AT(q->records, q->record_stride, i);
+    int x = seq_index(S, ri->seq, ri->seq_len);
     if (x < 0) {
       failf(R, "delivery on %s: record %zu has a sequence number not in the shard", S->id, i);
       break;
@@ -1453,7 +1455,7 @@ static void start_life(run *R) {
     }
   }
   bp_engine_opts o;
-  bp_engine_opts_init(&o);
+  bp_engine_opts_init(&o, sizeof o);
   o.invoke_identity_arn = ROLE_ARN;
   o.mapping_uuid = MAPPING_UUID;
   o.seed = R->seed * 31 + (uint64_t)R->lives;
@@ -1539,7 +1541,7 @@ static void end_life(run *R, int crash) {
 
 static void check_step(run *R) {
   if (R->failed || !R->e) return;
-  bp_engine_metrics m, ms;
+  bp_engine_metrics m = BP_ENGINE_METRICS_INIT, ms = BP_ENGINE_METRICS_INIT;
   if (bp_engine_get_metrics(R->e, NULL, &m) != 0) {
     failf(R, "bp_engine_get_metrics failed");
     return;

@@ -30,7 +30,7 @@
 /* ---- helpers ---------------------------------------------------------------------- */
 
 static bp_codec *codec_make(int source, const char *function_arn) {
-  bp_codec_opts o = {source, source == BP_SOURCE_KINESIS ? STREAM_ARN : DDB_ARN, NULL,
+  bp_codec_opts o = {sizeof(bp_codec_opts), source, source == BP_SOURCE_KINESIS ? STREAM_ARN : DDB_ARN, NULL,
                      ROLE_ARN, function_arn};
   bp_codec *c = NULL;
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
@@ -43,7 +43,7 @@ static bp_codec *kinesis_codec(void) { return codec_make(BP_SOURCE_KINESIS, FUNC
 /* The seed 001 sample (AWS Kinesis docs, "Example Failure Record"). */
 static bp_failure_info seed_info(void) {
   bp_failure_info f;
-  memset(&f, 0, sizeof f);
+  bp_failure_info_init(&f, sizeof f);
   f.condition = BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED;
   f.request_id = "c9b8fa9f-5a7f-xmpl-af9c-0c604cde93a5";
   f.request_id_len = strlen(f.request_id);
@@ -467,7 +467,7 @@ static void test_escaping(void **state) {
   bp_codec_del(c);
 
   /* ARNs are escaped once, by the codec. */
-  bp_codec_opts o = {BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-2:1:stream/s\"q", NULL,
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-2:1:stream/s\"q", NULL,
                      ROLE_ARN, "arn:aws:lambda:us-east-2:1:function:f\\n"};
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
   f = seed_info();
@@ -688,7 +688,7 @@ static void expect_error(bp_codec *c, const bp_failure_info *f, int code, const 
 static void test_validation(void **state) {
   (void)state;
   bp_codec *c = kinesis_codec();
-  bp_failure_info f;
+  bp_failure_info f = BP_FAILURE_INFO_INIT;
   const char *out;
   size_t len;
 
@@ -934,7 +934,7 @@ static void test_s3_key(void **state) {
 
 static int failmalloc_scenario(const bp_allocator *hooks, void *ctx) {
   (void)ctx;
-  bp_codec_opts o = {BP_SOURCE_KINESIS, STREAM_ARN, NULL, ROLE_ARN, FUNCTION_ARN};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, STREAM_ARN, NULL, ROLE_ARN, FUNCTION_ARN};
   bp_codec *c = NULL;
   int rc = bp_codec_new(&c, &o, hooks);
   if (rc) {

@@ -168,7 +168,7 @@ static int kinesis_record(yajl_val r, bp_record *rec, bp_codec **codec, char *sh
   if (!colon || (size_t)(colon - id) >= shard_len) return 0;
   memcpy(shard, id, (size_t)(colon - id));
   shard[colon - id] = '\0';
-  memset(rec, 0, sizeof *rec);
+  bp_record_init(rec, sizeof *rec);
   rec->seq = seq;
   rec->seq_len = strlen(seq);
   rec->arrival_ms = ms;
@@ -182,7 +182,7 @@ static int kinesis_record(yajl_val r, bp_record *rec, bp_codec **codec, char *sh
     rec->encryption_type = enc;
     rec->encryption_type_len = strlen(enc);
   }
-  bp_codec_opts o = {BP_SOURCE_KINESIS, arn, region, role, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, arn, region, role, NULL};
   return bp_codec_new(codec, &o, NULL) == 0;
 }
 
@@ -197,7 +197,7 @@ static int ddb_record(yajl_val e, bp_record *rec, bp_codec **codec, char **ddb_t
   int64_t ms = seconds_ms(get(ddb, "ApproximateCreationDateTime", NULL));
   if (!id || !name || !arn || !region || !YAJL_IS_OBJECT(ddb) || !seq || ms < 0) return 0;
   *ddb_text = to_json(ddb);
-  memset(rec, 0, sizeof *rec);
+  bp_record_init(rec, sizeof *rec);
   rec->seq = seq;
   rec->seq_len = strlen(seq);
   rec->arrival_ms = ms;
@@ -207,7 +207,7 @@ static int ddb_record(yajl_val e, bp_record *rec, bp_codec **codec, char **ddb_t
   rec->event_name_len = strlen(name);
   rec->dynamodb_json = *ddb_text;
   rec->dynamodb_json_len = strlen(*ddb_text);
-  bp_codec_opts o = {BP_SOURCE_DYNAMODB, arn, region, NULL, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_DYNAMODB, arn, region, NULL, NULL};
   return bp_codec_new(codec, &o, NULL) == 0;
 }
 
@@ -287,7 +287,7 @@ static void run_vector(yajl_val v, vec_stats *st, int strict) {
       vfail(st, id, "json path: matched %d, want %d", m, want);
     free(etext);
     /* The record path where the vector gives a Kinesis or DynamoDB record. */
-    bp_record rec;
+    bp_record rec = BP_RECORD_INIT;
     bp_codec *codec = NULL;
     char shard[128] = "";
     char *ddb = NULL;
@@ -382,7 +382,7 @@ static void test_lifecycle_args(void **state) {
   assert_int_equal(bp_filter_match_json(f, NULL, 2, &m), BP_ERR_INVALID_ARGUMENT);
   int r = 9;
   bp_record rec;
-  memset(&rec, 0, sizeof rec);
+  bp_record_init(&rec, sizeof rec);
   assert_int_equal(bp_filter_match_record(f, NULL, SHARD, &rec, &r), BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(r, BP_FILTER_NO_MATCH);
   assert_int_equal(bp_filter_match_record(NULL, NULL, SHARD, &rec, &r), BP_ERR_INVALID_ARGUMENT);
@@ -966,14 +966,14 @@ static void test_events(void **state) {
 
 static bp_codec *kinesis_codec(void) {
   bp_codec *c = NULL;
-  bp_codec_opts o = {BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE, NULL};
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
   return c;
 }
 
 static bp_record kinesis_rec(const char *data) {
   bp_record r;
-  memset(&r, 0, sizeof r);
+  bp_record_init(&r, sizeof r);
   r.seq = SEQ;
   r.seq_len = strlen(SEQ);
   r.arrival_ms = 1545084650987;
@@ -1144,7 +1144,7 @@ static void test_record_view_equals_text(void **state) {
   static const char *const keys[] = {"pk-1", "q\"u\\o\xc3\xa9", "", "x", "pk\n2"};
   static const char *const datas[] = {"hello", "{\"t\":1}", "", "aGVsbG8=", "\x01\x02\xff"};
   bp_codec *odd = NULL; /* a mapping whose role needs JSON escapes */
-  bp_codec_opts oo = {BP_SOURCE_KINESIS, KIN_ARN, NULL, "arn:aws:iam::1:role/q\"\\r", NULL};
+  bp_codec_opts oo = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, KIN_ARN, NULL, "arn:aws:iam::1:role/q\"\\r", NULL};
   assert_int_equal(bp_codec_new(&odd, &oo, NULL), 0);
   bp_codec *codecs[2] = {kinesis_codec(), odd};
   int compared = 0, matched = 0;
@@ -1179,7 +1179,7 @@ static void test_record_view_equals_text(void **state) {
 static void test_record_ddb(void **state) {
   (void)state;
   bp_codec *c = NULL;
-  bp_codec_opts o = {BP_SOURCE_DYNAMODB, DDB_ARN, NULL, NULL, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_DYNAMODB, DDB_ARN, NULL, NULL, NULL};
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
   const char *ddb =
       "{\"Keys\":{\"id\":{\"S\":\"k1\"}},\"NewImage\":{\"id\":{\"S\":\"k1\"},"
@@ -1187,7 +1187,7 @@ static void test_record_ddb(void **state) {
       "\"l\":{\"L\":[{\"M\":{\"x\":{\"S\":\"1\"}}},{\"M\":{\"y\":{\"S\":\"2\"}}}]}},"
       "\"SizeBytes\":26,\"StreamViewType\":\"NEW_IMAGE\"}";
   bp_record r;
-  memset(&r, 0, sizeof r);
+  bp_record_init(&r, sizeof r);
   r.seq = "100000000000000000001";
   r.seq_len = strlen(r.seq);
   r.arrival_ms = 1733418659000;
@@ -1276,7 +1276,7 @@ static int fm_scenario(const bp_allocator *hooks, void *ctx) {
   if (!rc && m != 1) rc = BP_ERR_INTERNAL;
   bp_codec *c = NULL;
   if (!rc) {
-    bp_codec_opts o = {BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE, NULL};
+    bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE, NULL};
     rc = bp_codec_new(&c, &o, hooks);
   }
   if (!rc) {
@@ -1306,7 +1306,7 @@ static void test_no_alloc_per_match(void **state) {
   for (size_t i = 0; i < sizeof fm_patterns / sizeof fm_patterns[0]; i++)
     assert_int_equal(bp_filter_add(f, fm_patterns[i], strlen(fm_patterns[i])), 0);
   bp_codec *c = NULL;
-  bp_codec_opts o = {BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE, NULL};
   assert_int_equal(bp_codec_new(&c, &o, &hooks), 0);
   char ev[512], data[256];
   int m;

@@ -16,8 +16,8 @@
 #define T0 INT64_C(1764088532021) /* 2025-11-25T16:35:32.021Z */
 
 static bp_resolver_policy policy(int mra, int bisect, int rbif) {
-  bp_resolver_policy p;
-  assert_int_equal(bp_resolver_policy_init(&p), 0);
+  bp_resolver_policy p = BP_RESOLVER_POLICY_INIT;
+  assert_int_equal(bp_resolver_policy_init(&p, sizeof p), 0);
   p.maximum_retry_attempts = mra;
   p.bisect_batch_on_function_error = bisect;
   p.report_batch_item_failures = rbif;
@@ -27,7 +27,7 @@ static bp_resolver_policy policy(int mra, int bisect, int rbif) {
 static bp_resolver_input input(int outcome, size_t n, uint32_t attempts, uint32_t invocations,
                                uint32_t k, int64_t now) {
   bp_resolver_input in;
-  memset(&in, 0, sizeof in);
+  bp_resolver_input_init(&in, sizeof in);
   in.outcome = outcome;
   in.batch_size = n;
   in.attempts = attempts;
@@ -38,7 +38,7 @@ static bp_resolver_input input(int outcome, size_t n, uint32_t attempts, uint32_
 }
 
 static bp_resolver_action decide(const bp_resolver_policy *p, const bp_resolver_input *in) {
-  bp_resolver_action a;
+  bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
   char err[128] = "x";
   assert_int_equal(bp_resolver_decide(p, in, &a, err, sizeof err), 0);
   assert_string_equal(err, "");
@@ -210,11 +210,11 @@ static int sim_run(sim *s, const bp_allocator *alloc) {
       assert_int_equal(bp_bisect_current(b, &first, &count, &attempts, &invocations), 0);
       if (s->now < s->not_before) s->now = s->not_before; /* wait out the backoff */
       bp_resolver_input in = input(0, count, attempts, invocations, s->k, s->now);
-      bp_resolver_action a;
+      bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
       assert_int_equal(bp_resolver_age_check(&s->policy, &in, &s->arrival[first], &a, NULL, 0),
                        0);
       if (a.kind == BP_ACTION_DISCARD) {
-        assert_int_equal(a.condition, BP_DISCARD_RECORD_AGE_EXCEEDED);
+        assert_int_equal(a.condition, BP_CONDITION_RECORD_AGE_EXCEEDED);
         assert_int_equal(a.response_context_present, 0);
         assert_int_equal(a.invoked_event_count + a.failed_invoke_event_count, 0);
         sim_log_discard(s, first, &a);
@@ -251,7 +251,7 @@ static int sim_run(sim *s, const bp_allocator *alloc) {
         s->committed += a.commit_count;
         break;
       case BP_ACTION_DISCARD:
-        assert_int_equal(a.condition, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
+        assert_int_equal(a.condition, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
         assert_int_equal(a.discard_count, count);
         sim_log_discard(s, first, &a);
         break;
@@ -305,7 +305,7 @@ static void test_s19_partial_calibration(void **state) {
   assert_int_equal(s.ndiscards, 1);
   assert_int_equal(s.discards[0].first, 5);
   assert_int_equal(s.discards[0].count, 1); /* batchSize 1, start = end = s6 */
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
   assert_int_equal(s.discards[0].approximate_invoke_count, 4);
   assert_int_equal(s.discards[0].response_context_present, 1);
   assert_int_equal(s.discards[0].function_error_null, 1);
@@ -328,7 +328,7 @@ static void test_s13_unknown_identifier(void **state) {
   assert_int_equal(s.ncalls, 3);
   for (size_t i = 0; i < 3; i++) expect_call(&s, i, 0, 1);
   assert_int_equal(s.ndiscards, 1);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
   assert_int_equal(s.discards[0].approximate_invoke_count, 3);
   assert_int_equal(s.discards[0].response_context_present, 1);
   assert_int_equal(s.discards[0].function_error_null, 1);
@@ -394,7 +394,7 @@ static void test_s25_mra0(void **state) {
   assert_int_equal(s.ncalls, 1);
   assert_int_equal(s.ndiscards, 1);
   assert_int_equal(s.discards[0].approximate_invoke_count, 1);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
 }
 
 /* S30: bisect isolates poison r3 with MRA 0. */
@@ -586,7 +586,7 @@ static void test_throttles(void **state) {
   assert_int_equal(s.ncalls, 6);
   assert_int_equal(s.ndiscards, 1);
   assert_int_equal(s.discards[0].approximate_invoke_count, 1);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
 }
 
 /* A throttled batch only ends by age: RecordAgeExceeded, count 1, no responseContext. */
@@ -606,7 +606,7 @@ static void test_throttled_until_expired(void **state) {
   for (size_t i = 0; i < 6; i++) assert_int_equal(s.calls[i].at_ms - T0, at[i]);
   assert_int_equal(s.ndiscards, 1);
   assert_int_equal(s.discards[0].count, 2);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RECORD_AGE_EXCEEDED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RECORD_AGE_EXCEEDED);
   assert_int_equal(s.discards[0].approximate_invoke_count, 1);
   assert_int_equal(s.discards[0].response_context_present, 0);
   assert_int_equal(s.discards[0].at_ms - T0, 63000);
@@ -627,7 +627,7 @@ static void test_expire_while_retrying(void **state) {
   assert_int_equal(sim_run(&s, NULL), 0);
   assert_int_equal(s.ncalls, 6);
   assert_int_equal(s.ndiscards, 1);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RECORD_AGE_EXCEEDED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RECORD_AGE_EXCEEDED);
   assert_int_equal(s.discards[0].approximate_invoke_count, 6);
   assert_int_equal(s.discards[0].response_context_present, 0);
 }
@@ -645,7 +645,7 @@ static void test_s28_expired_prefix(void **state) {
   assert_int_equal(s.ndiscards, 1);
   assert_int_equal(s.discards[0].first, 0);
   assert_int_equal(s.discards[0].count, 1);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RECORD_AGE_EXCEEDED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RECORD_AGE_EXCEEDED);
   assert_int_equal(s.discards[0].approximate_invoke_count, 1);
   assert_int_equal(s.discards[0].response_context_present, 0);
   assert_int_equal(s.ncalls, 1);
@@ -671,11 +671,11 @@ static void test_cut_keeps_counters(void **state) {
   assert_int_equal(sim_run(&s, NULL), 0);
   assert_int_equal(s.ndiscards, 2);
   assert_int_equal(s.discards[0].first, 0);
-  assert_int_equal(s.discards[0].condition, BP_DISCARD_RECORD_AGE_EXCEEDED);
+  assert_int_equal(s.discards[0].condition, BP_CONDITION_RECORD_AGE_EXCEEDED);
   assert_int_equal(s.discards[0].approximate_invoke_count, 6);
   assert_int_equal(s.discards[0].at_ms - T0, 63000);
   assert_int_equal(s.discards[1].first, 1);
-  assert_int_equal(s.discards[1].condition, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(s.discards[1].condition, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
   assert_int_equal(s.discards[1].approximate_invoke_count, 11);
   assert_int_equal(s.ncalls, 11);
   static const int64_t at[] = {0, 1000, 3000, 7000, 15000, 31000, 63000, 64000, 66000, 70000,
@@ -893,8 +893,8 @@ static void test_function_error_flag(void **state) {
 
 static void test_backoff_schedule(void **state) {
   (void)state;
-  bp_resolver_policy p;
-  assert_int_equal(bp_resolver_policy_init(&p), 0);
+  bp_resolver_policy p = BP_RESOLVER_POLICY_INIT;
+  assert_int_equal(bp_resolver_policy_init(&p, sizeof p), 0);
   static const int64_t want[] = {0, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000};
   for (uint32_t k = 0; k < 10; k++) {
     int64_t d = -1;
@@ -1031,12 +1031,12 @@ static void test_age_check_action(void **state) {
   p.maximum_record_age_in_seconds = 60;
   int64_t arr[4] = {T0 - 61000, T0 - 60001, T0 - 60000, T0};
   bp_resolver_input in = input(0, 4, 2, 3, 5, T0);
-  bp_resolver_action a;
+  bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
   char err[64] = "x";
   assert_int_equal(bp_resolver_age_check(&p, &in, arr, &a, err, sizeof err), 0);
   assert_string_equal(err, "");
   assert_int_equal(a.kind, BP_ACTION_DISCARD);
-  assert_int_equal(a.condition, BP_DISCARD_RECORD_AGE_EXCEEDED);
+  assert_int_equal(a.condition, BP_CONDITION_RECORD_AGE_EXCEEDED);
   assert_int_equal(a.discard_count, 2);
   assert_int_equal(a.batch_finished, 0);
   assert_int_equal(a.approximate_invoke_count, 3);
@@ -1091,7 +1091,7 @@ static void test_invalid_decide(void **state) {
   (void)state;
   bp_resolver_policy p = policy(3, 0, 1);
   bp_resolver_input in = input(BP_ATTEMPT_PARTIAL, 4, 0, 0, 0, T0);
-  bp_resolver_action a;
+  bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
   char err[128];
   in.failed_index = 4; /* L out of range */
   in.failed_count = 1;
@@ -1141,9 +1141,9 @@ static void test_invalid_decide(void **state) {
 
 static void test_policy_validation(void **state) {
   (void)state;
-  bp_resolver_policy p;
-  assert_int_equal(bp_resolver_policy_init(NULL), BP_ERR_INVALID_ARGUMENT);
-  assert_int_equal(bp_resolver_policy_init(&p), 0);
+  bp_resolver_policy p = BP_RESOLVER_POLICY_INIT;
+  assert_int_equal(bp_resolver_policy_init(NULL, sizeof(bp_resolver_policy)), BP_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bp_resolver_policy_init(&p, sizeof p), 0);
   assert_int_equal(p.maximum_retry_attempts, -1);
   assert_int_equal(p.maximum_record_age_in_seconds, -1);
   assert_int_equal(p.bisect_batch_on_function_error, 0);
@@ -1169,7 +1169,7 @@ static void test_policy_validation(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     bp_resolver_policy q;
-    bp_resolver_policy_init(&q);
+    bp_resolver_policy_init(&q, sizeof q);
     switch (bad[i].field) {
     case 0: q.maximum_retry_attempts = (int32_t)bad[i].value; break;
     case 1: q.maximum_record_age_in_seconds = (int32_t)bad[i].value; break;
@@ -1181,7 +1181,7 @@ static void test_policy_validation(void **state) {
     assert_int_equal(bp_resolver_policy_validate(&q, err, sizeof err), BP_ERR_INVALID_ARGUMENT);
     assert_true(strstr(err, bad[i].name) != NULL);
     bp_resolver_input in = input(BP_ATTEMPT_SUCCESS, 1, 0, 0, 0, T0);
-    bp_resolver_action a;
+    bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
     assert_int_equal(bp_resolver_decide(&q, &in, &a, NULL, 0), BP_ERR_INVALID_ARGUMENT);
     int64_t arr[1] = {T0};
     assert_int_equal(bp_resolver_age_check(&q, &in, arr, &a, NULL, 0), BP_ERR_INVALID_ARGUMENT);
@@ -1202,7 +1202,7 @@ static void test_invalid_age_check(void **state) {
   p.maximum_record_age_in_seconds = 60;
   int64_t arr[2] = {T0, T0};
   bp_resolver_input in = input(0, 2, 0, 0, 0, T0);
-  bp_resolver_action a;
+  bp_resolver_action a = BP_RESOLVER_ACTION_INIT;
   char err[128];
   assert_int_equal(bp_resolver_age_check(NULL, &in, arr, &a, err, sizeof err),
                    BP_ERR_INVALID_ARGUMENT);
@@ -1231,7 +1231,7 @@ static void test_invalid_apply(void **state) {
   bp_bisect *b = NULL;
   assert_int_equal(bp_bisect_new(&b, NULL), 0);
   bp_resolver_action a;
-  memset(&a, 0, sizeof a);
+  bp_resolver_action_init(&a, sizeof a);
   a.kind = BP_ACTION_RETRY;
   assert_int_equal(bp_resolver_apply(NULL, b), BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(bp_resolver_apply(&a, NULL), BP_ERR_INVALID_ARGUMENT);
@@ -1274,11 +1274,11 @@ static void test_invalid_apply(void **state) {
 static void test_codec_values(void **state) {
   (void)state;
 #if BP_WITH_CODEC
-  assert_int_equal(BP_RESPONSE_SUCCESS, BP_ATTEMPT_SUCCESS);
-  assert_int_equal(BP_RESPONSE_PARTIAL, BP_ATTEMPT_PARTIAL);
-  assert_int_equal(BP_RESPONSE_FAILURE, BP_ATTEMPT_RETURNED_FAILED);
-  assert_int_equal(BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED, BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED);
-  assert_int_equal(BP_CONDITION_RECORD_AGE_EXCEEDED, BP_DISCARD_RECORD_AGE_EXCEEDED);
+  assert_int_equal(BP_ATTEMPT_SUCCESS, BP_ATTEMPT_SUCCESS);
+  assert_int_equal(BP_ATTEMPT_PARTIAL, BP_ATTEMPT_PARTIAL);
+  assert_int_equal(BP_ATTEMPT_RETURNED_FAILED, BP_ATTEMPT_RETURNED_FAILED);
+  assert_int_equal(BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED, BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(BP_CONDITION_RECORD_AGE_EXCEEDED, BP_CONDITION_RECORD_AGE_EXCEEDED);
 #endif
   assert_int_equal(BP_RESOLVER_MAX_RETRY_ATTEMPTS, BP_CONFIG_MAX_RETRY_ATTEMPTS);
   assert_int_equal(BP_RESOLVER_MAX_RECORD_AGE_IN_SECONDS, BP_CONFIG_MAX_RECORD_AGE_IN_SECONDS);

@@ -17,7 +17,7 @@
 #define STATE BP_CLASSIFY_REQUIRE_STATE
 #define BOTH (RBIF | STATE)
 
-static const bp_codec_opts kin_opts = {BP_SOURCE_KINESIS,
+static const bp_codec_opts kin_opts = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS,
                                        "arn:aws:kinesis:us-east-1:111111111111:stream/s1", NULL,
                                        "arn:aws:iam::111111111111:role/r", NULL};
 
@@ -29,7 +29,7 @@ typedef struct fx {
 } fx;
 
 static void set_seq(bp_record *r, const char *s) {
-  memset(r, 0, sizeof *r);
+  bp_record_init(r, sizeof *r);
   r->seq = s;
   r->seq_len = s ? strlen(s) : 0;
 }
@@ -56,16 +56,16 @@ static int teardown(void **state) {
  * field not used by the outcome is zero (compared as whole memory against a zeroed copy). */
 static bp_response_result run_n(bp_codec *c, const char *body, size_t len, const bp_record *b,
                                 size_t n, uint32_t flags) {
-  bp_response_result r;
+  bp_response_result r = BP_RESPONSE_RESULT_INIT;
   memset(&r, 0x5a, sizeof r);
   int rc = bp_codec_classify_response(c, body, len, b, n, flags, &r);
   if (rc != 0) print_error("classify rc %d (%s)\n", rc, bp_codec_errmsg(c));
   assert_int_equal(rc, 0);
   bp_response_result want;
-  memset(&want, 0, sizeof want);
+  bp_response_result_init(&want, sizeof want);
   want.outcome = r.outcome;
   want.reason = r.reason;
-  if (r.outcome == BP_RESPONSE_PARTIAL) {
+  if (r.outcome == BP_ATTEMPT_PARTIAL) {
     want.failed_index = r.failed_index;
     want.failed_count = r.failed_count;
     assert_true(r.failed_count >= 1);
@@ -84,7 +84,7 @@ static bp_response_result run_n(bp_codec *c, const char *body, size_t len, const
   }
   assert_memory_equal(&r, &want, sizeof r);
   /* errmsg: why, for a failure; empty otherwise */
-  if (r.outcome == BP_RESPONSE_FAILURE) assert_true(bp_codec_errmsg(c)[0] != '\0');
+  if (r.outcome == BP_ATTEMPT_RETURNED_FAILED) assert_true(bp_codec_errmsg(c)[0] != '\0');
   else assert_string_equal(bp_codec_errmsg(c), "");
   return r;
 }
@@ -105,10 +105,10 @@ static void expect(fx *f, const char *body, uint32_t flags, int outcome, int rea
 static void expect_partial(fx *f, const char *body, uint32_t flags, size_t index,
                            size_t count) {
   bp_response_result r = run(f, body, flags);
-  if (r.outcome != BP_RESPONSE_PARTIAL)
+  if (r.outcome != BP_ATTEMPT_PARTIAL)
     print_error("body %s: outcome %d reason %d (%s)\n", body, r.outcome, r.reason,
                 bp_codec_errmsg(f->c));
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, index);
   assert_int_equal(r.failed_count, count);
 }
@@ -144,13 +144,13 @@ static void test_success_rows(void **state) {
       {"{\"batchitemfailures\":5}", BP_REASON_NONE},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    expect(f, rows[i].body, RBIF, BP_RESPONSE_SUCCESS, rows[i].reason);
+    expect(f, rows[i].body, RBIF, BP_ATTEMPT_SUCCESS, rows[i].reason);
     /* Without ReportBatchItemFailures: success, not reporting. */
-    expect(f, rows[i].body, 0, BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+    expect(f, rows[i].body, 0, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
   }
   /* NULL body with length 0 is the empty body. */
   bp_response_result r = run_n(f->c, NULL, 0, f->b3, 3, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(r.outcome, BP_ATTEMPT_SUCCESS);
   assert_int_equal(r.reason, BP_REASON_EMPTY);
 }
 
@@ -163,9 +163,9 @@ typedef struct row {
 
 static void expect_failures(fx *f, const row *rows, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    expect(f, rows[i].body, RBIF, BP_RESPONSE_FAILURE, rows[i].reason);
-    expect(f, rows[i].body, BOTH, BP_RESPONSE_FAILURE, rows[i].reason); /* RBIF reason wins */
-    expect(f, rows[i].body, 0, BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+    expect(f, rows[i].body, RBIF, BP_ATTEMPT_RETURNED_FAILED, rows[i].reason);
+    expect(f, rows[i].body, BOTH, BP_ATTEMPT_RETURNED_FAILED, rows[i].reason); /* RBIF reason wins */
+    expect(f, rows[i].body, 0, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
   }
 }
 
@@ -334,16 +334,16 @@ static void test_failure_not_object(void **state) {
 static void test_rule_order(void **state) {
   fx *f = *state;
   /* Rule 2 before 6/7: a broken tail makes any content invalid JSON. */
-  expect(f, "{\"batchItemFailures\":5,", RBIF, BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
-  expect(f, "{\"batchItemFailures\":[7]} x", RBIF, BP_RESPONSE_FAILURE,
+  expect(f, "{\"batchItemFailures\":5,", RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
+  expect(f, "{\"batchItemFailures\":[7]} x", RBIF, BP_ATTEMPT_RETURNED_FAILED,
          BP_REASON_INVALID_JSON);
   expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}],\"x\":\"\xff\"}", RBIF,
-         BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
-  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]", RBIF, BP_RESPONSE_FAILURE,
+         BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
+  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]", RBIF, BP_ATTEMPT_RETURNED_FAILED,
          BP_REASON_INVALID_JSON);
   /* Rule 7 before the rest of the array is judged, but the rest must still be JSON. */
   expect(f, "{\"batchItemFailures\":[1,{\"itemIdentifier\":\"10\"}}", RBIF,
-         BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
+         BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
   /* errmsg says why */
   run(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"},{\"itemIdentifier\":\"12\"}]}",
       RBIF);
@@ -394,9 +394,9 @@ static void test_partial(void **state) {
   expect_partial(f, "{\"batchItemFailures\":[{\"item\\u0049dentifier\":\"11\"}]}", RBIF, 2, 1);
   expect_partial(f, "{\"batch\\u0049temFailures\":[{\"itemIdentifier\":\"11\"}]}", RBIF, 2, 1);
   /* the same bodies without ReportBatchItemFailures: success */
-  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]}", 0, BP_RESPONSE_SUCCESS,
+  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]}", 0, BP_ATTEMPT_SUCCESS,
          BP_REASON_NOT_REPORTING);
-  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"9\"}]}", 0, BP_RESPONSE_SUCCESS,
+  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"9\"}]}", 0, BP_ATTEMPT_SUCCESS,
          BP_REASON_NOT_REPORTING);
 }
 
@@ -410,7 +410,7 @@ static void test_partial_numeric_lengths(void **state) {
   const char *body = "{\"batchItemFailures\":[{\"itemIdentifier\":\"49590338271490256608559692538361571095921575989136588898\"},"
                      "{\"itemIdentifier\":\"1000\"},{\"itemIdentifier\":\"100\"}]}";
   bp_response_result r = run_n(f->c, body, strlen(body), b, 4, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, 1);
   assert_int_equal(r.failed_count, 3);
   body = "{\"batchItemFailures\":[{\"itemIdentifier\":\"1000\"},{\"itemIdentifier\":\"99\"}]}";
@@ -420,37 +420,37 @@ static void test_partial_numeric_lengths(void **state) {
   /* a one-record batch (the §3.5 r6 case) */
   body = "{\"batchItemFailures\":[{\"itemIdentifier\":\"1000\"}]}";
   r = run_n(f->c, body, strlen(body), &b[2], 1, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, 0);
   assert_int_equal(r.failed_count, 1);
   /* an empty batch: any identifier is unknown, no identifier is success */
   r = run_n(f->c, body, strlen(body), NULL, 0, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_FAILURE);
+  assert_int_equal(r.outcome, BP_ATTEMPT_RETURNED_FAILED);
   assert_int_equal(r.reason, BP_REASON_UNKNOWN_IDENTIFIER);
   body = "{\"batchItemFailures\":[]}";
   r = run_n(f->c, body, strlen(body), NULL, 0, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(r.outcome, BP_ATTEMPT_SUCCESS);
 }
 
 static void test_duplicate_bif_members(void **state) {
   fx *f = *state;
   /* last occurrence wins, both ways */
   expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}],\"batchItemFailures\":[]}", RBIF,
-         BP_RESPONSE_SUCCESS, BP_REASON_NONE);
+         BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
   expect_partial(f, "{\"batchItemFailures\":[],\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]}",
                  RBIF, 1, 1);
   expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}],\"batchItemFailures\":null}",
-         RBIF, BP_RESPONSE_SUCCESS, BP_REASON_NONE);
-  expect(f, "{\"batchItemFailures\":null,\"batchItemFailures\":5}", RBIF, BP_RESPONSE_FAILURE,
+         RBIF, BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
+  expect(f, "{\"batchItemFailures\":null,\"batchItemFailures\":5}", RBIF, BP_ATTEMPT_RETURNED_FAILED,
          BP_REASON_FAILURES_NOT_LIST);
-  expect(f, "{\"batchItemFailures\":5,\"batchItemFailures\":null}", RBIF, BP_RESPONSE_SUCCESS,
+  expect(f, "{\"batchItemFailures\":5,\"batchItemFailures\":null}", RBIF, BP_ATTEMPT_SUCCESS,
          BP_REASON_NONE);
-  expect(f, "{\"batchItemFailures\":{},\"batchItemFailures\":[]}", RBIF, BP_RESPONSE_SUCCESS,
+  expect(f, "{\"batchItemFailures\":{},\"batchItemFailures\":[]}", RBIF, BP_ATTEMPT_SUCCESS,
          BP_REASON_NONE);
   expect_partial(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"bad\"}],\"batchItemFailures\":[{\"itemIdentifier\":\"11\"}]}",
                  RBIF, 2, 1);
   expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"11\"}],\"batchItemFailures\":[{\"itemIdentifier\":\"bad\"}]}",
-         RBIF, BP_RESPONSE_FAILURE, BP_REASON_UNKNOWN_IDENTIFIER);
+         RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_UNKNOWN_IDENTIFIER);
   /* accumulated identifiers of an earlier occurrence do not leak into the last one */
   expect_partial(f,
                  "{\"batchItemFailures\":[{\"itemIdentifier\":\"9\"},{\"itemIdentifier\":\"10\"}],"
@@ -479,8 +479,8 @@ static void expect_state(fx *f, const char *body, uint32_t flags, const char *st
 static void test_state_present(void **state) {
   fx *f = *state;
   const char *b1 = "{\"state\":{\"count\":3},\"batchItemFailures\":[]}";
-  expect(f, b1, BOTH, BP_RESPONSE_SUCCESS, BP_REASON_NONE);
-  expect(f, b1, STATE, BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+  expect(f, b1, BOTH, BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
+  expect(f, b1, STATE, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
   expect_state(f, b1, BOTH, "{\"count\":3}");
   expect_state(f, b1, STATE, "{\"count\":3}");
   expect_state(f, b1, RBIF, "{\"count\":3}"); /* reported whenever the body is read */
@@ -518,20 +518,20 @@ static void test_state_missing(void **state) {
       "{\"x\":{\"state\":{}}}", "{\"state\":{},\"state\":null}", "{\"state\":{},\"state\":[]}",
   };
   for (size_t i = 0; i < sizeof no_state / sizeof no_state[0]; i++) {
-    expect(f, no_state[i], BOTH, BP_RESPONSE_FAILURE, BP_REASON_STATE_MISSING);
-    expect(f, no_state[i], STATE, BP_RESPONSE_FAILURE, BP_REASON_STATE_MISSING);
-    expect(f, no_state[i], 0, BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+    expect(f, no_state[i], BOTH, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_STATE_MISSING);
+    expect(f, no_state[i], STATE, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_STATE_MISSING);
+    expect(f, no_state[i], 0, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
     assert_int_equal(run(f, no_state[i], RBIF).has_state, 0);
   }
   /* only a member of the top-level object counts */
-  expect(f, "[{\"state\":{}}]", STATE, BP_RESPONSE_FAILURE, BP_REASON_STATE_MISSING);
-  expect(f, "[{\"state\":{}}]", BOTH, BP_RESPONSE_FAILURE, BP_REASON_NOT_OBJECT);
+  expect(f, "[{\"state\":{}}]", STATE, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_STATE_MISSING);
+  expect(f, "[{\"state\":{}}]", BOTH, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_NOT_OBJECT);
   /* NULL body */
   bp_response_result r = run_n(f->c, NULL, 0, f->b3, 3, STATE);
-  assert_int_equal(r.outcome, BP_RESPONSE_FAILURE);
+  assert_int_equal(r.outcome, BP_ATTEMPT_RETURNED_FAILED);
   assert_int_equal(r.reason, BP_REASON_STATE_MISSING);
   /* a partial without state is a full failure (no failed_index) */
-  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]}", BOTH, BP_RESPONSE_FAILURE,
+  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]}", BOTH, BP_ATTEMPT_RETURNED_FAILED,
          BP_REASON_STATE_MISSING);
   /* without RBIF the body still must be an object with a state object */
   static const char *bad_state_only[] = {
@@ -539,20 +539,20 @@ static void test_state_missing(void **state) {
       "{\"state\":{\"a\":\"\xff\"}}",
   };
   for (size_t i = 0; i < sizeof bad_state_only / sizeof bad_state_only[0]; i++)
-    expect(f, bad_state_only[i], STATE, BP_RESPONSE_FAILURE, BP_REASON_STATE_MISSING);
+    expect(f, bad_state_only[i], STATE, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_STATE_MISSING);
   /* with RBIF its own failure reason comes first */
-  expect(f, "not json", BOTH, BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
-  expect(f, "123", BOTH, BP_RESPONSE_FAILURE, BP_REASON_NOT_OBJECT);
-  expect(f, "{\"state\":{},\"batchItemFailures\":5}", BOTH, BP_RESPONSE_FAILURE,
+  expect(f, "not json", BOTH, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
+  expect(f, "123", BOTH, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_NOT_OBJECT);
+  expect(f, "{\"state\":{},\"batchItemFailures\":5}", BOTH, BP_ATTEMPT_RETURNED_FAILED,
          BP_REASON_FAILURES_NOT_LIST);
-  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"8\"}]}", BOTH, BP_RESPONSE_FAILURE,
+  expect(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"8\"}]}", BOTH, BP_ATTEMPT_RETURNED_FAILED,
          BP_REASON_UNKNOWN_IDENTIFIER);
   /* RBIF off + state present + partial-looking body: success */
   expect(f, "{\"state\":{},\"batchItemFailures\":[{\"itemIdentifier\":\"8\"}]}", STATE,
-         BP_RESPONSE_SUCCESS, BP_REASON_NOT_REPORTING);
+         BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
   /* a failed classification still reports a state object it found */
   r = run(f, "{\"state\":{},\"batchItemFailures\":[{\"itemIdentifier\":\"8\"}]}", BOTH);
-  assert_int_equal(r.outcome, BP_RESPONSE_FAILURE);
+  assert_int_equal(r.outcome, BP_ATTEMPT_RETURNED_FAILED);
   assert_int_equal(r.has_state, 1);
 }
 
@@ -597,14 +597,14 @@ static void test_big_batch(void **state) {
   for (size_t i = 0; i < 200; i++) idx[1000 + i] = idx[i * 3];
   char *body = failures_body(g, idx, 1200, NULL);
   bp_response_result r = run_n(f->c, body, strlen(body), g->recs, BIG_N, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, 7);
   assert_int_equal(r.failed_count, 1000);
   free(body);
   /* one unknown identifier among the 1,000 */
   body = failures_body(g, idx, 1000, ",{\"itemIdentifier\":\"6\"}");
   r = run_n(f->c, body, strlen(body), g->recs, BIG_N, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_FAILURE);
+  assert_int_equal(r.outcome, BP_ATTEMPT_RETURNED_FAILED);
   assert_int_equal(r.reason, BP_REASON_UNKNOWN_IDENTIFIER);
   assert_non_null(strstr(bp_codec_errmsg(f->c), "batchItemFailures[1000]"));
   free(body);
@@ -659,32 +659,32 @@ static void expect_owned(fx *f, char *body, uint32_t flags, int outcome, int rea
 static void test_deep_nesting(void **state) {
   fx *f = *state;
   const size_t D = 100000;
-  expect_owned(f, repeat("", "[", D, ""), RBIF, BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
-  expect_owned(f, repeat("", "{\"a\":", D, ""), BOTH, BP_RESPONSE_FAILURE,
+  expect_owned(f, repeat("", "[", D, ""), RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
+  expect_owned(f, repeat("", "{\"a\":", D, ""), BOTH, BP_ATTEMPT_RETURNED_FAILED,
                BP_REASON_INVALID_JSON);
-  expect_owned(f, repeat("", "[", D, ""), STATE, BP_RESPONSE_FAILURE, BP_REASON_STATE_MISSING);
+  expect_owned(f, repeat("", "[", D, ""), STATE, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_STATE_MISSING);
   /* balanced: valid JSON */
   char *open = repeat("", "[", D, ""), *close = repeat("", "]", D, "");
   size_t blen = 2 * D + 64;
   char *b = malloc(blen);
   assert_non_null(b);
   snprintf(b, blen, "%s%s", open, close);
-  expect_owned(f, b, RBIF, BP_RESPONSE_FAILURE, BP_REASON_NOT_OBJECT);
+  expect_owned(f, b, RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_NOT_OBJECT);
   b = malloc(blen + 64);
   assert_non_null(b);
   snprintf(b, blen + 64, "{\"batchItemFailures\":[%s%s]}", open, close);
-  expect_owned(f, b, RBIF, BP_RESPONSE_FAILURE, BP_REASON_BAD_ITEM);
+  expect_owned(f, b, RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_BAD_ITEM);
   b = malloc(blen + 96);
   assert_non_null(b);
   snprintf(b, blen + 96, "{\"junk\":%s%s,\"batchItemFailures\":[]}", open, close);
-  expect_owned(f, b, RBIF, BP_RESPONSE_SUCCESS, BP_REASON_NONE);
+  expect_owned(f, b, RBIF, BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
   b = malloc(blen + 128);
   assert_non_null(b);
   snprintf(b, blen + 128,
            "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\",\"deep\":%s%s}],\"state\":{}}",
            open, close);
   bp_response_result r = run_n(f->c, b, strlen(b), f->b3, 3, BOTH);
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, 1);
   free(b);
   free(open);
@@ -698,7 +698,7 @@ static void test_deep_nesting(void **state) {
   for (size_t i = 0; i <= D; i++) *p++ = '}';
   *p = '\0';
   r = run_n(f->c, b, strlen(b), f->b3, 3, BOTH);
-  assert_int_equal(r.outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(r.outcome, BP_ATTEMPT_SUCCESS);
   assert_int_equal(r.state_offset, 9);
   assert_int_equal(r.state_len, strlen(b) - 10);
   free(b);
@@ -711,27 +711,27 @@ static void test_large_bodies(void **state) {
   expect_owned(f,
                repeat("{\"pad\":\"", "xxxxxxxx", 3 * MB,
                       "\",\"batchItemFailures\":[{\"itemIdentifier\":\"11\"}],\"state\":{}}"),
-               BOTH, BP_RESPONSE_PARTIAL, BP_REASON_NONE);
+               BOTH, BP_ATTEMPT_PARTIAL, BP_REASON_NONE);
   /* 20 MB of whitespace around an empty object */
-  expect_owned(f, repeat("", "    ", 5 * MB, "{}"), RBIF, BP_RESPONSE_SUCCESS, BP_REASON_NONE);
-  expect_owned(f, repeat("", " \n\t\r", 5 * MB, ""), RBIF, BP_RESPONSE_SUCCESS, BP_REASON_EMPTY);
+  expect_owned(f, repeat("", "    ", 5 * MB, "{}"), RBIF, BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
+  expect_owned(f, repeat("", " \n\t\r", 5 * MB, ""), RBIF, BP_ATTEMPT_SUCCESS, BP_REASON_EMPTY);
   /* ~25 MB of failures all naming the same record */
   char *b = repeat("{\"batchItemFailures\":[", "{\"itemIdentifier\":\"10\"},", MB,
                    "{\"itemIdentifier\":\"11\"}]}");
   bp_response_result r = run_n(f->c, b, strlen(b), f->b3, 3, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, 1);
   assert_int_equal(r.failed_count, 2);
   /* the same, truncated by one byte: invalid JSON */
   b[strlen(b) - 1] = '\0';
-  expect_owned(f, b, RBIF, BP_RESPONSE_FAILURE, BP_REASON_INVALID_JSON);
+  expect_owned(f, b, RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_INVALID_JSON);
   /* a huge identifier */
   expect_owned(f, repeat("{\"batchItemFailures\":[{\"itemIdentifier\":\"", "1111", 2 * MB, "\"}]}"),
-               RBIF, BP_RESPONSE_FAILURE, BP_REASON_UNKNOWN_IDENTIFIER);
+               RBIF, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_UNKNOWN_IDENTIFIER);
   /* a 10 MB state object */
   b = repeat("{\"state\":{\"s\":\"", "abcdefghij", MB, "\"}}");
   r = run_n(f->c, b, strlen(b), f->b3, 3, STATE);
-  assert_int_equal(r.outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(r.outcome, BP_ATTEMPT_SUCCESS);
   assert_int_equal(r.state_offset, 9);
   assert_int_equal(r.state_len, 10 * MB + 8);
   free(b);
@@ -739,7 +739,7 @@ static void test_large_bodies(void **state) {
   expect_owned(f,
                repeat("{", "\"batchItemFailures\":[{\"itemIdentifier\":\"9\"}],\"state\":{},", 200000,
                       "\"batchItemFailures\":[{\"itemIdentifier\":\"11\"}],\"state\":{\"x\":0}}"),
-               BOTH, BP_RESPONSE_PARTIAL, BP_REASON_NONE);
+               BOTH, BP_ATTEMPT_PARTIAL, BP_REASON_NONE);
 }
 
 /* Embedded NUL bytes are data, not terminators. */
@@ -758,16 +758,16 @@ static void test_binary_bytes(void **state) {
   /* a prefix of a longer buffer: only len bytes count */
   const char *longer = "{}garbage";
   r = run_n(f->c, longer, 2, f->b3, 3, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(r.outcome, BP_ATTEMPT_SUCCESS);
   /* valid multi-byte UTF-8 is fine */
   expect(f, "{\"msg\":\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"batchItemFailures\":[]}", RBIF,
-         BP_RESPONSE_SUCCESS, BP_REASON_NONE);
+         BP_ATTEMPT_SUCCESS, BP_REASON_NONE);
 }
 
 /* ---- Arguments and batch preconditions ---- */
 
 static void expect_bad_batch(fx *f, const bp_record *b, size_t n, const char *msg_part) {
-  bp_response_result r;
+  bp_response_result r = BP_RESPONSE_RESULT_INIT;
   memset(&r, 0x5a, sizeof r);
   for (uint32_t flags = 0; flags <= 3; flags++) {
     assert_int_equal(bp_codec_classify_response(f->c, "{}", 2, b, n, flags, &r),
@@ -806,15 +806,15 @@ static void test_batch_preconditions(void **state) {
   expect_bad_batch(f, b, 3, "batch[2]");
   long_seq[BP_MAX_SEQNUM_DIGITS] = '\0'; /* exactly the maximum: fine */
   set_seq(&b[2], long_seq);
-  assert_int_equal(run_n(f->c, "{}", 2, b, 3, RBIF).outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(run_n(f->c, "{}", 2, b, 3, RBIF).outcome, BP_ATTEMPT_SUCCESS);
   set_seq(&b[0], "0"); /* "0" is a valid sequence number */
-  assert_int_equal(run_n(f->c, "{}", 2, b, 3, RBIF).outcome, BP_RESPONSE_SUCCESS);
+  assert_int_equal(run_n(f->c, "{}", 2, b, 3, RBIF).outcome, BP_ATTEMPT_SUCCESS);
   expect_bad_batch(f, NULL, 2, "batch");
 }
 
 static void test_arguments(void **state) {
   fx *f = *state;
-  bp_response_result r;
+  bp_response_result r = BP_RESPONSE_RESULT_INIT;
   assert_int_equal(bp_codec_classify_response(NULL, "{}", 2, f->b3, 3, RBIF, &r),
                    BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(bp_codec_classify_response(f->c, "{}", 2, f->b3, 3, RBIF, NULL),
@@ -833,7 +833,7 @@ static void test_arguments(void **state) {
 /* A DynamoDB codec classifies the same way. */
 static void test_dynamodb_codec(void **state) {
   fx *f = *state;
-  static const bp_codec_opts ddb = {
+  static const bp_codec_opts ddb = {sizeof(bp_codec_opts),
       BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-1:111111111111:table/t/stream/2024-01-01T00:00:00.000",
       NULL, NULL, NULL};
   bp_codec *c;
@@ -843,7 +843,7 @@ static void test_dynamodb_codec(void **state) {
   set_seq(&b[1], "4000000000000000000002");
   const char *body = "{\"batchItemFailures\":[{\"itemIdentifier\":\"4000000000000000000002\"}]}";
   bp_response_result r = run_n(c, body, strlen(body), b, 2, RBIF);
-  assert_int_equal(r.outcome, BP_RESPONSE_PARTIAL);
+  assert_int_equal(r.outcome, BP_ATTEMPT_PARTIAL);
   assert_int_equal(r.failed_index, 1);
   bp_codec_del(c);
   (void)f;
@@ -867,7 +867,7 @@ static int fm_scenario(const bp_allocator *hooks, void *ctx) {
   set_seq(&b[1], "10");
   set_seq(&b[2], "11");
   for (size_t i = 0; cases[i].body; i++) {
-    bp_response_result r;
+    bp_response_result r = BP_RESPONSE_RESULT_INIT;
     rc = bp_codec_classify_response(c, cases[i].body, strlen(cases[i].body), b, 3,
                                     cases[i].flags, &r);
     if (rc) {
@@ -887,16 +887,16 @@ static void test_failmalloc(void **state) {
   (void)state;
   static const fm_ctx cases[] = {
       {"{\"state\":{},\"batchItemFailures\":[{\"itemIdentifier\":\"11\"},{\"itemIdentifier\":\"10\"}]}",
-       BOTH, BP_RESPONSE_PARTIAL},
-      {"{\"batchItemFailures\":[{\"itemIdentifier\":\"12\"}]}", RBIF, BP_RESPONSE_FAILURE},
+       BOTH, BP_ATTEMPT_PARTIAL},
+      {"{\"batchItemFailures\":[{\"itemIdentifier\":\"12\"}]}", RBIF, BP_ATTEMPT_RETURNED_FAILED},
       {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-       RBIF, BP_RESPONSE_FAILURE},
+       RBIF, BP_ATTEMPT_RETURNED_FAILED},
       {"{\"a\":\"\\u00e9\\n\",\"batchItemFailures\":[{\"itemIdentifier\":\"\\u0039\"}]}", RBIF,
-       BP_RESPONSE_PARTIAL},
-      {"{\"state\":{}}", STATE, BP_RESPONSE_SUCCESS},
-      {"", STATE, BP_RESPONSE_FAILURE},
+       BP_ATTEMPT_PARTIAL},
+      {"{\"state\":{}}", STATE, BP_ATTEMPT_SUCCESS},
+      {"", STATE, BP_ATTEMPT_RETURNED_FAILED},
       {NULL, 0, 0},
   };
   test_alloc_failmalloc(fm_scenario, (void *)cases);

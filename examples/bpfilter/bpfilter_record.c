@@ -166,6 +166,7 @@ static int dynamodb_record(yajl_val v, bpf_record *r, int placeholders, char *er
 int bpf_record_build(yajl_val v, int source, int placeholders, bpf_record *r, char *err,
                      size_t errlen) {
   memset(r, 0, sizeof *r);
+  bp_record_init(&r->view, sizeof r->view);
   r->source = source;
   if (!YAJL_IS_OBJECT(v)) {
     snprintf(err, errlen, "the record is not a JSON object");
@@ -201,7 +202,7 @@ bp_codec *bpf_codec_for(bpf_codecs *cc, const bpf_record *r, char *err, size_t e
       same(cc->region, r->region) && same(cc->role, r->role))
     return cc->codec;
   bpf_codecs_free(cc);
-  bp_codec_opts o = {r->source, r->arn, r->region, r->role, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), r->source, r->arn, r->region, r->role, NULL};
   int rc = bp_codec_new(&cc->codec, &o, NULL);
   if (rc) {
     snprintf(err, errlen, "eventSourceARN/awsRegion%s not usable: %s",

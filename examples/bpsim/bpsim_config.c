@@ -76,9 +76,9 @@ static void arn_field(const char *arn, int i, char *out, size_t cap) {
 
 static const char *position_name(int p) {
   switch (p) {
-  case BP_STARTING_POSITION_TRIM_HORIZON: return "TRIM_HORIZON";
-  case BP_STARTING_POSITION_LATEST: return "LATEST";
-  case BP_STARTING_POSITION_AT_TIMESTAMP: return "AT_TIMESTAMP";
+  case BP_POSITION_TRIM_HORIZON: return "TRIM_HORIZON";
+  case BP_POSITION_LATEST: return "LATEST";
+  case BP_POSITION_AT_TIMESTAMP: return "AT_TIMESTAMP";
   default: return NULL;
   }
 }
@@ -142,7 +142,7 @@ static yajl_val build_response(const bp_config *c, const char *uuid) {
   const char *pos = position_name(bp_config_get_starting_position(c));
   if (pos) bad |= jv_put(r, "StartingPosition", jv_new_str(pos, strlen(pos)));
   int64_t ts = bp_config_get_starting_position_timestamp_ms(c);
-  if (bp_config_get_starting_position(c) == BP_STARTING_POSITION_AT_TIMESTAMP && ts >= 0) {
+  if (bp_config_get_starting_position(c) == BP_POSITION_AT_TIMESTAMP && ts >= 0) {
     char tok[40];
     snprintf(tok, sizeof tok, "%lld.%03lld", (long long)(ts / 1000), (long long)(ts % 1000));
     bad |= jv_put(r, "StartingPositionTimestamp", jv_new_raw_num(tok));

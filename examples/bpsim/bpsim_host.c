@@ -117,17 +117,17 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *req, void *ud) {
   const sim_shard *sh = &h->s->shards[k];
   size_t pos = 0;
   switch (req->from) {
-  case BP_FETCH_FROM_TRIM_HORIZON:
+  case BP_POSITION_TRIM_HORIZON:
     pos = 0;
     break;
-  case BP_FETCH_FROM_LATEST: /* after every record that arrived by the mapping's creation */
+  case BP_POSITION_LATEST: /* after every record that arrived by the mapping's creation */
     for (size_t i = 0; i < sh->n; i++)
       if (sh->recs[i]->arrival_ms <= h->s->start_ms) pos = i + 1;
     break;
-  case BP_FETCH_FROM_AT_TIMESTAMP:
+  case BP_POSITION_AT_TIMESTAMP:
     while (pos < sh->n && sh->recs[pos]->arrival_ms < req->timestamp_ms) pos++;
     break;
-  case BP_FETCH_FROM_AFTER_SEQ:
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER:
     if (!req->after_seq || bp_seqnum_validate(req->after_seq, req->after_seq_len)) {
       rep_fail(h->rep, "engine: fetch AFTER_SEQ with an invalid sequence number at t=%lld", (long long)h->now);
       h->stop = 1;
@@ -137,7 +137,7 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *req, void *ud) {
                                       req->after_seq_len) <= 0)
       pos++;
     break;
-  case BP_FETCH_FROM_CONTINUE:
+  case BP_POSITION_CONTINUE:
     if (!h->iter_valid[k]) {
       rep_fail(h->rep, "engine: fetch CONTINUE of shard %s before any fetch (t=%lld)", sh->id, (long long)h->now);
       h->stop = 1;
@@ -181,9 +181,10 @@ static const sim_rule *pick_rule(const sim_host *h, const bp_invoke_req *req) {
     if (r->has_contains) {
       int any = 0;
       for (size_t j = 0; j < r->n_contains && !any; j++)
-        for (size_t x = 0; x < req->count && !any; x++)
-          any = sim_seq_cmp(r->contains[j], strlen(r->contains[j]), req->records[x].seq,
-                            req->records[x].seq_len) == 0;
+        for (size_t x = 0; x < req->count && !any; x++) {
+          const bp_record *rx = BP_RECORD_AT(req->records, req->record_stride, x);
+          any = sim_seq_cmp(r->contains[j], strlen(r->contains[j]), rx->seq, rx->seq_len) == 0;
+        }
       if (!any) continue;
     }
     if (r->has_invocation && (size_t)r->invocation != h->log->attempts) continue;
@@ -201,7 +202,7 @@ static const sim_rule *pick_rule(const sim_host *h, const bp_invoke_req *req) {
 }
 
 static void result_of(const sim_rule *r, const char *request_id, bp_invoke_result *res) {
-  bp_invoke_result_init(res);
+  bp_invoke_result_init(res, sizeof *res);
   if (r->kind == SIM_RESPOND_THROTTLE) {
     res->kind = BP_INVOKE_RESULT_THROTTLED;
     return;
@@ -231,13 +232,15 @@ static sim_inv *new_inv(sim_host *h, const bp_invoke_req *req) {
   sim_inv *inv = &log->inv[log->n_inv];
   memset(inv, 0, sizeof *inv);
   size_t bytes = 2 * req->count * sizeof(char *) + 1;
-  for (size_t i = 0; i < req->count; i++)
-    bytes += req->records[i].seq_len + req->records[i].partition_key_len + 2;
+  for (size_t i = 0; i < req->count; i++) {
+    const bp_record *ri = BP_RECORD_AT(req->records, req->record_stride, i);
+    bytes += ri->seq_len + ri->partition_key_len + 2;
+  }
   char **block = malloc(bytes); /* seq and key pointers, then their text */
   if (!block) return NULL;
   char *text = (char *)(block + 2 * req->count);
   for (size_t i = 0; i < req->count; i++) {
-    const bp_record *r = &req->records[i];
+    const bp_record *r = BP_RECORD_AT(req->records, req->record_stride, i);
     block[i] = text;
     memcpy(text, r->seq, r->seq_len);
     text[r->seq_len] = '\0';
@@ -302,7 +305,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
   if (r->sleep_ms == 0) {
     if (h->o->tl)
       sim_tl_response(h->o->tl, h->now, inv, log->n_inv, r, (size_t)(r - h->m->rules), request_id);
-    bp_invoke_result res;
+    bp_invoke_result res = BP_INVOKE_RESULT_INIT;
     result_of(r, request_id, &res);
     int rc = bp_engine_complete_invoke(e, req->req_id, h->now, &res);
     if (rc < 0) host_fail(h, "bp_engine_complete_invoke", rc);
@@ -367,7 +370,8 @@ static int cb_deliver(bp_engine *e, const bp_delivery_req *req, void *ud) {
       (req->record_json && !d->record_json) || (req->s3_key && !d->s3_key))
     goto oom;
   for (size_t i = 0; i < req->count; i++) {
-    if (!(d->seqs[i] = dup_n(req->records[i].seq, req->records[i].seq_len))) goto oom;
+    const bp_record *ri = BP_RECORD_AT(req->records, req->record_stride, i);
+    if (!(d->seqs[i] = dup_n(ri->seq, ri->seq_len))) goto oom;
     d->n = i + 1;
   }
   if (h->o->tl) sim_tl_discard(h->o->tl, h->now, req);
@@ -453,7 +457,7 @@ static int complete_due(sim_host *h) {
   if (h->o->tl)
     sim_tl_response(h->o->tl, h->now, &h->log->inv[p.inv], p.inv + 1, p.rule,
                     (size_t)(p.rule - h->m->rules), p.request_id);
-  bp_invoke_result res;
+  bp_invoke_result res = BP_INVOKE_RESULT_INIT;
   result_of(p.rule, p.request_id, &res);
   int rc = bp_engine_complete_invoke(h->e, p.req_id, h->now, &res);
   sample_checkpoints(h);
@@ -556,7 +560,7 @@ int sim_run(const sim_file *f, const sim_scenario *s, const sim_mapping *m, cons
   if (uuid) snprintf(log->esm_uuid, sizeof log->esm_uuid, "%s", uuid);
   else make_uuid(&h.rng, log->esm_uuid); /* the host chooses the mapping UUID */
   bp_engine_opts opts;
-  bp_engine_opts_init(&opts);
+  bp_engine_opts_init(&opts, sizeof opts);
   opts.invoke_identity_arn = sim_env(f, s, "role_arn");
   opts.aws_region = sim_env(f, s, "region");
   opts.mapping_uuid = log->esm_uuid;
@@ -591,6 +595,7 @@ int sim_run(const sim_file *f, const sim_scenario *s, const sim_mapping *m, cons
     rep_fail(rep, "at run_until_ms %zu invocation(s) still in flight (the first completes at t=%lld)",
              h.n_pend, (long long)h.pend[0].due_ms);
   }
+  bp_engine_metrics_init(&log->metrics, sizeof log->metrics);
   if (bp_engine_get_metrics(h.e, NULL, &log->metrics) == 0) log->have_metrics = 1;
 out:
   if (o->tl) sim_tl_end(o->tl, h.now, log->have_metrics ? &log->metrics : NULL);

@@ -166,6 +166,7 @@ static int ld_shards(sim_loader *l, sim_scenario *s, const rec_src *src) {
       return -1;
     }
     bp_record *v = &sh->views[sh->n];
+    bp_record_init(v, sizeof *v);
     yajl_val rec = src->nodes[i];
     const char *pk = YAJL_GET_STRING(jv_get(rec, "partition_key"));
     v->seq = r->seq;

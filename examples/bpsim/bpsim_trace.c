@@ -288,11 +288,11 @@ void sim_tl_end(sim_out *o, int64_t now, const bp_engine_metrics *t) {
 
 static const char *from_name(int64_t from) {
   switch (from) {
-  case BP_FETCH_FROM_TRIM_HORIZON: return "TRIM_HORIZON";
-  case BP_FETCH_FROM_LATEST: return "LATEST";
-  case BP_FETCH_FROM_AT_TIMESTAMP: return "AT_TIMESTAMP";
-  case BP_FETCH_FROM_AFTER_SEQ: return "AFTER_SEQUENCE_NUMBER";
-  case BP_FETCH_FROM_CONTINUE: return "CONTINUE";
+  case BP_POSITION_TRIM_HORIZON: return "TRIM_HORIZON";
+  case BP_POSITION_LATEST: return "LATEST";
+  case BP_POSITION_AT_TIMESTAMP: return "AT_TIMESTAMP";
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER: return "AFTER_SEQUENCE_NUMBER";
+  case BP_POSITION_CONTINUE: return "CONTINUE";
   default: return "?";
   }
 }
@@ -528,7 +528,8 @@ static void record_summary(const sim_out *o, yajl_val rec, char *buf, size_t cap
 
 void sim_tl_discard(sim_out *o, int64_t now, const bp_delivery_req *req) {
   static const char *const dest[] = {"other", "sqs", "sns", "s3"};
-  const bp_record *r0 = &req->records[0], *rn = &req->records[req->count - 1];
+  const bp_record *r0 = BP_RECORD_AT(req->records, req->record_stride, 0);
+  const bp_record *rn = BP_RECORD_AT(req->records, req->record_stride, req->count - 1);
   char a[32], b[32], err[128], summary[512];
   yajl_val rec = req->record_json ? yajl_tree_parse(req->record_json, err, sizeof err) : NULL;
   if (rec) record_summary(o, rec, summary, sizeof summary);

@@ -75,10 +75,12 @@ extern "C" {
 /** A lane's batch builder. Opaque; see bp_batch_new() and bp_batch_init_in(). */
 typedef struct bp_batch bp_batch;
 
-/** Options of a batch builder (copied at creation). */
+/** Options of a batch builder (copied at creation). Initialise with bp_batch_opts_init()
+ *  or ::BP_BATCH_OPTS_INIT. */
 typedef struct bp_batch_opts {
+  uint32_t struct_size;    /**< see "How structs grow" in bp_common.h */
   uint32_t batch_size;     /**< BatchSize: 1 .. 10,000 (BP_CONFIG_MAX_BATCH_SIZE) */
-  uint32_t window_seconds; /**< MaximumBatchingWindowInSeconds: 0 .. 300
+  int32_t window_seconds;  /**< MaximumBatchingWindowInSeconds: 0 .. 300
                                 (BP_CONFIG_MAX_BATCHING_WINDOW_IN_SECONDS) */
   size_t max_event_bytes;  /**< payload limit in bytes, inclusive; 0 means
                                 ::BP_MAX_EVENT_BYTES */
@@ -88,6 +90,15 @@ typedef struct bp_batch_opts {
                                 value (see bp_batch_set_event_overhead()) */
 } bp_batch_opts;
 
+/** Static initializer of ::bp_batch_opts (every other member 0: set batch_size). */
+#define BP_BATCH_OPTS_INIT BP_STRUCT_INIT(bp_batch_opts)
+/**
+ * Zero @p o and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_batch_opts): exactly that many bytes are written.
+ */
+BP_API int bp_batch_opts_init(bp_batch_opts *o, size_t size);
+
 /* ---- Life cycle ---- */
 
 /**
@@ -96,7 +107,7 @@ typedef struct bp_batch_opts {
  * @param opts  options (borrowed; copied).
  * @param alloc allocator hooks (copied), NULL for the C library.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p out or @p opts NULL, batch_size outside
- *         1..10,000, window_seconds above 300, half-set allocator hooks); ::BP_ERR_NOMEM.
+ *         1..10,000, window_seconds outside 0..300, bad struct_size, half-set allocator hooks); ::BP_ERR_NOMEM.
  */
 BP_API int bp_batch_new(bp_batch **out, const bp_batch_opts *opts, const bp_allocator *alloc);
 
@@ -106,19 +117,19 @@ BP_API int bp_batch_new(bp_batch **out, const bp_batch_opts *opts, const bp_allo
  * @param opts the options the builder will get (borrowed; may be NULL).
  * @return the size in bytes (never 0).
  */
-BP_API size_t bp_batch_size(const bp_batch_opts *opts);
+BP_API size_t bp_batch_mem_size(const bp_batch_opts *opts);
 
 /**
  * Create a batch builder inside caller memory, without any allocation (firmware).
  * bp_batch_del() on such a builder frees nothing; the memory must outlive the builder and
  * may be reused once bp_batch_del() has been called.
  * @param mem  caller memory, aligned to _Alignof(max_align_t).
- * @param len  its length; at least bp_batch_size(@p opts).
+ * @param len  its length; at least bp_batch_mem_size(@p opts).
  * @param opts options (borrowed; copied).
  * @param out  receives the builder (which lives in @p mem); NULL on failure.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p mem, @p opts or @p out NULL, @p mem misaligned,
  *         invalid options as for bp_batch_new()); ::BP_ERR_BUFFER_TOO_SMALL (@p len below
- *         bp_batch_size()).
+ *         bp_batch_mem_size()).
  */
 BP_API int bp_batch_init_in(void *mem, size_t len, const bp_batch_opts *opts, bp_batch **out);
 

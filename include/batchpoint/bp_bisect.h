@@ -73,7 +73,7 @@ typedef struct bp_bisect bp_bisect;
 /* ---- Life cycle ---- */
 
 /**
- * Create an idle splitter. This is its only allocation (one block of bp_bisect_size()
+ * Create an idle splitter. This is its only allocation (one block of bp_bisect_mem_size()
  * bytes). A splitter has no options.
  * @param out   receives the splitter; NULL on failure.
  * @param alloc allocator hooks, copied (NULL: the C library).
@@ -86,7 +86,7 @@ BP_API int bp_bisect_new(bp_bisect **out, const bp_allocator *alloc);
  * between releases, so ask at run time.
  * @return the size in bytes (never 0).
  */
-BP_API size_t bp_bisect_size(void);
+BP_API size_t bp_bisect_mem_size(void);
 
 /**
  * Create an idle splitter inside caller memory, without any allocation (firmware). The
@@ -94,10 +94,10 @@ BP_API size_t bp_bisect_size(void);
  * a splitter; afterwards the memory is the caller's again.
  * @param mem caller memory, aligned to _Alignof(max_align_t) (borrowed for the splitter's
  *            lifetime).
- * @param len its length in bytes; at least bp_bisect_size().
+ * @param len its length in bytes; at least bp_bisect_mem_size().
  * @param out receives the splitter (it points into @p mem); NULL on failure.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p mem or @p out NULL, @p mem misaligned);
- *         ::BP_ERR_BUFFER_TOO_SMALL (@p len < bp_bisect_size()).
+ *         ::BP_ERR_BUFFER_TOO_SMALL (@p len < bp_bisect_mem_size()).
  */
 BP_API int bp_bisect_init_in(void *mem, size_t len, bp_bisect **out);
 

@@ -39,14 +39,25 @@ extern "C" {
 #endif
 
 /** Largest accepted bp_checkpoint_opts.capacity (2^30 positions: a 128 MiB bitmap). */
-#define BP_CHECKPOINT_MAX_CAPACITY ((size_t)1 << 30)
+#define BP_CHECKPOINT_MAX_CAPACITY 1073741824u
 
-/** Creation options (a plain view: read during the call, not kept). */
+/** Creation options (a plain view: read during the call, not kept). Initialise with
+ *  bp_checkpoint_opts_init() or ::BP_CHECKPOINT_OPTS_INIT. */
 typedef struct bp_checkpoint_opts {
+  uint32_t struct_size; /**< see "How structs grow" in bp_common.h */
   uint64_t base;   /**< position of the first record the engine will track (e.g. 0) */
   size_t capacity; /**< positions that may be outstanding at once, 1 ..
                         ::BP_CHECKPOINT_MAX_CAPACITY (e.g. the engine's buffered-records cap) */
 } bp_checkpoint_opts;
+
+/** Static initializer of ::bp_checkpoint_opts (every other member 0: set capacity). */
+#define BP_CHECKPOINT_OPTS_INIT BP_STRUCT_INIT(bp_checkpoint_opts)
+/**
+ * Zero @p o and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_checkpoint_opts): exactly that many bytes are written.
+ */
+BP_API int bp_checkpoint_opts_init(bp_checkpoint_opts *o, size_t size);
 
 /** A checkpoint tracker for one shard. Opaque. */
 typedef struct bp_checkpoint bp_checkpoint;
@@ -56,14 +67,14 @@ typedef struct bp_checkpoint bp_checkpoint;
 /**
  * Bytes a tracker with @p opts needs, for bp_checkpoint_init_in().
  * @param opts creation options (borrowed).
- * @return the size in bytes; 0 if @p opts is NULL or its capacity is 0 or above
+ * @return the size in bytes; 0 if @p opts is NULL, its struct_size bad, or its capacity is 0 or above
  *         ::BP_CHECKPOINT_MAX_CAPACITY.
  */
-BP_API size_t bp_checkpoint_size(const bp_checkpoint_opts *opts);
+BP_API size_t bp_checkpoint_mem_size(const bp_checkpoint_opts *opts);
 
 /**
  * Create a tracker with no tracked position and no checkpoint; the next position to track
- * is opts->base. This is the tracker's only allocation (one block, bp_checkpoint_size()).
+ * is opts->base. This is the tracker's only allocation (one block, bp_checkpoint_mem_size()).
  * @param out   receives the tracker; NULL on failure.
  * @param opts  creation options (read during the call only).
  * @param alloc allocator hooks, copied (NULL: the C library).
@@ -78,12 +89,12 @@ BP_API int bp_checkpoint_new(bp_checkpoint **out, const bp_checkpoint_opts *opts
  * stay valid and untouched until bp_checkpoint_del(); bp_checkpoint_del() frees nothing.
  * @param mem  caller memory, aligned to _Alignof(max_align_t) (borrowed for the tracker's
  *             lifetime).
- * @param len  its length in bytes; at least bp_checkpoint_size(@p opts).
+ * @param len  its length in bytes; at least bp_checkpoint_mem_size(@p opts).
  * @param opts creation options (read during the call only).
  * @param out  receives the tracker (it points into @p mem); NULL on failure.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p out, @p mem or @p opts NULL, @p mem misaligned,
  *         capacity 0 or above ::BP_CHECKPOINT_MAX_CAPACITY); ::BP_ERR_BUFFER_TOO_SMALL
- *         (@p len < bp_checkpoint_size(@p opts)).
+ *         (@p len < bp_checkpoint_mem_size(@p opts)).
  */
 BP_API int bp_checkpoint_init_in(void *mem, size_t len, const bp_checkpoint_opts *opts,
                                  bp_checkpoint **out);

@@ -12,68 +12,52 @@
  * Ownership: record views and strings passed in are borrowed for the call only. Text a
  * bp_codec returns (`const char **out`) is owned by the codec and valid until the next call
  * on the same codec or its deletion. A codec is used by one thread at a time.
+ *
+ * Record arrays (`const bp_record *recs, size_t n`) are walked with each element's
+ * struct_size as the stride (bp_record.h): a struct_size of 0, below the first published
+ * size of bp_record, or different from the first element's is ::BP_ERR_INVALID_ARGUMENT and
+ * the message names the index. Every struct argument is read through its struct_size
+ * ("How structs grow" in bp_common.h).
  */
 #ifndef BATCHPOINT_BP_CODEC_H
 #define BATCHPOINT_BP_CODEC_H
 
 #include "bp_common.h"
+#include "bp_record.h"
+#include "bp_resolver.h"
+
+#if BP_WITH_CODEC
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-
-/** Event source kinds (int in the ABI). */
-#define BP_SOURCE_KINESIS 1
-#define BP_SOURCE_DYNAMODB 2
-
-/** bp_record.flags: Kinesis `data` is already base64 text (validated, passed through). */
-#define BP_RECORD_DATA_BASE64 0x1u
-
-/**
- * One stream record, as a plain view (borrowed; nothing is copied by the encoders).
- * Strings are pointer + length and must be valid UTF-8; optional ones are NULL when absent.
- *
- * Kinesis uses: seq, arrival_ms, partition_key, data (+ BP_RECORD_DATA_BASE64),
- * encryption_type (optional).
- * DynamoDB uses: seq, arrival_ms, event_id, event_name, dynamodb_json, user_identity_json
- * (optional), and partition_key as the hash-key bytes (lane routing only; not encoded).
- */
-typedef struct bp_record {
-  const char *seq;            /**< sequence number, decimal digits (bp_seqnum.h) */
-  size_t seq_len;
-  int64_t arrival_ms;         /**< approximate arrival / creation time, epoch ms >= 0 */
-  const char *partition_key;  /**< Kinesis partitionKey */
-  size_t partition_key_len;
-  const uint8_t *data;        /**< Kinesis payload: raw bytes, or base64 text if flagged */
-  size_t data_len;
-  const char *encryption_type;/**< Kinesis encryptionType ("KMS"), NULL when absent */
-  size_t encryption_type_len;
-  const char *event_id;       /**< DynamoDB eventID */
-  size_t event_id_len;
-  const char *event_name;     /**< DynamoDB "INSERT", "MODIFY" or "REMOVE" */
-  size_t event_name_len;
-  const char *dynamodb_json;  /**< DynamoDB StreamRecord: a JSON object (Keys, images, ...) */
-  size_t dynamodb_json_len;
-  const char *user_identity_json; /**< DynamoDB userIdentity object (TTL deletes), or NULL */
-  size_t user_identity_json_len;
-  uint32_t flags;             /**< BP_RECORD_* */
-  uint32_t reserved;          /**< set to 0 */
-} bp_record;
-
-/** Tumbling-window members of an event (spec/esm.md §6). */
+/** Tumbling-window members of an event (spec/esm.md §6). Initialise with
+ *  bp_window_fields_init() or ::BP_WINDOW_FIELDS_INIT. */
 typedef struct bp_window_fields {
+  uint32_t struct_size;       /**< see "How structs grow" in bp_common.h */
   int64_t start_ms;           /**< window.start, epoch ms (whole seconds are printed) */
   int64_t end_ms;             /**< window.end */
   const char *state_json;     /**< a JSON object, embedded byte for byte; NULL means `{}` */
   size_t state_json_len;
-  int is_final;               /**< isFinalInvokeForWindow (0/1) */
-  int is_terminated_early;    /**< isWindowTerminatedEarly (0/1) */
+  int32_t is_final;           /**< isFinalInvokeForWindow (0/1) */
+  int32_t is_terminated_early;/**< isWindowTerminatedEarly (0/1) */
 } bp_window_fields;
 
-/** What every event and failure record of one mapping shares. Strings are NUL-terminated. */
+/** Static initializer of ::bp_window_fields (every other member 0). */
+#define BP_WINDOW_FIELDS_INIT BP_STRUCT_INIT(bp_window_fields)
+/**
+ * Zero @p w and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_window_fields): exactly that many bytes are written.
+ */
+BP_API int bp_window_fields_init(bp_window_fields *w, size_t size);
+
+/** What every event and failure record of one mapping shares. Strings are NUL-terminated.
+ *  Initialise with bp_codec_opts_init() or ::BP_CODEC_OPTS_INIT. */
 typedef struct bp_codec_opts {
-  int source;                      /**< BP_SOURCE_KINESIS or BP_SOURCE_DYNAMODB */
+  uint32_t struct_size;            /**< see "How structs grow" in bp_common.h */
+  int32_t source;                  /**< BP_SOURCE_KINESIS or BP_SOURCE_DYNAMODB */
   const char *event_source_arn;    /**< stream ARN (eventSourceARN, streamArn) */
   const char *aws_region;          /**< awsRegion; NULL: the ARN's region field */
   const char *invoke_identity_arn; /**< Kinesis invokeIdentityArn (function role); required
@@ -81,13 +65,22 @@ typedef struct bp_codec_opts {
   const char *function_arn;        /**< on-failure functionArn; NULL: failure records fail */
 } bp_codec_opts;
 
+/** Static initializer of ::bp_codec_opts (every other member 0). */
+#define BP_CODEC_OPTS_INIT BP_STRUCT_INIT(bp_codec_opts)
+/**
+ * Zero @p o and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_codec_opts): exactly that many bytes are written.
+ */
+BP_API int bp_codec_opts_init(bp_codec_opts *o, size_t size);
+
 typedef struct bp_codec bp_codec;
 
 /**
  * Create a codec. All strings of @p opts are copied.
  * @param out receives the codec; NULL on failure.
  * @param alloc allocator hooks (copied), NULL for libc; yajl's memory goes through them too.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL out/opts, unknown source, missing or
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL out/opts, bad struct_size, unknown source, missing or
  *         non-UTF-8 ARN, region not derivable, Kinesis without invoke_identity_arn, half-set
  *         allocator); ::BP_ERR_NOMEM.
  */
@@ -137,16 +130,15 @@ BP_API int bp_codec_encode_event(bp_codec *codec, const char *shard_id, const bp
 
 /* ---- On-failure records (spec/esm.md §5.3-§5.5) ---- */
 
-#define BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED 1
-#define BP_CONDITION_RECORD_AGE_EXCEEDED 2
-
-/** Everything an on-failure record says about one discarded batch. */
+/** Everything an on-failure record says about one discarded batch. Initialise with
+ *  bp_failure_info_init() or ::BP_FAILURE_INFO_INIT. */
 typedef struct bp_failure_info {
-  int condition;                   /**< BP_CONDITION_* */
+  uint32_t struct_size;            /**< see "How structs grow" in bp_common.h */
+  int32_t condition;               /**< BP_CONDITION_* (bp_record.h) */
   const char *request_id;          /**< requestContext.requestId (a UUID) */
   size_t request_id_len;
   uint32_t approximate_invoke_count; /**< >= 1 */
-  int status_code;                 /**< responseContext.statusCode (200) */
+  int32_t status_code;             /**< responseContext.statusCode (200) */
   const char *executed_version;    /**< NULL: "$LATEST" */
   size_t executed_version_len;
   const char *function_error;      /**< X-Amz-Function-Error ("Unhandled"); NULL: JSON null */
@@ -164,6 +156,15 @@ typedef struct bp_failure_info {
                                         string member "payload"; NULL for SQS/SNS */
   size_t payload_len;
 } bp_failure_info;
+
+/** Static initializer of ::bp_failure_info (every other member 0). */
+#define BP_FAILURE_INFO_INIT BP_STRUCT_INIT(bp_failure_info)
+/**
+ * Zero @p f and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_failure_info): exactly that many bytes are written.
+ */
+BP_API int bp_failure_info_init(bp_failure_info *f, size_t size);
 
 /**
  * Encode the on-failure record: requestContext, responseContext (omitted for
@@ -187,10 +188,10 @@ BP_API int bp_failure_s3_key(const char *esm_uuid, const char *shard_id, int64_t
 
 /* ---- Response classification (spec/esm.md §3.4) ---- */
 
-/** Outcome of a normally returned response. */
-#define BP_RESPONSE_SUCCESS 0 /**< checkpoint past the whole batch */
-#define BP_RESPONSE_PARTIAL 1 /**< commit before failed_index, retry from it */
-#define BP_RESPONSE_FAILURE 2 /**< full failure, functionError null */
+/* The outcome of a normally returned response is a BP_ATTEMPT_* value of bp_resolver.h:
+ * ::BP_ATTEMPT_SUCCESS (checkpoint past the whole batch), ::BP_ATTEMPT_PARTIAL (commit
+ * before failed_index, retry from it) or ::BP_ATTEMPT_RETURNED_FAILED (full failure,
+ * functionError null). */
 
 /** Why (bp_response_result.reason). */
 #define BP_REASON_NONE 0                 /**< success, or partial with valid identifiers */
@@ -204,16 +205,29 @@ BP_API int bp_failure_s3_key(const char *esm_uuid, const char *shard_id, int64_t
 #define BP_REASON_UNKNOWN_IDENTIFIER 7   /**< failure: an identifier not in this batch */
 #define BP_REASON_STATE_MISSING 8        /**< failure (tumbling): no `state` object */
 
-/** Result of bp_codec_classify_response(). */
+/** Result of bp_codec_classify_response() (written by the library). Set struct_size with
+ *  bp_response_result_init() or ::BP_RESPONSE_RESULT_INIT before passing it. */
 typedef struct bp_response_result {
-  int outcome;            /**< BP_RESPONSE_* */
-  int reason;             /**< BP_REASON_* */
+  uint32_t struct_size;   /**< the host sets it; the library writes that many bytes at most
+                               and leaves here the number it wrote */
+  int32_t outcome;        /**< BP_ATTEMPT_SUCCESS, _PARTIAL or _RETURNED_FAILED */
+  int32_t reason;         /**< BP_REASON_* */
+  int32_t has_state;      /**< a top-level `state` member that is a JSON object was found */
   size_t failed_index;    /**< PARTIAL: batch index of the numerically lowest identifier */
   size_t failed_count;    /**< PARTIAL: distinct sequence numbers reported */
-  int has_state;          /**< a top-level `state` member that is a JSON object was found */
   size_t state_offset;    /**< its JSON text: body[state_offset, state_offset+state_len) */
   size_t state_len;
+  uint64_t reserved[4];   /**< room for members appended later; the library zeroes it */
 } bp_response_result;
+
+/** Static initializer of ::bp_response_result (every other member 0). */
+#define BP_RESPONSE_RESULT_INIT BP_STRUCT_INIT(bp_response_result)
+/**
+ * Zero @p r and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_response_result): exactly that many bytes are written.
+ */
+BP_API int bp_response_result_init(bp_response_result *r, size_t size);
 
 /** Flags of bp_codec_classify_response(). */
 #define BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES 0x1u /**< FunctionResponseTypes set */
@@ -233,11 +247,11 @@ typedef struct bp_response_result {
  * string is ::BP_REASON_BAD_ITEM; the first bad element gives the reason. A PARTIAL whose
  * failed_index is 0 is the no-progress case of §3.5.
  *
- * Without it the outcome is SUCCESS / ::BP_REASON_NOT_REPORTING, and with no flag at all the
+ * Without it the outcome is ::BP_ATTEMPT_SUCCESS / ::BP_REASON_NOT_REPORTING, and with no flag at all the
  * body is not read (has_state stays 0).
  *
  * ::BP_CLASSIFY_REQUIRE_STATE (tumbling windows, §6, with or without the flag above): a
- * response that would be SUCCESS or PARTIAL becomes FAILURE / ::BP_REASON_STATE_MISSING
+ * response that would be SUCCESS or PARTIAL becomes RETURNED_FAILED / ::BP_REASON_STATE_MISSING
  * unless the body is a valid JSON object whose (last) top-level `state` member is an object.
  * Empty, whitespace-only, `null` and non-JSON bodies have no state, so they fail this way. A
  * FAILURE of the §3.4 rules keeps its own reason.
@@ -253,7 +267,8 @@ typedef struct bp_response_result {
  * @param batch the batch's records in shard order (strictly ascending sequence numbers);
  *        only seq/seq_len are read. Validated whatever the flags.
  * @param flags BP_CLASSIFY_*.
- * @param result out: zeroed first, then filled.
+ * @param result out: its struct_size set by the host (bp_response_result_init()); zeroed
+ *        first, then filled.
  * @return 0 (the classification is in @p result, whatever the body held);
  *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, batch NULL
  *         with n > 0, a sequence number that fails bp_seqnum_validate() or is not above the
@@ -292,5 +307,7 @@ BP_API int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_l
 #ifdef __cplusplus
 }
 #endif
+
+#endif /* BP_WITH_CODEC */
 
 #endif

@@ -10,6 +10,27 @@
  * - Codes at or below ::BP_ERR_FATAL leave the object unusable: only its _del is allowed.
  * - Strings are pointer + length unless the parameter is a name (then NUL-terminated).
  * - No function is variadic and no struct is passed or returned by value (FFI-safe).
+ *
+ * How structs grow. Every public struct the host fills and the library reads (bp_record,
+ * bp_engine_opts, bp_invoke_result, bp_codec_opts, ...) starts with `uint32_t struct_size`:
+ * set it with the type's `bp_X_init(&x, sizeof x)` (the size is the caller's: the library
+ * writes exactly that many bytes, so a host built with older headers is safe) or its
+ * BP_X_INIT initializer (in C, a designated initializer with `.struct_size = sizeof(bp_X)`
+ * does too). Members are only
+ * ever appended. The library refuses a struct_size of 0 or below the type's first published
+ * size (::BP_ERR_INVALID_ARGUMENT, the message names the struct), reads the members an
+ * older host's struct_size covers and takes the others as 0 (their default), and ignores
+ * the tail of a struct_size larger than it knows (a newer host on an older library).
+ * Arrays of host-filled structs are walked with each element's struct_size as the stride.
+ * Structs the library fills for the host (requests, events, metrics, classification and
+ * resolver results) also start with struct_size, set by the library, and end with a
+ * `reserved` tail that the library zeroes: room for members appended later. When the host
+ * passes such a struct as an out-parameter it sets struct_size first (bp_X_init()) and the
+ * library writes only that many bytes. Tables of callbacks (::bp_transport, bp_store_ops)
+ * grow differently: they carry a `version` number instead, because they hold functions,
+ * not data, and a host names the version of the table it was compiled with. Three structs
+ * are frozen: ::bp_allocator (copied at creation; a different allocator interface would be
+ * a new type), ::bp_err_desc (rows of a static table) and ::bp_version_info (it has `age`).
  */
 #ifndef BATCHPOINT_BP_COMMON_H
 #define BATCHPOINT_BP_COMMON_H
@@ -32,12 +53,20 @@ extern "C" {
 #define BP_API
 #endif
 
+/** The static initializer of a growable struct: its struct_size set, every other member 0
+ *  (each type has its own BP_X_INIT built on this). */
+#ifdef __cplusplus
+#define BP_STRUCT_INIT(type) {sizeof(type)}
+#else
+#define BP_STRUCT_INIT(type) {.struct_size = sizeof(type)}
+#endif
+
 /** Lambda's synchronous invocation payload limit: 6 MB = 6,291,456 bytes (inclusive),
  *  measured on the encoded event. */
 #define BP_MAX_EVENT_BYTES 6291456u
 
-/** "No deadline": the value a deadline query returns when nothing is scheduled. */
-#define BP_NO_DEADLINE INT64_MAX
+/** "No deadline": the value a deadline query returns when nothing is scheduled (INT64_MAX). */
+#define BP_NO_DEADLINE 9223372036854775807LL
 
 /**
  * Error codes. 0 is success; every error is negative. Range: -1 .. -99 recoverable,
@@ -80,7 +109,8 @@ BP_API const char *bp_strerror(int code);
 /** @return the code's name ("BP_ERR_NOMEM"), or "BP_ERR_UNKNOWN" for an unknown code. */
 BP_API const char *bp_err_name(int code);
 
-/** One row of the error table, for bindings that generate their enums. */
+/** One row of the error table, for bindings that generate their enums. Frozen (rows of a
+ *  static table; see "How structs grow"). */
 typedef struct bp_err_desc {
   int code;            /**< the ::bp_err value */
   const char *name;    /**< "BP_ERR_NOMEM" */
@@ -97,7 +127,8 @@ BP_API void bp_err_descs(const bp_err_desc **tab, size_t *n);
  * Allocator hooks. Every object copies this struct at creation and never keeps the caller's
  * pointer. A NULL `bp_allocator *` (or a struct whose three functions are all NULL) means the
  * C library's malloc/realloc/free. The functions must be all set or all NULL. `realloc` with a
- * NULL pointer must behave like malloc; `free` must accept NULL.
+ * NULL pointer must behave like malloc; `free` must accept NULL. Frozen: no struct_size (a
+ * different allocator interface would be a new type).
  */
 typedef struct bp_allocator {
   void *(*malloc)(size_t size, void *ud);
@@ -137,7 +168,7 @@ BP_API void bp_arena_stats(const bp_arena *arena, size_t *used, size_t *high_wat
 
 /* ---- Version and build profile ---- */
 
-/** Runtime version information. */
+/** Runtime version information. Frozen: `age` says its layout. */
 typedef struct bp_version_info {
   int age;                    /**< layout version of this struct: 1 */
   int version_num;            /**< BP_VERSION_NUM of the linked library */

@@ -25,6 +25,7 @@
 #define BATCHPOINT_BP_CONFIG_H
 
 #include "bp_common.h"
+#include "bp_record.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,16 +34,8 @@ extern "C" {
 /** An ESM configuration. Opaque; created by bp_config_new() or bp_config_copy(). */
 typedef struct bp_config bp_config;
 
-/** Event source kinds, derived from EventSourceArn (same values as BP_SOURCE_* of bp_codec.h). */
-#define BP_CONFIG_SOURCE_NONE 0     /**< no EventSourceArn set yet */
-#define BP_CONFIG_SOURCE_KINESIS 1  /**< arn:aws...:kinesis:... */
-#define BP_CONFIG_SOURCE_DYNAMODB 2 /**< arn:aws...:dynamodb:... */
-
-/** StartingPosition values (int in the ABI). */
-#define BP_STARTING_POSITION_NONE 0 /**< not set (required before bp_config_validate) */
-#define BP_STARTING_POSITION_TRIM_HORIZON 1
-#define BP_STARTING_POSITION_LATEST 2
-#define BP_STARTING_POSITION_AT_TIMESTAMP 3 /**< Kinesis only; needs a timestamp */
+/* The event source kind (BP_SOURCE_*) and StartingPosition (BP_POSITION_NONE,
+ * _TRIM_HORIZON, _LATEST, _AT_TIMESTAMP) values are those of bp_record.h. */
 
 /** StartingPositionTimestamp "not set". */
 #define BP_CONFIG_NO_TIMESTAMP (-1)
@@ -153,21 +146,21 @@ BP_API int bp_config_set_batch_size(bp_config *c, uint32_t batch_size);
  * MaximumBatchingWindowInSeconds, 0..300 (same message template as BatchSize).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_maximum_batching_window_in_seconds(bp_config *c, int seconds);
+BP_API int bp_config_set_maximum_batching_window_in_seconds(bp_config *c, int32_t seconds);
 
 /**
  * ParallelizationFactor, 1..10 (same message template as BatchSize).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_parallelization_factor(bp_config *c, int factor);
+BP_API int bp_config_set_parallelization_factor(bp_config *c, int32_t factor);
 
 /**
- * StartingPosition: a BP_STARTING_POSITION_* value (NONE clears it). Any other value:
+ * StartingPosition: a BP_POSITION_* value (NONE clears it). Any other value:
  * ValidationException "... Member must satisfy enum value set: [LATEST, AT_TIMESTAMP,
  * TRIM_HORIZON]". AT_TIMESTAMP on DynamoDB is a bp_config_validate() error.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_starting_position(bp_config *c, int position);
+BP_API int bp_config_set_starting_position(bp_config *c, int32_t position);
 
 /**
  * StartingPositionTimestamp in epoch milliseconds, 0..BP_TIME_MAX_MS of bp_time.h, or
@@ -181,7 +174,7 @@ BP_API int bp_config_set_starting_position_timestamp_ms(bp_config *c, int64_t ms
  * MaximumRetryAttempts, -1 (infinite) .. 10,000 (same message template as BatchSize).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_maximum_retry_attempts(bp_config *c, int attempts);
+BP_API int bp_config_set_maximum_retry_attempts(bp_config *c, int32_t attempts);
 
 /**
  * MaximumRecordAgeInSeconds, -1 (infinite) or 60..604,800. Anything else:
@@ -189,31 +182,31 @@ BP_API int bp_config_set_maximum_retry_attempts(bp_config *c, int attempts);
  * between 60 and 604800 (inclusive)".
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_maximum_record_age_in_seconds(bp_config *c, int seconds);
+BP_API int bp_config_set_maximum_record_age_in_seconds(bp_config *c, int32_t seconds);
 
 /**
  * BisectBatchOnFunctionError (non-zero = true).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT.
  */
-BP_API int bp_config_set_bisect_batch_on_function_error(bp_config *c, int on);
+BP_API int bp_config_set_bisect_batch_on_function_error(bp_config *c, int32_t on);
 
 /**
  * FunctionResponseTypes: non-zero for ["ReportBatchItemFailures"], 0 for [].
  * @return 0; ::BP_ERR_INVALID_ARGUMENT.
  */
-BP_API int bp_config_set_report_batch_item_failures(bp_config *c, int on);
+BP_API int bp_config_set_report_batch_item_failures(bp_config *c, int32_t on);
 
 /**
  * TumblingWindowInSeconds, 0 (off) .. 900 (same message template as BatchSize).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_tumbling_window_in_seconds(bp_config *c, int seconds);
+BP_API int bp_config_set_tumbling_window_in_seconds(bp_config *c, int32_t seconds);
 
 /**
  * Enabled (non-zero = true).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT.
  */
-BP_API int bp_config_set_enabled(bp_config *c, int on);
+BP_API int bp_config_set_enabled(bp_config *c, int32_t on);
 
 /**
  * DestinationConfig.OnFailure.Destination: an ARN of at most 350 characters matching AWS's
@@ -227,14 +220,14 @@ BP_API int bp_config_set_on_failure_destination(bp_config *c, const char *arn, s
  * MetricsConfig: non-zero for {"Metrics":["EventCount"]}, 0 for no metrics.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT.
  */
-BP_API int bp_config_set_metrics_event_count(bp_config *c, int on);
+BP_API int bp_config_set_metrics_event_count(bp_config *c, int32_t on);
 
 /**
  * The FilterCriteria limit (AWS quota: 5 by default, raisable to 10), 1..10. Lowering it
  * below the number of filters already set fails with the count message.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID.
  */
-BP_API int bp_config_set_max_filters(bp_config *c, int max_filters);
+BP_API int bp_config_set_max_filters(bp_config *c, int32_t max_filters);
 
 /**
  * Append one FilterCriteria pattern (copied). Checked in AWS's order: count
@@ -261,8 +254,8 @@ BP_API int bp_config_clear_filters(bp_config *c);
 
 /** @return EventSourceArn (NUL-terminated), or NULL when not set. */
 BP_API const char *bp_config_get_event_source_arn(const bp_config *c);
-/** @return BP_CONFIG_SOURCE_KINESIS / _DYNAMODB, or BP_CONFIG_SOURCE_NONE without an ARN. */
-BP_API int bp_config_get_source(const bp_config *c);
+/** @return BP_SOURCE_KINESIS / _DYNAMODB, or BP_SOURCE_NONE without an ARN. */
+BP_API int32_t bp_config_get_source(const bp_config *c);
 /** @return FunctionName as given, or NULL when not set. */
 BP_API const char *bp_config_get_function_name(const bp_config *c);
 /** @return FunctionName when it is a full function ARN (`arn:...:lambda:...`), else NULL. */
@@ -270,31 +263,31 @@ BP_API const char *bp_config_get_function_arn(const bp_config *c);
 /** @return BatchSize. */
 BP_API uint32_t bp_config_get_batch_size(const bp_config *c);
 /** @return MaximumBatchingWindowInSeconds. */
-BP_API int bp_config_get_maximum_batching_window_in_seconds(const bp_config *c);
+BP_API int32_t bp_config_get_maximum_batching_window_in_seconds(const bp_config *c);
 /** @return ParallelizationFactor. */
-BP_API int bp_config_get_parallelization_factor(const bp_config *c);
-/** @return a BP_STARTING_POSITION_* value (NONE when not set). */
-BP_API int bp_config_get_starting_position(const bp_config *c);
+BP_API int32_t bp_config_get_parallelization_factor(const bp_config *c);
+/** @return a BP_POSITION_* value (NONE when not set). */
+BP_API int32_t bp_config_get_starting_position(const bp_config *c);
 /** @return StartingPositionTimestamp in epoch ms, or ::BP_CONFIG_NO_TIMESTAMP. */
 BP_API int64_t bp_config_get_starting_position_timestamp_ms(const bp_config *c);
 /** @return MaximumRetryAttempts (-1 = infinite). */
-BP_API int bp_config_get_maximum_retry_attempts(const bp_config *c);
+BP_API int32_t bp_config_get_maximum_retry_attempts(const bp_config *c);
 /** @return MaximumRecordAgeInSeconds (-1 = infinite). */
-BP_API int bp_config_get_maximum_record_age_in_seconds(const bp_config *c);
+BP_API int32_t bp_config_get_maximum_record_age_in_seconds(const bp_config *c);
 /** @return BisectBatchOnFunctionError, 0 or 1. */
-BP_API int bp_config_get_bisect_batch_on_function_error(const bp_config *c);
+BP_API int32_t bp_config_get_bisect_batch_on_function_error(const bp_config *c);
 /** @return 1 if FunctionResponseTypes is ["ReportBatchItemFailures"], 0 if []. */
-BP_API int bp_config_get_report_batch_item_failures(const bp_config *c);
+BP_API int32_t bp_config_get_report_batch_item_failures(const bp_config *c);
 /** @return TumblingWindowInSeconds (0 = no window). */
-BP_API int bp_config_get_tumbling_window_in_seconds(const bp_config *c);
+BP_API int32_t bp_config_get_tumbling_window_in_seconds(const bp_config *c);
 /** @return Enabled, 0 or 1. */
-BP_API int bp_config_get_enabled(const bp_config *c);
+BP_API int32_t bp_config_get_enabled(const bp_config *c);
 /** @return the on-failure destination ARN, or NULL when there is none. */
 BP_API const char *bp_config_get_on_failure_destination(const bp_config *c);
 /** @return 1 if MetricsConfig is {"Metrics":["EventCount"]}, else 0. */
-BP_API int bp_config_get_metrics_event_count(const bp_config *c);
+BP_API int32_t bp_config_get_metrics_event_count(const bp_config *c);
 /** @return the FilterCriteria limit (1..10). */
-BP_API int bp_config_get_max_filters(const bp_config *c);
+BP_API int32_t bp_config_get_max_filters(const bp_config *c);
 /** @return the number of filter patterns. */
 BP_API size_t bp_config_get_filter_count(const bp_config *c);
 
@@ -351,6 +344,7 @@ BP_API int bp_config_set(bp_config *c, const char *name, const char *value, char
  */
 BP_API int bp_config_validate(bp_config *c);
 
+#if BP_WITH_CODEC
 /**
  * Apply a CreateEventSourceMapping request body (JSON object, AWS member names) over the
  * current values, then run bp_config_validate() on the result. Atomic: on any error the
@@ -364,10 +358,11 @@ BP_API int bp_config_validate(bp_config *c);
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p c NULL, or @p json NULL with @p len > 0);
  *         ::BP_ERR_INVALID_JSON (not one JSON object: a ValidationException "Could not parse
  *         request body into json: ..."; see bp_config_error_offset());
- *         ::BP_ERR_CONFIG_INVALID; ::BP_ERR_NOMEM;
- *         ::BP_ERR_UNSUPPORTED (core-only build: BP_WITH_CODEC is 0).
+ *         ::BP_ERR_CONFIG_INVALID; ::BP_ERR_NOMEM. Declared and defined only when BP_WITH_CODEC
+ *         is 1 (a core-only library has no JSON parser).
  */
 BP_API int bp_config_parse_json(bp_config *c, const char *json, size_t len);
+#endif /* BP_WITH_CODEC */
 
 #ifdef __cplusplus
 }

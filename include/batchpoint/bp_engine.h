@@ -77,9 +77,9 @@
 #ifndef BATCHPOINT_BP_ENGINE_H
 #define BATCHPOINT_BP_ENGINE_H
 
-#include "bp_codec.h"
 #include "bp_common.h"
 #include "bp_config.h"
+#include "bp_record.h"
 #include "bp_store.h"
 
 #ifdef __cplusplus
@@ -91,29 +91,31 @@ typedef struct bp_engine bp_engine;
 
 /* ---- Requests the engine makes ---- */
 
-/** bp_fetch_req.from: where the read starts. */
-#define BP_FETCH_FROM_TRIM_HORIZON 1 /**< the oldest record of the shard */
-#define BP_FETCH_FROM_LATEST 2       /**< just after the newest record, resolved now */
-#define BP_FETCH_FROM_AT_TIMESTAMP 3 /**< the first record with arrival >= timestamp_ms */
-#define BP_FETCH_FROM_AFTER_SEQ 4    /**< just after the record after_seq */
-#define BP_FETCH_FROM_CONTINUE 5     /**< where this shard's previous fetch ended: a LATEST or
-                                          AT_TIMESTAMP start that has read no record yet (the
-                                          host keeps its iterator, spec §2.4 [DEC]) */
+/*
+ * The requests and events below are written by the library (struct_size = the library's
+ * sizeof, reserved zeroed) and borrowed by the callback: a member exists when struct_size
+ * covers it ("How structs grow", bp_common.h).
+ */
 
 /** A read of one shard (borrowed for the callback). */
 typedef struct bp_fetch_req {
+  uint32_t struct_size;   /**< bytes of this struct the library filled */
+  int32_t from;           /**< where the read starts: BP_POSITION_TRIM_HORIZON, _LATEST,
+                               _AT_TIMESTAMP (the first record with arrival >= timestamp_ms),
+                               _AFTER_SEQUENCE_NUMBER (just after the record after_seq) or
+                               _CONTINUE (bp_record.h) */
   uint64_t req_id;
   const char *shard_id;   /**< NUL-terminated */
-  int32_t from;           /**< BP_FETCH_FROM_* */
   uint32_t max_records;   /**< return at most this many records (>= 1); more are ignored
                                and read again by the next fetch */
-  const char *after_seq;  /**< BP_FETCH_FROM_AFTER_SEQ: the last record read (or the
+  const char *after_seq;  /**< BP_POSITION_AFTER_SEQUENCE_NUMBER: the last record read (or the
                                checkpoint); NULL otherwise. Not NUL-terminated */
   size_t after_seq_len;
-  int64_t timestamp_ms;   /**< BP_FETCH_FROM_AT_TIMESTAMP (also set with CONTINUE after an
+  int64_t timestamp_ms;   /**< BP_POSITION_AT_TIMESTAMP (also set with CONTINUE after an
                                AT_TIMESTAMP start); 0 otherwise */
   uint64_t max_bytes;     /**< advisory: free record storage in bytes; a fetch may exceed
                                it (the storage grows), but keeping to it bounds memory */
+  uint64_t reserved[4];   /**< room for members appended later; the library zeroes it */
 } bp_fetch_req;
 
 /** bp_invoke_req.flags */
@@ -129,13 +131,16 @@ typedef struct bp_fetch_req {
 
 /** One invoke attempt (borrowed for the callback). */
 typedef struct bp_invoke_req {
+  uint32_t struct_size;     /**< bytes of this struct the library filled */
+  uint32_t record_stride;   /**< bytes from one element of records to the next */
   uint64_t req_id;
   const char *shard_id;     /**< NUL-terminated */
   uint32_t lane;            /**< 0 .. ParallelizationFactor - 1 */
   uint32_t attempt;         /**< 1-based attempt of this (sub-)batch, throttles included */
   uint32_t flags;           /**< BP_INVOKE_* */
-  uint32_t reserved;
-  const bp_record *records; /**< the batch, in shard order */
+  uint32_t pad0;            /**< 0 */
+  const bp_record *records; /**< the batch, in shard order: element i is
+                                 BP_RECORD_AT(records, record_stride, i) */
   size_t count;             /**< >= 1; 0 for a final window invocation (BP_INVOKE_FINAL) */
   int64_t window_start_ms;  /**< tumbling windows: the event's window.start; -1 otherwise */
   int64_t window_end_ms;    /**< window.end; -1 without tumbling windows */
@@ -146,20 +151,17 @@ typedef struct bp_invoke_req {
   const char *payload;      /**< full build: the encoded event (§1), NUL-terminated; NULL in
                                  a core-only build */
   size_t payload_len;
+  uint64_t reserved[8];     /**< room for members appended later; the library zeroes it */
 } bp_invoke_req;
-
-/** bp_delivery_req.destination_type, from the destination ARN's service. */
-#define BP_DESTINATION_OTHER 0
-#define BP_DESTINATION_SQS 1
-#define BP_DESTINATION_SNS 2
-#define BP_DESTINATION_S3 3
 
 /** An on-failure record for the configured destination (borrowed for the callback). */
 typedef struct bp_delivery_req {
+  uint32_t struct_size;     /**< bytes of this struct the library filled */
+  uint32_t record_stride;   /**< bytes from one element of records to the next */
   uint64_t req_id;
   const char *shard_id;     /**< NUL-terminated */
   uint32_t lane;
-  int32_t destination_type; /**< BP_DESTINATION_* */
+  int32_t destination_type; /**< BP_DESTINATION_* (bp_record.h) */
   const char *destination;  /**< DestinationConfig.OnFailure.Destination (NUL-terminated) */
   const char *record_json;  /**< full build: the on-failure record (§5.3/§5.4; with the
                                  S3 `payload` for an S3 destination), NUL-terminated; NULL
@@ -169,18 +171,21 @@ typedef struct bp_delivery_req {
   int32_t condition;        /**< BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED / _RECORD_AGE_EXCEEDED */
   uint32_t approximate_invoke_count;
   int64_t timestamp_ms;     /**< the record's `timestamp` */
-  const bp_record *records; /**< the discarded records, in shard order */
+  const bp_record *records; /**< the discarded records, in shard order: element i is
+                                 BP_RECORD_AT(records, record_stride, i) */
   size_t count;             /**< batchSize, >= 1 */
+  uint64_t reserved[8];     /**< room for members appended later; the library zeroes it */
 } bp_delivery_req;
 
 /** A checkpoint to persist (borrowed for the callback). */
 typedef struct bp_checkpoint_req {
+  uint32_t struct_size; /**< bytes of this struct the library filled */
+  int32_t final;        /**< 1: the shard has ended and this is its last checkpoint */
   uint64_t req_id;
   const char *shard_id; /**< NUL-terminated */
   const char *seq;      /**< the last record moved past; not NUL-terminated */
   size_t seq_len;
-  int32_t final;        /**< 1: the shard has ended and this is its last checkpoint */
-  int32_t reserved;
+  uint64_t reserved[4]; /**< room for members appended later; the library zeroes it */
 } bp_checkpoint_req;
 
 /* ---- Events: trace, metrics, logs ---- */
@@ -205,7 +210,7 @@ typedef struct bp_checkpoint_req {
 #define BP_EVENT_CHECKPOINT_STORED 8 /**< a checkpoint save completed: value = status */
 #define BP_EVENT_DELIVERY 9       /**< an on-failure delivery completed: value = status */
 #define BP_EVENT_METRIC 10        /**< detail = BP_METRIC_*, value = the figure */
-#define BP_EVENT_SHARD_STARTED 11 /**< first fetch requested (value = BP_FETCH_FROM_*) */
+#define BP_EVENT_SHARD_STARTED 11 /**< first fetch requested (value = BP_POSITION_*) */
 #define BP_EVENT_SHARD_ENDED 12   /**< read to its end, every record resolved, stored */
 #define BP_EVENT_ERROR 13         /**< message says what (value: the bp_err code) */
 #define BP_EVENT_DRAINED 14       /**< bp_engine_shutdown() has finished */
@@ -223,6 +228,7 @@ typedef struct bp_checkpoint_req {
 
 /** One thing that happened (borrowed for the callback). Fields a type does not use are 0. */
 typedef struct bp_engine_event {
+  uint32_t struct_size;  /**< bytes of this struct the library filled */
   int32_t type;          /**< BP_EVENT_* */
   int32_t detail;
   int64_t now_ms;        /**< the engine's time when it happened */
@@ -236,6 +242,7 @@ typedef struct bp_engine_event {
   uint64_t count;
   int64_t value;
   const char *message;   /**< BP_EVENT_ERROR: NUL-terminated text; NULL otherwise */
+  uint64_t reserved[4];  /**< room for members appended later; the library zeroes it */
 } bp_engine_event;
 
 /* ---- The transport ---- */
@@ -277,8 +284,10 @@ typedef struct bp_transport {
 
 /* ---- Options ---- */
 
-/** Engine options (a plain view, copied by bp_engine_new()). Fill with bp_engine_opts_init(). */
+/** Engine options (a plain view, copied by bp_engine_new()). Fill with bp_engine_opts_init()
+ *  or ::BP_ENGINE_OPTS_INIT. */
 typedef struct bp_engine_opts {
+  uint32_t struct_size;            /**< see "How structs grow" in bp_common.h */
   const char *invoke_identity_arn; /**< Kinesis events' invokeIdentityArn (the function's
                                         role); required for Kinesis in a full build */
   const char *aws_region;          /**< awsRegion; NULL: from the stream ARN */
@@ -305,11 +314,16 @@ typedef struct bp_engine_opts {
   void *store_user_data;
 } bp_engine_opts;
 
+/** Static initializer of ::bp_engine_opts with the defaults of bp_engine_opts_init(). */
+#define BP_ENGINE_OPTS_INIT                                                                   \
+  {sizeof(bp_engine_opts), 0, 0, 0, 0, 0, 0, 0, 1000, 60000, 0, 1000, 100, 0, 0}
+
 /**
- * Fill @p o with the defaults above.
+ * Fill @p o with the defaults above (and its struct_size).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p o NULL).
+ * @param size the caller's sizeof(bp_engine_opts): exactly that many bytes are written.
  */
-BP_API int bp_engine_opts_init(bp_engine_opts *o);
+BP_API int bp_engine_opts_init(bp_engine_opts *o, size_t size);
 
 /* ---- Life cycle ---- */
 
@@ -325,7 +339,7 @@ BP_API int bp_engine_opts_init(bp_engine_opts *o);
  * @param alloc     allocator hooks (copied), NULL for the C library.
  * @param errbuf    receives a message on failure (may be NULL); @p errlen its size.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, a missing required callback, bad
- *         options); ::BP_ERR_CONFIG_INVALID (the configuration does not validate);
+ *         options or their struct_size); ::BP_ERR_CONFIG_INVALID (the configuration does not validate);
  *         ::BP_ERR_CONFIG_INVALID also for a FilterCriteria pattern the filter compiler
  *         rejects ("Invalid filter pattern definition." and the reason);
  *         ::BP_ERR_UNSUPPORTED (FilterCriteria or TumblingWindowInSeconds in a core-only
@@ -431,7 +445,8 @@ BP_API int bp_engine_drained(const bp_engine *e);
 #define BP_FETCH_SHARD_END 0x1u /**< the shard is closed and every record has been returned */
 
 /**
- * Complete a fetch. @p records are copied (the memory is the host's again on return). The
+ * Complete a fetch. @p records are copied (the memory is the host's again on return); they
+ * are walked with each element's struct_size as the stride (bp_record.h). The
  * records must be the shard's next ones, in order (ascending sequence numbers, each above
  * the last record read), valid for the mapping's source (a full build validates them with
  * the codec). On a bad record the valid records before it are kept, the rest are ignored,
@@ -441,7 +456,9 @@ BP_API int bp_engine_drained(const bp_engine *e);
  *               retried after bp_engine_opts.fetch_error_retry_ms).
  * @param flags  BP_FETCH_SHARD_END or 0.
  * @return 0; ::BP_ERR_UNKNOWN_REQUEST (no fetch with that id is in flight: nothing
- *         changes); ::BP_ERR_INVALID_ARGUMENT (records NULL with n > 0); ::BP_ERR_INVALID_RECORD;
+ *         changes); ::BP_ERR_INVALID_ARGUMENT (records NULL with n > 0,
+ *         a struct_size of 0, too small or differing between elements: nothing kept);
+ *         ::BP_ERR_INVALID_RECORD;
  *         ::BP_ERR_RANGE (@p now_ms); ::BP_ERR_NOMEM (nothing kept; fetched again); and,
  *         outside callbacks, the errors of bp_engine_tick().
  */
@@ -455,8 +472,10 @@ BP_API int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_m
 #define BP_INVOKE_RESULT_CLASSIFIED 3 /**< the host classified the response itself (required
                                            in a core-only build): outcome + failed_* */
 
-/** How an invoke attempt ended (a plain view, read during the completion call). */
+/** How an invoke attempt ended (a plain view, read during the completion call). Initialise
+ *  with bp_invoke_result_init() or ::BP_INVOKE_RESULT_INIT. */
 typedef struct bp_invoke_result {
+  uint32_t struct_size;         /**< see "How structs grow" in bp_common.h */
   int32_t kind;                 /**< BP_INVOKE_RESULT_* */
   int32_t outcome;              /**< CLASSIFIED: BP_ATTEMPT_* (bp_resolver.h) */
   const char *body;             /**< RETURNED: response payload (any bytes; NULL if len 0) */
@@ -473,8 +492,15 @@ typedef struct bp_invoke_result {
   uint32_t failed_count;        /**< CLASSIFIED PARTIAL: distinct failed records (>= 1) */
 } bp_invoke_result;
 
-/** Zero @p r (kind RETURNED, empty body: a success). @return 0; INVALID_ARGUMENT if NULL. */
-BP_API int bp_invoke_result_init(bp_invoke_result *r);
+/** Static initializer of ::bp_invoke_result (kind RETURNED, empty body: a success). */
+#define BP_INVOKE_RESULT_INIT BP_STRUCT_INIT(bp_invoke_result)
+
+/** Zero @p r (kind RETURNED, empty body: a success) and set its struct_size.
+ *  @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first
+ *         published size).
+ * @param size the caller's sizeof(bp_invoke_result): exactly that many bytes are written.
+ */
+BP_API int bp_invoke_result_init(bp_invoke_result *r, size_t size);
 
 /**
  * Complete an invoke attempt. The result is copied. Whatever a completion made outside a
@@ -482,7 +508,7 @@ BP_API int bp_invoke_result_init(bp_invoke_result *r);
  * ::BP_ERR_RANGE, the completion itself was recorded (a later error comes from the work it
  * ran). The same holds for the other completions.
  * @return 0; ::BP_ERR_UNKNOWN_REQUEST (nothing changes); ::BP_ERR_INVALID_ARGUMENT (bad
- *         kind or outcome, body NULL with body_len > 0, strings too long or not UTF-8,
+ *         struct_size, kind or outcome, body NULL with body_len > 0, strings too long or not UTF-8,
  *         RETURNED in a core-only build,
  *         CLASSIFIED PARTIAL with a bad index or ReportBatchItemFailures off: the request
  *         stays in flight, complete it again correctly); ::BP_ERR_RANGE; and, outside
@@ -512,8 +538,11 @@ BP_API int bp_engine_complete_checkpoint(bp_engine *e, uint64_t req_id, int64_t 
 
 /* ---- Queries (callable inside callbacks; never change the engine) ---- */
 
-/** Totals since creation (spec §8.4 names; plus the engine's own counts). */
+/** Totals since creation (spec §8.4 names; plus the engine's own counts). Written by the
+ *  library: set struct_size with bp_engine_metrics_init() or ::BP_ENGINE_METRICS_INIT. */
 typedef struct bp_engine_metrics {
+  uint32_t struct_size;       /**< the host sets it; the library writes that many bytes at
+                                   most and leaves here the number it wrote */
   uint64_t polled_event_count;
   uint64_t filtered_out_event_count;
   uint64_t invoked_event_count;
@@ -528,11 +557,22 @@ typedef struct bp_engine_metrics {
   int64_t iterator_age_ms;    /**< the last IteratorAge reported; -1 before any */
   uint64_t buffered_records;  /**< records held now, all shards */
   uint64_t buffered_bytes;    /**< record storage allocated now, all shards */
+  uint64_t reserved[8];       /**< room for members appended later; the library zeroes it */
 } bp_engine_metrics;
+
+/** Static initializer of ::bp_engine_metrics (every other member 0). */
+#define BP_ENGINE_METRICS_INIT BP_STRUCT_INIT(bp_engine_metrics)
+/**
+ * Zero @p m and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_engine_metrics): exactly that many bytes are written.
+ */
+BP_API int bp_engine_metrics_init(bp_engine_metrics *m, size_t size);
 
 /**
  * Totals of the engine (@p shard_id NULL) or of one shard.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p e or @p out, unknown shard).
+ * @param out its struct_size set by the host (bp_engine_metrics_init()).
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p e or @p out, bad struct_size, unknown shard).
  */
 BP_API int bp_engine_get_metrics(const bp_engine *e, const char *shard_id,
                                  bp_engine_metrics *out);

@@ -60,6 +60,8 @@
 #include "bp_common.h"
 #include "bp_codec.h"
 
+#if BP_WITH_CODEC
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -166,5 +168,7 @@ BP_API int bp_filter_match_record(bp_filter *filter, bp_codec *codec, const char
 #ifdef __cplusplus
 }
 #endif
+
+#endif /* BP_WITH_CODEC */
 
 #endif

@@ -15,10 +15,9 @@
  *
  * The body of a normal return is classified elsewhere (bp_codec_classify_response() in a
  * full build, or the host itself in a core-only build); this header does not depend on the
- * codec. The outcome values are chosen so that the codec's BP_RESPONSE_SUCCESS (0),
- * BP_RESPONSE_PARTIAL (1) and BP_RESPONSE_FAILURE (2) are ::BP_ATTEMPT_SUCCESS,
- * ::BP_ATTEMPT_PARTIAL and ::BP_ATTEMPT_RETURNED_FAILED unchanged, and the discard
- * conditions equal the codec's BP_CONDITION_* values.
+ * codec. The codec's classifier returns ::BP_ATTEMPT_SUCCESS, ::BP_ATTEMPT_PARTIAL or
+ * ::BP_ATTEMPT_RETURNED_FAILED, and discards carry the BP_CONDITION_* values of
+ * bp_record.h.
  *
  * Decision table for one attempt on a current batch of n records with counters (a, v) and
  * the lane's k consecutive failures; MRA = MaximumRetryAttempts (-1: forever):
@@ -68,6 +67,7 @@
 
 #include "bp_bisect.h"
 #include "bp_common.h"
+#include "bp_record.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,10 +94,6 @@ extern "C" {
 #define BP_ACTION_SPLIT 4         /**< bisect: the older half is invoked next */
 #define BP_ACTION_DISCARD 5       /**< discard discard_count records from the front */
 
-/** Discard conditions (requestContext.condition, §5.2); same values as the codec's. */
-#define BP_DISCARD_RETRY_ATTEMPTS_EXHAUSTED 1 /**< "RetryAttemptsExhausted" */
-#define BP_DISCARD_RECORD_AGE_EXCEEDED 2      /**< "RecordAgeExceeded" */
-
 /** Backoff defaults and limit (ms) [DEC §5.1]. */
 #define BP_RESOLVER_DEFAULT_BACKOFF_BASE_MS 1000
 #define BP_RESOLVER_DEFAULT_BACKOFF_CAP_MS 60000
@@ -110,9 +106,11 @@ extern "C" {
 
 /**
  * The mapping's knobs the resolver needs (a plain option view: read during each call, not
- * kept). Fill it with bp_resolver_policy_init() and then change fields.
+ * kept). Fill it with bp_resolver_policy_init() (or ::BP_RESOLVER_POLICY_INIT) and then
+ * change fields.
  */
 typedef struct bp_resolver_policy {
+  uint32_t struct_size;                   /**< see "How structs grow" in bp_common.h */
   int32_t maximum_retry_attempts;         /**< -1 (forever) .. 10,000; default -1 */
   int32_t maximum_record_age_in_seconds;  /**< -1 (forever) or 0 .. 604,800; default -1.
                                                AWS's own minimum of 60 is bp_config's rule */
@@ -124,8 +122,13 @@ typedef struct bp_resolver_policy {
                                                60000 */
 } bp_resolver_policy;
 
-/** One decision's input (a plain view: read during the call, not kept). */
+/** Static initializer of ::bp_resolver_policy with the defaults of bp_resolver_policy_init(). */
+#define BP_RESOLVER_POLICY_INIT {sizeof(bp_resolver_policy), -1, -1, 0, 0, 1000, 60000}
+
+/** One decision's input (a plain view: read during the call, not kept). Initialise with
+ *  bp_resolver_input_init() or ::BP_RESOLVER_INPUT_INIT. */
 typedef struct bp_resolver_input {
+  uint32_t struct_size;          /**< see "How structs grow" in bp_common.h */
   int32_t outcome;               /**< BP_ATTEMPT_* (bp_resolver_decide() only) */
   uint32_t attempts;             /**< current batch: failed attempts that counted toward
                                       MaximumRetryAttempts, before this attempt */
@@ -141,10 +144,23 @@ typedef struct bp_resolver_input {
                                       bp_resolver_age_check(): now, before the attempt */
 } bp_resolver_input;
 
-/** One decision's result (written by the resolver; a plain view). */
+/** Static initializer of ::bp_resolver_input (every other member 0). */
+#define BP_RESOLVER_INPUT_INIT BP_STRUCT_INIT(bp_resolver_input)
+/**
+ * Zero @p in and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_resolver_input): exactly that many bytes are written.
+ */
+BP_API int bp_resolver_input_init(bp_resolver_input *in, size_t size);
+
+/** One decision's result (written by the resolver; a plain view that bp_resolver_apply()
+ *  reads back). Set struct_size with bp_resolver_action_init() or ::BP_RESOLVER_ACTION_INIT
+ *  before passing it as an out-parameter. */
 typedef struct bp_resolver_action {
+  uint32_t struct_size;             /**< the host sets it; the resolver writes that many
+                                         bytes at most and leaves here the number it wrote */
   int32_t kind;                     /**< BP_ACTION_* */
-  int32_t condition;                /**< DISCARD: BP_DISCARD_*; otherwise 0 */
+  int32_t condition;                /**< DISCARD: BP_CONDITION_* (bp_record.h); otherwise 0 */
   int32_t batch_finished;           /**< 1: the current batch is resolved entirely
                                          (COMMIT_ALL, or DISCARD of all its records): call
                                          bp_bisect_resolve_current() */
@@ -165,14 +181,26 @@ typedef struct bp_resolver_action {
                                          (backoff); = now_ms when there is no wait */
   size_t invoked_event_count;       /**< §8.4 InvokedEventCount delta of this attempt */
   size_t failed_invoke_event_count; /**< §8.4 FailedInvokeEventCount delta of this attempt */
+  uint64_t reserved[4];             /**< room for members appended later; the resolver
+                                         zeroes it */
 } bp_resolver_action;
 
+/** Static initializer of ::bp_resolver_action (every other member 0). */
+#define BP_RESOLVER_ACTION_INIT BP_STRUCT_INIT(bp_resolver_action)
 /**
- * Fill @p p with the defaults: MaximumRetryAttempts -1, MaximumRecordAgeInSeconds -1,
+ * Zero @p a and set its struct_size.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL; @p size below the first published size).
+ * @param size the caller's sizeof(bp_resolver_action): exactly that many bytes are written.
+ */
+BP_API int bp_resolver_action_init(bp_resolver_action *a, size_t size);
+
+/**
+ * Fill @p p with the defaults (and its struct_size): MaximumRetryAttempts -1, MaximumRecordAgeInSeconds -1,
  * bisect off, ReportBatchItemFailures off, backoff 1,000 ms doubling up to 60,000 ms.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p p NULL).
+ * @param size the caller's sizeof(bp_resolver_policy): exactly that many bytes are written.
  */
-BP_API int bp_resolver_policy_init(bp_resolver_policy *p);
+BP_API int bp_resolver_policy_init(bp_resolver_policy *p, size_t size);
 
 /**
  * Check every field of @p p against the ranges documented in ::bp_resolver_policy.

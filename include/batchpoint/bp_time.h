@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 /** Largest epoch-ms value the formatters accept (9999-12-31T23:59:59.999Z). */
-#define BP_TIME_MAX_MS INT64_C(253402300799999)
+#define BP_TIME_MAX_MS 253402300799999LL
 
 /** Buffer sizes (including the NUL) that always suffice. */
 #define BP_TIME_ISO_MS_LEN 25       /* "2019-11-14T00:38:04.835Z" + NUL */

@@ -10,10 +10,11 @@
 #define BATCHPOINT_BP_VERSION_H
 
 #define BP_VERSION_MAJOR 0
-#define BP_VERSION_MINOR 1
+/* 0.2: the ABI changed (struct_size members, reserved tails, one name per concept). */
+#define BP_VERSION_MINOR 2
 #define BP_VERSION_PATCH 0
 /** 0xMMmmpp: major, minor, patch, two hex digits each. */
 #define BP_VERSION_NUM ((BP_VERSION_MAJOR << 16) | (BP_VERSION_MINOR << 8) | BP_VERSION_PATCH)
-#define BP_VERSION_STRING "0.1.0"
+#define BP_VERSION_STRING "0.2.0"
 
 #endif

@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
     snprintf(pks[i], sizeof pks[i], "pk-%zu", i % 16);
     size_t w;
     bp_base64_encode(raw + i * size, size, b64 + i * elen, elen, &w);
-    bp_record r = {0};
+    bp_record r = BP_RECORD_INIT;
     r.seq = seqs[i];
     r.seq_len = strlen(seqs[i]);
     r.arrival_ms = bench_arrival(i);
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
   lite_alloc counter;
   bp_allocator hooks;
   lite_alloc_init(&counter, &hooks);
-  bp_codec_opts o = {BP_SOURCE_KINESIS, BENCH_STREAM, NULL, BENCH_ROLE, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, BENCH_STREAM, NULL, BENCH_ROLE, NULL};
   bp_codec *codec;
   if (bp_codec_new(&codec, &o, &hooks)) return 1;
 

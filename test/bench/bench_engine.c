@@ -116,13 +116,13 @@ static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
   host *h = ud;
   size_t from;
   switch (q->from) {
-  case BP_FETCH_FROM_TRIM_HORIZON:
+  case BP_POSITION_TRIM_HORIZON:
     from = 0;
     break;
-  case BP_FETCH_FROM_AFTER_SEQ:
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER:
     from = after(h, q->after_seq, q->after_seq_len);
     break;
-  case BP_FETCH_FROM_CONTINUE:
+  case BP_POSITION_CONTINUE:
     from = h->next;
     break;
   default:
@@ -142,8 +142,9 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   host *h = ud;
   h->invocations++;
   for (size_t i = 0; i < q->count; i++) {
-    const char *s = q->records[i].seq;
-    if (q->records[i].seq_len != SEQ_LEN || memcmp(s + PASS_AT, h->recs[0].seq + PASS_AT, 3)) {
+    const bp_record *ri = BP_RECORD_AT(q->records, q->record_stride, i);
+    const char *s = ri->seq;
+    if (ri->seq_len != SEQ_LEN || memcmp(s + PASS_AT, h->recs[0].seq + PASS_AT, 3)) {
       h->foreign++; /* a record of an earlier pass, invoked again */
       continue;
     }
@@ -194,11 +195,11 @@ static int run_config(host *h, uint32_t batch_size, int factor, int runs) {
   int rc = bp_config_new(&cfg, NULL);
   if (!rc) rc = bp_config_set_event_source_arn(cfg, BENCH_STREAM, strlen(BENCH_STREAM));
   if (!rc) rc = bp_config_set_function_name(cfg, "bench-noop", strlen("bench-noop"));
-  if (!rc) rc = bp_config_set_starting_position(cfg, BP_STARTING_POSITION_TRIM_HORIZON);
+  if (!rc) rc = bp_config_set_starting_position(cfg, BP_POSITION_TRIM_HORIZON);
   if (!rc) rc = bp_config_set_batch_size(cfg, batch_size);
   if (!rc) rc = bp_config_set_parallelization_factor(cfg, factor);
   bp_engine_opts opts;
-  bp_engine_opts_init(&opts);
+  bp_engine_opts_init(&opts, sizeof opts);
   opts.invoke_identity_arn = BENCH_ROLE;
   opts.mapping_uuid = "00000000-0000-4000-8000-000000000001";
   bp_transport tr = {on_fetch, on_invoke, on_deliver, NULL, NULL};
@@ -291,7 +292,7 @@ int main(int argc, char **argv) {
     r->data = data + i * DATA_SIZE;
     r->data_len = DATA_SIZE;
   }
-  bp_invoke_result_init(&h.ok);
+  bp_invoke_result_init(&h.ok, sizeof h.ok);
   h.now = bench_arrival(n) + 1000;
 
   static const uint32_t sizes[] = {100, 10000};

@@ -182,7 +182,7 @@ static void bench_all(const char *texts, size_t n, size_t size, long expected,
   lite_alloc counter;
   bp_allocator hooks;
   lite_alloc_init(&counter, &hooks);
-  bp_codec_opts o = {BP_SOURCE_KINESIS, BENCH_STREAM, NULL, BENCH_ROLE, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, BENCH_STREAM, NULL, BENCH_ROLE, NULL};
   bp_codec *codec = NULL;
   if (bp_codec_new(&codec, &o, &hooks)) sanity_fail("bp_codec_new failed");
   bp_filter *json_f = new_filter(PATTERN, &hooks);

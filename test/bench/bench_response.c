@@ -19,10 +19,10 @@ typedef struct cls_ctx {
 static void run_classify(void *p) {
   cls_ctx *c = p;
   for (int r = 0; r < c->reps; r++) {
-    bp_response_result res;
+    bp_response_result res = BP_RESPONSE_RESULT_INIT;
     if (bp_codec_classify_response(c->codec, c->text, c->len, c->batch, c->n,
                                    BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES, &res) ||
-        res.outcome != BP_RESPONSE_PARTIAL || res.failed_index != 3)
+        res.outcome != BP_ATTEMPT_PARTIAL || res.failed_index != 3)
       abort();
   }
 }
@@ -53,7 +53,7 @@ int main(void) {
     len += (size_t)snprintf(text + len, cap - len, "%s{\"itemIdentifier\":\"%s\"}", k ? "," : "",
                             seqs[failed[k]]);
   len += (size_t)snprintf(text + len, cap - len, "]}");
-  bp_codec_opts o = {BP_SOURCE_KINESIS, BENCH_STREAM, NULL, BENCH_ROLE, NULL};
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, BENCH_STREAM, NULL, BENCH_ROLE, NULL};
   bp_codec *codec;
   if (bp_codec_new(&codec, &o, NULL)) return 1;
   cls_ctx c = {codec, text, len, batch, BATCH, REPS};

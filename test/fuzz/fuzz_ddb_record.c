@@ -13,12 +13,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  bp_codec_opts o = {BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-1:1:table/t/stream/x", NULL,
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_DYNAMODB, "arn:aws:dynamodb:us-east-1:1:table/t/stream/x", NULL,
                      NULL, NULL};
   bp_codec *c;
   if (bp_codec_new(&c, &o, NULL)) abort();
   bp_record r;
-  memset(&r, 0, sizeof r);
+  bp_record_init(&r, sizeof r);
   r.seq = "12345";
   r.seq_len = 5;
   r.arrival_ms = 1500;

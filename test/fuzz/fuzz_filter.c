@@ -40,11 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* The event as a Kinesis payload: under `data`, next to the record's own fields. */
   bp_codec *c = NULL;
-  bp_codec_opts o = {BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:111111111111:stream/s", NULL,
+  bp_codec_opts o = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, "arn:aws:kinesis:us-east-1:111111111111:stream/s", NULL,
                      "arn:aws:iam::111111111111:role/r", NULL};
   if (bp_codec_new(&c, &o, NULL)) abort();
   bp_record r;
-  memset(&r, 0, sizeof r);
+  bp_record_init(&r, sizeof r);
   r.seq = "49590338271490256608559692538361571095921575989136588898";
   r.seq_len = strlen(r.seq);
   r.arrival_ms = 1545084650987;

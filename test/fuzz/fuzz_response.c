@@ -193,22 +193,22 @@ done:
 static void check_shape(const bp_response_result *r, const char *body, size_t size,
                         size_t n) {
   switch (r->outcome) {
-  case BP_RESPONSE_SUCCESS:
+  case BP_ATTEMPT_SUCCESS:
     CHECK(r->reason == BP_REASON_NONE || r->reason == BP_REASON_NOT_REPORTING ||
           r->reason == BP_REASON_EMPTY);
     break;
-  case BP_RESPONSE_PARTIAL:
+  case BP_ATTEMPT_PARTIAL:
     CHECK(r->reason == BP_REASON_NONE);
     CHECK(r->failed_index < n);
     CHECK(r->failed_count >= 1 && r->failed_count <= n - r->failed_index);
     break;
-  case BP_RESPONSE_FAILURE:
+  case BP_ATTEMPT_RETURNED_FAILED:
     CHECK(r->reason >= BP_REASON_INVALID_JSON && r->reason <= BP_REASON_STATE_MISSING);
     break;
   default:
     CHECK(0);
   }
-  if (r->outcome != BP_RESPONSE_PARTIAL) CHECK(r->failed_index == 0 && r->failed_count == 0);
+  if (r->outcome != BP_ATTEMPT_PARTIAL) CHECK(r->failed_index == 0 && r->failed_count == 0);
   CHECK(r->has_state == 0 || r->has_state == 1);
   if (r->has_state) {
     CHECK(r->state_len >= 2 && r->state_offset <= size && r->state_len <= size - r->state_offset);
@@ -228,17 +228,17 @@ static int same(const bp_response_result *a, const bp_response_result *b) {
 
 static bp_response_result classify(bp_codec *c, const char *body, size_t size,
                                    const bp_record *b, size_t n, uint32_t flags) {
-  bp_response_result r;
+  bp_response_result r = BP_RESPONSE_RESULT_INIT;
   memset(&r, 0xa5, sizeof r);
   CHECK(bp_codec_classify_response(c, body, size, b, n, flags, &r) == 0);
   check_shape(&r, body, size, n);
-  if (r.outcome == BP_RESPONSE_FAILURE) CHECK(bp_codec_errmsg(c)[0] != '\0');
+  if (r.outcome == BP_ATTEMPT_RETURNED_FAILED) CHECK(bp_codec_errmsg(c)[0] != '\0');
   else CHECK(bp_codec_errmsg(c)[0] == '\0');
   return r;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const bp_codec_opts opts = {BP_SOURCE_KINESIS,
+  static const bp_codec_opts opts = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS,
                                      "arn:aws:kinesis:us-east-1:111111111111:stream/s1", NULL,
                                      "arn:aws:iam::111111111111:role/r", NULL};
   static const char *const seqs[] = {"9", "10", "11", "100",
@@ -246,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   enum { N = sizeof seqs / sizeof seqs[0] };
   bp_record batch[N];
   memset(batch, 0, sizeof batch);
+  for (size_t i_ = 0; i_ < sizeof batch / sizeof batch[0]; i_++) batch[i_].struct_size = sizeof batch[0];
   for (size_t i = 0; i < N; i++) {
     batch[i].seq = seqs[i];
     batch[i].seq_len = strlen(seqs[i]);
@@ -260,21 +261,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bp_response_result r3 = classify(c, body, size, batch, N, RBIF | STATE);
 
   /* flags 0: success, body unread */
-  CHECK(r0.outcome == BP_RESPONSE_SUCCESS && r0.reason == BP_REASON_NOT_REPORTING);
+  CHECK(r0.outcome == BP_ATTEMPT_SUCCESS && r0.reason == BP_REASON_NOT_REPORTING);
   CHECK(!r0.has_state);
   /* the state is located the same way whatever the (non-zero) flags */
   CHECK(r1.has_state == r2.has_state && r1.has_state == r3.has_state);
   CHECK(r1.state_offset == r2.state_offset && r1.state_offset == r3.state_offset);
   CHECK(r1.state_len == r2.state_len && r1.state_len == r3.state_len);
   /* REQUIRE_STATE alone */
-  if (r2.has_state) CHECK(r2.outcome == BP_RESPONSE_SUCCESS && r2.reason == BP_REASON_NOT_REPORTING);
-  else CHECK(r2.outcome == BP_RESPONSE_FAILURE && r2.reason == BP_REASON_STATE_MISSING);
+  if (r2.has_state) CHECK(r2.outcome == BP_ATTEMPT_SUCCESS && r2.reason == BP_REASON_NOT_REPORTING);
+  else CHECK(r2.outcome == BP_ATTEMPT_RETURNED_FAILED && r2.reason == BP_REASON_STATE_MISSING);
   /* RBIF never says STATE_MISSING or NOT_REPORTING; both flags combine as documented */
   CHECK(r1.reason != BP_REASON_STATE_MISSING && r1.reason != BP_REASON_NOT_REPORTING);
-  if (r1.outcome == BP_RESPONSE_FAILURE || r1.has_state) {
+  if (r1.outcome == BP_ATTEMPT_RETURNED_FAILED || r1.has_state) {
     CHECK(same(&r1, &r3));
   } else {
-    CHECK(r3.outcome == BP_RESPONSE_FAILURE && r3.reason == BP_REASON_STATE_MISSING);
+    CHECK(r3.outcome == BP_ATTEMPT_RETURNED_FAILED && r3.reason == BP_REASON_STATE_MISSING);
     CHECK(r3.failed_index == 0 && r3.failed_count == 0);
   }
 
@@ -293,8 +294,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* an empty batch: partials become unknown identifiers, success stays success */
   bp_response_result e = classify(c, body, size, NULL, 0, RBIF);
-  if (r1.outcome == BP_RESPONSE_PARTIAL)
-    CHECK(e.outcome == BP_RESPONSE_FAILURE && e.reason == BP_REASON_UNKNOWN_IDENTIFIER);
+  if (r1.outcome == BP_ATTEMPT_PARTIAL)
+    CHECK(e.outcome == BP_ATTEMPT_RETURNED_FAILED && e.reason == BP_REASON_UNKNOWN_IDENTIFIER);
   else if (r1.reason == BP_REASON_BAD_ITEM || r1.reason == BP_REASON_UNKNOWN_IDENTIFIER)
     CHECK(e.reason == BP_REASON_BAD_ITEM || e.reason == BP_REASON_UNKNOWN_IDENTIFIER);
   else
@@ -302,14 +303,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* a batch of only the lowest failed record: a partial at index 0 if it was the only one
    * reported, else the others are now unknown */
-  if (r1.outcome == BP_RESPONSE_PARTIAL) {
+  if (r1.outcome == BP_ATTEMPT_PARTIAL) {
     bp_response_result one = classify(c, body, size, &batch[r1.failed_index], 1, RBIF);
-    if (r1.failed_count == 1) CHECK(one.outcome == BP_RESPONSE_PARTIAL && one.failed_index == 0);
-    else CHECK(one.outcome == BP_RESPONSE_FAILURE && one.reason == BP_REASON_UNKNOWN_IDENTIFIER);
+    if (r1.failed_count == 1) CHECK(one.outcome == BP_ATTEMPT_PARTIAL && one.failed_index == 0);
+    else CHECK(one.outcome == BP_ATTEMPT_RETURNED_FAILED && one.reason == BP_REASON_UNKNOWN_IDENTIFIER);
     /* the tail of the batch from the failed record keeps every identifier */
     bp_response_result tail =
         classify(c, body, size, &batch[r1.failed_index], N - r1.failed_index, RBIF);
-    CHECK(tail.outcome == BP_RESPONSE_PARTIAL && tail.failed_index == 0 &&
+    CHECK(tail.outcome == BP_ATTEMPT_PARTIAL && tail.failed_index == 0 &&
           tail.failed_count == r1.failed_count);
   }
 

@@ -14,16 +14,16 @@ bp_config *cfg_new(const char *arn, int position) {
   assert_int_equal(bp_config_new(&c, NULL), 0);
   assert_int_equal(bp_config_set_event_source_arn(c, arn, strlen(arn)), 0);
   assert_int_equal(bp_config_set_function_name(c, FN_ARN, strlen(FN_ARN)), 0);
-  if (position != BP_STARTING_POSITION_NONE)
+  if (position != BP_POSITION_NONE)
     assert_int_equal(bp_config_set_starting_position(c, position), 0);
   return c;
 }
 
-bp_config *kcfg(void) { return cfg_new(STREAM_ARN, BP_STARTING_POSITION_TRIM_HORIZON); }
+bp_config *kcfg(void) { return cfg_new(STREAM_ARN, BP_POSITION_TRIM_HORIZON); }
 
 bp_engine_opts engine_opts(const char *mapping_uuid, uint64_t seed) {
-  bp_engine_opts o;
-  assert_int_equal(bp_engine_opts_init(&o), 0);
+  bp_engine_opts o = BP_ENGINE_OPTS_INIT;
+  assert_int_equal(bp_engine_opts_init(&o, sizeof o), 0);
   o.invoke_identity_arn = ROLE_ARN;
   o.mapping_uuid = mapping_uuid;
   o.seed = seed;

@@ -20,7 +20,7 @@
 #define ROLE_ARN "arn:aws:iam::111111111111:role/fn-role"
 #define SHARD0 "shardId-000000000000"
 
-/* A mapping of @p arn to FN_ARN, at @p position unless BP_STARTING_POSITION_NONE. */
+/* A mapping of @p arn to FN_ARN, at @p position unless BP_POSITION_NONE. */
 bp_config *cfg_new(const char *arn, int position);
 
 /* A Kinesis mapping at TRIM_HORIZON with the defaults of §2.1. */

@@ -191,7 +191,7 @@ size_t mock_index_of(const mock_host *m, int shard, const char *seq, size_t len)
 
 void mock_view(const mock_host *m, int shard, size_t index, bp_record *out) {
   const mock_record *r = mock_rec(m, shard, index);
-  memset(out, 0, sizeof *out);
+  bp_record_init(out, sizeof *out);
   out->seq = r->seq;
   out->seq_len = r->seq_len;
   out->arrival_ms = r->arrival_ms;
@@ -251,18 +251,18 @@ static void sync_result(mock_host *m, int rc) {
 static size_t fetch_start(mock_host *m, const mock_fetch *f) {
   mock_shard *sh = &m->shards[f->shard];
   switch (f->from) {
-  case BP_FETCH_FROM_TRIM_HORIZON:
+  case BP_POSITION_TRIM_HORIZON:
     return 0;
-  case BP_FETCH_FROM_LATEST:
+  case BP_POSITION_LATEST:
     return sh->n;
-  case BP_FETCH_FROM_AT_TIMESTAMP: {
+  case BP_POSITION_AT_TIMESTAMP: {
     size_t i = 0;
     while (i < sh->n && sh->recs[i].arrival_ms < f->timestamp_ms) i++;
     return i;
   }
-  case BP_FETCH_FROM_AFTER_SEQ:
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER:
     return mock_index_of(m, f->shard, f->after_seq, f->after_seq_len) + 1;
-  case BP_FETCH_FROM_CONTINUE:
+  case BP_POSITION_CONTINUE:
     if (!sh->has_iterator) fail_msg("CONTINUE on shard %s, which was never read", sh->id);
     return sh->iterator;
   default:
@@ -327,7 +327,7 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *req, void *ud) {
       fprintf(stderr, "  [mock %lld] fetch #%zu %s from %d max %u after %.*s\n",
               (long long)m->now, i, req->shard_id, (int)req->from, req->max_records,
               (int)f->after_seq_len, f->after_seq);
-    bp_engine_metrics mt;
+    bp_engine_metrics mt = BP_ENGINE_METRICS_INIT;
     if (bp_engine_get_metrics(e, req->shard_id, &mt) == 0)
       f->buffered_at_request = mt.buffered_records;
     if (m->hook) m->hook(m, e, MOCK_FETCH);
@@ -348,8 +348,8 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *req, void *ud) {
 
 static int complete_invoke(mock_host *m, bp_engine *e, size_t i, int64_t now) {
   mock_invoke *inv = &m->invokes[i];
-  bp_invoke_result r;
-  assert_int_equal(bp_invoke_result_init(&r), 0);
+  bp_invoke_result r = BP_INVOKE_RESULT_INIT;
+  assert_int_equal(bp_invoke_result_init(&r, sizeof r), 0);
   if (m->fn) m->fn(m, inv, &r);
   inv->completed = 1;
   inv->completed_ms = now;
@@ -395,7 +395,8 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
               (long long)m->now, i, req->shard_id, req->lane, req->attempt, req->flags,
               req->count);
     for (size_t j = 0; j < req->count; j++) {
-      size_t idx = mock_index_of(m, inv->shard, req->records[j].seq, req->records[j].seq_len);
+      const bp_record *rj = BP_RECORD_AT(req->records, req->record_stride, j);
+      size_t idx = mock_index_of(m, inv->shard, rj->seq, rj->seq_len);
       m->idx_pool[m->idx_used++] = idx;
       m->shards[inv->shard].recs[idx].invoked++;
     }
@@ -443,9 +444,10 @@ static int cb_deliver(bp_engine *e, const bp_delivery_req *req, void *ud) {
     d->approximate_invoke_count = req->approximate_invoke_count;
     d->timestamp_ms = req->timestamp_ms;
     d->count = req->count;
-    d->first = mock_index_of(m, d->shard, req->records[0].seq, req->records[0].seq_len);
-    d->last = mock_index_of(m, d->shard, req->records[req->count - 1].seq,
-                            req->records[req->count - 1].seq_len);
+    const bp_record *r0 = BP_RECORD_AT(req->records, req->record_stride, 0);
+    const bp_record *rn = BP_RECORD_AT(req->records, req->record_stride, req->count - 1);
+    d->first = mock_index_of(m, d->shard, r0->seq, r0->seq_len);
+    d->last = mock_index_of(m, d->shard, rn->seq, rn->seq_len);
     assert_non_null(req->record_json);
     assert_int_equal(strlen(req->record_json), req->record_json_len);
     d->record_json = dup_text(req->record_json, req->record_json_len);
@@ -743,7 +745,7 @@ long mock_saved_checkpoint(const mock_host *m, int shard) {
 
 bp_engine_metrics mock_metrics(const mock_host *m, const char *shard_id) {
   bp_engine_metrics mt;
-  memset(&mt, 0, sizeof mt);
+  bp_engine_metrics_init(&mt, sizeof mt);
   assert_int_equal(bp_engine_get_metrics(m->e, shard_id, &mt), 0);
   return mt;
 }

@@ -51,7 +51,7 @@ typedef struct mock_shard {
   mock_record *recs; /* MOCK_MAX_RECORDS, calloc'd */
   size_t n;          /* records written so far */
   int closed;        /* no record follows: fetches that reach the end say SHARD_END */
-  size_t iterator;   /* where the previous fetch ended (BP_FETCH_FROM_CONTINUE) */
+  size_t iterator;   /* where the previous fetch ended (BP_POSITION_CONTINUE) */
   int has_iterator;
 } mock_shard;
 
