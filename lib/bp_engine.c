@@ -198,6 +198,9 @@ int bp_engine_metrics_init(bp_engine_metrics *m, size_t size) {
  * because a core-only build has no bp_filter.h. */
 #define ENGINE_FILTER_FLAGS 0x1u
 
+/* Kinesis GetRecords' Limit: the most records one read may ask for. */
+#define MAX_FETCH_RECORDS 10000u
+
 static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf, int source,
                       char *errbuf, size_t errlen) {
   if (o->backoff_base_ms < 0 || o->backoff_base_ms > BP_RESOLVER_MAX_BACKOFF_MS ||
@@ -221,6 +224,10 @@ static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf,
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "a checkpoint store needs opts.mapping_uuid (the id its checkpoints are kept "
                       "under across restarts)");
+  if (o->max_fetch_records > MAX_FETCH_RECORDS)
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "max_fetch_records %u is above %u (the GetRecords Limit); 0 means the "
+                      "engine's default", (unsigned)o->max_fetch_records, MAX_FETCH_RECORDS);
   if (o->filter_flags & ~ENGINE_FILTER_FLAGS) /* refused with or without filters configured */
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "filter_flags 0x%x: only BP_FILTER_STRICT_LAMBDA (0x1) is defined",
@@ -590,6 +597,8 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
   req.shard_id = s->id;
   uint64_t free_slots = s->cap - bp_checkpoint_outstanding(s->tracker);
   req.max_records = free_slots > UINT32_MAX ? UINT32_MAX : (uint32_t)free_slots;
+  if (e->o.max_fetch_records && req.max_records > e->o.max_fetch_records)
+    req.max_records = e->o.max_fetch_records; /* the host's GetRecords Limit */
   req.max_bytes = e->o.max_buffered_bytes - s->bytes_in_use;
   if (s->read_any || s->started_from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
     req.from = BP_POSITION_AFTER_SEQUENCE_NUMBER;

@@ -963,6 +963,46 @@ static void test_fetch_max_records(void **state) {
   mock_host_free(m);
 }
 
+/* bp_engine_opts.max_fetch_records (appended after the 0.2 baseline): a fetch asks for at
+ * most that many records, min'd with the free buffer slots; 0 keeps the free slots; above
+ * 10,000 (GetRecords' Limit) is refused. */
+static void test_max_fetch_records(void **state) {
+  (void)state;
+  mock_host *m = mk_mock();
+  bp_engine_opts o = kopts();
+  o.max_fetch_records = 3;
+  int s = start(m, kcfg(), &o);
+  mock_put_n(m, s, 10, 1, T0);
+  assert_int_equal(mock_settle(m, T0 + 60000), 0);
+  assert_true(m->nfetches >= 4);
+  for (size_t i = 0; i < m->nfetches; i++) assert_int_equal(m->fetches[i].max_records, 3);
+  for (size_t i = 0; i < 10; i++) assert_int_equal(mock_rec(m, s, i)->invoked, 1);
+  assert_int_equal(mock_checkpoint(m, s), 9);
+  mock_host_free(m);
+
+  /* the free slots still cap it: 4 buffered records at most */
+  m = mk_mock();
+  o = kopts();
+  o.max_buffered_records = 4;
+  o.max_fetch_records = 10000;
+  bp_config *cfg = kcfg();
+  assert_int_equal(bp_config_set_batch_size(cfg, 2), 0);
+  s = start(m, cfg, &o);
+  mock_put_n(m, s, 2, 1, T0);
+  assert_int_equal(mock_tick(m, T0), 0);
+  assert_true(m->nfetches >= 1);
+  assert_true(m->fetches[0].max_records >= 1 && m->fetches[0].max_records <= 4);
+  mock_host_free(m);
+
+  m = mk_mock();
+  o = kopts();
+  o.max_fetch_records = 10001;
+  cfg = kcfg();
+  assert_int_equal(mock_engine_new(m, cfg, &o), BP_ERR_INVALID_ARGUMENT);
+  bp_config_del(cfg);
+  mock_host_free(m);
+}
+
 /* bp_engine_complete_invoke(): an invalid result is refused with BP_ERR_INVALID_ARGUMENT and
  * the request stays in flight. */
 static void test_invalid_invoke_result(void **state) {
@@ -2768,6 +2808,7 @@ int main(void) {
       TEST(test_next_deadline),
       TEST(test_invalid_fetch_records),
       TEST(test_fetch_max_records),
+      TEST(test_max_fetch_records),
       TEST(test_invalid_invoke_result),
       /* semantics */
       TEST(test_position_trim_horizon),

@@ -106,8 +106,9 @@ typedef struct bp_fetch_req {
                                _CONTINUE (bp_record.h) */
   uint64_t req_id;
   const char *shard_id;   /**< NUL-terminated */
-  uint32_t max_records;   /**< return at most this many records (>= 1); more are ignored
-                               and read again by the next fetch */
+  uint32_t max_records;   /**< return at most this many records (>= 1): the free buffer
+                               slots, capped by bp_engine_opts.max_fetch_records when set;
+                               more are ignored and read again by the next fetch */
   const char *after_seq;  /**< BP_POSITION_AFTER_SEQUENCE_NUMBER: the last record read (or the
                                checkpoint); NULL otherwise. Not NUL-terminated */
   size_t after_seq_len;
@@ -312,11 +313,15 @@ typedef struct bp_engine_opts {
   const bp_store_ops *store;       /**< checkpoint store used when the transport has no
                                         store_checkpoint; NULL: none */
   void *store_user_data;
+  uint32_t max_fetch_records;      /**< the most records one fetch asks for (Kinesis GetRecords
+                                        `Limit`, 1..10,000); 0: the engine's default (its free
+                                        buffer slots, as before). Appended in 0.2 after the
+                                        first layout: an older host reads as 0 */
 } bp_engine_opts;
 
 /** Static initializer of ::bp_engine_opts with the defaults of bp_engine_opts_init(). */
 #define BP_ENGINE_OPTS_INIT                                                                   \
-  {sizeof(bp_engine_opts), 0, 0, 0, 0, 0, 0, 0, 1000, 60000, 0, 1000, 100, 0, 0}
+  {sizeof(bp_engine_opts), 0, 0, 0, 0, 0, 0, 0, 1000, 60000, 0, 1000, 100, 0, 0, 0}
 
 /**
  * Fill @p o with the defaults above (and its struct_size).
