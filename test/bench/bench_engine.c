@@ -284,6 +284,7 @@ int main(int argc, char **argv) {
     snprintf(s, SEQ_STRIDE, "%.46s000%07zu", base, i);
     snprintf(pks[i], sizeof pks[i], "pk-%zu", i);
     bp_record *r = &h.recs[i];
+    bp_record_init(r, sizeof *r);
     r->seq = s;
     r->seq_len = SEQ_LEN;
     r->arrival_ms = bench_arrival(i);

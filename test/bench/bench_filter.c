@@ -257,6 +257,7 @@ int main(int argc, char **argv) {
       if (bp_base64_encode((const uint8_t *)texts + i * size, size, b64 + i * elen, elen, &w))
         sanity_fail("bp_base64_encode failed");
       bp_record *r = &recs[i];
+      bp_record_init(r, sizeof *r);
       r->seq = seqs[i];
       r->seq_len = strlen(seqs[i]);
       r->arrival_ms = bench_arrival(i);

@@ -33,6 +33,7 @@ int main(void) {
   static bp_record batch[BATCH];
   for (size_t i = 0; i < BATCH; i++) {
     bench_seq(i, seqs[i]);
+    bp_record_init(&batch[i], sizeof batch[i]);
     batch[i].seq = seqs[i];
     batch[i].seq_len = strlen(seqs[i]);
   }
