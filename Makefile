@@ -79,7 +79,7 @@ say = @echo "  $(1)	$(2)"
 endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
-	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools
+	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 
@@ -119,9 +119,12 @@ $(SHARED_LIB): $(SHARED_OBJS) lib/batchpoint.map
 TEST_SRCS := $(wildcard test/test_*.c)
 TEST_BINS := $(TEST_SRCS:test/%.c=$(BUILD)/test/%)
 SUPPORT_SRCS := $(wildcard test/support/*.c)
-# The project's shared data (spec vectors, seeds) beside the work tree.
+# The data the tests and tools read (scenarios, filter vectors, seed samples) ships in
+# test/data, as copies listed in test/data/MANIFEST; SHARED is only where their upstream is
+# looked for by check-data.
+TEST_DATA := test/data
 SHARED ?= ../shared
-TEST_CPPFLAGS := $(CPPFLAGS_LIB) -Itest/support -DBP_STATIC -DBP_SHARED_DIR='"$(SHARED)"'
+TEST_CPPFLAGS := $(CPPFLAGS_LIB) -Itest/support -DBP_STATIC -DBP_TEST_DATA_DIR='"$(TEST_DATA)"'
 TEST_LIBS := $(STATIC_LIB) -lyajl -lb64 -lcmocka
 
 $(BUILD)/test/%: test/%.c $(SUPPORT_SRCS) $(wildcard test/support/*.h) $(STATIC_LIB)
@@ -143,10 +146,14 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 		grep -q ' 0 failed$$' $(BUILD)/test-summary
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
-test: deps unit-tests check-scenarios check-tools check-symbols check-install check-core-only \
-		check-clang
-	@echo "make test: scenarios, tools, symbols, install, core-only and clang checks passed"
+test: deps check-data unit-tests check-scenarios check-tools check-symbols check-install \
+		check-core-only check-clang
+	@echo "make test: data, scenarios, tools, symbols, install, core-only and clang checks passed"
 	@cat $(BUILD)/test-summary
+
+# test/data's copies equal their upstream in $(SHARED) byte for byte (skipped without it).
+check-data:
+	@sh test/support/check_data_sync.sh $(SHARED)
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.
@@ -222,20 +229,20 @@ $(BUILD)/examples/bpfilter: $(BPFILTER_SRCS) $(wildcard examples/bpfilter/*.h) $
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -o $@ $(BPFILTER_SRCS) $(STATIC_LIB) -lyajl \
 		$(EXTRA_LDFLAGS)
 
-# Every scenario of the shared file (spec/esm.md §11) and of test/scenarios/ through the
+# Every scenario of the acceptance file (spec/esm.md §11) and of test/scenarios/ through the
 # real engine.
 check-scenarios: $(BUILD)/examples/bpsim
-	@for f in $(SHARED)/testdata/esm-scenarios.json test/scenarios/*.json examples/scenarios/*.json; do \
+	@for f in $(TEST_DATA)/esm-scenarios.json test/scenarios/*.json examples/scenarios/*.json; do \
 		echo "bpsim $$f"; $(BUILD)/examples/bpsim $$f > $(BUILD)/bpsim.out; rc=$$?; \
 		grep -v '^PASS' $(BUILD)/bpsim.out; [ $$rc -eq 0 ] || exit 1; done
 
-# The tools as users run them: bpfilter over the shared filter vectors and its own inputs,
+# The tools as users run them: bpfilter over the filter vectors and its own inputs,
 # bpsim's NDJSON timeline, and bpsim fed truncated and garbage scenario files.
 check-tools: $(TOOLS)
-	@sh test/support/check_bpfilter.sh $(BUILD)/examples/bpfilter $(SHARED)
-	@sh test/support/check_bpsim_json.sh $(BUILD)/examples/bpsim $(SHARED)/testdata/esm-scenarios.json
+	@sh test/support/check_bpfilter.sh $(BUILD)/examples/bpfilter $(TEST_DATA)/filter-vectors.json
+	@sh test/support/check_bpsim_json.sh $(BUILD)/examples/bpsim $(TEST_DATA)/esm-scenarios.json
 	@sh test/support/check_bpsim_malformed.sh $(BUILD)/examples/bpsim \
-		$(SHARED)/testdata/esm-scenarios.json
+		$(TEST_DATA)/esm-scenarios.json
 
 # The randomized model test with many more runs than `make test` gives it.
 SOAK_RUNS ?= 200000

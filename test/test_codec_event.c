@@ -12,8 +12,8 @@
 #include "test_alloc.h"
 #include "test_json.h"
 
-#define SEED_001 BP_SHARED_DIR "/seeds/001_c18a7f979ab6fc2b.txt"
-#define SEED_002 BP_SHARED_DIR "/seeds/002_8e67dc656fb60d3d.txt"
+#define SEED_001 BP_TEST_DATA_DIR "/001_c18a7f979ab6fc2b.txt"
+#define SEED_002 BP_TEST_DATA_DIR "/002_8e67dc656fb60d3d.txt"
 
 static bp_record krec(const char *seq, int64_t arrival, const char *pk, const char *data,
                       size_t data_len, uint32_t flags) {

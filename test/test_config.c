@@ -1631,7 +1631,7 @@ static void test_nomem_atomic(void **state) {
 
 /* ---- the shared scenario file: config_cases ---- */
 
-#define SCENARIOS BP_SHARED_DIR "/testdata/esm-scenarios.json"
+#define SCENARIOS BP_TEST_DATA_DIR "/esm-scenarios.json"
 
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");

@@ -17,7 +17,7 @@
 #include "test_alloc.h"
 #include "test_json.h"
 
-#define VECTORS BP_SHARED_DIR "/testdata/filter-vectors.json"
+#define VECTORS BP_TEST_DATA_DIR "/filter-vectors.json"
 #define KIN_ARN "arn:aws:kinesis:us-east-1:111111111111:stream/s1"
 #define DDB_ARN "arn:aws:dynamodb:us-east-1:111111111111:table/t/stream/2024-01-01T00:00:00.000"
 #define ROLE "arn:aws:iam::111111111111:role/fn-role"

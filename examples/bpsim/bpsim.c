@@ -39,7 +39,8 @@ static void usage(FILE *out) {
         "line per case, then \"N passed, N failed, N skipped\".\n"
         "Exit status: 0 nothing failed, 1 a case failed, 2 bad usage or a malformed file.\n"
         "\n"
-        "Example: bpsim --trace --only S30 ../shared/testdata/esm-scenarios.json\n",
+        "Example, in the source tree (the acceptance scenarios ship in test/data/):\n"
+        "  bpsim --trace --only S30 test/data/esm-scenarios.json\n",
         out);
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# check_bpfilter.sh BPFILTER SHARED_DIR: the bpfilter tool end to end.
-#   - the shared filter-vectors.json passes whole, in default and strict Lambda mode;
+# check_bpfilter.sh BPFILTER VECTORS_FILE: the bpfilter tool end to end.
+#   - VECTORS_FILE passes whole, in default and strict Lambda mode;
 #   - a small vector file gives the exact PASS/FAIL lines (test/bpfilter/vectors*.expected);
 #   - patterns over JSON events (inline, from a file, from stdin, several -p), Kinesis records
 #     (base64 data, one payload not JSON) and DynamoDB records give the exact expected output;
@@ -12,13 +12,12 @@
 
 set -f # patterns hold brackets: never glob
 BPF=$1
-SHARED=$2
-if [ -z "$BPF" ] || [ -z "$SHARED" ]; then
-	echo "usage: check_bpfilter.sh BPFILTER SHARED_DIR" >&2
+VECTORS=$2
+if [ -z "$BPF" ] || [ -z "$VECTORS" ]; then
+	echo "usage: check_bpfilter.sh BPFILTER VECTORS_FILE" >&2
 	exit 2
 fi
 DATA=$(cd "$(dirname "$0")/../bpfilter" && pwd) || exit 1
-VECTORS=$SHARED/testdata/filter-vectors.json
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 1' INT TERM
