@@ -79,7 +79,8 @@ say = @echo "  $(1)	$(2)"
 endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
-	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools
+	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools \
+	check-layers
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 
@@ -144,9 +145,13 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps unit-tests check-scenarios check-tools check-symbols check-install check-core-only \
-		check-clang
+		check-clang check-layers
 	@echo "make test: scenarios, tools, symbols, install, core-only and clang checks passed"
 	@cat $(BUILD)/test-summary
+
+# Every #include in lib/ stays within its layer (DESIGN.md §2).
+check-layers:
+	@sh test/support/check_layers.sh lib
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.

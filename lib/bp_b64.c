@@ -7,7 +7,8 @@
  */
 #include <string.h>
 
-#include "bp_codec_int.h"
+#include "bp_b64_int.h"
+#include "batchpoint/bp_codec.h"
 
 static const char alphabet[65] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -5,7 +5,9 @@
  *  "eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"<shard>:<seq>",
  *  "eventName":"aws:kinesis:record","invokeIdentityArn":..,"awsRegion":..,"eventSourceARN":..}
  */
+#include "bp_b64_int.h"
 #include "bp_codec_int.h"
+#include "bp_jsonw_int.h"
 #include "batchpoint/bp_seqnum.h"
 
 #define K_OPEN "{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":"

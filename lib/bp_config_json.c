@@ -9,6 +9,7 @@
 
 #include "bp_config_int.h"
 #include "bp_json_dom.h"
+#include "batchpoint/bp_codec.h"
 
 _Static_assert(BP_CONFIG_SOURCE_KINESIS == BP_SOURCE_KINESIS &&
                    BP_CONFIG_SOURCE_DYNAMODB == BP_SOURCE_DYNAMODB,

@@ -8,7 +8,7 @@
 #include "batchpoint/bp_time.h"
 #include "bp_engine_int.h"
 #if BP_WITH_CODEC
-#include "bp_codec_int.h"
+#include "bp_codec_measure_int.h"
 #endif
 
 #define DEFAULT_BACKOFF_BASE_MS 1000

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "bp_codec_int.h"
+#include "bp_json_int.h"
 
 /* ---- Recycling, tracking pool ---- */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bp_codec_int.h"
+#include "bp_json_int.h"
 #include "bp_json_dom.h"
 #include "test_alloc.h"
 
