@@ -1011,7 +1011,7 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
                      "BP_INVOKE_RESULT_RETURNED: its `state` is read from the body");
   if (r->kind == BP_INVOKE_RESULT_CLASSIFIED) {
     uint64_t first;
-    size_t n;
+    size_t n = 0; /* set: the lane's bisect is active (a one-file build cannot see it) */
     bp_bisect_current(l->bisect, &first, &n, NULL, NULL);
     if (r->outcome < BP_ATTEMPT_SUCCESS || r->outcome > BP_ATTEMPT_NOT_REACHED)
       return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "unknown outcome %d", (int)r->outcome);
