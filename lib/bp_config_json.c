@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bp_config_int.h"
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
 #include "batchpoint/bp_codec.h"
 
 _Static_assert(BP_CONFIG_SOURCE_KINESIS == BP_SOURCE_KINESIS &&

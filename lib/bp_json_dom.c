@@ -1,7 +1,7 @@
 /* The JSON tree: parse events appended as nodes under a cursor. */
 #include <string.h>
 
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
 
 #define CHUNK 4096
 #define MAX_DEPTH 256

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "bp_json_int.h"
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
 #include "test_alloc.h"
 
 static int parse(const char *text) {

@@ -5,8 +5,8 @@
  * Codec layer: included by bp_json_dom.c and the codec's pattern and configuration readers
  * (bp_filter*.c, bp_config_json.c) only.
  */
-#ifndef BP_JSON_DOM_H
-#define BP_JSON_DOM_H
+#ifndef BP_JSON_DOM_INT_H
+#define BP_JSON_DOM_INT_H
 
 #include "bp_json_int.h"
 
