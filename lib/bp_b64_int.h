@@ -1,6 +1,7 @@
 /*
- * Base64 without libb64's state machine (bp_b64.c). Codec layer: included by bp_b64.c and
- * the codec/filter sources that encode or check record data only.
+ * The library's own base64 (bp_b64.c): encoding without line breaks, and a strict check.
+ * Codec layer: included by bp_b64.c and the codec and filter sources that encode or check
+ * record data only.
  */
 #ifndef BP_B64_INT_H
 #define BP_B64_INT_H
