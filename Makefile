@@ -79,7 +79,8 @@ say = @echo "  $(1)	$(2)"
 endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
-	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data
+	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
+	check-layers check-amalgamation
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 
@@ -147,13 +148,29 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-symbols check-install \
-		check-core-only check-clang
+		check-core-only check-clang check-layers check-amalgamation
 	@echo "make test: data, scenarios, tools, symbols, install, core-only and clang checks passed"
 	@cat $(BUILD)/test-summary
 
 # test/data's copies equal their upstream in $(SHARED) byte for byte (skipped without it).
 check-data:
 	@sh test/support/check_data_sync.sh $(SHARED)
+
+# Every #include in lib/ stays within its layer (DESIGN.md §2).
+check-layers:
+	@sh test/support/check_layers.sh lib
+
+# A one-file build of the library compiles (internal names unique across lib/): every source
+# of the build, and the core sources alone as CORE_ONLY=1 builds them.
+check-amalgamation: | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/amalgamation
+	@printf '#include "%s"\n' $(SRCS) > $(BUILD)/amalgamation/batchpoint.c
+	@printf '#include "%s"\n' $(CORE_SRCS) > $(BUILD)/amalgamation/batchpoint_core.c
+	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -c $(BUILD)/amalgamation/batchpoint.c \
+		-o $(BUILD)/amalgamation/batchpoint.o
+	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -DBP_CORE_ONLY \
+		-c $(BUILD)/amalgamation/batchpoint_core.c -o $(BUILD)/amalgamation/batchpoint_core.o
+	@echo "check-amalgamation: one-file builds of lib/ (full and core-only) compile"
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.

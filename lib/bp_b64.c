@@ -7,7 +7,8 @@
  */
 #include <string.h>
 
-#include "bp_codec_int.h"
+#include "bp_b64_int.h"
+#include "batchpoint/bp_codec.h"
 
 static const char alphabet[65] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -52,7 +53,7 @@ int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len, siz
 }
 
 /* 0..63 for alphabet bytes, 64 for everything else. */
-static const unsigned char dec[256] = {
+static const unsigned char b64_dec[256] = {
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62,
     64, 64, 64, 63, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64, 64, 0,
@@ -75,11 +76,11 @@ int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
   }
   size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
   unsigned bad = 0;
-  for (size_t i = 0; i < n - pad; i++) bad |= dec[s[i]];
+  for (size_t i = 0; i < n - pad; i++) bad |= b64_dec[s[i]];
   if (bad & 64) return BP_ERR_INVALID_BASE64;
   /* The unused low bits of the last symbol must be zero (canonical encoding). */
-  if (pad == 1 && (dec[s[n - 2]] & 3)) return BP_ERR_INVALID_BASE64;
-  if (pad == 2 && (dec[s[n - 3]] & 15)) return BP_ERR_INVALID_BASE64;
+  if (pad == 1 && (b64_dec[s[n - 2]] & 3)) return BP_ERR_INVALID_BASE64;
+  if (pad == 2 && (b64_dec[s[n - 3]] & 15)) return BP_ERR_INVALID_BASE64;
   *decoded_len = n / 4 * 3 - pad;
   return 0;
 }
@@ -89,7 +90,7 @@ int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
 static unsigned decode_quads(const unsigned char *s, size_t quads, uint8_t *out) {
   unsigned acc = 0;
   for (size_t q = 0; q < quads; q++, s += 4, out += 3) {
-    unsigned a = dec[s[0]], b = dec[s[1]], c = dec[s[2]], d = dec[s[3]];
+    unsigned a = b64_dec[s[0]], b = b64_dec[s[1]], c = b64_dec[s[2]], d = b64_dec[s[3]];
     acc |= a | b | c | d;
     uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
     out[0] = (uint8_t)(v >> 16);
@@ -106,8 +107,8 @@ static void decode_last_quad(const unsigned char *t, uint8_t *out) {
     decode_quads(t, 1, out);
     return;
   }
-  uint32_t v = (uint32_t)dec[t[0]] << 18 | (uint32_t)dec[t[1]] << 12;
-  if (pad == 1) v |= (uint32_t)dec[t[2]] << 6;
+  uint32_t v = (uint32_t)b64_dec[t[0]] << 18 | (uint32_t)b64_dec[t[1]] << 12;
+  if (pad == 1) v |= (uint32_t)b64_dec[t[2]] << 6;
   out[0] = (uint8_t)(v >> 16);
   if (pad == 1) out[1] = (uint8_t)(v >> 8);
 }

@@ -1,4 +1,5 @@
-/* Generated: pair_table[v] = the two base64 characters of the 12-bit value v. */
+/* Generated: pair_table[v] = the two base64 characters of the 12-bit value v. Included by
+ * bp_b64.c only. */
 static const char pair_table[4096][2] = {
     {'A','A'},{'A','B'},{'A','C'},{'A','D'},{'A','E'},{'A','F'},{'A','G'},{'A','H'},
     {'A','I'},{'A','J'},{'A','K'},{'A','L'},{'A','M'},{'A','N'},{'A','O'},{'A','P'},

@@ -101,7 +101,7 @@ void bp_batch_del(bp_batch *b) {
 
 const char *bp_batch_errmsg(const bp_batch *b) { return b ? b->err.text : ""; }
 
-static int time_ok(int64_t now_ms) { return now_ms >= 0 && now_ms <= BP_TIME_MAX_MS; }
+static int batch_time_ok(int64_t now_ms) { return now_ms >= 0 && now_ms <= BP_TIME_MAX_MS; }
 
 /* No record of >= 1 byte (plus its comma) fits any more, or one record alone is too big. */
 static int bytes_full(const bp_batch *b) {
@@ -114,7 +114,7 @@ int bp_batch_offer(bp_batch *b, size_t record_bytes, int64_t window_key, int64_t
   if (!record_bytes)
     return bp__error(&b->err, BP_ERR_INVALID_ARGUMENT, "record_bytes is 0 (an encoded record "
                                                        "is at least 1 byte)");
-  if (!time_ok(now_ms))
+  if (!batch_time_ok(now_ms))
     return bp__error(&b->err, BP_ERR_RANGE, "now_ms %lld outside 0..%lld", (long long)now_ms,
                      (long long)BP_TIME_MAX_MS);
   if (b->count == 0) {
@@ -159,7 +159,7 @@ static int64_t window_end(const bp_batch *b) {
 
 int bp_batch_ready(const bp_batch *b, int64_t now_ms) {
   if (!b) return BP_ERR_INVALID_ARGUMENT;
-  if (!time_ok(now_ms)) return BP_ERR_RANGE;
+  if (!batch_time_ok(now_ms)) return BP_ERR_RANGE;
   if (b->count == 0) return BP_BATCH_NOT_READY;
   int r = timeless_reason(b);
   if (r) return r;

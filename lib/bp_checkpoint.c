@@ -82,7 +82,7 @@ static void clear_state(bp_checkpoint *t, uint64_t base) {
   bp__errmsg_clear(&t->err);
 }
 
-static void setup(bp_checkpoint *t, const bp_checkpoint_opts *opts) {
+static void ckpt_setup(bp_checkpoint *t, const bp_checkpoint_opts *opts) {
   t->capacity = opts->capacity;
   t->nbits = words_for(opts->capacity) * WORD_BITS;
   clear_state(t, opts->base);
@@ -99,7 +99,7 @@ int bp_checkpoint_new(bp_checkpoint **out, const bp_checkpoint_opts *opts,
   if (!t) return BP_ERR_NOMEM;
   t->alloc = a;
   t->owned = 1;
-  setup(t, &o);
+  ckpt_setup(t, &o);
   *out = t;
   return 0;
 }
@@ -114,7 +114,7 @@ int bp_checkpoint_init_in(void *mem, size_t len, const bp_checkpoint_opts *opts,
   bp_checkpoint *t = mem;
   memset(&t->alloc, 0, sizeof t->alloc);
   t->owned = 0;
-  setup(t, &o);
+  ckpt_setup(t, &o);
   *out = t;
   return 0;
 }

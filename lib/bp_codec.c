@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "bp_codec_int.h"
+#include "bp_codec_measure_int.h"
+#include "bp_jsonw_int.h"
 
 /* Store @p s (n bytes) as a quoted, escaped JSON token, and as itself (one allocation). */
 static int make_tok(const bp_allocator *a, const char *s, size_t n, bp__jtok *t) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bp_codec_int.h"
+#include "bp_jsonw_int.h"
 #include "batchpoint/bp_seqnum.h"
 
 #define D_ID "{\"eventID\":"

@@ -17,18 +17,19 @@
 #include <string.h>
 
 #include "bp_codec_int.h"
+#include "bp_jsonw_int.h"
 #include "batchpoint/bp_seqnum.h"
 
 #define F_REQ "{\"requestContext\":{\"requestId\":"
 #define F_FN ",\"functionArn\":"
 #define F_COND ",\"condition\":\""
-#define F_COUNT "\",\"approximateInvokeCount\":"
+#define F_INVOKE_COUNT "\",\"approximateInvokeCount\":"
 #define F_RESP "},\"responseContext\":{\"statusCode\":"
 #define F_EV ",\"executedVersion\":"
 #define F_FE ",\"functionError\":"
 #define F_VER "},\"version\":\"1.0\",\"timestamp\":\""
 #define F_KIN "\",\"KinesisBatchInfo\":{\"shardId\":"
-#define F_DDB "\",\"DDBStreamBatchInfo\":{\"shardId\":"
+#define F_DDB_INFO "\",\"DDBStreamBatchInfo\":{\"shardId\":"
 #define F_START ",\"startSequenceNumber\":\""
 #define F_END "\",\"endSequenceNumber\":\""
 #define F_FIRST "\",\"approximateArrivalOfFirstRecord\":\""
@@ -128,8 +129,8 @@ static int failure_len(const bp_codec *c, const bp_failure_info *f, int with_res
                        size_t *size) {
   int kinesis = c->source == BP_SOURCE_KINESIS;
   size_t arrival = kinesis ? ISO_MS_LEN : ISO_S_LEN;
-  size_t n = LIT_LEN(F_REQ) + LIT_LEN(F_FN) + LIT_LEN(F_COND) + LIT_LEN(F_COUNT) +
-             LIT_LEN(F_VER) + ISO_MS_LEN + (kinesis ? LIT_LEN(F_KIN) : LIT_LEN(F_DDB)) +
+  size_t n = LIT_LEN(F_REQ) + LIT_LEN(F_FN) + LIT_LEN(F_COND) + LIT_LEN(F_INVOKE_COUNT) +
+             LIT_LEN(F_VER) + ISO_MS_LEN + (kinesis ? LIT_LEN(F_KIN) : LIT_LEN(F_DDB_INFO)) +
              LIT_LEN(F_START) + LIT_LEN(F_END) + LIT_LEN(F_FIRST) + arrival + LIT_LEN(F_LAST) +
              arrival + LIT_LEN(F_SIZE) + LIT_LEN(F_ARN);
   n += f->condition == BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED ? LIT_LEN(COND_RAE)
@@ -168,7 +169,7 @@ static char *failure_put(const bp_codec *c, const bp_failure_info *f, int with_r
   p = BP__PUT_LIT(p, F_COND);
   p = f->condition == BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED ? BP__PUT_LIT(p, COND_RAE)
                                                             : BP__PUT_LIT(p, COND_RAGE);
-  p = BP__PUT_LIT(p, F_COUNT);
+  p = BP__PUT_LIT(p, F_INVOKE_COUNT);
   p = bp__u64_put(p, f->approximate_invoke_count);
   if (with_response) {
     p = BP__PUT_LIT(p, F_RESP);
@@ -182,7 +183,7 @@ static char *failure_put(const bp_codec *c, const bp_failure_info *f, int with_r
   }
   p = BP__PUT_LIT(p, F_VER);
   p += bp__fmt_iso(f->timestamp_ms, 1, p);
-  p = kinesis ? BP__PUT_LIT(p, F_KIN) : BP__PUT_LIT(p, F_DDB);
+  p = kinesis ? BP__PUT_LIT(p, F_KIN) : BP__PUT_LIT(p, F_DDB_INFO);
   p = bp__json_str_put(p, f->shard_id, strlen(f->shard_id));
   p = BP__PUT_LIT(p, F_START);
   p = bp__put(p, f->start_seq, f->start_seq_len);

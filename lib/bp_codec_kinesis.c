@@ -5,7 +5,9 @@
  *  "eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"<shard>:<seq>",
  *  "eventName":"aws:kinesis:record","invokeIdentityArn":..,"awsRegion":..,"eventSourceARN":..}
  */
+#include "bp_b64_int.h"
 #include "bp_codec_int.h"
+#include "bp_jsonw_int.h"
 #include "batchpoint/bp_seqnum.h"
 
 #define K_OPEN "{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":"
@@ -19,19 +21,19 @@
 #define K_ARN ",\"eventSourceARN\":"
 #define LIT_LEN(s) (sizeof(s) - 1)
 
-static int bad(bp_codec *c, size_t index, const char *what) {
+static int kin_bad(bp_codec *c, size_t index, const char *what) {
   return bp__error(&c->err, BP_ERR_INVALID_RECORD, "record %zu: %s", index, what);
 }
 
 static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *len) {
-  if (!r->data && r->data_len) return bad(c, index, "data is NULL with a non-zero length");
+  if (!r->data && r->data_len) return kin_bad(c, index, "data is NULL with a non-zero length");
   if (r->flags & BP_RECORD_DATA_BASE64) {
     size_t decoded;
     if (bp__b64_check((const char *)r->data, r->data_len, &decoded))
-      return bad(c, index, "data is not strict base64");
+      return kin_bad(c, index, "data is not strict base64");
     *len = r->data_len;
   } else {
-    if (r->data_len > (SIZE_MAX / 4) * 3 - 3) return bad(c, index, "data too large");
+    if (r->data_len > (SIZE_MAX / 4) * 3 - 3) return kin_bad(c, index, "data too large");
     *len = bp_base64_encoded_len(r->data_len);
   }
   return 0;
@@ -39,11 +41,11 @@ static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *l
 
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size) {
-  if (bp_seqnum_validate(r->seq, r->seq_len)) return bad(c, index, "sequenceNumber is not a decimal sequence number");
-  if (!bp__time_in_range(r->arrival_ms)) return bad(c, index, "approximateArrivalTimestamp out of range");
-  if (!r->partition_key && r->partition_key_len) return bad(c, index, "partitionKey is NULL");
+  if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
+  if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
+  if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
   if (!bp__utf8_valid(r->partition_key, r->partition_key_len))
-    return bad(c, index, "partitionKey is not valid UTF-8");
+    return kin_bad(c, index, "partitionKey is not valid UTF-8");
   size_t data_len = 0;
   int rc = data_b64_len(c, r, index, &data_len);
   if (rc) return rc;
@@ -54,7 +56,7 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
              c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) + c->arn.len + 1;
   if (r->encryption_type) {
     if (!bp__utf8_valid(r->encryption_type, r->encryption_type_len))
-      return bad(c, index, "encryptionType is not valid UTF-8");
+      return kin_bad(c, index, "encryptionType is not valid UTF-8");
     n += LIT_LEN(K_ENC) + bp__json_str_len(r->encryption_type, r->encryption_type_len);
   }
   *size = n;

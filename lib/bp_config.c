@@ -994,7 +994,7 @@ int bp_config_get_filter(const bp_config *c, size_t index, const char **text, si
 
 /* ---- The string setter ---- */
 
-enum { K_INT, K_BOOL, K_ARN, K_FUNCTION, K_DESTINATION, K_ON_SUCCESS, K_POSITION, K_TIMESTAMP,
+enum { K_INT, K_BOOL, K_SRC_ARN, K_FUNCTION, K_DESTINATION, K_ON_SUCCESS, K_POSITION, K_TIMESTAMP,
        K_LIST, K_PATTERN, K_CRITERIA };
 
 static const struct named {
@@ -1003,7 +1003,7 @@ static const struct named {
   int arg;          /* int field, list id, or flag number */
   const char *path; /* for type errors */
 } named_params[] = {
-    {"EventSourceArn", K_ARN, 0, "eventSourceArn"},
+    {"EventSourceArn", K_SRC_ARN, 0, "eventSourceArn"},
     {"FunctionName", K_FUNCTION, 0, "functionName"},
     {"BatchSize", K_INT, BP__CFG_BATCH_SIZE, NULL},
     {"MaximumBatchingWindowInSeconds", K_INT, BP__CFG_WINDOW, NULL},
@@ -1081,7 +1081,7 @@ static int set_by_kind(bp_config *c, const struct named *np, const char *v, size
     else c->bisect = on;
     return 0;
   }
-  case K_ARN: return bp_config_set_event_source_arn(c, v, n);
+  case K_SRC_ARN: return bp_config_set_event_source_arn(c, v, n);
   case K_FUNCTION: return bp_config_set_function_name(c, v, n);
   case K_DESTINATION: return bp_config_set_on_failure_destination(c, v, n);
   case K_ON_SUCCESS:

@@ -1,6 +1,7 @@
 /*
  * Internals of the configuration object, shared by bp_config.c (core) and bp_config_json.c
- * (codec). Core only: this header must not pull in yajl or codec headers.
+ * (codec), which alone include it. Components layer: it must not pull in yajl or codec
+ * headers.
  */
 #ifndef BP_CONFIG_INT_H
 #define BP_CONFIG_INT_H

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "bp_config_int.h"
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
+#include "batchpoint/bp_codec.h"
 
 _Static_assert(BP_SOURCE_KINESIS == BP_SOURCE_KINESIS &&
                    BP_SOURCE_DYNAMODB == BP_SOURCE_DYNAMODB,
@@ -26,11 +27,11 @@ enum {
   M_RESPONSE_TYPES, M_METRICS, M_COUNT
 };
 
-static const struct member {
+static const struct cj_member {
   const char *name;
   const char *path;
   int type;
-} members[M_COUNT] = {
+} cj_members[M_COUNT] = {
     {"EventSourceArn", "eventSourceArn", T_STRING},
     {"FunctionName", "functionName", T_STRING},
     {"Enabled", "enabled", T_BOOL},
@@ -165,12 +166,12 @@ static int decode_criteria(bp_config *c, const bp__jnode *fc, request *r) {
 
 static int decode(bp_config *c, const bp__jnode *root, request *r) {
   const char *known[M_COUNT + 1];
-  for (int i = 0; i < M_COUNT; i++) known[i] = members[i].name;
+  for (int i = 0; i < M_COUNT; i++) known[i] = cj_members[i].name;
   known[M_COUNT] = NULL;
   memset(r, 0, sizeof *r);
   int rc = check_members(c, root, known, 1, "input");
   for (int i = 0; !rc && i < M_COUNT; i++)
-    rc = get_typed(c, root, members[i].name, members[i].type, members[i].path, &r->m[i]);
+    rc = get_typed(c, root, cj_members[i].name, cj_members[i].type, cj_members[i].path, &r->m[i]);
   if (!rc && r->m[M_RESPONSE_TYPES])
     rc = check_elements(c, r->m[M_RESPONSE_TYPES], T_STRING, "functionResponseTypes");
   if (!rc && r->m[M_DESTINATION]) rc = decode_destination(c, r->m[M_DESTINATION], r);
@@ -269,8 +270,8 @@ static int apply(bp_config *t, const request *r) {
 typedef int (*stage_fn)(bp_config *c, const bp__jnode *root, request *r);
 
 /* Parse @p json, decode it with @p decode_fn, apply to a staging copy, commit on success. */
-static int run(bp_config *c, const char *json, size_t len, stage_fn decode_fn,
-               const char *what) {
+static int cj_run(bp_config *c, const char *json, size_t len, stage_fn decode_fn,
+                  const char *what) {
   bp__json_pool pool;
   bp__jdom dom;
   bp__errmsg err;
@@ -309,7 +310,7 @@ int bp_config_parse_json(bp_config *c, const char *json, size_t len) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__cfg_clear_error(c);
   if (!json && len) return bp__cfg_fail(c, BP_ERR_INVALID_ARGUMENT, NULL, "NULL text, length > 0");
-  return run(c, json, len, decode, "request body");
+  return cj_run(c, json, len, decode, "request body");
 }
 
 static int decode_criteria_only(bp_config *c, const bp__jnode *root, request *r) {
@@ -318,5 +319,5 @@ static int decode_criteria_only(bp_config *c, const bp__jnode *root, request *r)
 }
 
 int bp__cfg_set_filter_criteria_json(bp_config *c, const char *json, size_t len) {
-  return run(c, json, len, decode_criteria_only, "FilterCriteria");
+  return cj_run(c, json, len, decode_criteria_only, "FilterCriteria");
 }

@@ -8,7 +8,7 @@
 #include "batchpoint/bp_time.h"
 #include "bp_engine_int.h"
 #if BP_WITH_CODEC
-#include "bp_codec_int.h"
+#include "bp_codec_measure_int.h"
 #endif
 
 #define DEFAULT_BACKOFF_BASE_MS 1000
@@ -279,31 +279,31 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
 #if BP_WITH_CODEC
   bp__buf_init(&e->payload, &e->alloc);
 #endif
+  /* Every failure below sets rc (and errbuf) and leaves through `fail`. */
   int rc = bp_config_copy(&e->cfg, cfg, &e->alloc);
   if (rc) {
-    bp_engine_del(e);
-    return bp__errbuf(errbuf, errlen, rc, "cannot copy the configuration: %s", bp_strerror(rc));
+    rc = bp__errbuf(errbuf, errlen, rc, "cannot copy the configuration: %s", bp_strerror(rc));
+    goto fail;
   }
   if (bp_config_validate(e->cfg)) {
     rc = bp__errbuf(errbuf, errlen, BP_ERR_CONFIG_INVALID, "%s", bp_config_errmsg(e->cfg));
-    bp_engine_del(e);
-    return rc;
+    goto fail;
   }
 #if !BP_WITH_CODEC
   if (bp_config_get_filter_count(e->cfg)) {
-    bp_engine_del(e);
-    return bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
-                      "FilterCriteria needs the codec (payloads are parsed as JSON): not in a "
-                      "core-only build");
+    rc = bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
+                    "FilterCriteria needs the codec (payloads are parsed as JSON): not in a "
+                    "core-only build");
+    goto fail;
   }
 #endif
   e->tumbling_ms = (int64_t)bp_config_get_tumbling_window_in_seconds(e->cfg) * 1000;
 #if !BP_WITH_CODEC
   if (e->tumbling_ms) {
-    bp_engine_del(e);
-    return bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
-                      "TumblingWindowInSeconds needs the codec (the response's state is read "
-                      "from its body): not in a core-only build");
+    rc = bp__errbuf(errbuf, errlen, BP_ERR_UNSUPPORTED,
+                    "TumblingWindowInSeconds needs the codec (the response's state is read "
+                    "from its body): not in a core-only build");
+    goto fail;
   }
 #endif
   e->source = bp_config_get_source(e->cfg);
@@ -316,16 +316,12 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   if (e->destination && !e->destination[0]) e->destination = NULL;
   e->dest_type = dest_type_of(e->destination);
   if (e->destination && !t.deliver) {
-    bp_engine_del(e);
-    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
-                      "the configuration names an on-failure destination: the transport needs "
-                      "a deliver callback");
+    rc = bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                    "the configuration names an on-failure destination: the transport needs "
+                    "a deliver callback");
+    goto fail;
   }
-  rc = check_opts(&o, e->batch_size, e->pf, e->source, errbuf, errlen);
-  if (rc) {
-    bp_engine_del(e);
-    return rc;
-  }
+  if ((rc = check_opts(&o, e->batch_size, e->pf, e->source, errbuf, errlen))) goto fail;
   if (!o.max_buffered_records) o.max_buffered_records = 2u * e->batch_size * e->pf;
   if (!o.max_buffered_bytes) o.max_buffered_bytes = 2ull * BP_MAX_EVENT_BYTES * e->pf;
   /* Zero intervals would let a failing host spin inside one tick: at least 1 ms. */
@@ -366,17 +362,15 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
     co.invoke_identity_arn = e->o_role;
     co.function_arn = bp_config_get_function_arn(e->cfg);
     if (!co.function_arn) co.function_arn = bp_config_get_function_name(e->cfg);
-    rc = bp_codec_new(&e->codec, &co, &e->alloc);
-    if (rc) {
-      bp_engine_del(e);
-      return bp__errbuf(errbuf, errlen, rc, "codec: %s", bp_strerror(rc));
+    if ((rc = bp_codec_new(&e->codec, &co, &e->alloc))) {
+      rc = bp__errbuf(errbuf, errlen, rc, "codec: %s", bp_strerror(rc));
+      goto fail;
     }
   }
   if (bp_config_get_filter_count(e->cfg)) { /* §7: compiled once, never checked at match time */
-    rc = bp_filter_new(&e->filter, o.filter_flags, &e->alloc);
-    if (rc) {
-      bp_engine_del(e);
-      return bp__errbuf(errbuf, errlen, rc, "filter: %s", bp_strerror(rc));
+    if ((rc = bp_filter_new(&e->filter, o.filter_flags, &e->alloc))) {
+      rc = bp__errbuf(errbuf, errlen, rc, "filter: %s", bp_strerror(rc));
+      goto fail;
     }
     for (size_t i = 0; i < bp_config_get_filter_count(e->cfg); i++) {
       const char *text;
@@ -387,8 +381,7 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
         rc = bp__errbuf(errbuf, errlen, rc,
                         "Invalid filter pattern definition. (filter %zu: %s)", i + 1,
                         bp_filter_errmsg(e->filter));
-        bp_engine_del(e);
-        return rc;
+        goto fail;
       }
     }
   }
@@ -402,8 +395,10 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   *out = e;
   return 0;
 nomem:
+  rc = bp__errbuf(errbuf, errlen, BP_ERR_NOMEM, "out of memory");
+fail:
   bp_engine_del(e);
-  return bp__errbuf(errbuf, errlen, BP_ERR_NOMEM, "out of memory");
+  return rc;
 }
 
 static void shard_free(bp_engine *e, bp__shard *s) {
@@ -1049,7 +1044,7 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
                      "BP_INVOKE_RESULT_RETURNED: its `state` is read from the body");
   if (r->kind == BP_INVOKE_RESULT_CLASSIFIED) {
     uint64_t first;
-    size_t n;
+    size_t n = 0; /* set: the lane's bisect is active (a one-file build cannot see it) */
     bp_bisect_current(l->bisect, &first, &n, NULL, NULL);
     if (r->outcome < BP_ATTEMPT_SUCCESS || r->outcome > BP_ATTEMPT_NOT_REACHED)
       return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "unknown outcome %d", (int)r->outcome);

@@ -1,6 +1,7 @@
 /* Engine internals shared by bp_engine.c (API, shards, fetch, checkpoints, driving loop),
  * bp_engine_lane.c (one lane's batches: invoke, outcome, retry, split, discard) and
- * bp_engine_records.c (per-shard record storage). */
+ * bp_engine_records.c (per-shard record storage). Engine layer: included by bp_engine*.c
+ * only. */
 #ifndef BP_ENGINE_INT_H
 #define BP_ENGINE_INT_H
 

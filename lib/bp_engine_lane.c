@@ -5,7 +5,7 @@
 
 #include "bp_engine_int.h"
 #if BP_WITH_CODEC
-#include "bp_codec_int.h"
+#include "bp_codec_measure_int.h"
 #endif
 
 #define BP__RESULT_REACHED(k) ((k) != BP_INVOKE_RESULT_THROTTLED)

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include "bp_b64_int.h"
+#include "bp_codec_int.h"
 #include "bp_filter_int.h"
 
 #define FF_MAX_PATTERN_BYTES (16u << 20) /* keeps pool offsets far inside 32 bits */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bp_filter_int.h"
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
 
 #define FC_MAX_RULE_SIZE 256 /* event-ruler's GenericMachine.MAXIMUM_RULE_SIZE */
 #define FC_WILD_LIMIT 10     /* highest accepted wildcard complexity (spec/filter.md 4.9) */

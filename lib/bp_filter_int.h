@@ -9,11 +9,13 @@
  * Java string order of their paths because exists:false is judged against the array
  * positions chosen for the paths sorted before it). The event is one pass of (path, leaf)
  * pairs; every leaf that satisfies a condition is recorded with its array membership.
+ *
+ * Codec layer: included by bp_filter*.c only.
  */
 #ifndef BP_FILTER_INT_H
 #define BP_FILTER_INT_H
 
-#include "bp_codec_int.h"
+#include "bp_json_int.h"
 #include "batchpoint/bp_filter.h"
 
 /* ---- Matchers ---- */

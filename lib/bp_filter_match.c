@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bp_filter_int.h"
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
 
 #define FM_NONE_NODE (-1)
 

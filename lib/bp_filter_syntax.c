@@ -100,7 +100,7 @@ static int fs_string(fs_scan *t) {
   return -1;
 }
 
-static int fs_number(fs_scan *t) {
+static int fs_scan_number(fs_scan *t) {
   size_t i = t->i;
   if (t->s[i] == '-') i++;
   if (i >= t->n || t->s[i] < '0' || t->s[i] > '9') {
@@ -156,7 +156,7 @@ static int fs_value(fs_scan *t, int depth) {
   if (t->i >= t->n) return fs_fail(t, "expected a value");
   unsigned c = t->s[t->i];
   if (c == '"') return fs_string(t);
-  if (c == '-' || (c >= '0' && c <= '9')) return fs_number(t);
+  if (c == '-' || (c >= '0' && c <= '9')) return fs_scan_number(t);
   if (fs_ident(c)) return fs_word(t);
   if (depth > 10000) return fs_fail(t, "nesting too deep");
   if (c == '{') {

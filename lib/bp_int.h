@@ -1,5 +1,7 @@
 /*
- * Internal helpers shared by the library's sources. Never installed.
+ * The base layer's internals (allocation, error messages, byte buffers, sequence-number order,
+ * time formatting, UTF-8), shared by every source of lib/. Never installed. Base layer: it
+ * includes nothing private, so every file may include it.
  * Names: bp__ for non-static internal functions (rule 1: unique across files so that a
  * one-file build stays possible).
  */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "bp_codec_int.h"
+#include "bp_json_int.h"
 
 /* ---- Recycling, tracking pool ---- */
 
@@ -197,7 +197,7 @@ static int y_end_array(void *c) {
   return HAS(end_array) ? relay(pc, pc->cb->end_array(pc->ctx)) : 1;
 }
 
-static int only_whitespace(const char *s, size_t from, size_t n) {
+static int json_only_whitespace(const char *s, size_t from, size_t n) {
   for (size_t i = from; i < n; i++)
     if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return 0;
   return 1;
@@ -215,7 +215,7 @@ static void abandon(bp__json_pool *pool) {
   }
 }
 
-static int nomem(bp__errmsg *err) {
+static int json_nomem(bp__errmsg *err) {
   return err ? bp__error(err, BP_ERR_NOMEM, "out of memory") : BP_ERR_NOMEM;
 }
 
@@ -226,7 +226,7 @@ typedef struct run_out {
 
 /* The setjmp frame: yajl_alloc itself does not check its allocations either, so the whole
  * life of the handle happens here. Nothing modified after setjmp is read after a jump. */
-static int run(bp__json_pool *pool, parse_ctx *pc, const char *text, size_t n, run_out *out) {
+static int json_run(bp__json_pool *pool, parse_ctx *pc, const char *text, size_t n, run_out *out) {
   jmp_buf env;
   if (setjmp(env)) return -1;
   pool->escape = &env;
@@ -277,21 +277,21 @@ int bp__json_parse(bp__json_pool *pool, const char *text, size_t n, const bp__js
   if (err) bp__errmsg_clear(err);
   if (n && lenient_spots(text, n, err)) return BP_ERR_INVALID_JSON;
   pool->live = NULL;
-  if (run(pool, &pc, text, n, &out) < 0) {
+  if (json_run(pool, &pc, text, n, &out) < 0) {
     pool->escape = NULL;
     pool->parsing = NULL;
     abandon(pool);
-    return nomem(err);
+    return json_nomem(err);
   }
   if (out.st == yajl_status_ok) {
-    if (pc.ended && (pc.end == SIZE_MAX || only_whitespace(text, pc.end, n))) return 0;
+    if (pc.ended && (pc.end == SIZE_MAX || json_only_whitespace(text, pc.end, n))) return 0;
     if (err) {
       bp__error(err, BP_ERR_INVALID_JSON, "invalid JSON at byte %zu: trailing data", pc.end);
       err->offset = pc.end;
     }
     return BP_ERR_INVALID_JSON;
   }
-  if (pc.nomem) return nomem(err);
+  if (pc.nomem) return json_nomem(err);
   if (err) {
     if (out.st != yajl_status_client_canceled || !err->text[0])
       bp__error(err, BP_ERR_INVALID_JSON, "invalid JSON at byte %zu", out.offset);

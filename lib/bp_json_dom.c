@@ -1,7 +1,7 @@
 /* The JSON tree: parse events appended as nodes under a cursor. */
 #include <string.h>
 
-#include "bp_json_dom.h"
+#include "bp_json_dom_int.h"
 
 #define CHUNK 4096
 #define MAX_DEPTH 256
@@ -55,7 +55,7 @@ typedef struct builder {
   bp__errmsg *err;
 } builder;
 
-static char *dup_str(bp__jdom *dom, const char *s, size_t n) {
+static char *dom_dup_str(bp__jdom *dom, const char *s, size_t n) {
   char *p = dom_alloc(dom, n + 1);
   if (!p) return NULL;
   memcpy(p, s, n);
@@ -64,7 +64,7 @@ static char *dup_str(bp__jdom *dom, const char *s, size_t n) {
 }
 
 /* Append a new node at the cursor; returns NULL on OOM. */
-static bp__jnode *add(builder *b, int type) {
+static bp__jnode *dom_add(builder *b, int type) {
   bp__jnode *n = dom_alloc(b->dom, sizeof *n);
   if (!n) return NULL;
   memset(n, 0, sizeof *n);
@@ -85,19 +85,19 @@ static bp__jnode *add(builder *b, int type) {
   return n;
 }
 
-static int on_null(void *c) { return add(c, BP__J_NULL) ? 1 : -1; }
+static int on_null(void *c) { return dom_add(c, BP__J_NULL) ? 1 : -1; }
 
 static int on_bool(void *c, int v) {
-  bp__jnode *n = add(c, BP__J_BOOL);
+  bp__jnode *n = dom_add(c, BP__J_BOOL);
   if (!n) return -1;
   n->boolean = v;
   return 1;
 }
 
 static int on_text(builder *b, int type, const char *s, size_t len) {
-  bp__jnode *n = add(b, type);
+  bp__jnode *n = dom_add(b, type);
   if (!n) return -1;
-  if (!(n->str = dup_str(b->dom, s, len))) return -1;
+  if (!(n->str = dom_dup_str(b->dom, s, len))) return -1;
   n->len = len;
   return 1;
 }
@@ -110,7 +110,7 @@ static int open_container(builder *b, int type) {
     if (b->err) bp__error(b->err, BP_ERR_INVALID_JSON, "JSON nested deeper than %d", MAX_DEPTH);
     return 0;
   }
-  bp__jnode *n = add(b, type);
+  bp__jnode *n = dom_add(b, type);
   if (!n) return -1;
   b->stack[b->depth] = n;
   b->last[b->depth] = NULL;
@@ -128,7 +128,7 @@ static int on_end(void *c) {
 
 static int on_key(void *c, const char *s, size_t n) {
   builder *b = c;
-  if (!(b->key = dup_str(b->dom, s, n))) return -1;
+  if (!(b->key = dom_dup_str(b->dom, s, n))) return -1;
   b->key_len = n;
   return 1;
 }

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "bp_codec_int.h"
+#include "bp_jsonw_int.h"
 
 /* Escaped length of each byte: 1 (verbatim), 2 (short escape) or 6 (\u00XX). */
 static const unsigned char esc_len[256] = {

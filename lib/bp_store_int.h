@@ -1,4 +1,4 @@
-/* Internals shared by the store sources. */
+/* Internals shared by the store sources (bp_store*.c), which alone include it. */
 #ifndef BP_STORE_INT_H
 #define BP_STORE_INT_H
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bp_codec_int.h"
-#include "bp_json_dom.h"
+#include "bp_json_int.h"
+#include "bp_json_dom_int.h"
 #include "test_alloc.h"
 
 static int parse(const char *text) {

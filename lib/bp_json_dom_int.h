@@ -2,11 +2,13 @@
  * A compact read-only JSON tree for configuration-sized texts (CreateEventSourceMapping
  * bodies, filter patterns), built on bp__json_parse. All nodes and strings live in a few
  * chunks owned by the dom; bp__jdom_free releases everything at once.
+ * Codec layer: included by bp_json_dom.c and the codec's pattern and configuration readers
+ * (bp_filter*.c, bp_config_json.c) only.
  */
-#ifndef BP_JSON_DOM_H
-#define BP_JSON_DOM_H
+#ifndef BP_JSON_DOM_INT_H
+#define BP_JSON_DOM_INT_H
 
-#include "bp_codec_int.h"
+#include "bp_json_int.h"
 
 enum { BP__J_NULL, BP__J_BOOL, BP__J_NUMBER, BP__J_STRING, BP__J_OBJECT, BP__J_ARRAY };
 

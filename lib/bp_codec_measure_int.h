@@ -1,0 +1,21 @@
+/*
+ * The codec's entry points for the engine (bp_codec.c): events of records the engine
+ * validated and measured once, at intake. Codec layer: included by bp_codec.c and the
+ * engine (bp_engine*.c) only.
+ */
+#ifndef BP_CODEC_MEASURE_INT_H
+#define BP_CODEC_MEASURE_INT_H
+
+#include "batchpoint/bp_codec.h"
+
+/* For a host that validated each record once (the engine, at intake): the record's exact
+ * size in an event and its shape (DynamoDB; 0 for Kinesis), as the encoder computes them. */
+int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
+                             size_t *size, unsigned char *shape);
+/* bp_codec_encode_event() over records measured before: sizes[i] and shapes[i] from
+ * bp__codec_record_measure() of the same codec and shard; nothing is validated again. */
+int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record *recs,
+                              const size_t *sizes, const unsigned char *shapes, size_t n,
+                              const bp_window_fields *win, const char **out, size_t *out_len);
+
+#endif
