@@ -8,17 +8,23 @@
 #   make fuzz            libFuzzer runs of every fuzz target (clang; FUZZ_SECONDS each)
 #   make bench           benchmarks (figures printed, nothing asserted)
 #   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib BINDIR=$(PREFIX)/bin DESTDIR=
-#   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile)
+#   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile), in build/core-only
 #   make deps            check (and on Debian install) libyajl-dev libb64-dev libcmocka-dev
 #
+# Only `make deps` and the targets that start with it (demo, test, sanitize, bench, soak,
+# fuzz) may install packages; `make`, `make install` and vendored builds only check the
+# library's own dependency (yajl; none for CORE_ONLY=1) and stop naming the package.
 # INSTALL_DEPS=0 never runs apt-get: missing packages are only named.
+# WERROR=0 drops -Werror (users on newer compilers); the default 1 is what `make test` and CI use.
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define BP_VERSION_MAJOR \([0-9]*\)/\1/p' include/batchpoint/bp_version.h)
 VERSION := $(shell sed -n 's/^\#define BP_VERSION_STRING "\(.*\)"/\1/p' include/batchpoint/bp_version.h)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARNFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WERROR ?= 1
+WARNFLAGS := -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_LIB := -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
@@ -29,7 +35,12 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 DESTDIR ?=
 
+# Each profile builds in its own directory, so its objects are never mixed with the other's.
+ifeq ($(CORE_ONLY),1)
+BUILD ?= build/core-only
+else
 BUILD ?= build
+endif
 INSTALL_DEPS ?= 1
 
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
@@ -84,21 +95,33 @@ endif
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
 
 # ---- dependencies --------------------------------------------------------------------
-# A header probe per package; on Debian the missing ones are installed with apt-get
-# (through sudo when not root), elsewhere the exact names are printed.
+# A header probe per package. The library's objects wait only on LIB_DEPS_STAMP, a check
+# that never installs. DEPS_STAMP covers every package the tests and the demo need; on
+# Debian the missing ones are installed with apt-get (through sudo when not root), elsewhere
+# the exact names are printed.
 DEPS_STAMP := $(BUILD)/.deps-ok
+LIB_DEPS_STAMP := $(BUILD)/.lib-deps-ok
+DEPS_ENV = CC="$(CC)" CORE_ONLY="$(CORE_ONLY)" DEPS_CFLAGS="$(EXTRA_CFLAGS)"
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): test/support/deps.sh
-	@INSTALL_DEPS=$(INSTALL_DEPS) CC="$(CC)" CORE_ONLY="$(CORE_ONLY)" sh test/support/deps.sh
+	@INSTALL_DEPS=$(INSTALL_DEPS) $(DEPS_ENV) sh test/support/deps.sh all
 	@mkdir -p $(BUILD) && touch $@
+$(LIB_DEPS_STAMP): test/support/deps.sh
+	@$(DEPS_ENV) sh test/support/deps.sh lib
+	@mkdir -p $(BUILD) && touch $@
+# When an installing target was asked for, the library waits for the installation (-j).
+INSTALLING_GOALS := deps demo test sanitize bench soak fuzz
+ifneq ($(filter $(INSTALLING_GOALS),$(MAKECMDGOALS)),)
+$(LIB_DEPS_STAMP): | $(DEPS_STAMP)
+endif
 
 # ---- library -------------------------------------------------------------------------
-$(BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
+$(BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(LIB_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/pic/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
+$(BUILD)/pic/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(LIB_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -fPIC -c $< -o $@
