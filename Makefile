@@ -52,7 +52,7 @@ CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_ki
 
 ifeq ($(CORE_ONLY),1)
 SRCS := $(CORE_SRCS)
-CPPFLAGS_LIB += -DBP_CORE_ONLY
+PROFILE_CPPFLAGS := -DBP_CORE_ONLY
 DEP_LIBS :=
 PC_REQUIRES :=
 PC_LIBS_PRIVATE :=
@@ -62,6 +62,7 @@ DEP_LIBS := -lyajl
 PC_REQUIRES := yajl
 PC_LIBS_PRIVATE :=
 endif
+CPPFLAGS_LIB += $(PROFILE_CPPFLAGS)
 
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 SHARED_OBJS := $(SRCS:%.c=$(BUILD)/pic/%.o)
@@ -70,6 +71,8 @@ SHARED_LIB := $(BUILD)/libbatchpoint.so.$(VERSION_MAJOR)
 SHARED_LINK := $(BUILD)/libbatchpoint.so
 
 PUBLIC_HEADERS := $(wildcard include/batchpoint/*.h)
+# The installed bp_features.h: generated, it states the profile this library was built with.
+GEN_FEATURES := $(BUILD)/include/batchpoint/bp_features.h
 
 # The command-line tools (examples/bpsim, examples/bpfilter): they need the codec.
 ifeq ($(CORE_ONLY),1)
@@ -92,7 +95,7 @@ endif
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools
 
-all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
+all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
 # ---- dependencies --------------------------------------------------------------------
 # A header probe per package. The library's objects wait only on LIB_DEPS_STAMP, a check
@@ -138,6 +141,11 @@ $(SHARED_LIB): $(SHARED_OBJS) lib/batchpoint.map
 		-o $@ $(SHARED_OBJS) $(DEP_LIBS)
 	$(Q)ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(SHARED_LINK)
 
+$(GEN_FEATURES): include/batchpoint/bp_features.h pkgconfig/gen_features.sh
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q)sh pkgconfig/gen_features.sh $@ $(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB)
+
 # ---- tests ---------------------------------------------------------------------------
 TEST_SRCS := $(wildcard test/test_*.c)
 TEST_BINS := $(TEST_SRCS:test/%.c=$(BUILD)/test/%)
@@ -174,16 +182,19 @@ test: deps unit-tests check-scenarios check-tools check-symbols check-install ch
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.
 check-symbols: $(SHARED_LIB)
-	@CC="$(CC)" sh test/support/check_symbols.sh $(SHARED_LIB) include/batchpoint
+	@CC="$(CC)" PROFILE_CPPFLAGS="$(PROFILE_CPPFLAGS)" sh test/support/check_symbols.sh \
+		$(SHARED_LIB) include/batchpoint
 
-# Install into a temporary prefix and build an example with pkg-config only.
-check-install: all
-	@sh test/support/check_install.sh "$(MAKE) BUILD=$(BUILD)" "$(CC)"
+# Install into a temporary prefix and build an example with pkg-config only; the same for
+# the core-only build (built by check-core-only).
+check-install: all check-core-only
+	@sh test/support/check_install.sh "$(MAKE)" "$(CC)" "$(BUILD)"
 
-# The firmware profile: core without yajl/libb64, plus the static-memory example.
+# The firmware profile: core without yajl/libb64 (static and shared libraries, its symbol
+# check), plus the static-memory example.
 check-core-only:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/core-only CORE_ONLY=1 INSTALL_DEPS=0 \
-		$(BUILD)/core-only/libbatchpoint.a
+		all check-symbols
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/core-only CORE_ONLY=1 INSTALL_DEPS=0 \
 		$(BUILD)/core-only/examples/static_memory
 	$(BUILD)/core-only/examples/static_memory
@@ -285,10 +296,12 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint.so
 	install -m 644 include/batchpoint.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/batchpoint/
+	install -m 644 $(filter-out %/bp_features.h,$(PUBLIC_HEADERS)) $(GEN_FEATURES) \
+		$(DESTDIR)$(INCLUDEDIR)/batchpoint/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
+		-e 's|@PROFILE@|$(if $(filter 1,$(CORE_ONLY)),core-only,full)|g' \
 		pkgconfig/batchpoint.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint.pc
 
 uninstall:

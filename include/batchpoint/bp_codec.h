@@ -83,6 +83,8 @@ typedef struct bp_codec_opts {
 
 typedef struct bp_codec bp_codec;
 
+/* The codec's functions exist in full builds only; its types serve the core too. */
+#if BP_WITH_CODEC
 /**
  * Create a codec. All strings of @p opts are copied.
  * @param out receives the codec; NULL on failure.
@@ -134,6 +136,7 @@ BP_API int bp_codec_event_overhead(bp_codec *codec, const char *shard_id,
 BP_API int bp_codec_encode_event(bp_codec *codec, const char *shard_id, const bp_record *recs,
                                  size_t n, const bp_window_fields *win, const char **out,
                                  size_t *out_len);
+#endif
 
 /* ---- On-failure records (spec/esm.md §5.3-§5.5) ---- */
 
@@ -165,6 +168,7 @@ typedef struct bp_failure_info {
   size_t payload_len;
 } bp_failure_info;
 
+#if BP_WITH_CODEC
 /**
  * Encode the on-failure record: requestContext, responseContext (omitted for
  * RecordAgeExceeded), version, timestamp, KinesisBatchInfo / DDBStreamBatchInfo, payload.
@@ -184,6 +188,7 @@ BP_API int bp_codec_encode_failure(bp_codec *codec, const bp_failure_info *info,
  */
 BP_API int bp_failure_s3_key(const char *esm_uuid, const char *shard_id, int64_t timestamp_ms,
                              const char *uuid, char *buf, size_t len);
+#endif
 
 /* ---- Response classification (spec/esm.md §3.4) ---- */
 
@@ -219,6 +224,7 @@ typedef struct bp_response_result {
 #define BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES 0x1u /**< FunctionResponseTypes set */
 #define BP_CLASSIFY_REQUIRE_STATE 0x2u               /**< tumbling windows: `state` required */
 
+#if BP_WITH_CODEC
 /**
  * Classify a function's normally returned response body against its batch.
  *
@@ -288,6 +294,7 @@ BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_l
  */
 BP_API int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len,
                             size_t *written);
+#endif /* BP_WITH_CODEC */
 
 #ifdef __cplusplus
 }
