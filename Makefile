@@ -93,7 +93,8 @@ say = @echo "  $(1)	$(2)"
 endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
-	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools
+	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools \
+	check-doc-examples
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -175,8 +176,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps unit-tests check-scenarios check-tools check-symbols check-install check-core-only \
-		check-clang
-	@echo "make test: scenarios, tools, symbols, install, core-only and clang checks passed"
+		check-clang check-doc-examples
+	@echo "make test: scenarios, tools, symbols, install, core-only, clang, doc examples passed"
 	@cat $(BUILD)/test-summary
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
@@ -205,6 +206,11 @@ check-clang:
 		$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang INSTALL_DEPS=0 all \
 		&& echo "clang build: ok"; \
 	else echo "clang build: skipped (clang not installed or already the compiler)"; fi
+
+# Every @code block of the headers and ```c block of README.md compiles (the script says how
+# a block becomes a program).
+check-doc-examples:
+	@sh test/support/check_doc_examples.sh "$(CC)"
 
 # libFuzzer builds of every fuzz target (clang only), run for FUZZ_SECONDS each over a copy
 # of its corpus; new crashes are left in $(BUILD)/fuzz-run/<target>/.
