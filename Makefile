@@ -94,7 +94,7 @@ endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools \
-	check-doc-examples
+	check-doc-examples check-spdx
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -176,8 +176,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps unit-tests check-scenarios check-tools check-symbols check-install check-core-only \
-		check-clang check-doc-examples
-	@echo "make test: scenarios, tools, symbols, install, core-only, clang, doc examples passed"
+		check-clang check-doc-examples check-spdx
+	@echo "make test: scenarios, tools, symbols, install, core-only, clang, docs, SPDX passed"
 	@cat $(BUILD)/test-summary
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
@@ -211,6 +211,11 @@ check-clang:
 # a block becomes a program).
 check-doc-examples:
 	@sh test/support/check_doc_examples.sh "$(CC)"
+
+# Every source file names its license (LICENSE) with an SPDX line; `sh
+# test/support/check_spdx.sh --fix` adds the missing ones.
+check-spdx:
+	@sh test/support/check_spdx.sh
 
 # libFuzzer builds of every fuzz target (clang only), run for FUZZ_SECONDS each over a copy
 # of its corpus; new crashes are left in $(BUILD)/fuzz-run/<target>/.

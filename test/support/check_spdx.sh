@@ -1,10 +1,10 @@
 #!/bin/sh
-# Every source file carries `SPDX-License-Identifier: MIT` (the LICENSE file) in its first 3
-# lines, after a shebang if it has one: the tracked *.c *.h *.js *.mjs *.py *.sh files, the
-# Makefiles and .ci/run (git ls-files; outside a git checkout, every such file of the tree).
+# Every source file names its license (MIT, the LICENSE file) with an SPDX identifier line in
+# its first 3 lines, after a shebang if it has one: the tracked *.c *.h *.js *.mjs *.py *.sh
+# files, the Makefiles and .ci/run (git ls-files; outside a git checkout, every such file).
 # Lists the offenders and fails. With --fix, adds the line instead, in the file's comment
-# style: `/* SPDX-License-Identifier: MIT */` as the first line of C and JavaScript files,
-# `# SPDX-License-Identifier: MIT` first (after the shebang) in the others.
+# style: `/* <the line> */` first in C and JavaScript files (`// ...` after a shebang),
+# `# <the line>` first (after the shebang) in the others.
 # usage: check_spdx.sh [--fix]   (from the top of the tree)
 set -eu
 fix=0; [ "${1:-}" = --fix ] && fix=1
