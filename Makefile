@@ -8,17 +8,23 @@
 #   make fuzz            libFuzzer runs of every fuzz target (clang; FUZZ_SECONDS each)
 #   make bench           benchmarks (figures printed, nothing asserted)
 #   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib BINDIR=$(PREFIX)/bin DESTDIR=
-#   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile)
+#   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile), in build/core-only
 #   make deps            check (and on Debian install) libyajl-dev libb64-dev libcmocka-dev
 #
+# Only `make deps` and the targets that start with it (demo, test, sanitize, bench, soak,
+# fuzz) may install packages; `make`, `make install` and vendored builds only check the
+# library's own dependency (yajl; none for CORE_ONLY=1) and stop naming the package.
 # INSTALL_DEPS=0 never runs apt-get: missing packages are only named.
+# WERROR=0 drops -Werror (users on newer compilers); the default 1 is what `make test` and CI use.
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define BP_VERSION_MAJOR \([0-9]*\)/\1/p' include/batchpoint/bp_version.h)
 VERSION := $(shell sed -n 's/^\#define BP_VERSION_STRING "\(.*\)"/\1/p' include/batchpoint/bp_version.h)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARNFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WERROR ?= 1
+WARNFLAGS := -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_LIB := -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
@@ -29,7 +35,12 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 DESTDIR ?=
 
+# Each profile builds in its own directory, so its objects are never mixed with the other's.
+ifeq ($(CORE_ONLY),1)
+BUILD ?= build/core-only
+else
 BUILD ?= build
+endif
 INSTALL_DEPS ?= 1
 
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_struct.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
@@ -41,7 +52,7 @@ CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_ki
 
 ifeq ($(CORE_ONLY),1)
 SRCS := $(CORE_SRCS)
-CPPFLAGS_LIB += -DBP_CORE_ONLY
+PROFILE_CPPFLAGS := -DBP_CORE_ONLY
 DEP_LIBS :=
 PC_REQUIRES :=
 PC_LIBS_PRIVATE :=
@@ -51,6 +62,7 @@ DEP_LIBS := -lyajl
 PC_REQUIRES := yajl
 PC_LIBS_PRIVATE :=
 endif
+CPPFLAGS_LIB += $(PROFILE_CPPFLAGS)
 
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 SHARED_OBJS := $(SRCS:%.c=$(BUILD)/pic/%.o)
@@ -59,6 +71,8 @@ SHARED_LIB := $(BUILD)/libbatchpoint.so.$(VERSION_MAJOR)
 SHARED_LINK := $(BUILD)/libbatchpoint.so
 
 PUBLIC_HEADERS := $(wildcard include/batchpoint/*.h)
+# The installed bp_features.h: generated, it states the profile this library was built with.
+GEN_FEATURES := $(BUILD)/include/batchpoint/bp_features.h
 
 # The command-line tools (examples/bpsim, examples/bpfilter): they need the codec.
 ifeq ($(CORE_ONLY),1)
@@ -80,26 +94,38 @@ endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
-	check-layers check-amalgamation
+	check-layers check-amalgamation check-doc-examples check-spdx
 
-all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS)
+all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
 # ---- dependencies --------------------------------------------------------------------
-# A header probe per package; on Debian the missing ones are installed with apt-get
-# (through sudo when not root), elsewhere the exact names are printed.
+# A header probe per package. The library's objects wait only on LIB_DEPS_STAMP, a check
+# that never installs. DEPS_STAMP covers every package the tests and the demo need; on
+# Debian the missing ones are installed with apt-get (through sudo when not root), elsewhere
+# the exact names are printed.
 DEPS_STAMP := $(BUILD)/.deps-ok
+LIB_DEPS_STAMP := $(BUILD)/.lib-deps-ok
+DEPS_ENV = CC="$(CC)" CORE_ONLY="$(CORE_ONLY)" DEPS_CFLAGS="$(EXTRA_CFLAGS)"
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): test/support/deps.sh
-	@INSTALL_DEPS=$(INSTALL_DEPS) CC="$(CC)" CORE_ONLY="$(CORE_ONLY)" sh test/support/deps.sh
+	@INSTALL_DEPS=$(INSTALL_DEPS) $(DEPS_ENV) sh test/support/deps.sh all
 	@mkdir -p $(BUILD) && touch $@
+$(LIB_DEPS_STAMP): test/support/deps.sh
+	@$(DEPS_ENV) sh test/support/deps.sh lib
+	@mkdir -p $(BUILD) && touch $@
+# When an installing target was asked for, the library waits for the installation (-j).
+INSTALLING_GOALS := deps demo test sanitize bench soak fuzz
+ifneq ($(filter $(INSTALLING_GOALS),$(MAKECMDGOALS)),)
+$(LIB_DEPS_STAMP): | $(DEPS_STAMP)
+endif
 
 # ---- library -------------------------------------------------------------------------
-$(BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
+$(BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(LIB_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/pic/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(DEPS_STAMP)
+$(BUILD)/pic/%.o: lib/%.c $(wildcard lib/*.h) $(PUBLIC_HEADERS) | $(LIB_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -fvisibility=hidden -fPIC -c $< -o $@
@@ -115,6 +141,11 @@ $(SHARED_LIB): $(SHARED_OBJS) lib/batchpoint.map
 		-Wl,--version-script=lib/batchpoint.map $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) \
 		-o $@ $(SHARED_OBJS) $(DEP_LIBS)
 	$(Q)ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(SHARED_LINK)
+
+$(GEN_FEATURES): include/batchpoint/bp_features.h pkgconfig/gen_features.sh
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q)sh pkgconfig/gen_features.sh $@ $(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB)
 
 # ---- tests ---------------------------------------------------------------------------
 TEST_SRCS := $(wildcard test/test_*.c)
@@ -148,8 +179,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-symbols check-install \
-		check-core-only check-clang check-layers check-amalgamation
-	@echo "make test: data, scenarios, tools, symbols, install, core-only and clang checks passed"
+		check-core-only check-clang check-layers check-amalgamation check-doc-examples check-spdx
+	@echo "make test: data, scenarios, tools, symbols, install, core-only, clang, layers, one-file build, docs, SPDX passed"
 	@cat $(BUILD)/test-summary
 
 # test/data's copies equal their upstream in $(SHARED) byte for byte (skipped without it).
@@ -175,16 +206,19 @@ check-amalgamation: | $(DEPS_STAMP)
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.
 check-symbols: $(SHARED_LIB)
-	@CC="$(CC)" sh test/support/check_symbols.sh $(SHARED_LIB) include/batchpoint
+	@CC="$(CC)" PROFILE_CPPFLAGS="$(PROFILE_CPPFLAGS)" sh test/support/check_symbols.sh \
+		$(SHARED_LIB) include/batchpoint
 
-# Install into a temporary prefix and build an example with pkg-config only.
-check-install: all
-	@sh test/support/check_install.sh "$(MAKE) BUILD=$(BUILD)" "$(CC)"
+# Install into a temporary prefix and build an example with pkg-config only; the same for
+# the core-only build (built by check-core-only).
+check-install: all check-core-only
+	@sh test/support/check_install.sh "$(MAKE)" "$(CC)" "$(BUILD)"
 
-# The firmware profile: core without yajl/libb64, plus the static-memory example.
+# The firmware profile: core without yajl/libb64 (static and shared libraries, its symbol
+# check), plus the static-memory example.
 check-core-only:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/core-only CORE_ONLY=1 INSTALL_DEPS=0 \
-		$(BUILD)/core-only/libbatchpoint.a
+		all check-symbols
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/core-only CORE_ONLY=1 INSTALL_DEPS=0 \
 		$(BUILD)/core-only/examples/static_memory
 	$(BUILD)/core-only/examples/static_memory
@@ -195,6 +229,16 @@ check-clang:
 		$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang INSTALL_DEPS=0 all \
 		&& echo "clang build: ok"; \
 	else echo "clang build: skipped (clang not installed or already the compiler)"; fi
+
+# Every @code block of the headers and ```c block of README.md compiles (the script says how
+# a block becomes a program).
+check-doc-examples:
+	@sh test/support/check_doc_examples.sh "$(CC)"
+
+# Every source file names its license (LICENSE) with an SPDX line; `sh
+# test/support/check_spdx.sh --fix` adds the missing ones.
+check-spdx:
+	@sh test/support/check_spdx.sh
 
 # libFuzzer builds of every fuzz target (clang only), run for FUZZ_SECONDS each over a copy
 # of its corpus; new crashes are left in $(BUILD)/fuzz-run/<target>/.
@@ -286,10 +330,12 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint.so
 	install -m 644 include/batchpoint.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/batchpoint/
+	install -m 644 $(filter-out %/bp_features.h,$(PUBLIC_HEADERS)) $(GEN_FEATURES) \
+		$(DESTDIR)$(INCLUDEDIR)/batchpoint/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
+		-e 's|@PROFILE@|$(if $(filter 1,$(CORE_ONLY)),core-only,full)|g' \
 		pkgconfig/batchpoint.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint.pc
 
 uninstall:

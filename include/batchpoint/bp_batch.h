@@ -16,8 +16,9 @@
  * flight):
  * 1. offer the lane's buffered records in order with bp_batch_offer(), until one is refused
  *    (::BP_BATCH_FULL: it stays at the head of the queue) or none is left;
- * 2. ask bp_batch_ready(b, now): if it names a reason, bp_batch_take() and invoke; if not,
- *    wait until bp_batch_deadline() (or until more records arrive, then go to 1);
+ * 2. ask bp_batch_ready(b, now_ms) (now_ms: milliseconds since the Unix epoch): if it names a
+ *    reason, bp_batch_take() and invoke; if not, wait until bp_batch_deadline() (or until
+ *    more records arrive, then go to 1);
  * 3. after a take, offer again from the new head of the queue (the refused record first).
  * While the lane has an invocation in flight nothing is offered, so the next batch's window
  * opens no earlier than the completion (§3.1). Retries of a failed batch are the engine's

@@ -6,16 +6,22 @@
  * The engine composes the components (batch builder, checkpoint tracker, bisect splitter,
  * resolver) and, in a full build, the codec. It does no I/O, reads no clock, starts no
  * thread and keeps no globals: the host does every fetch, invocation, delivery and store
- * through the callbacks of a ::bp_transport, passes its time into every driving call, and
- * asks bp_engine_next_deadline() when to call bp_engine_tick() again.
+ * through the callbacks of a ::bp_transport, passes its time into every driving call
+ * (`now_ms`: milliseconds since the Unix epoch), and asks bp_engine_next_deadline() when to
+ * call bp_engine_tick() again.
  *
- * The host loop:
+ * The host loop (`transport` holds the host's callbacks, `host` is their user_data):
  * @code
- *   bp_engine_new(&e, cfg, &opts, &transport, host, NULL);
+ *   bp_engine *e;
+ *   char err[256];
+ *   if (bp_engine_new(&e, cfg, NULL, &transport, host, NULL, err, sizeof err) != 0) {
+ *     fprintf(stderr, "bp_engine_new: %s\n", err);
+ *     return;
+ *   }
  *   bp_engine_add_shard(e, "shardId-000000000000", NULL, NULL, NULL, 0);
  *   for (;;) {
  *     bp_engine_tick(e, now_ms());
- *     sleep_until(bp_engine_next_deadline(e));  // or until a completion arrives
+ *     wait_until(bp_engine_next_deadline(e));  // or until a completion arrives
  *   }
  * @endcode
  *

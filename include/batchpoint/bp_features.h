@@ -8,6 +8,10 @@
  * -DBP_CONFIG_FILE="my_bp_config.h"; that file is included first and may define any of the
  * macros below. bp_feature_enabled() reports the profile at run time.
  *
+ * The copy `make install` installs is generated: it fixes the values the library was built
+ * with (its BP_BUILT_PROFILE line), so a program needs no -D of its own to match the library,
+ * and a contradicting definition is an #error.
+ *
  * - BP_WITH_CODEC      1: event/failure-record encoders, response classifier, config JSON
  *                      parser (needs yajl). 0 in a core-only build.
  * - BP_WITH_FILE_STORE 1: the embedded file checkpoint store (needs POSIX files).
@@ -20,6 +24,8 @@
 #ifdef BP_CONFIG_FILE
 #include BP_CONFIG_FILE
 #endif
+
+/* BP_BUILT_PROFILE: the installed copy fixes the build's values here (gen_features.sh). */
 
 #ifndef BP_WITH_CODEC
 #ifdef BP_CORE_ONLY

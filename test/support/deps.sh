@@ -1,15 +1,28 @@
 #!/bin/sh
-# Check the build's dependencies by probing their headers. On Debian-like systems the
-# missing packages are installed with apt-get (sudo when not root) unless INSTALL_DEPS=0;
-# elsewhere the exact package names are printed and the build stops.
+# Check dependencies by probing their headers.
+#   deps.sh lib   the library's own (yajl; nothing when CORE_ONLY=1). Never installs: a
+#                 missing header stops the build with the package name and the command.
+#                 This is what `make`, `make install` and packagers run.
+#   deps.sh all   everything `make demo` / `make test` need (yajl, libb64, cmocka,
+#                 pkg-config). On Debian-like systems the missing packages are installed with
+#                 apt-get (sudo when not root) unless INSTALL_DEPS=0; elsewhere the exact
+#                 package names are printed and the build stops.
+# DEPS_CFLAGS: the build's own -I/-D flags (a packager's yajl elsewhere is found too).
 set -u
 CC=${CC:-cc}
+mode=${1:-all}
 missing=""
 probe() { # probe PACKAGE 'C source'
-  if ! printf '%s\n' "$2" | "$CC" -E -x c - >/dev/null 2>&1; then missing="$missing $1"; fi
+  if ! printf '%s\n' "$2" | "$CC" ${DEPS_CFLAGS:-} -E -x c - >/dev/null 2>&1; then missing="$missing $1"; fi
 }
 if [ "${CORE_ONLY:-}" != 1 ]; then
   probe libyajl-dev '#include <yajl/yajl_parse.h>'
+fi
+if [ "$mode" = lib ]; then
+  [ -z "$missing" ] && exit 0
+  echo "batchpoint: missing yajl headers (yajl/yajl_parse.h): apt-get install$missing" >&2
+  echo "  (yajl 2.x; or build the core only: make CORE_ONLY=1)" >&2
+  exit 1
 fi
 probe libb64-dev '#include <b64/cencode.h>'
 probe libcmocka-dev '#include <stdarg.h>
