@@ -209,8 +209,10 @@ $(BUILD)/examples/static_memory: EXAMPLE_CPPFLAGS += -DWRAP_MALLOC
 $(BUILD)/examples/static_memory: EXAMPLE_LDFLAGS := \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
+$(BUILD)/examples/async_host: EXAMPLE_LDFLAGS := -pthread
+
 # The examples a newcomer copies, run as tests: each exits non-zero when its outcome is wrong.
-EXAMPLES := sync_host static_memory
+EXAMPLES := sync_host async_host static_memory
 check-examples: $(EXAMPLES:%=$(BUILD)/examples/%)
 	@for x in $(EXAMPLES); do \
 		out=$(BUILD)/examples/$$x.out; $(BUILD)/examples/$$x > $$out 2>&1 || { cat $$out; exit 1; }; \
