@@ -211,12 +211,14 @@ $(BUILD)/examples/static_memory: EXAMPLE_LDFLAGS := \
 
 $(BUILD)/examples/async_host: EXAMPLE_LDFLAGS := -pthread
 
-# The examples a newcomer copies, run as tests: each exits non-zero when its outcome is wrong.
+# The examples a newcomer copies, run as tests: each exits non-zero when its outcome is wrong;
+# and the demo's stream file under a full disk.
 EXAMPLES := sync_host async_host static_memory
-check-examples: $(EXAMPLES:%=$(BUILD)/examples/%)
+check-examples: $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/examples/demo
 	@for x in $(EXAMPLES); do \
 		out=$(BUILD)/examples/$$x.out; $(BUILD)/examples/$$x > $$out 2>&1 || { cat $$out; exit 1; }; \
 		echo "example $$x: $$(tail -1 $$out)"; done
+	@sh test/support/check_demo_append.sh $(BUILD)/examples/demo $(BUILD)/demo-append
 
 demo: deps $(BUILD)/examples/demo
 	$(BUILD)/examples/demo --dir $(BUILD)/demo --seed examples/records.ndjson
