@@ -84,8 +84,9 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
       res.failed_count = 1;
     }
   }
-  printf("invoke %zu records from %.*s: %s\n", q->count, (int)q->records->seq_len,
-         q->records->seq, res.outcome == BP_ATTEMPT_SUCCESS ? "success" : "one item failed");
+  const bp_record *first = rec_at(q->records, 0);
+  printf("invoke %zu records from %.*s: %s\n", q->count, (int)first->seq_len, first->seq,
+         res.outcome == BP_ATTEMPT_SUCCESS ? "success" : "one item failed");
   return bp_engine_complete_invoke(e, q->req_id, h->now, &res) ? BP_ERR_CALLBACK_FAILURE : 0;
 }
 
