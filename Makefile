@@ -94,7 +94,7 @@ endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
-	check-layers check-amalgamation check-doc-examples check-spdx
+	check-layers check-amalgamation check-doc-examples check-spdx check-examples
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -178,9 +178,10 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 		grep -q ' 0 failed$$' $(BUILD)/test-summary
 
 # The unit-test summary is repeated last, as the closing line of the whole run.
-test: deps check-data unit-tests check-scenarios check-tools check-symbols check-install \
-		check-core-only check-clang check-layers check-amalgamation check-doc-examples check-spdx
-	@echo "make test: data, scenarios, tools, symbols, install, core-only, clang, layers, one-file build, docs, SPDX passed"
+test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
+		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
+		check-spdx
+	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
 # test/data's copies equal their upstream in $(SHARED) byte for byte (skipped without it).
@@ -260,7 +261,8 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-scenarios check-tools
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-scenarios check-tools \
+		check-examples
 
 # ---- examples and demo ---------------------------------------------------------------
 EXAMPLE_CPPFLAGS := -Iinclude -DBP_STATIC -D_POSIX_C_SOURCE=200809L
@@ -268,7 +270,23 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) $(if $(filter 1,$(CORE_ONLY)),-DBP_CORE_ONLY) \
-		-o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(EXTRA_LDFLAGS)
+		-o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(EXAMPLE_LDFLAGS) $(EXTRA_LDFLAGS)
+
+# static_memory counts every allocator call of itself and of the static library.
+$(BUILD)/examples/static_memory: EXAMPLE_CPPFLAGS += -DWRAP_MALLOC
+$(BUILD)/examples/static_memory: EXAMPLE_LDFLAGS := \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+
+$(BUILD)/examples/async_host: EXAMPLE_LDFLAGS := -pthread
+
+# The examples a newcomer copies, run as tests: each exits non-zero when its outcome is wrong;
+# and the demo's stream file under a full disk.
+EXAMPLES := sync_host async_host static_memory
+check-examples: $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/examples/demo
+	@for x in $(EXAMPLES); do \
+		out=$(BUILD)/examples/$$x.out; $(BUILD)/examples/$$x > $$out 2>&1 || { cat $$out; exit 1; }; \
+		echo "example $$x: $$(tail -1 $$out)"; done
+	@sh test/support/check_demo_append.sh $(BUILD)/examples/demo $(BUILD)/demo-append
 
 demo: deps $(BUILD)/examples/demo
 	$(BUILD)/examples/demo --dir $(BUILD)/demo --seed examples/records.ndjson

@@ -27,6 +27,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,13 +162,7 @@ static const char *grouped(unsigned long long v, char *buf, size_t cap) {
   return buf;
 }
 
-/* The lane of a partition key (spec/esm.md §3.2: FNV-1a-32 modulo ParallelizationFactor). */
-static int lane_of(const bp_record *r, int factor) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < r->partition_key_len; i++)
-    h = (h ^ (uint8_t)r->partition_key[i]) * 16777619u;
-  return (int)(h % (uint32_t)factor);
-}
+/* Record i of a request's records (the one place that indexes them). */
 
 static int has_word(const uint8_t *p, size_t n, const char *w) {
   size_t k = strlen(w);
@@ -336,6 +331,15 @@ static int load_stream(demo *d) {
   int lineno = 0, rc = 0;
   while (!rc && (len = getline(&line, &cap, f)) > 0) {
     lineno++;
+    if (line[len - 1] != '\n') { /* only the last line can lack one */
+      fprintf(stderr,
+              "%s:%d: the last line is incomplete (no newline at its end): an append cut "
+              "short, e.g. by a full disk, under an older demo. Remove that line, or start "
+              "over with --fresh.\n",
+              d->stream_path, lineno);
+      rc = -1;
+      break;
+    }
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
     if (!len || line[0] == '#') continue;
     rc = load_line(d, line, lineno);
@@ -345,8 +349,11 @@ static int load_stream(demo *d) {
   return rc;
 }
 
+/* Through `<to>.tmp` and a rename: a copy cut short never looks like a stream. */
 static int copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp", to);
+  FILE *in = fopen(from, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
   char buf[65536];
   size_t n;
   int rc = in && out ? 0 : -1;
@@ -355,29 +362,56 @@ static int copy_file(const char *from, const char *to) {
   if (in && ferror(in)) rc = -1;
   if (out && fclose(out)) rc = -1;
   if (in) fclose(in);
+  if (!rc && rename(tmp, to)) rc = -1;
+  if (rc && out) unlink(tmp);
   return rc;
 }
 
-static void put_json_string(FILE *f, const char *s) {
-  fputc('"', f);
+/* @p s as a JSON string at @p out, which has room for 6 bytes per byte of @p s plus 3. */
+static size_t put_json_string(char *out, const char *s) {
+  size_t w = 0;
+  out[w++] = '"';
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
+    if (c == '"' || c == '\\') out[w++] = '\\';
+    if (c < 0x20) w += (size_t)snprintf(out + w, 7, "\\u%04x", c);
+    else out[w++] = (char)c;
   }
-  fputc('"', f);
+  out[w++] = '"';
+  out[w] = '\0';
+  return w;
+}
+
+/* All of @p len bytes at the end of @p fd (O_APPEND). 0, or -1 with errno set. */
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (!n) errno = EIO;
+      return -1;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
 }
 
 /* New records for every open shard: the next sequence numbers of the shard, a minute after
  * the newest record of the stream; every 13th record is poison, every 7th a failing item. */
 static int append_records(demo *d, unsigned per_shard) {
   if (!per_shard) return 0;
-  FILE *f = fopen(d->stream_path, "a");
-  if (!f) {
+  /* Each line is built whole and written at once; if a write fails (a full disk, a file
+   * size limit), the file is truncated back to its length before this append, so it never
+   * keeps a partial line that would stop every later run. */
+  struct stat st;
+  int fd = open(d->stream_path, O_WRONLY | O_APPEND);
+  if (fd < 0 || fstat(fd, &st)) {
     fprintf(stderr, "demo: %s: %s\n", d->stream_path, strerror(errno));
+    if (fd >= 0) close(fd);
     return -1;
   }
+  off_t before = st.st_size;
   int64_t newest = 0;
   for (size_t i = 0; i < d->nshards; i++)
     for (size_t j = 0; j < d->shards[i].n; j++)
@@ -395,19 +429,34 @@ static int append_records(demo *d, unsigned per_shard) {
       snprintf(pk, sizeof pk, "user-%zu", id % 5);
       snprintf(data, sizeof data, "{\"id\":%zu,\"action\":\"%s\",\"page\":\"/p/%zu\"}", id,
                id % 13 == 0 ? "poison" : id % 7 == 0 ? "fail-item" : "click", id);
-      fprintf(f, "{\"shard\":");
-      put_json_string(f, s->id);
-      fprintf(f, ",\"seq\":\"%s\",\"partitionKey\":\"%s\",\"arrival_ms\":%lld,\"data\":", seq, pk,
-              (long long)arrival);
-      put_json_string(f, data);
-      fprintf(f, "}\n");
+      size_t cap = 6 * (strlen(s->id) + strlen(data)) + strlen(seq) + 160, w;
+      char *line = xmalloc(cap);
+      w = (size_t)snprintf(line, cap, "{\"shard\":");
+      w += put_json_string(line + w, s->id);
+      w += (size_t)snprintf(line + w, cap - w,
+                            ",\"seq\":\"%s\",\"partitionKey\":\"%s\",\"arrival_ms\":%lld,\"data\":",
+                            seq, pk, (long long)arrival);
+      w += put_json_string(line + w, data);
+      w += (size_t)snprintf(line + w, cap - w, "}\n");
+      int failed = write_all(fd, line, w);
+      free(line);
+      if (failed) {
+        int err = errno;
+        int undone = ftruncate(fd, before) == 0;
+        fprintf(stderr, "demo: %s: appending records: %s; %s\n", d->stream_path, strerror(err),
+                undone ? "the file is back as it was before this run"
+                       : "and truncating it back failed: remove its incomplete last line");
+        free(seq);
+        close(fd);
+        return -1;
+      }
       rec r = {seq, xstrdup(pk), (uint8_t *)xstrdup(data), strlen(data), arrival, 0};
       push_record(d, s, r);
       s->appended++;
       arrival += 250;
     }
   }
-  if (fclose(f)) {
+  if (close(fd)) {
     fprintf(stderr, "demo: %s: %s\n", d->stream_path, strerror(errno));
     return -1;
   }
@@ -659,7 +708,9 @@ static void cut_note(demo *d, const bp_engine_event *ev, char *note, size_t cap)
                       memcmp(s->views[i].seq, ev->last_seq, ev->last_seq_len)))
     i++;
   for (i++; i < s->next; i++) {
-    if (lane_of(&s->views[i], d->parallelization) != (int)ev->lane) continue;
+    if (bp_lane_of(s->views[i].partition_key, s->views[i].partition_key_len,
+                   d->parallelization) != (int)ev->lane)
+      continue;
     size_t size;
     char with[32];
     if (!bp_codec_record_size(d->codec, s->id, &s->views[i], &size) &&
@@ -817,40 +868,15 @@ static int run(demo *d) {
   }
 }
 
-/* The file store's name for a shard's checkpoint (bp_store.h: ids percent-encoded). */
-static void ckpt_file(const demo *d, const char *shard_id, char *buf, size_t cap) {
-  char name[512];
-  size_t w = 0;
-  const char *ids[2] = {MAPPING_UUID, shard_id};
-  w += (size_t)snprintf(name, sizeof name, "bp.");
-  for (int k = 0; k < 2 && w < sizeof name - 8; k++) {
-    if (k) name[w++] = '+';
-    for (const char *p = ids[k]; *p && w < sizeof name - 8; p++) {
-      unsigned char c = (unsigned char)*p;
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-          c == '_' || c == '-')
-        name[w++] = (char)c;
-      else w += (size_t)snprintf(name + w, sizeof name - w, "%%%02X", c);
-    }
-  }
-  snprintf(name + w, sizeof name - w, ".ckpt");
-  snprintf(buf, cap, "%s/%s", d->ckpt_dir, name);
-}
-
 static void print_summary(demo *d) {
-  char name[48], path[1600], line[512];
-  printf("\ncheckpoint files (%s):\n", d->ckpt_dir);
+  char name[48], seq[BP_STORE_SEQ_CAP], err[256];
+  printf("\nstored checkpoints (the file store in %s):\n", d->ckpt_dir);
   for (size_t i = 0; i < d->nshards; i++) {
-    shard *s = &d->shards[i];
-    ckpt_file(d, s->id, path, sizeof path);
-    printf("  %s: %s\n", shard_name(s->id, name, sizeof name), path);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-      printf("      (none)\n");
-      continue;
-    }
-    while (fgets(line, sizeof line, f)) printf("      %s", line);
-    fclose(f);
+    size_t len;
+    int rc = bp_store_load(bp_file_store_ops(), d->fs, MAPPING_UUID, d->shards[i].id, seq,
+                           sizeof seq, &len, err, sizeof err);
+    printf("  %-9s %s\n", shard_name(d->shards[i].id, name, sizeof name),
+           rc == 0 ? seq : rc == BP_STORE_NOT_FOUND ? "(none)" : err);
   }
   printf("\non-failure records: %s (%zu appended by this run)\n", d->failures_path,
          d->failures_written);
@@ -958,6 +984,13 @@ int main(int argc, char **argv) {
   }
   build_views(&d);
 
+  /* The clock starts a second after the newest record arrived, before the first engine call. */
+  for (size_t i = 0; i < d.nshards; i++)
+    for (size_t j = 0; j < d.shards[i].n; j++)
+      if (d.shards[i].recs[j].arrival_ms > d.t0) d.t0 = d.shards[i].recs[j].arrival_ms;
+  d.t0 += 1000;
+  d.now = d.t0;
+
   /* The mapping, as a CreateEventSourceMapping request. */
   char json[1024];
   snprintf(json, sizeof json,
@@ -1000,19 +1033,16 @@ int main(int argc, char **argv) {
   tr.on_event = on_event; /* store_checkpoint NULL: the engine saves through opts.store */
   int rc = bp_engine_new(&d.e, cfg, &opts, &tr, &d, NULL, err, sizeof err);
   bp_config_del(cfg);
+  /* The engine learns the time from driving calls; bp_engine_add_shard() takes none, so a
+   * first tick (nothing to do yet) sets it, and the shards start at t0, not at time 0. */
+  if (!rc && (rc = bp_engine_tick(d.e, d.now)))
+    snprintf(err, sizeof err, "%s", bp_engine_errmsg(d.e));
   if (rc) {
     fprintf(stderr, "demo: engine: %s: %s\n", bp_err_name(rc), err);
     bp_file_store_del(d.fs);
     free_demo(&d);
     return 1;
   }
-
-  /* The clock starts a second after the newest record arrived. */
-  for (size_t i = 0; i < d.nshards; i++)
-    for (size_t j = 0; j < d.shards[i].n; j++)
-      if (d.shards[i].recs[j].arrival_ms > d.t0) d.t0 = d.shards[i].recs[j].arrival_ms;
-  d.t0 += 1000;
-  d.now = d.t0;
 
   printf("batchpoint %s demo: %s run over %s (%zu records in %zu shards, %s)\n",
          bp_version_string(), first_run ? "first" : "another", d.stream_path, d.total_records,

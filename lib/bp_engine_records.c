@@ -20,6 +20,13 @@ uint32_t bp__lane_of(const char *key, size_t len, uint32_t nlanes) {
   return nlanes > 1 ? h % nlanes : 0;
 }
 
+int bp_lane_of(const char *partition_key, size_t len, int parallelization_factor) {
+  if ((!partition_key && len) || parallelization_factor < 1 ||
+      parallelization_factor > BP_CONFIG_MAX_PARALLELIZATION_FACTOR)
+    return BP_ERR_INVALID_ARGUMENT;
+  return (int)bp__lane_of(partition_key, len, (uint32_t)parallelization_factor);
+}
+
 int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_bytes) {
   s->slots = bp__calloc(&e->alloc, cap, sizeof *s->slots);
   if (!s->slots) return BP_ERR_NOMEM;

@@ -612,6 +612,20 @@ BP_API int bp_engine_get_shard_state(const bp_engine *e, const char *shard_id);
  */
 BP_API int bp_engine_idle(const bp_engine *e);
 
+/* ---- Pure helpers ---- */
+
+/**
+ * The lane a record of @p partition_key goes to (spec/esm.md §3.2): FNV-1a-32 of the key's
+ * bytes modulo @p parallelization_factor, exactly as the engine routes records (for
+ * DynamoDB the key is the hash-key bytes given as bp_record.partition_key). A host uses it
+ * to predict or display routing without copying the hash. Pure: no engine needed.
+ * @param partition_key the key's bytes (any bytes; NULL only when @p len is 0).
+ * @param parallelization_factor 1 .. ::BP_CONFIG_MAX_PARALLELIZATION_FACTOR.
+ * @return the lane, 0 .. factor - 1; ::BP_ERR_INVALID_ARGUMENT (NULL key with @p len > 0,
+ *         factor out of range).
+ */
+BP_API int bp_lane_of(const char *partition_key, size_t len, int parallelization_factor);
+
 #ifdef __cplusplus
 }
 #endif
