@@ -37,7 +37,7 @@ typedef struct job {
   int kind;
   uint64_t req_id;
   uint32_t lane, attempt;
-  int32_t from;              /* fetch: BP_FETCH_FROM_* (TRIM_HORIZON, AFTER_SEQ, CONTINUE) */
+  int32_t from;              /* fetch: BP_POSITION_* (TRIM_HORIZON, AFTER_SEQ, CONTINUE) */
   char after[32];            /* fetch: after_seq */
   size_t first, n;           /* fetch answer: records [first, first + n) */
   size_t count;              /* invoke: the batch */
@@ -117,8 +117,8 @@ static void work(host *h, job *j) {
   nanosleep(&io, NULL);
   if (j->kind == JOB_FETCH) {
     int cmp = 0;
-    j->first = j->from == BP_FETCH_FROM_CONTINUE ? h->next : 0;
-    while (j->from == BP_FETCH_FROM_AFTER_SEQ && j->first < NREC &&
+    j->first = j->from == BP_POSITION_CONTINUE ? h->next : 0;
+    while (j->from == BP_POSITION_AFTER_SEQUENCE_NUMBER && j->first < NREC &&
            !bp_seqnum_compare(h->seq[j->first], strlen(h->seq[j->first]), j->after,
                               strlen(j->after), &cmp) && cmp <= 0)
       j->first++;
@@ -175,7 +175,7 @@ static int complete(bp_engine *e, host *h, const job *j) {
          (long long)(now - h->t0), j->lane, j->seq[0], j->seq[j->count - 1], j->count,
          j->attempt, j->body);
   bp_invoke_result res;
-  bp_invoke_result_init(&res);
+  bp_invoke_result_init(&res, sizeof res);
   res.kind = BP_INVOKE_RESULT_RETURNED;
   res.body = j->body;
   res.body_len = strlen(j->body);
@@ -189,7 +189,7 @@ int main(void) {
     snprintf(h.seq[i], sizeof h.seq[i], "4970000000000000000000%04d", 10 * (i + 1));
     snprintf(h.data[i], sizeof h.data[i], "{\"click\":%d}", i);
     bp_record *r = &h.recs[i];
-    memset(r, 0, sizeof *r);
+    bp_record_init(r, sizeof *r);
     r->seq = h.seq[i];
     r->seq_len = strlen(h.seq[i]);
     r->arrival_ms = h.t0 - 1000;
@@ -202,14 +202,14 @@ int main(void) {
   if (bp_config_new(&cfg, NULL) ||
       bp_config_set_event_source_arn(cfg, STREAM_ARN, strlen(STREAM_ARN)) ||
       bp_config_set_function_name(cfg, FUNCTION_ARN, strlen(FUNCTION_ARN)) ||
-      bp_config_set_starting_position(cfg, BP_STARTING_POSITION_TRIM_HORIZON) ||
+      bp_config_set_starting_position(cfg, BP_POSITION_TRIM_HORIZON) ||
       bp_config_set_batch_size(cfg, MAX_BATCH) || bp_config_set_parallelization_factor(cfg, 2) ||
       bp_config_set_report_batch_item_failures(cfg, 1)) {
     fprintf(stderr, "async_host: config: %s\n", bp_config_errmsg(cfg));
     return 1;
   }
   bp_engine_opts opts;
-  bp_engine_opts_init(&opts);
+  bp_engine_opts_init(&opts, sizeof opts);
   opts.invoke_identity_arn = "arn:aws:iam::111111111111:role/clicks-role";
   opts.poll_interval_ms = 50; /* short waits (empty reads, retries): the example is quick */
   opts.backoff_base_ms = 100;

@@ -58,7 +58,7 @@ static const bp_record *rec_at(const bp_record *recs, size_t i) { return &recs[i
 /* Reads go on from the start or where the last one ended (TRIM_HORIZON, no restart here). */
 static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
   host *h = ud;
-  size_t from = q->from == BP_FETCH_FROM_CONTINUE ? h->next : 0;
+  size_t from = q->from == BP_POSITION_CONTINUE ? h->next : 0;
   size_t n = NREC - from < q->max_records ? NREC - from : q->max_records;
   h->next = from + n;
   return bp_engine_complete_fetch(e, q->req_id, h->now, 0, h->recs + from, n, 0)
@@ -71,11 +71,12 @@ static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
 static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   host *h = ud;
   bp_invoke_result res;
-  bp_invoke_result_init(&res);
+  bp_invoke_result_init(&res, sizeof res);
   res.kind = BP_INVOKE_RESULT_CLASSIFIED;
   res.outcome = BP_ATTEMPT_SUCCESS;
   for (size_t i = 0; i < q->count; i++) {
-    const bp_record *r = rec_at(q->records, i); /* the engine's copy: compare the digits */
+    /* the engine's copy: compare the digits */
+    const bp_record *r = BP_RECORD_AT(q->records, q->record_stride, i);
     if (!h->flaky_failed && r->seq_len == strlen(h->seq[FLAKY]) &&
         !memcmp(r->seq, h->seq[FLAKY], r->seq_len)) {
       h->flaky_failed = 1;
@@ -96,14 +97,14 @@ static int run(host *h, const bp_allocator *alloc) {
   if (bp_config_new(&cfg, alloc) ||
       bp_config_set_event_source_arn(cfg, STREAM_ARN, strlen(STREAM_ARN)) ||
       bp_config_set_function_name(cfg, FUNCTION_NAME, strlen(FUNCTION_NAME)) ||
-      bp_config_set_starting_position(cfg, BP_STARTING_POSITION_TRIM_HORIZON) ||
+      bp_config_set_starting_position(cfg, BP_POSITION_TRIM_HORIZON) ||
       bp_config_set_batch_size(cfg, 3) || bp_config_set_report_batch_item_failures(cfg, 1)) {
     fprintf(stderr, "static_memory: config: %s\n", bp_config_errmsg(cfg));
     bp_config_del(cfg);
     return 1;
   }
   bp_engine_opts opts;
-  bp_engine_opts_init(&opts);
+  bp_engine_opts_init(&opts, sizeof opts);
   opts.invoke_identity_arn = "arn:aws:iam::111111111111:role/sensor-sink"; /* full build */
   opts.mapping_uuid = "5b0d6a3c-9e1f-4a7b-8c2d-3e4f5a6b7c8d";
   opts.max_buffered_records = 8;     /* small, fixed bounds: the arena must hold them */
@@ -154,7 +155,7 @@ int main(void) {
   for (int i = 0; i < NREC; i++) {
     snprintf(h.seq[i], sizeof h.seq[i], "%d", 1000 + 7 * i);
     bp_record *r = &h.recs[i];
-    memset(r, 0, sizeof *r);
+    bp_record_init(r, sizeof *r);
     r->seq = h.seq[i];
     r->seq_len = strlen(h.seq[i]);
     r->arrival_ms = h.now - 500;

@@ -34,12 +34,12 @@ static size_t start_of(const host *h, const bp_fetch_req *q) {
   size_t i = 0;
   int cmp = 0;
   switch (q->from) {
-  case BP_FETCH_FROM_TRIM_HORIZON: return 0;
-  case BP_FETCH_FROM_CONTINUE: return h->next;
-  case BP_FETCH_FROM_AT_TIMESTAMP:
+  case BP_POSITION_TRIM_HORIZON: return 0;
+  case BP_POSITION_CONTINUE: return h->next;
+  case BP_POSITION_AT_TIMESTAMP:
     while (i < NREC && h->recs[i].arrival_ms < q->timestamp_ms) i++;
     return i;
-  case BP_FETCH_FROM_AFTER_SEQ:
+  case BP_POSITION_AFTER_SEQUENCE_NUMBER:
     while (i < NREC && !bp_seqnum_compare(h->recs[i].seq, h->recs[i].seq_len, q->after_seq,
                                           q->after_seq_len, &cmp) && cmp <= 0)
       i++;
@@ -62,7 +62,8 @@ static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
 static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   host *h = ud;
   char body[256] = "{\"batchItemFailures\":[]}";
-  const bp_record *first = rec_at(q->records, 0), *last = rec_at(q->records, q->count - 1);
+  const bp_record *first = BP_RECORD_AT(q->records, q->record_stride, 0);
+  const bp_record *last = BP_RECORD_AT(q->records, q->record_stride, q->count - 1);
   for (size_t i = 0; i < q->count; i++) {
     const bp_record *r = rec_at(q->records, i);
     if (!h->flaky_failed && r->seq_len == strlen(h->seq[FLAKY]) &&
@@ -76,7 +77,7 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
          first->seq, (int)last->seq_len, last->seq, q->count, q->attempt,
          q->flags & BP_INVOKE_REMAINDER ? " (what a partial failure left)" : "", body);
   bp_invoke_result res;
-  bp_invoke_result_init(&res);
+  bp_invoke_result_init(&res, sizeof res);
   res.kind = BP_INVOKE_RESULT_RETURNED; /* the function returned: the engine reads the body */
   res.body = body;
   res.body_len = strlen(body);
@@ -92,7 +93,7 @@ int main(void) {
     snprintf(h.seq[i], sizeof h.seq[i], "4960000000000000000000%04d", 10 * (i + 1));
     snprintf(h.data[i], sizeof h.data[i], "{\"order\":%d}", i);
     bp_record *r = &h.recs[i];
-    memset(r, 0, sizeof *r);
+    bp_record_init(r, sizeof *r);
     r->seq = h.seq[i];
     r->seq_len = strlen(h.seq[i]);
     r->arrival_ms = h.now - 1000 * (NREC - i);
@@ -107,13 +108,13 @@ int main(void) {
   if (bp_config_new(&cfg, NULL) ||
       bp_config_set_event_source_arn(cfg, STREAM_ARN, strlen(STREAM_ARN)) ||
       bp_config_set_function_name(cfg, FUNCTION_ARN, strlen(FUNCTION_ARN)) ||
-      bp_config_set_starting_position(cfg, BP_STARTING_POSITION_TRIM_HORIZON) ||
+      bp_config_set_starting_position(cfg, BP_POSITION_TRIM_HORIZON) ||
       bp_config_set_batch_size(cfg, 5) || bp_config_set_report_batch_item_failures(cfg, 1)) {
     fprintf(stderr, "sync_host: config: %s\n", bp_config_errmsg(cfg));
     return 1;
   }
   bp_engine_opts opts;
-  bp_engine_opts_init(&opts);
+  bp_engine_opts_init(&opts, sizeof opts);
   opts.invoke_identity_arn = ROLE_ARN; /* the Kinesis event's invokeIdentityArn */
   bp_transport tr;
   memset(&tr, 0, sizeof tr); /* no deliver (no destination), no store: checkpoints in memory */

@@ -26,17 +26,17 @@ struct bp_batch {
   bp__errmsg err;
 };
 
-#define OPTS_SIZE_V1 BP__SIZE_V1(bp_batch_opts, event_overhead)
+#define BATCH_OPTS_SIZE_V1 BP__SIZE_V1(bp_batch_opts, event_overhead)
 
 int bp_batch_opts_init(bp_batch_opts *o, size_t size) {
-  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  int rc = bp__struct_init(o, size, BATCH_OPTS_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
 
 /* Read the host's options into @p o (through their struct_size) and check them. */
 static int opts_read(const bp_batch_opts *in, bp_batch_opts *o) {
-  if (!in || bp__struct_in(o, sizeof *o, OPTS_SIZE_V1, in, "bp_batch_opts", NULL, 0))
+  if (!in || bp__struct_in(o, sizeof *o, BATCH_OPTS_SIZE_V1, in, "bp_batch_opts", NULL, 0))
     return 0;
   return o->batch_size >= 1 && o->batch_size <= BP_CONFIG_MAX_BATCH_SIZE &&
          o->window_seconds >= 0 && o->window_seconds <= BP_CONFIG_MAX_BATCHING_WINDOW_IN_SECONDS;

@@ -46,17 +46,17 @@ static uint64_t mask_of(size_t b, size_t k) {
   return (k >= WORD_BITS ? ~UINT64_C(0) : ((UINT64_C(1) << k) - 1)) << b;
 }
 
-#define OPTS_SIZE_V1 BP__SIZE_V1(bp_checkpoint_opts, capacity)
+#define CKPT_OPTS_SIZE_V1 BP__SIZE_V1(bp_checkpoint_opts, capacity)
 
 int bp_checkpoint_opts_init(bp_checkpoint_opts *o, size_t size) {
-  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  int rc = bp__struct_init(o, size, CKPT_OPTS_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
 
 /* Read the host's options into @p o (through their struct_size) and check them. */
 static int valid_opts(const bp_checkpoint_opts *in, bp_checkpoint_opts *o) {
-  if (!in || bp__struct_in(o, sizeof *o, OPTS_SIZE_V1, in, "bp_checkpoint_opts", NULL, 0))
+  if (!in || bp__struct_in(o, sizeof *o, CKPT_OPTS_SIZE_V1, in, "bp_checkpoint_opts", NULL, 0))
     return 0;
   return o->capacity >= 1 && o->capacity <= BP_CHECKPOINT_MAX_CAPACITY;
 }

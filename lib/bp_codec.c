@@ -52,17 +52,17 @@ void bp_codec_del(bp_codec *c) {
   bp__free(&a, c);
 }
 
-#define OPTS_SIZE_V1 BP__SIZE_V1(bp_codec_opts, function_arn)
-#define WINDOW_SIZE_V1 BP__SIZE_V1(bp_window_fields, is_terminated_early)
+#define CODEC_OPTS_SIZE_V1 BP__SIZE_V1(bp_codec_opts, function_arn)
+#define WINDOW_FIELDS_SIZE_V1 BP__SIZE_V1(bp_window_fields, is_terminated_early)
 
 int bp_codec_opts_init(bp_codec_opts *o, size_t size) {
-  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  int rc = bp__struct_init(o, size, CODEC_OPTS_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
 
 int bp_window_fields_init(bp_window_fields *w, size_t size) {
-  int rc = bp__struct_init(w, size, WINDOW_SIZE_V1);
+  int rc = bp__struct_init(w, size, WINDOW_FIELDS_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
@@ -72,7 +72,7 @@ int bp_codec_new(bp_codec **out, const bp_codec_opts *host_opts, const bp_alloca
   const bp_codec_opts *opts = &o;
   if (out) *out = NULL;
   if (!out || !host_opts ||
-      bp__struct_in(&o, sizeof o, OPTS_SIZE_V1, host_opts, "bp_codec_opts", NULL, 0))
+      bp__struct_in(&o, sizeof o, CODEC_OPTS_SIZE_V1, host_opts, "bp_codec_opts", NULL, 0))
     return BP_ERR_INVALID_ARGUMENT;
   if (opts->source != BP_SOURCE_KINESIS && opts->source != BP_SOURCE_DYNAMODB)
     return BP_ERR_INVALID_ARGUMENT;
@@ -199,7 +199,7 @@ static int window_read(bp_codec *c, const bp_window_fields *in, bp_window_fields
                        const bp_window_fields **out) {
   *out = NULL;
   if (!in) return 0;
-  int rc = bp__struct_in(w, sizeof *w, WINDOW_SIZE_V1, in, "bp_window_fields", c->err.text,
+  int rc = bp__struct_in(w, sizeof *w, WINDOW_FIELDS_SIZE_V1, in, "bp_window_fields", c->err.text,
                          sizeof c->err.text);
   if (!rc) *out = w;
   return rc;

@@ -207,10 +207,10 @@ static char *failure_put(const bp_codec *c, const bp_failure_info *f, int with_r
   return p;
 }
 
-#define INFO_SIZE_V1 BP__SIZE_V1(bp_failure_info, payload_len)
+#define FAILURE_INFO_SIZE_V1 BP__SIZE_V1(bp_failure_info, payload_len)
 
 int bp_failure_info_init(bp_failure_info *f, size_t size) {
-  int rc = bp__struct_init(f, size, INFO_SIZE_V1);
+  int rc = bp__struct_init(f, size, FAILURE_INFO_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
@@ -223,7 +223,7 @@ int bp_codec_encode_failure(bp_codec *c, const bp_failure_info *host_info, const
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
   bp_failure_info fi;
   const bp_failure_info *info = &fi;
-  if (bp__struct_in(&fi, sizeof fi, INFO_SIZE_V1, host_info, "bp_failure_info", c->err.text,
+  if (bp__struct_in(&fi, sizeof fi, FAILURE_INFO_SIZE_V1, host_info, "bp_failure_info", c->err.text,
                     sizeof c->err.text))
     return BP_ERR_INVALID_ARGUMENT;
   int with_response = info->condition == BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED;

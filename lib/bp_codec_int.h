@@ -44,11 +44,6 @@ struct bp_codec {
  * the next call). Checks every element's struct_size (bp__records_stride()). */
 int bp__codec_records(bp_codec *c, const bp_record *recs, size_t n, const bp_record **out);
 
-/* bp_codec_classify_response() over sizeof(bp_record)-strided records and a result of this
- * library's size (the engine's own). */
-int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
-                       size_t n, uint32_t flags, bp_response_result *r);
-
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size);

@@ -1,6 +1,6 @@
 /*
  * The codec's entry points for the engine (bp_codec.c): events of records the engine
- * validated and measured once, at intake. Codec layer: included by bp_codec.c and the
+ * validated and measured once, at intake, and the classification of its responses. Codec layer: included by bp_codec.c and the
  * engine (bp_engine*.c) only.
  */
 #ifndef BP_CODEC_MEASURE_INT_H
@@ -17,5 +17,10 @@ int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record 
 int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record *recs,
                               const size_t *sizes, const unsigned char *shapes, size_t n,
                               const bp_window_fields *win, const char **out, size_t *out_len);
+
+/* bp_codec_classify_response() over sizeof(bp_record)-strided records and a result of this
+ * library's size (the engine's own). */
+int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
+                       size_t n, uint32_t flags, bp_response_result *r);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bp_codec_int.h"
+#include "bp_codec_measure_int.h"
 #include "batchpoint/bp_seqnum.h"
 
 /* ---- Pass 1: the body ---- */
@@ -277,10 +278,10 @@ static int classify_items(bp_codec *c, const char *body, const body_ctx *b,
   return 0;
 }
 
-#define RESULT_SIZE_V1 BP__SIZE_V1(bp_response_result, reserved)
+#define RESPONSE_RESULT_SIZE_V1 BP__SIZE_V1(bp_response_result, reserved)
 
 int bp_response_result_init(bp_response_result *r, size_t size) {
-  int rc = bp__struct_init(r, size, RESULT_SIZE_V1);
+  int rc = bp__struct_init(r, size, RESPONSE_RESULT_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
@@ -291,7 +292,7 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
-  int rc = bp__struct_check(out, RESULT_SIZE_V1, "bp_response_result", c->err.text,
+  int rc = bp__struct_check(out, RESPONSE_RESULT_SIZE_V1, "bp_response_result", c->err.text,
                             sizeof c->err.text);
   if (rc) return rc;
   bp_response_result r;
@@ -300,7 +301,7 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
   rc = bp__codec_records(c, batch, n, &recs);
   if (!rc) rc = bp__codec_classify(c, body, len, recs, n, flags, &r);
   r.struct_size = sizeof r;
-  bp__struct_out(out, &r, sizeof r, RESULT_SIZE_V1, "bp_response_result", NULL, 0);
+  bp__struct_out(out, &r, sizeof r, RESPONSE_RESULT_SIZE_V1, "bp_response_result", NULL, 0);
   return rc;
 }
 

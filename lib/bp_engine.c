@@ -168,12 +168,12 @@ void bp__engine_metric(bp_engine *e, bp__shard *s, uint32_t lane, int metric, in
 
 /* ---- Creation ---- */
 
-#define OPTS_SIZE_V1 BP__SIZE_V1(bp_engine_opts, store_user_data)
-#define RESULT_SIZE_V1 BP__SIZE_V1(bp_invoke_result, failed_count)
-#define METRICS_SIZE_V1 BP__SIZE_V1(bp_engine_metrics, reserved)
+#define ENGINE_OPTS_SIZE_V1 BP__SIZE_V1(bp_engine_opts, store_user_data)
+#define INVOKE_RESULT_SIZE_V1 BP__SIZE_V1(bp_invoke_result, failed_count)
+#define ENGINE_METRICS_SIZE_V1 BP__SIZE_V1(bp_engine_metrics, reserved)
 
 int bp_engine_opts_init(bp_engine_opts *o, size_t size) {
-  int rc = bp__struct_init(o, size, OPTS_SIZE_V1);
+  int rc = bp__struct_init(o, size, ENGINE_OPTS_SIZE_V1);
   if (rc) return rc;
   o->backoff_base_ms = DEFAULT_BACKOFF_BASE_MS;
   o->backoff_cap_ms = DEFAULT_BACKOFF_CAP_MS;
@@ -183,13 +183,13 @@ int bp_engine_opts_init(bp_engine_opts *o, size_t size) {
 }
 
 int bp_invoke_result_init(bp_invoke_result *r, size_t size) {
-  int rc = bp__struct_init(r, size, RESULT_SIZE_V1);
+  int rc = bp__struct_init(r, size, INVOKE_RESULT_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
 
 int bp_engine_metrics_init(bp_engine_metrics *m, size_t size) {
-  int rc = bp__struct_init(m, size, METRICS_SIZE_V1);
+  int rc = bp__struct_init(m, size, ENGINE_METRICS_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
@@ -264,7 +264,7 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
                       "the transport needs fetch and invoke callbacks");
   bp_engine_opts o;
   if (!opts) bp_engine_opts_init(&o, sizeof o);
-  else if (bp__struct_in(&o, sizeof o, OPTS_SIZE_V1, opts, "bp_engine_opts", errbuf, errlen))
+  else if (bp__struct_in(&o, sizeof o, ENGINE_OPTS_SIZE_V1, opts, "bp_engine_opts", errbuf, errlen))
     return BP_ERR_INVALID_ARGUMENT;
   bp_allocator a;
   if (bp__alloc_copy(&a, alloc))
@@ -1025,7 +1025,7 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
   if (!l) return bp__error(&e->err, BP_ERR_UNKNOWN_REQUEST, "no invocation %llu in flight",
                            (unsigned long long)req_id);
   if (!r) return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
-  if (bp__struct_in(&result, sizeof result, RESULT_SIZE_V1, host_result, "bp_invoke_result",
+  if (bp__struct_in(&result, sizeof result, INVOKE_RESULT_SIZE_V1, host_result, "bp_invoke_result",
                     e->err.text, sizeof e->err.text))
     return BP_ERR_INVALID_ARGUMENT;
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
@@ -1119,7 +1119,7 @@ static void add_metrics(bp_engine_metrics *t, const bp__shard *s) {
 }
 
 int bp_engine_get_metrics(const bp_engine *e, const char *shard_id, bp_engine_metrics *out) {
-  if (!e || !out || bp__struct_check(out, METRICS_SIZE_V1, "bp_engine_metrics", NULL, 0))
+  if (!e || !out || bp__struct_check(out, ENGINE_METRICS_SIZE_V1, "bp_engine_metrics", NULL, 0))
     return BP_ERR_INVALID_ARGUMENT;
   bp_engine_metrics m;
   bp_engine_metrics_init(&m, sizeof m);
@@ -1131,7 +1131,7 @@ int bp_engine_get_metrics(const bp_engine *e, const char *shard_id, bp_engine_me
   } else {
     for (size_t i = 0; i < e->nshards; i++) add_metrics(&m, e->shards[i]);
   }
-  return bp__struct_out(out, &m, sizeof m, METRICS_SIZE_V1, "bp_engine_metrics", NULL, 0);
+  return bp__struct_out(out, &m, sizeof m, ENGINE_METRICS_SIZE_V1, "bp_engine_metrics", NULL, 0);
 }
 
 int bp_engine_get_checkpoint(const bp_engine *e, const char *shard_id, char *buf, size_t cap,

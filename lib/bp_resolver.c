@@ -13,9 +13,9 @@ static uint32_t inc_sat(uint32_t v) { return v == UINT32_MAX ? v : v + 1; }
 
 static int time_ok(int64_t ms) { return ms >= 0 && ms <= BP_TIME_MAX_MS; }
 
-#define POLICY_SIZE_V1 BP__SIZE_V1(bp_resolver_policy, backoff_cap_ms)
-#define INPUT_SIZE_V1 BP__SIZE_V1(bp_resolver_input, now_ms)
-#define ACTION_SIZE_V1 BP__SIZE_V1(bp_resolver_action, reserved)
+#define RESOLVER_POLICY_SIZE_V1 BP__SIZE_V1(bp_resolver_policy, backoff_cap_ms)
+#define RESOLVER_INPUT_SIZE_V1 BP__SIZE_V1(bp_resolver_input, now_ms)
+#define RESOLVER_ACTION_SIZE_V1 BP__SIZE_V1(bp_resolver_action, reserved)
 
 static int policy_check(const bp_resolver_policy *p, char *errbuf, size_t errlen) {
   if (p->maximum_retry_attempts < -1 ||
@@ -52,24 +52,24 @@ static int policy_check(const bp_resolver_policy *p, char *errbuf, size_t errlen
 static int policy_read(const bp_resolver_policy *in, bp_resolver_policy *p, char *errbuf,
                        size_t errlen) {
   if (!in) return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "policy is NULL");
-  int rc = bp__struct_in(p, sizeof *p, POLICY_SIZE_V1, in, "bp_resolver_policy", errbuf, errlen);
+  int rc = bp__struct_in(p, sizeof *p, RESOLVER_POLICY_SIZE_V1, in, "bp_resolver_policy", errbuf, errlen);
   return rc ? rc : policy_check(p, errbuf, errlen);
 }
 
 int bp_resolver_input_init(bp_resolver_input *in, size_t size) {
-  int rc = bp__struct_init(in, size, INPUT_SIZE_V1);
+  int rc = bp__struct_init(in, size, RESOLVER_INPUT_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
 
 int bp_resolver_action_init(bp_resolver_action *a, size_t size) {
-  int rc = bp__struct_init(a, size, ACTION_SIZE_V1);
+  int rc = bp__struct_init(a, size, RESOLVER_ACTION_SIZE_V1);
   if (rc) return rc;
   return 0;
 }
 
 int bp_resolver_policy_init(bp_resolver_policy *p, size_t size) {
-  int rc = bp__struct_init(p, size, POLICY_SIZE_V1);
+  int rc = bp__struct_init(p, size, RESOLVER_POLICY_SIZE_V1);
   if (rc) return rc;
   p->maximum_retry_attempts = -1;
   p->maximum_record_age_in_seconds = -1;
@@ -151,8 +151,8 @@ static int args_read(const bp_resolver_policy *pp, const bp_resolver_input *inp,
   if (!outp || !inp)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "%s is NULL",
                       !outp ? "action" : "input");
-  int rc = bp__struct_check(outp, ACTION_SIZE_V1, "bp_resolver_action", errbuf, errlen);
-  if (!rc) rc = bp__struct_in(in, sizeof *in, INPUT_SIZE_V1, inp, "bp_resolver_input", errbuf,
+  int rc = bp__struct_check(outp, RESOLVER_ACTION_SIZE_V1, "bp_resolver_action", errbuf, errlen);
+  if (!rc) rc = bp__struct_in(in, sizeof *in, RESOLVER_INPUT_SIZE_V1, inp, "bp_resolver_input", errbuf,
                               errlen);
   return rc ? rc : policy_read(pp, p, errbuf, errlen);
 }
@@ -161,7 +161,7 @@ static int args_read(const bp_resolver_policy *pp, const bp_resolver_input *inp,
 static int action_out(bp_resolver_action *outp, bp_resolver_action *a, int rc) {
   if (rc) memset(a, 0, sizeof *a);
   a->struct_size = sizeof *a;
-  if (outp && bp__struct_out(outp, a, sizeof *a, ACTION_SIZE_V1, "bp_resolver_action", NULL, 0))
+  if (outp && bp__struct_out(outp, a, sizeof *a, RESOLVER_ACTION_SIZE_V1, "bp_resolver_action", NULL, 0))
     return rc ? rc : BP_ERR_INVALID_ARGUMENT;
   return rc;
 }
@@ -327,7 +327,7 @@ int bp_resolver_age_check(const bp_resolver_policy *pp, const bp_resolver_input 
 int bp_resolver_apply(const bp_resolver_action *ap, bp_bisect *b) {
   bp_resolver_action act;
   if (!ap || !b ||
-      bp__struct_in(&act, sizeof act, ACTION_SIZE_V1, ap, "bp_resolver_action", NULL, 0))
+      bp__struct_in(&act, sizeof act, RESOLVER_ACTION_SIZE_V1, ap, "bp_resolver_action", NULL, 0))
     return BP_ERR_INVALID_ARGUMENT;
   const bp_resolver_action *a = &act;
   size_t count;

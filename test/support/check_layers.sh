@@ -14,7 +14,7 @@ layer() {
   [ "$n" = bp_int ] || n=${n%_int}
   case $n in
     bp_int|bp_err|bp_errmsg|bp_mem|bp_buf|bp_arena|bp_version|bp_seqnum|bp_time|bp_utf8|\
-    bp_common|bp_features) echo "1 base" ;;
+    bp_common|bp_features|bp_struct|bp_record) echo "1 base" ;;
     bp_config_json*) echo "2 codec" ;;
     bp_batch*|bp_checkpoint*|bp_bisect*|bp_resolver*|bp_config*) echo "2 components" ;;
     bp_json*|bp_jsonw*|bp_b64*|bp_codec*|bp_filter*) echo "2 codec" ;;
