@@ -83,7 +83,6 @@ static int pop(queue *q, job *out) {
 }
 
 /* Record i of a request (the one place that indexes a request's records). */
-static const bp_record *rec_at(const bp_record *recs, size_t i) { return &recs[i]; }
 
 /* Callbacks (loop thread): copy the request, hand it to the worker, return at once. */
 static int enqueue(host *h, const job *j) {
@@ -105,7 +104,7 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   (void)e;
   job j = {.kind = JOB_INVOKE, .req_id = q->req_id, .lane = q->lane, .attempt = q->attempt};
   for (size_t i = 0; i < q->count && i < MAX_BATCH; i++, j.count++) {
-    const bp_record *r = rec_at(q->records, i);
+    const bp_record *r = BP_RECORD_AT(q->records, q->record_stride, i);
     snprintf(j.seq[i], sizeof j.seq[i], "%.*s", (int)r->seq_len, r->seq);
   }
   return enqueue(ud, &j);

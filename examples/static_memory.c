@@ -53,7 +53,6 @@ typedef struct host {
 } host;
 
 /* Record i of a request (the one place that indexes a request's records). */
-static const bp_record *rec_at(const bp_record *recs, size_t i) { return &recs[i]; }
 
 /* Reads go on from the start or where the last one ended (TRIM_HORIZON, no restart here). */
 static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
@@ -85,7 +84,7 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
       res.failed_count = 1;
     }
   }
-  const bp_record *first = rec_at(q->records, 0);
+  const bp_record *first = BP_RECORD_AT(q->records, q->record_stride, 0);
   printf("invoke %zu records from %.*s: %s\n", q->count, (int)first->seq_len, first->seq,
          res.outcome == BP_ATTEMPT_SUCCESS ? "success" : "one item failed");
   return bp_engine_complete_invoke(e, q->req_id, h->now, &res) ? BP_ERR_CALLBACK_FAILURE : 0;

@@ -27,7 +27,6 @@ typedef struct host {
 } host;
 
 /* Record i of a request (the one place that indexes a request's records). */
-static const bp_record *rec_at(const bp_record *recs, size_t i) { return &recs[i]; }
 
 /* Where a read starts, as a Kinesis shard iterator would. */
 static size_t start_of(const host *h, const bp_fetch_req *q) {
@@ -65,7 +64,7 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   const bp_record *first = BP_RECORD_AT(q->records, q->record_stride, 0);
   const bp_record *last = BP_RECORD_AT(q->records, q->record_stride, q->count - 1);
   for (size_t i = 0; i < q->count; i++) {
-    const bp_record *r = rec_at(q->records, i);
+    const bp_record *r = BP_RECORD_AT(q->records, q->record_stride, i);
     if (!h->flaky_failed && r->seq_len == strlen(h->seq[FLAKY]) &&
         !memcmp(r->seq, h->seq[FLAKY], r->seq_len)) {
       h->flaky_failed = 1; /* fails once: the retry succeeds */
