@@ -10,7 +10,8 @@
 
 /* ---- JSON text writing: compute exact lengths, then write into reserved space ---- */
 
-/** Escaped length of [s, s+n) including the two quotes (spec/esm.md §1.4 escaping). */
+/** Escaped length of [s, s+n) including the two quotes (spec/esm.md §1.4 escaping);
+ *  SIZE_MAX when it does not fit in a size_t. */
 size_t bp__json_str_len(const char *s, size_t n);
 /** Write the quoted, escaped string at @p out; returns the end. Room must be reserved. */
 char *bp__json_str_put(char *out, const char *s, size_t n);

@@ -285,6 +285,8 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
   bp__errmsg_clear(&c->err);
   if (!r) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
   if (!body && len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body NULL, len > 0");
+  if (body && !bp__span_ok(body, len)) /* checked even when the body is not read */
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body length %zu is no object's", len);
   if (flags & ~(uint32_t)(BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES | BP_CLASSIFY_REQUIRE_STATE))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "unknown flags 0x%x", (unsigned)flags);
   int rc = check_batch(c, batch, n);

@@ -609,6 +609,10 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
 static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
   if (!r->seq || bp_seqnum_validate(r->seq, r->seq_len) != 0)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "a record's sequence number is invalid");
+  const char *oversized = bp__records_oversized(r); /* lengths first, before any byte */
+  if (oversized)
+    return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s is too long to store",
+                     (int)r->seq_len, r->seq, oversized);
   if (s->last_read_len && bp__seq_cmp(r->seq, r->seq_len, s->last_read, s->last_read_len) <= 0)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD,
                      "sequence number %.*s is not above the last one read (%.*s)",
@@ -626,10 +630,28 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s",
                      (int)(r->seq_len > 60 ? 60 : r->seq_len), r->seq, bp_codec_errmsg(e->codec));
 #else
-  /* No encoder: an upper bound of the record's JSON (base64 data, escaped strings). */
-  size = 4 * ((r->data_len + 2) / 3) + 6 * (r->partition_key_len + r->encryption_type_len +
-                                            r->event_id_len + r->event_name_len) +
-         2 * r->seq_len + r->dynamodb_json_len + r->user_identity_json_len + 512 + 2 * strlen(s->id);
+  /* No codec to validate: the Kinesis rule it would apply to the key (lane routing reads it). */
+  if (e->source == BP_CONFIG_SOURCE_KINESIS) {
+    if (!r->partition_key && r->partition_key_len)
+      return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: partitionKey is NULL",
+                       (int)r->seq_len, r->seq);
+    int pk = bp__utf8_len_check(r->partition_key ? r->partition_key : "", r->partition_key_len,
+                                1, BP_KINESIS_MAX_PARTITION_KEY_CHARS);
+    if (pk)
+      return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: partitionKey %s",
+                       (int)r->seq_len, r->seq,
+                       pk == BP__UTF8_INVALID     ? "is not valid UTF-8"
+                       : pk == BP__UTF8_TOO_SHORT ? "is empty"
+                                                  : "is longer than 256 characters");
+  }
+  /* No encoder: an upper bound of the record's JSON (base64 data, escaped strings). Every
+   * field is at most UINT32_MAX bytes (checked above), so the sum is taken in 64 bits. */
+  uint64_t bound = 4 * (((uint64_t)r->data_len + 2) / 3) +
+                   6 * ((uint64_t)r->partition_key_len + r->encryption_type_len +
+                        r->event_id_len + r->event_name_len) +
+                   2 * (uint64_t)r->seq_len + r->dynamodb_json_len + r->user_identity_json_len +
+                   512 + 2 * (uint64_t)strlen(s->id);
+  size = bound > SIZE_MAX ? SIZE_MAX : (size_t)bound;
 #endif
   int keep = 1;
 #if BP_WITH_CODEC

@@ -27,6 +27,9 @@ extern "C" {
 #define BP_SOURCE_KINESIS 1
 #define BP_SOURCE_DYNAMODB 2
 
+/** Longest Kinesis partition key, in Unicode code points (Kinesis PutRecord: 1 to 256). */
+#define BP_KINESIS_MAX_PARTITION_KEY_CHARS 256
+
 /** bp_record.flags: Kinesis `data` is already base64 text (validated, passed through). */
 #define BP_RECORD_DATA_BASE64 0x1u
 
@@ -38,6 +41,8 @@ extern "C" {
  * encryption_type (optional).
  * DynamoDB uses: seq, arrival_ms, event_id, event_name, dynamodb_json, user_identity_json
  * (optional), and partition_key as the hash-key bytes (lane routing only; not encoded).
+ * A Kinesis partition key is 1 to ::BP_KINESIS_MAX_PARTITION_KEY_CHARS code points of UTF-8;
+ * a longer length is refused before the key is read.
  */
 typedef struct bp_record {
   const char *seq;            /**< sequence number, decimal digits (bp_seqnum.h) */
@@ -106,9 +111,12 @@ BP_API const char *bp_codec_errmsg(const bp_codec *codec);
  *        events); NUL-terminated.
  * @param win tumbling-window fields, or NULL for a plain event.
  * @param size out: the length in bytes.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, NULL shard_id or size);
- *         ::BP_ERR_INVALID_RECORD (a record fails validation: the message names its index
- *         and field); ::BP_ERR_INVALID_JSON (window state not a JSON object).
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, NULL shard_id or size, a
+ *         window state length above PTRDIFF_MAX); ::BP_ERR_INVALID_RECORD (a record fails
+ *         validation: the message names its index and field; a field length above
+ *         PTRDIFF_MAX, or a Kinesis partition key longer than 4 x 256 bytes, is refused before
+ *         the field is read; a size that does not fit in a size_t is refused);
+ *         ::BP_ERR_INVALID_JSON (window state not a JSON object).
  */
 BP_API int bp_codec_event_size(bp_codec *codec, const char *shard_id, const bp_record *recs,
                                size_t n, const bp_window_fields *win, size_t *size);
@@ -255,7 +263,8 @@ typedef struct bp_response_result {
  * @param flags BP_CLASSIFY_*.
  * @param result out: zeroed first, then filled.
  * @return 0 (the classification is in @p result, whatever the body held);
- *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, batch NULL
+ *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, a @p len no
+ *         object can have (above PTRDIFF_MAX: refused before the body is read), batch NULL
  *         with n > 0, a sequence number that fails bp_seqnum_validate() or is not above the
  *         previous one (the message names its index), unknown flag bits);
  *         ::BP_ERR_NOMEM (no classification was made).
@@ -266,12 +275,18 @@ BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t 
 
 /* ---- Base64 (standard alphabet, `=` padding, never a line break) ---- */
 
-/** @return the encoded length of @p n bytes: 4 * ceil(n / 3). */
+/**
+ * @return the encoded length of @p n bytes: 4 * ceil(n / 3); SIZE_MAX when that does not fit
+ *         in a size_t (@p n above (SIZE_MAX / 4) * 3). Every real length is a multiple of 4,
+ *         so SIZE_MAX is never one.
+ */
 BP_API size_t bp_base64_encoded_len(size_t n);
 
 /**
  * Encode @p n bytes. Writes exactly bp_base64_encoded_len(n) characters (no NUL, no newline).
- * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p written, NULL @p in or @p out with @p n > 0);
+ *         ::BP_ERR_TOO_LARGE (the encoded length does not fit in a size_t, checked first);
+ *         ::BP_ERR_BUFFER_TOO_SMALL.
  */
 BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len,
                             size_t *written);
@@ -284,7 +299,10 @@ BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_l
  * unspecified (and @p written is untouched).
  * @param written out: decoded bytes.
  * @return 0; ::BP_ERR_INVALID_BASE64; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL
- *         (@p out_len below the decoded length, which is at most 3 * n / 4).
+ *         (@p out_len below the decoded length, which is at most 3 * n / 4). The sizes are
+ *         checked before the text is read: a length not a multiple of 4 is
+ *         ::BP_ERR_INVALID_BASE64 and one that cannot fit in @p out ::BP_ERR_BUFFER_TOO_SMALL
+ *         whatever the text holds.
  */
 BP_API int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len,
                             size_t *written);
