@@ -216,6 +216,8 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *rec
 static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
                       const bp_window_fields *w, size_t *size, unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
+  if (recs && !bp__array_ok(recs, n, sizeof *recs))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is no array's length", n);
   size_t total;
   int rc = overhead(c, s, w, &total);
   if (rc) return rc;
@@ -276,6 +278,8 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *re
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc) return rc;
+  if (n && (!recs || !bp__array_ok(recs, n, sizeof *recs))) /* before sizing shapes for n */
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL or n %zu too large", n);
   if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
     unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);
     if (!p) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");

@@ -222,6 +222,8 @@ static const bp__json_cb items_cb = {i_null,  i_bool, i_number,      i_string, i
 
 static int check_batch(bp_codec *c, const bp_record *batch, size_t n) {
   if (!batch && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "batch NULL, n > 0");
+  if (batch && !bp__array_ok(batch, n, sizeof *batch))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is no array's length", n);
   for (size_t i = 0; i < n; i++) {
     if (bp_seqnum_validate(batch[i].seq, batch[i].seq_len))
       return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,

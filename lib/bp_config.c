@@ -373,7 +373,8 @@ int bp_config_set_event_source_arn(bp_config *c, const char *arn, size_t len) {
   ENTER(c);
   int rc = check_text(c, arn, len);
   if (rc) return rc;
-  int source = arn_source(arn ? arn : "", len);
+  int source = len > BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES ? BP_CONFIG_SOURCE_NONE /* unread */
+                                                         : arn_source(arn ? arn : "", len);
   if (source == BP_CONFIG_SOURCE_NONE)
     return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
                         "Unrecognized event source.");

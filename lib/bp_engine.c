@@ -197,6 +197,10 @@ static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf,
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "poll_interval_ms, fetch_error_retry_ms and wouldblock_retry_ms must be 0 .. %d",
                       BP_RESOLVER_MAX_BACKOFF_MS);
+  if (o->max_buffered_records > BP_CHECKPOINT_MAX_CAPACITY) /* the tracker's limit */
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "max_buffered_records (%u) must be at most %zu",
+                      (unsigned)o->max_buffered_records, (size_t)BP_CHECKPOINT_MAX_CAPACITY);
   if (o->max_buffered_records && (uint64_t)o->max_buffered_records < (uint64_t)batch_size * pf)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "max_buffered_records (%u) must hold BatchSize x ParallelizationFactor "
@@ -468,6 +472,8 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "shard %s was already added", shard_id);
   char stored[BP__SEQ_CAP];
   size_t stored_len = 0;
+  if (!checkpoint && checkpoint_len)
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "checkpoint is NULL with a length");
   if (checkpoint) {
     if (bp_seqnum_validate(checkpoint, checkpoint_len) != 0)
       return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT,
@@ -705,6 +711,8 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
   if (!records && n && status == 0)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "records is NULL with n > 0");
+  if (records && status == 0 && !bp__array_ok(records, n, sizeof *records))
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "n %zu is no array's length", n);
   if (now_ms > e->now) e->now = now_ms;
   s->fetch_inflight = 0;
   int result = 0;
@@ -1046,6 +1054,9 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
   }
   if (r->body_len && !r->body)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body is NULL with body_len > 0");
+  if (r->body && !bp__span_ok(r->body, r->body_len))
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body_len %zu is no object's",
+                     r->body_len);
   char rid[129], fe[65], ver[65];
   int rc;
   if ((rc = copy_field(e, rid, sizeof rid, r->request_id, r->request_id_len, "request_id")) ||

@@ -95,6 +95,8 @@ int bp_filter_match_json(bp_filter *f, const char *json, size_t len, int *matche
   bp__errmsg_clear(&f->err);
   if (!matched || (!json && len))
     return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (json && !bp__span_ok(json, len))
+    return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "length %zu is no object's", len);
   int rc = bp__filter_begin(f);
   if (rc) return bp__error(&f->err, rc, "out of memory");
   if ((rc = bp__filter_feed_members(f, json ? json : "", len))) return rc;

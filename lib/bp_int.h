@@ -35,6 +35,9 @@ char *bp__strndup(const bp_allocator *a, const char *s, size_t n);
  *  not wrap past the top of the address space. Checked before reading an unbounded input. */
 int bp__span_ok(const void *p, size_t n);
 
+/** bp__span_ok() for an array of @p n elements of @p size bytes (@p size > 0). */
+int bp__array_ok(const void *p, size_t n, size_t size);
+
 /** @p a + @p b, or SIZE_MAX when that does not fit (sticky: SIZE_MAX + x is SIZE_MAX). */
 size_t bp__size_add(size_t a, size_t b);
 

@@ -111,8 +111,8 @@ BP_API const char *bp_codec_errmsg(const bp_codec *codec);
  *        events); NUL-terminated.
  * @param win tumbling-window fields, or NULL for a plain event.
  * @param size out: the length in bytes.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, NULL shard_id or size, a
- *         window state length above PTRDIFF_MAX); ::BP_ERR_INVALID_RECORD (a record fails
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, an @p n no array of records
+ *         can have, NULL shard_id or size, a window state length above PTRDIFF_MAX); ::BP_ERR_INVALID_RECORD (a record fails
  *         validation: the message names its index and field; a field length above
  *         PTRDIFF_MAX, or a Kinesis partition key longer than 4 x 256 bytes, is refused before
  *         the field is read; a size that does not fit in a size_t is refused);
@@ -177,7 +177,8 @@ typedef struct bp_failure_info {
  * Encode the on-failure record: requestContext, responseContext (omitted for
  * RecordAgeExceeded), version, timestamp, KinesisBatchInfo / DDBStreamBatchInfo, payload.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointers, unknown condition, count or batch
- *         size 0, codec without function_arn); ::BP_ERR_INVALID_SEQNUM; ::BP_ERR_RANGE (a
+ *         size 0, codec without function_arn, a string length above PTRDIFF_MAX, refused
+ *         before the string is read); ::BP_ERR_INVALID_SEQNUM; ::BP_ERR_RANGE (a
  *         time out of range); ::BP_ERR_INVALID_UTF8; ::BP_ERR_NOMEM.
  */
 BP_API int bp_codec_encode_failure(bp_codec *codec, const bp_failure_info *info,
@@ -265,7 +266,7 @@ typedef struct bp_response_result {
  * @return 0 (the classification is in @p result, whatever the body held);
  *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, a @p len no
  *         object can have (above PTRDIFF_MAX: refused before the body is read), batch NULL
- *         with n > 0, a sequence number that fails bp_seqnum_validate() or is not above the
+ *         with n > 0 or an @p n no array can have, a sequence number that fails bp_seqnum_validate() or is not above the
  *         previous one (the message names its index), unknown flag bits);
  *         ::BP_ERR_NOMEM (no classification was made).
  */
