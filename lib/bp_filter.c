@@ -113,6 +113,9 @@ static int ff_payload(bp_filter *f, const bp_record *r, const char **data, size_
   if (!r->data && r->data_len)
     return bp__error(&f->err, BP_ERR_INVALID_RECORD,
                      "record 0: data is NULL with a non-zero length");
+  if (r->data && !bp__span_ok(r->data, r->data_len)) /* read alone, without the codec */
+    return bp__error(&f->err, BP_ERR_INVALID_RECORD, "record 0: data length %zu is no object's",
+                     r->data_len);
   if (!(r->flags & BP_RECORD_DATA_BASE64)) {
     *data = (const char *)r->data;
     *len = r->data_len;

@@ -112,10 +112,11 @@ BP_API const char *bp_codec_errmsg(const bp_codec *codec);
  * @param win tumbling-window fields, or NULL for a plain event.
  * @param size out: the length in bytes.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, an @p n no array of records
- *         can have, NULL shard_id or size, a window state length above PTRDIFF_MAX); ::BP_ERR_INVALID_RECORD (a record fails
- *         validation: the message names its index and field; a field length above
- *         PTRDIFF_MAX, or a Kinesis partition key longer than 4 x 256 bytes, is refused before
- *         the field is read; a size that does not fit in a size_t is refused);
+ *         can have, NULL shard_id or size, a window state length above PTRDIFF_MAX);
+ *         ::BP_ERR_INVALID_RECORD (a record fails validation: the message names its index
+ *         and field; a field length above PTRDIFF_MAX, or a Kinesis partition key longer
+ *         than 4 x 256 bytes, is refused before the field is read; so is a size that does not
+ *         fit in a size_t);
  *         ::BP_ERR_INVALID_JSON (window state not a JSON object).
  */
 BP_API int bp_codec_event_size(bp_codec *codec, const char *shard_id, const bp_record *recs,
@@ -266,8 +267,9 @@ typedef struct bp_response_result {
  * @return 0 (the classification is in @p result, whatever the body held);
  *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, a @p len no
  *         object can have (above PTRDIFF_MAX: refused before the body is read), batch NULL
- *         with n > 0 or an @p n no array can have, a sequence number that fails bp_seqnum_validate() or is not above the
- *         previous one (the message names its index), unknown flag bits);
+ *         with n > 0 or an @p n no array can have, a sequence number that fails
+ *         bp_seqnum_validate() or is not above the previous one (the message names its
+ *         index), unknown flag bits);
  *         ::BP_ERR_NOMEM (no classification was made).
  */
 BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t len,
