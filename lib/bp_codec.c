@@ -100,8 +100,8 @@ static int check_window(bp_codec *c, const bp_window_fields *w) {
   if (!bp__time_in_range(w->start_ms) || !bp__time_in_range(w->end_ms))
     return bp__error(&c->err, BP_ERR_RANGE, "window start/end out of range");
   if (w->state_json && !bp__span_ok(w->state_json, w->state_json_len))
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "window state length %zu is no object's",
-                     w->state_json_len);
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
+                     "window state length %zu is larger than any object", w->state_json_len);
   if (w->state_json) {
     int rc = bp__json_parse(&c->json, w->state_json, w->state_json_len, NULL, NULL, &c->err);
     if (rc == BP_ERR_NOMEM) return rc;
@@ -180,8 +180,9 @@ static int record_spans(bp_codec *c, const bp_record *r, size_t index) {
                       r->dynamodb_json_len,   r->user_identity_json_len};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
     if (p[i] && !bp__span_ok(p[i], n[i]))
-      return bp__error(&c->err, BP_ERR_INVALID_RECORD, "record %zu: %s length %zu is no object's",
-                       index, name[i], n[i]);
+      return bp__error(&c->err, BP_ERR_INVALID_RECORD,
+                       "record %zu: %s length %zu is larger than any object", index, name[i],
+                       n[i]);
   return 0;
 }
 
@@ -217,7 +218,7 @@ static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, s
                       const bp_window_fields *w, size_t *size, unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
   if (recs && !bp__array_ok(recs, n, sizeof *recs))
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is no array's length", n);
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   size_t total;
   int rc = overhead(c, s, w, &total);
   if (rc) return rc;

@@ -63,7 +63,8 @@ static int str_len(const char *s, size_t n, size_t *total) {
 static int check_str(bp_codec *c, const char *s, size_t n, const char *what) {
   if (!s) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "%s is NULL", what);
   if (!bp__span_ok(s, n))
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "%s length %zu is no object's", what, n);
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "%s length %zu is larger than any object",
+                     what, n);
   if (!bp__utf8_valid(s, n))
     return bp__error(&c->err, BP_ERR_INVALID_UTF8, "%s is not valid UTF-8", what);
   return 0;

@@ -64,7 +64,8 @@ int bp__cfg_echo_len(const char *s, size_t n) {
 static int check_text(bp_config *c, const char *s, size_t n) {
   if (!s && n) return bp__cfg_fail(c, BP_ERR_INVALID_ARGUMENT, NULL, "NULL text, length > 0");
   if (s && !bp__span_ok(s, n))
-    return BP__CFG_FAIL(c, BP_ERR_INVALID_ARGUMENT, NULL, "text length %zu is no object's", n);
+    return BP__CFG_FAIL(c, BP_ERR_INVALID_ARGUMENT, NULL,
+                        "text length %zu is larger than any object", n);
   return 0;
 }
 

@@ -310,7 +310,8 @@ int bp_config_parse_json(bp_config *c, const char *json, size_t len) {
   bp__cfg_clear_error(c);
   if (!json && len) return bp__cfg_fail(c, BP_ERR_INVALID_ARGUMENT, NULL, "NULL text, length > 0");
   if (json && !bp__span_ok(json, len))
-    return BP__CFG_FAIL(c, BP_ERR_INVALID_ARGUMENT, NULL, "text length %zu is no object's", len);
+    return BP__CFG_FAIL(c, BP_ERR_INVALID_ARGUMENT, NULL,
+                        "text length %zu is larger than any object", len);
   return run(c, json, len, decode, "request body");
 }
 

@@ -712,7 +712,7 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   if (!records && n && status == 0)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "records is NULL with n > 0");
   if (records && status == 0 && !bp__array_ok(records, n, sizeof *records))
-    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "n %zu is no array's length", n);
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   if (now_ms > e->now) e->now = now_ms;
   s->fetch_inflight = 0;
   int result = 0;
@@ -1055,7 +1055,7 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
   if (r->body_len && !r->body)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body is NULL with body_len > 0");
   if (r->body && !bp__span_ok(r->body, r->body_len))
-    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body_len %zu is no object's",
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body_len %zu is larger than any object",
                      r->body_len);
   char rid[129], fe[65], ver[65];
   int rc;

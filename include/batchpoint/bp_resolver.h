@@ -243,7 +243,7 @@ BP_API int bp_resolver_expired_prefix(const int64_t *arrival_ms, size_t n, int64
  * @param out        receives the action (metric deltas are 0: nothing was invoked).
  * @param errbuf     receives a message on error (may be NULL); @p errlen its size.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, an invalid policy, batch_size 0 or
- *         no array's length); ::BP_ERR_RANGE (now_ms or an arrival time outside
+ *         larger than any array); ::BP_ERR_RANGE (now_ms or an arrival time outside
  *         0 .. BP_TIME_MAX_MS).
  */
 BP_API int bp_resolver_age_check(const bp_resolver_policy *p, const bp_resolver_input *in,
