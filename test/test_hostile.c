@@ -181,7 +181,8 @@ static void test_config(void **state) {
 #if BP_WITH_CODEC
 
 static bp_codec *kinesis_codec(void) {
-  bp_codec_opts o = {BP_SOURCE_KINESIS, KIN_ARN, NULL, ROLE_ARN, FN_ARN};
+  bp_codec_opts o = {.source = BP_SOURCE_KINESIS, .event_source_arn = KIN_ARN,
+                     .invoke_identity_arn = ROLE_ARN, .function_arn = FN_ARN};
   bp_codec *c;
   assert_int_equal(bp_codec_new(&c, &o, NULL), 0);
   return c;
@@ -262,7 +263,8 @@ static void test_codec(void **state) {
   }
   /* window fields */
   char *state_json = heap("{}");
-  bp_window_fields w = {0, 1000, state_json, SIZE_MAX, 0, 0};
+  bp_window_fields w = {.start_ms = 0, .end_ms = 1000, .state_json = state_json,
+                        .state_json_len = SIZE_MAX};
   assert_int_equal(bp_codec_event_overhead(c, "s", &w, &size), BP_ERR_INVALID_ARGUMENT);
   w.state_json_len = (size_t)PTRDIFF_MAX + 1;
   assert_int_equal(bp_codec_encode_event(c, "s", &one, 1, &w, &out, &size),
@@ -404,11 +406,6 @@ static void test_filter(void **state) {
   const char *pattern = "{\"kinesis\":{\"partitionKey\":[\"k\"]}}";
   assert_int_equal(bp_filter_add(f, pattern, strlen(pattern)), 0);
   bp_codec *c = kinesis_codec();
-  struct {
-    bp_filter *f;
-    bp_codec *c;
-  } ctx = {f, c};
-  (void)ctx;
   char *key = heap("ab");
   for (size_t i = 0; i < NHUGE; i++) {
     bp_record r = good_record();
@@ -446,7 +443,7 @@ static void test_filter(void **state) {
 
 static void test_batch(void **state) {
   (void)state;
-  bp_batch_opts o = {0, 0, 0, 14};
+  bp_batch_opts o = {.batch_size = 0, .event_overhead = 14};
   bp_batch *b;
   assert_int_equal(bp_batch_new(&b, &o, NULL), BP_ERR_INVALID_ARGUMENT);
   o.batch_size = UINT32_MAX;
@@ -516,7 +513,7 @@ static void test_bisect(void **state) {
 
 static void test_checkpoint(void **state) {
   (void)state;
-  bp_checkpoint_opts o = {0, SIZE_MAX};
+  bp_checkpoint_opts o = {.base = 0, .capacity = SIZE_MAX};
   bp_checkpoint *t;
   assert_int_equal(bp_checkpoint_size(&o), 0);
   assert_int_equal(bp_checkpoint_new(&t, &o, NULL), BP_ERR_INVALID_ARGUMENT);
@@ -609,7 +606,7 @@ static int st_save(const char *m, const char *s, const char *seq, size_t len, vo
 
 static void test_store(void **state) {
   (void)state;
-  bp_store_ops ops = {BP_STORE_OPS_VERSION, st_load, st_save, NULL, NULL};
+  bp_store_ops ops = {.version = BP_STORE_OPS_VERSION, .load = st_load, .save = st_save};
   char *two = heap("12");
   for (size_t i = 0; i < NHUGE; i++)
     assert_int_equal(bp_store_save(&ops, NULL, "m", "s", two, huge[i], NULL, 0),
@@ -668,7 +665,7 @@ static void test_engine(void **state) {
   o.invoke_identity_arn = ROLE_ARN;
   o.mapping_uuid = "a1b2c3d4-0000-4000-8000-000000000001";
   host h = {0, 0, 0, 0};
-  bp_transport t = {h_fetch, h_invoke, NULL, NULL, NULL};
+  bp_transport t = {.fetch = h_fetch, .invoke = h_invoke};
   bp_engine *e;
   char err[256];
   /* options out of range */
