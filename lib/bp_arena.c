@@ -116,7 +116,7 @@ static void *arena_realloc(void *p, size_t n, void *ud) {
 int bp_arena_init(bp_arena **out, void *buf, size_t len, bp_allocator *alloc_out) {
   if (out) *out = NULL;
   if (!out || !buf || !alloc_out) return BP_ERR_INVALID_ARGUMENT;
-  if ((uintptr_t)buf % ALIGN) return BP_ERR_INVALID_ARGUMENT;
+  if ((uintptr_t)buf % ALIGN || !bp__span_ok(buf, len)) return BP_ERR_INVALID_ARGUMENT;
   if (len < ARENA_SELF + HDR + ALIGN) return BP_ERR_BUFFER_TOO_SMALL;
   bp_arena *a = buf;
   a->start = (unsigned char *)buf + ARENA_SELF;

@@ -16,7 +16,12 @@ static const char alphabet[65] =
 /* Two output characters for each 12-bit value: one lookup per 1.5 input bytes. */
 #include "bp_b64_pairs.h"
 
-size_t bp_base64_encoded_len(size_t n) { return (n / 3 + (n % 3 != 0)) * 4; }
+/* 4 * ceil(n / 3) fits in a size_t exactly when n <= MAX_RAW. */
+#define MAX_RAW ((SIZE_MAX / 4) * 3)
+
+size_t bp_base64_encoded_len(size_t n) {
+  return n > MAX_RAW ? SIZE_MAX : (n / 3 + (n % 3 != 0)) * 4;
+}
 
 size_t bp__b64_encode(const uint8_t *in, size_t n, char *out) {
   char *o = out;
@@ -45,7 +50,7 @@ size_t bp__b64_encode(const uint8_t *in, size_t n, char *out) {
 
 int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len, size_t *written) {
   if ((!in && n) || (!out && n) || !written) return BP_ERR_INVALID_ARGUMENT;
-  if (n > (SIZE_MAX / 4) * 3 - 3) return BP_ERR_INVALID_ARGUMENT;
+  if (n > MAX_RAW) return BP_ERR_TOO_LARGE;
   size_t need = bp_base64_encoded_len(n);
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
   *written = bp__b64_encode(in, n, out);
@@ -121,9 +126,11 @@ int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, siz
     *written = 0;
     return 0;
   }
+  if (!out) return BP_ERR_INVALID_ARGUMENT;
+  /* Sizes first: a text that cannot fit in @p out is refused before any byte is read. */
+  if (out_len < n / 4 * 3 - 2) return BP_ERR_BUFFER_TOO_SMALL;
   size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
   size_t need = n / 4 * 3 - pad;
-  if (!out) return BP_ERR_INVALID_ARGUMENT;
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
   size_t full = n / 4 - 1; /* the last quad, padded or not, is checked strictly apart */
   size_t tail_need;

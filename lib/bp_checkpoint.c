@@ -267,6 +267,8 @@ int bp_checkpoint_finish_list(bp_checkpoint *t, const uint64_t *positions, size_
   bp__errmsg_clear(&t->err);
   if (!positions) return bp__error(&t->err, BP_ERR_INVALID_ARGUMENT, "positions is NULL");
   if (!n) return bp__error(&t->err, BP_ERR_INVALID_ARGUMENT, "n is 0");
+  if (!bp__array_ok(positions, n, sizeof *positions))
+    return bp__error(&t->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   for (size_t k = 0; k < n; k++)
     if (positions[k] < t->low || positions[k] >= t->next) return refuse_position(t, positions[k]);
   /* Set the bits one by one; on a bit already set (finished before, or listed twice) clear

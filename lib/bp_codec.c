@@ -121,6 +121,9 @@ const char *bp_codec_errmsg(const bp_codec *c) { return c ? c->err.text : ""; }
 static int check_window(bp_codec *c, const bp_window_fields *w) {
   if (!bp__time_in_range(w->start_ms) || !bp__time_in_range(w->end_ms))
     return bp__error(&c->err, BP_ERR_RANGE, "window start/end out of range");
+  if (w->state_json && !bp__span_ok(w->state_json, w->state_json_len))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
+                     "window state length %zu is larger than any object", w->state_json_len);
   if (w->state_json) {
     int rc = bp__json_parse(&c->json, w->state_json, w->state_json_len, NULL, NULL, &c->err);
     if (rc == BP_ERR_NOMEM) return rc;
@@ -181,14 +184,34 @@ static int overhead(bp_codec *c, const shard_text *s, const bp_window_fields *w,
   if (w) {
     int rc = check_window(c, w);
     if (rc) return rc;
-    n += window_len(c, s->quoted_len, w);
+    n = bp__size_add(n, window_len(c, s->quoted_len, w));
   }
   *size = n;
   return 0;
 }
 
+/* A length no object can have (a caller bug) is refused before any byte is read. */
+static int record_spans(bp_codec *c, const bp_record *r, size_t index) {
+  static const char *const name[] = {"sequenceNumber", "partitionKey",  "data",
+                                     "encryptionType", "eventID",       "eventName",
+                                     "dynamodb",       "userIdentity"};
+  const void *p[] = {r->seq,      r->partition_key, r->data,          r->encryption_type,
+                     r->event_id, r->event_name,    r->dynamodb_json, r->user_identity_json};
+  const size_t n[] = {r->seq_len,      r->partition_key_len, r->data_len,
+                      r->encryption_type_len, r->event_id_len, r->event_name_len,
+                      r->dynamodb_json_len,   r->user_identity_json_len};
+  for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+    if (p[i] && !bp__span_ok(p[i], n[i]))
+      return bp__error(&c->err, BP_ERR_INVALID_RECORD,
+                       "record %zu: %s length %zu is larger than any object", index, name[i],
+                       n[i]);
+  return 0;
+}
+
 static int record_size(bp_codec *c, const shard_text *s, const bp_record *r, size_t index,
                        size_t *size, unsigned char *shape) {
+  int rc = record_spans(c, r, index);
+  if (rc) return rc;
   if (c->source == BP_SOURCE_KINESIS)
     return bp__kinesis_record_size(c, s->raw, s->raw_len, r, index, size);
   return bp__ddb_record_size(c, r, index, size, shape);
@@ -257,14 +280,19 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
 static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
                       const bp_window_fields *w, size_t *size, unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
+  if (recs && !bp__array_ok(recs, n, sizeof *recs))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   size_t total;
   int rc = overhead(c, s, w, &total);
   if (rc) return rc;
   for (size_t i = 0; i < n; i++) {
     size_t r;
     if ((rc = record_size(c, s, &recs[i], i, &r, shapes ? &shapes[i] : NULL))) return rc;
-    total += r + (i > 0);
+    total = bp__size_add(total, bp__size_add(r, i > 0));
   }
+  if (total == SIZE_MAX)
+    return bp__error(&c->err, BP_ERR_INVALID_RECORD, "event too large: its size does not fit "
+                                                     "in a size_t");
   *size = total;
   return 0;
 }
@@ -305,7 +333,8 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc || (rc = overhead(c, &s, win, &size))) return rc;
-  for (size_t i = 0; i < n; i++) size += sizes[i] + (i > 0);
+  for (size_t i = 0; i < n; i++) size = bp__size_add(size, bp__size_add(sizes[i], i > 0));
+  if (size == SIZE_MAX) return bp__error(&c->err, BP_ERR_NOMEM, "event too large for memory");
   return write_event(c, &s, recs, shapes, n, win, size, out, out_len);
 }
 
@@ -324,6 +353,8 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   if (!rc) rc = bp__codec_records(c, host_recs, n, &recs);
   if (!rc) rc = shard_prepare(c, shard_id, &s);
   if (rc) return rc;
+  if (n && (!recs || !bp__array_ok(recs, n, sizeof *recs))) /* before sizing shapes for n */
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL or n %zu too large", n);
   if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
     unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);
     if (!p) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");

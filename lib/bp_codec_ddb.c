@@ -192,20 +192,25 @@ int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *s
   if (s.mismatch == 3)
     return bad(c, index, "dynamodb.ApproximateCreationDateTime or SequenceNumber has the wrong type");
 
-  size_t n = LIT_LEN(D_ID) + bp__json_str_len(r->event_id, r->event_id_len) + LIT_LEN(D_NAME) +
-             r->event_name_len + LIT_LEN(D_MID) + c->region.len + LIT_LEN(D_DDB) +
-             r->dynamodb_json_len + LIT_LEN(D_ARN) + c->arn.len + 1;
+  /* eventID and the two objects are unbounded: summed with saturation, so a size that does
+   * not fit in a size_t is refused, never wrapped. */
+  size_t n = LIT_LEN(D_NAME) + r->event_name_len + LIT_LEN(D_MID) + c->region.len +
+             LIT_LEN(D_DDB) + LIT_LEN(D_ARN) + c->arn.len + 1 + LIT_LEN(D_ID);
+  n = bp__size_add(bp__size_add(n, bp__json_str_len(r->event_id, r->event_id_len)),
+                   r->dynamodb_json_len);
   int members = (s.shape & HAS_MEMBERS) != 0;
   if (!(s.shape & HAS_ACDT))
-    n += LIT_LEN(D_ACDT) + bp__epoch_seconds_len(r->arrival_ms) + members;
+    n = bp__size_add(n, LIT_LEN(D_ACDT) + bp__epoch_seconds_len(r->arrival_ms) + members);
   if (!(s.shape & HAS_SEQ))
-    n += (members || !(s.shape & HAS_ACDT)) + LIT_LEN(D_SEQ) + r->seq_len + 1;
+    n = bp__size_add(n, (members || !(s.shape & HAS_ACDT)) + LIT_LEN(D_SEQ) + r->seq_len + 1);
   if (r->user_identity_json) {
     rc = parse_object(c, r->user_identity_json, r->user_identity_json_len, NULL, NULL, index,
                       "userIdentity is not a JSON object");
     if (rc) return rc;
-    n += LIT_LEN(D_UID) + r->user_identity_json_len;
+    n = bp__size_add(n, bp__size_add(LIT_LEN(D_UID), r->user_identity_json_len));
   }
+  if (n == SIZE_MAX)
+    return bad(c, index, "record too large: its size does not fit in a size_t");
   if (shape) *shape = (unsigned char)s.shape;
   *size = n;
   return 0;

@@ -63,6 +63,9 @@ static int str_len(const char *s, size_t n, size_t *total) {
 
 static int check_str(bp_codec *c, const char *s, size_t n, const char *what) {
   if (!s) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "%s is NULL", what);
+  if (!bp__span_ok(s, n))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "%s length %zu is larger than any object",
+                     what, n);
   if (!bp__utf8_valid(s, n))
     return bp__error(&c->err, BP_ERR_INVALID_UTF8, "%s is not valid UTF-8", what);
   return 0;
@@ -111,13 +114,13 @@ static int validate(bp_codec *c, const bp_failure_info *f, int with_response) {
       return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "statusCode %d is not an HTTP status",
                        f->status_code);
     if (f->executed_version &&
-        !bp__utf8_valid(f->executed_version, f->executed_version_len))
-      return bp__error(&c->err, BP_ERR_INVALID_UTF8, "executedVersion is not valid UTF-8");
-    if (f->function_error && !bp__utf8_valid(f->function_error, f->function_error_len))
-      return bp__error(&c->err, BP_ERR_INVALID_UTF8, "functionError is not valid UTF-8");
+        (rc = check_str(c, f->executed_version, f->executed_version_len, "executedVersion")))
+      return rc;
+    if (f->function_error &&
+        (rc = check_str(c, f->function_error, f->function_error_len, "functionError")))
+      return rc;
   }
-  if (f->payload && !bp__utf8_valid(f->payload, f->payload_len))
-    return bp__error(&c->err, BP_ERR_INVALID_UTF8, "payload is not valid UTF-8");
+  if (f->payload && (rc = check_str(c, f->payload, f->payload_len, "payload"))) return rc;
   return 0;
 }
 

@@ -33,8 +33,7 @@ static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *l
       return kin_bad(c, index, "data is not strict base64");
     *len = r->data_len;
   } else {
-    if (r->data_len > (SIZE_MAX / 4) * 3 - 3) return kin_bad(c, index, "data too large");
-    *len = bp_base64_encoded_len(r->data_len);
+    *len = bp_base64_encoded_len(r->data_len); /* SIZE_MAX when too large: refused below */
   }
   return 0;
 }
@@ -44,21 +43,31 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
   if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
   if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
   if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
-  if (!bp__utf8_valid(r->partition_key, r->partition_key_len))
-    return kin_bad(c, index, "partitionKey is not valid UTF-8");
+  switch (bp__utf8_len_check(r->partition_key ? r->partition_key : "", r->partition_key_len, 1,
+                             BP_KINESIS_MAX_PARTITION_KEY_CHARS)) {
+  case BP__UTF8_INVALID: return kin_bad(c, index, "partitionKey is not valid UTF-8");
+  case BP__UTF8_TOO_SHORT: return kin_bad(c, index, "partitionKey is empty");
+  case BP__UTF8_TOO_LONG: return kin_bad(c, index, "partitionKey is longer than 256 characters");
+  default: break;
+  }
   size_t data_len = 0;
   int rc = data_b64_len(c, r, index, &data_len);
   if (rc) return rc;
+  /* Every term but data, the shard id and encryptionType is bounded; those three are summed
+   * with saturation so a size that does not fit in a size_t is refused, never wrapped. */
   size_t n = LIT_LEN(K_OPEN) + bp__json_str_len(r->partition_key, r->partition_key_len) +
-             LIT_LEN(K_SEQ) + r->seq_len + LIT_LEN(K_DATA) + data_len + LIT_LEN(K_TS) +
-             bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) +
-             bp__json_str_len(shard_id, shard_len) + r->seq_len + LIT_LEN(K_NAME) +
-             c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) + c->arn.len + 1;
+             LIT_LEN(K_SEQ) + r->seq_len + LIT_LEN(K_DATA) + LIT_LEN(K_TS) +
+             bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) + r->seq_len +
+             LIT_LEN(K_NAME) + c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) +
+             c->arn.len + 1;
+  n = bp__size_add(bp__size_add(n, data_len), bp__json_str_len(shard_id, shard_len));
   if (r->encryption_type) {
     if (!bp__utf8_valid(r->encryption_type, r->encryption_type_len))
       return kin_bad(c, index, "encryptionType is not valid UTF-8");
-    n += LIT_LEN(K_ENC) + bp__json_str_len(r->encryption_type, r->encryption_type_len);
+    n = bp__size_add(n, LIT_LEN(K_ENC) +
+                            bp__json_str_len(r->encryption_type, r->encryption_type_len));
   }
+  if (n == SIZE_MAX) return kin_bad(c, index, "record too large: its size does not fit in a size_t");
   *size = n;
   return 0;
 }

@@ -223,6 +223,8 @@ static const bp__json_cb items_cb = {i_null,  i_bool, i_number,      i_string, i
 
 static int check_batch(bp_codec *c, const bp_record *batch, size_t n) {
   if (!batch && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "batch NULL, n > 0");
+  if (batch && !bp__array_ok(batch, n, sizeof *batch))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   for (size_t i = 0; i < n; i++) {
     if (bp_seqnum_validate(batch[i].seq, batch[i].seq_len))
       return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
@@ -310,6 +312,9 @@ int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_recor
   memset(r, 0, sizeof *r);
   bp__errmsg_clear(&c->err);
   if (!body && len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body NULL, len > 0");
+  if (body && !bp__span_ok(body, len)) /* checked even when the body is not read */
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
+                     "body length %zu is larger than any object", len);
   if (flags & ~(uint32_t)(BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES | BP_CLASSIFY_REQUIRE_STATE))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "unknown flags 0x%x", (unsigned)flags);
   int rc = check_batch(c, batch, n);

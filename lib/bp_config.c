@@ -63,6 +63,9 @@ int bp__cfg_echo_len(const char *s, size_t n) {
 /* Bad string arguments are the caller's bug, not an AWS rejection. */
 static int check_text(bp_config *c, const char *s, size_t n) {
   if (!s && n) return bp__cfg_fail(c, BP_ERR_INVALID_ARGUMENT, NULL, "NULL text, length > 0");
+  if (s && !bp__span_ok(s, n))
+    return BP__CFG_FAIL(c, BP_ERR_INVALID_ARGUMENT, NULL,
+                        "text length %zu is larger than any object", n);
   return 0;
 }
 
@@ -371,7 +374,8 @@ int bp_config_set_event_source_arn(bp_config *c, const char *arn, size_t len) {
   ENTER(c);
   int rc = check_text(c, arn, len);
   if (rc) return rc;
-  int source = arn_source(arn ? arn : "", len);
+  int source = len > BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES ? BP_SOURCE_NONE /* unread */
+                                                         : arn_source(arn ? arn : "", len);
   if (source == BP_SOURCE_NONE)
     return bp__cfg_fail(c, BP_ERR_CONFIG_INVALID, BP__CFG_INVALID_PARAM,
                         "Unrecognized event source.");
@@ -445,6 +449,16 @@ static int length_error(bp_config *c, const char *path, const char *v, size_t n,
                       bp__cfg_echo_len(v, n), v, path, cmp, limit);
 }
 
+/* A UTF-8 character is at most 4 bytes: a value longer than 4 x @p limit bytes is over the
+ * limit whatever it holds, and is refused before any byte is read (so it is not echoed). */
+static int over_chars_unread(bp_config *c, const char *path, size_t n, int limit) {
+  if (n <= 4 * (size_t)limit) return 0;
+  return BP__CFG_FAIL(c, BP_ERR_CONFIG_INVALID, BP__CFG_VALIDATION,
+                      "1 validation error detected: Value at '%s' failed to satisfy "
+                      "constraint: Member must have length less than or equal to %d",
+                      path, limit);
+}
+
 static int pattern_error(bp_config *c, const char *path, const char *v, size_t n,
                          const char *regex) {
   return BP__CFG_FAIL(c, BP_ERR_CONFIG_INVALID, BP__CFG_VALIDATION,
@@ -459,6 +473,8 @@ int bp_config_set_function_name(bp_config *c, const char *name, size_t len) {
   if (rc) return rc;
   if (!name) name = "";
   if (len == 0) return length_error(c, "functionName", name, len, "greater", 1);
+  if ((rc = over_chars_unread(c, "functionName", len, BP_CONFIG_MAX_FUNCTION_NAME_CHARS)))
+    return rc;
   if (code_points(name, len) > BP_CONFIG_MAX_FUNCTION_NAME_CHARS)
     return length_error(c, "functionName", name, len, "less",
                         BP_CONFIG_MAX_FUNCTION_NAME_CHARS);
@@ -500,6 +516,7 @@ int bp_config_set_on_failure_destination(bp_config *c, const char *arn, size_t l
   int rc = check_text(c, arn, len);
   if (rc) return rc;
   if (!arn) arn = "";
+  if ((rc = over_chars_unread(c, path, len, BP_CONFIG_MAX_DESTINATION_CHARS))) return rc;
   if (code_points(arn, len) > BP_CONFIG_MAX_DESTINATION_CHARS)
     return length_error(c, path, arn, len, "less", BP_CONFIG_MAX_DESTINATION_CHARS);
   if (!destination_ok(arn, len))
@@ -863,7 +880,10 @@ int bp__cfg_check_filter_count(bp_config *c, size_t n) {
 }
 
 int bp__cfg_check_pattern_len(bp_config *c, size_t index, const char *s, size_t n) {
-  if (code_points(s, n) <= BP_CONFIG_MAX_PATTERN_CHARS) return 0;
+  /* Counted only when the bytes can be within the limit (4 bytes per character at most). */
+  if (n <= 4 * (size_t)BP_CONFIG_MAX_PATTERN_CHARS &&
+      code_points(s, n) <= BP_CONFIG_MAX_PATTERN_CHARS)
+    return 0;
   /* The value is not echoed: by definition it would not fit the message. */
   return BP__CFG_FAIL(c, BP_ERR_CONFIG_INVALID, BP__CFG_VALIDATION,
                       "1 validation error detected: Value at "

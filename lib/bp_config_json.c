@@ -310,6 +310,9 @@ int bp_config_parse_json(bp_config *c, const char *json, size_t len) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__cfg_clear_error(c);
   if (!json && len) return bp__cfg_fail(c, BP_ERR_INVALID_ARGUMENT, NULL, "NULL text, length > 0");
+  if (json && !bp__span_ok(json, len))
+    return BP__CFG_FAIL(c, BP_ERR_INVALID_ARGUMENT, NULL,
+                        "text length %zu is larger than any object", len);
   return cj_run(c, json, len, decode, "request body");
 }
 

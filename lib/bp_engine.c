@@ -213,6 +213,10 @@ static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf,
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "poll_interval_ms, fetch_error_retry_ms and wouldblock_retry_ms must be 0 .. %d",
                       BP_RESOLVER_MAX_BACKOFF_MS);
+  if (o->max_buffered_records > BP_CHECKPOINT_MAX_CAPACITY) /* the tracker's limit */
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "max_buffered_records (%u) must be at most %zu",
+                      (unsigned)o->max_buffered_records, (size_t)BP_CHECKPOINT_MAX_CAPACITY);
   if (o->max_buffered_records && (uint64_t)o->max_buffered_records < (uint64_t)batch_size * pf)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "max_buffered_records (%u) must hold BatchSize x ParallelizationFactor "
@@ -484,6 +488,8 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "shard %s was already added", shard_id);
   char stored[BP__SEQ_CAP];
   size_t stored_len = 0;
+  if (!checkpoint && checkpoint_len)
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "checkpoint is NULL with a length");
   if (checkpoint) {
     if (bp_seqnum_validate(checkpoint, checkpoint_len) != 0)
       return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT,
@@ -629,6 +635,10 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
 static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
   if (!r->seq || bp_seqnum_validate(r->seq, r->seq_len) != 0)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "a record's sequence number is invalid");
+  const char *oversized = bp__records_oversized(r); /* lengths first, before any byte */
+  if (oversized)
+    return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s is too long to store",
+                     (int)r->seq_len, r->seq, oversized);
   if (s->last_read_len && bp__seq_cmp(r->seq, r->seq_len, s->last_read, s->last_read_len) <= 0)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD,
                      "sequence number %.*s is not above the last one read (%.*s)",
@@ -646,10 +656,28 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s",
                      (int)(r->seq_len > 60 ? 60 : r->seq_len), r->seq, bp_codec_errmsg(e->codec));
 #else
-  /* No encoder: an upper bound of the record's JSON (base64 data, escaped strings). */
-  size = 4 * ((r->data_len + 2) / 3) + 6 * (r->partition_key_len + r->encryption_type_len +
-                                            r->event_id_len + r->event_name_len) +
-         2 * r->seq_len + r->dynamodb_json_len + r->user_identity_json_len + 512 + 2 * strlen(s->id);
+  /* No codec to validate: the Kinesis rule it would apply to the key (lane routing reads it). */
+  if (e->source == BP_SOURCE_KINESIS) {
+    if (!r->partition_key && r->partition_key_len)
+      return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: partitionKey is NULL",
+                       (int)r->seq_len, r->seq);
+    int pk = bp__utf8_len_check(r->partition_key ? r->partition_key : "", r->partition_key_len,
+                                1, BP_KINESIS_MAX_PARTITION_KEY_CHARS);
+    if (pk)
+      return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: partitionKey %s",
+                       (int)r->seq_len, r->seq,
+                       pk == BP__UTF8_INVALID     ? "is not valid UTF-8"
+                       : pk == BP__UTF8_TOO_SHORT ? "is empty"
+                                                  : "is longer than 256 characters");
+  }
+  /* No encoder: an upper bound of the record's JSON (base64 data, escaped strings). Every
+   * field is at most UINT32_MAX bytes (checked above), so the sum is taken in 64 bits. */
+  uint64_t bound = 4 * (((uint64_t)r->data_len + 2) / 3) +
+                   6 * ((uint64_t)r->partition_key_len + r->encryption_type_len +
+                        r->event_id_len + r->event_name_len) +
+                   2 * (uint64_t)r->seq_len + r->dynamodb_json_len + r->user_identity_json_len +
+                   512 + 2 * (uint64_t)strlen(s->id);
+  size = bound > SIZE_MAX ? SIZE_MAX : (size_t)bound;
 #endif
   int keep = 1;
 #if BP_WITH_CODEC
@@ -703,6 +731,8 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
   if (!records && n && status == 0)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "records is NULL with n > 0");
+  if (records && status == 0 && !bp__array_ok(records, n, sizeof *records))
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   size_t stride = sizeof(bp_record);
   if (status == 0 &&
       bp__records_stride(records, n, &stride, e->err.text, sizeof e->err.text))
@@ -1057,6 +1087,9 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
   }
   if (r->body_len && !r->body)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body is NULL with body_len > 0");
+  if (r->body && !bp__span_ok(r->body, r->body_len))
+    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "body_len %zu is larger than any object",
+                     r->body_len);
   char rid[129], fe[65], ver[65];
   int rc;
   if ((rc = copy_field(e, rid, sizeof rid, r->request_id, r->request_id_len, "request_id")) ||

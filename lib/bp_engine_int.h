@@ -238,6 +238,10 @@ int bp__lane_busy(const bp__lane *l);
 /* bp_engine_records.c */
 int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_bytes);
 void bp__records_free(bp_engine *e, bp__shard *s);
+/** The first field of @p r whose length no stored record can have (above PTRDIFF_MAX, or
+ *  above UINT32_MAX, the storage's field limit): its name, or NULL when every field fits.
+ *  Reads lengths only, never the bytes. */
+const char *bp__records_oversized(const bp_record *r);
 int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
                     uint32_t *slot_out);
 void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out);

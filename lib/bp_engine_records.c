@@ -65,6 +65,18 @@ static const char *field_ptr(const bp_record *r, int f, size_t *len) {
   }
 }
 
+const char *bp__records_oversized(const bp_record *r) {
+  static const char *const name[F_COUNT] = {"seq",      "partition_key", "data",
+                                            "encryption_type", "event_id", "event_name",
+                                            "dynamodb_json", "user_identity_json"};
+  size_t len;
+  for (int f = 0; f < F_COUNT; f++) {
+    const char *p = field_ptr(r, f, &len);
+    if (len > UINT32_MAX || (p && !bp__span_ok(p, len))) return name[f];
+  }
+  return NULL;
+}
+
 /* A chunk with room for n bytes at the tail: the current one, a recycled one, or a new one
  * (of the standard size, or of n bytes for a record bigger than that). */
 static bp__chunk *chunk_for(bp_engine *e, bp__shard *s, size_t n) {
@@ -79,6 +91,7 @@ static bp__chunk *chunk_for(bp_engine *e, bp__shard *s, size_t n) {
     s->chunk_free = c->next;
   } else {
     size_t cap = n > s->chunk_size ? n : s->chunk_size;
+    if (cap > SIZE_MAX - sizeof *c) return NULL;
     c = bp__malloc(&e->alloc, sizeof *c + cap);
     if (!c) return NULL;
     c->cap = cap;

@@ -97,6 +97,8 @@ int bp_filter_match_json(bp_filter *f, const char *json, size_t len, int *matche
   bp__errmsg_clear(&f->err);
   if (!matched || (!json && len))
     return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (json && !bp__span_ok(json, len))
+    return bp__error(&f->err, BP_ERR_INVALID_ARGUMENT, "length %zu is larger than any object", len);
   int rc = bp__filter_begin(f);
   if (rc) return bp__error(&f->err, rc, "out of memory");
   if ((rc = bp__filter_feed_members(f, json ? json : "", len))) return rc;
@@ -113,6 +115,9 @@ static int ff_payload(bp_filter *f, const bp_record *r, const char **data, size_
   if (!r->data && r->data_len)
     return bp__error(&f->err, BP_ERR_INVALID_RECORD,
                      "record 0: data is NULL with a non-zero length");
+  if (r->data && !bp__span_ok(r->data, r->data_len)) /* read alone, without the codec */
+    return bp__error(&f->err, BP_ERR_INVALID_RECORD,
+                     "record 0: data length %zu is larger than any object", r->data_len);
   if (!(r->flags & BP_RECORD_DATA_BASE64)) {
     *data = (const char *)r->data;
     *len = r->data_len;

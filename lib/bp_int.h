@@ -34,6 +34,16 @@ void bp__free(const bp_allocator *a, void *p);
 /** A NUL-terminated copy of @p n bytes of @p s (which need not be terminated); NULL on OOM. */
 char *bp__strndup(const bp_allocator *a, const char *s, size_t n);
 
+/** @return 1 if [@p p, @p p + @p n) could be one object: @p n <= PTRDIFF_MAX and the range does
+ *  not wrap past the top of the address space. Checked before reading an unbounded input. */
+int bp__span_ok(const void *p, size_t n);
+
+/** bp__span_ok() for an array of @p n elements of @p size bytes (@p size > 0). */
+int bp__array_ok(const void *p, size_t n, size_t size);
+
+/** @p a + @p b, or SIZE_MAX when that does not fit (sticky: SIZE_MAX + x is SIZE_MAX). */
+size_t bp__size_add(size_t a, size_t b);
+
 /** Caller memory for an object (STYLE rule 3): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
  *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */
 int bp__caller_mem_check(const void *mem, size_t len, size_t need);
@@ -124,5 +134,12 @@ int bp__time_in_range(int64_t ms);
 
 /** @return 1 if [s, s+n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int bp__utf8_valid(const char *s, size_t n);
+
+#define BP__UTF8_INVALID (-1)
+#define BP__UTF8_TOO_SHORT (-2)
+#define BP__UTF8_TOO_LONG (-3)
+/** Is [s, s+n) UTF-8 of @p min..@p max code points (max <= SIZE_MAX / 4)? A length above
+ *  4 x @p max bytes is refused before any byte is read. @return 0 or a BP__UTF8_* value. */
+int bp__utf8_len_check(const char *s, size_t n, size_t min, size_t max);
 
 #endif

@@ -30,6 +30,11 @@ static const unsigned char esc_len[256] = {
 
 size_t bp__json_str_len(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
+  if (BP__UNLIKELY(n > (SIZE_MAX - 2) / 6)) { /* 6 bytes a byte could overflow: saturate */
+    size_t len = bp__size_add(n, 2);
+    for (size_t i = 0; i < n; i++) len = bp__size_add(len, esc_len[p[i]] - 1u);
+    return len;
+  }
   size_t len = n + 2;
   for (size_t i = 0; i < n; i++) len += esc_len[p[i]] - 1u;
   return len;

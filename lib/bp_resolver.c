@@ -239,6 +239,8 @@ static int expired_prefix(const int64_t *arrival_ms, size_t n, int64_t now_ms,
                           int32_t max_age_s, size_t *expired, char *errbuf, size_t errlen) {
   if (!arrival_ms && n > 0)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "arrival_ms is NULL");
+  if (arrival_ms && !bp__array_ok(arrival_ms, n, sizeof *arrival_ms))
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   if (max_age_s < -1 || max_age_s > BP_RESOLVER_MAX_RECORD_AGE_IN_SECONDS)
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "maximum record age %ld is not -1 .. %d", (long)max_age_s,

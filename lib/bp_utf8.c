@@ -42,3 +42,11 @@ int bp__utf8_valid(const char *str, size_t n) {
   }
   return 1;
 }
+
+int bp__utf8_len_check(const char *s, size_t n, size_t min, size_t max) {
+  if (n > 4 * max) return BP__UTF8_TOO_LONG; /* 4 bytes a character at most: not read */
+  if (!bp__utf8_valid(s, n)) return BP__UTF8_INVALID;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return k < min ? BP__UTF8_TOO_SHORT : k > max ? BP__UTF8_TOO_LONG : 0;
+}

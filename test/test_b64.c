@@ -91,6 +91,34 @@ static void test_arguments(void **state) {
   assert_int_equal(w, 0);
 }
 
+/* Size arithmetic never wraps, and sizes are checked before the input is read. */
+static void test_hostile_sizes(void **state) {
+  (void)state;
+  const size_t max_raw = (SIZE_MAX / 4) * 3; /* the largest n whose encoding fits */
+  assert_int_equal(bp_base64_encoded_len(max_raw), SIZE_MAX - 3);
+  assert_int_equal(bp_base64_encoded_len(max_raw + 1), SIZE_MAX);
+  assert_int_equal(bp_base64_encoded_len(max_raw + 3), SIZE_MAX); /* was 0 */
+  assert_int_equal(bp_base64_encoded_len(SIZE_MAX), SIZE_MAX);
+  char *in = malloc(4), out[8];
+  memcpy(in, "Zm9v", 4);
+  uint8_t dec[8];
+  size_t w = 77;
+  assert_int_equal(bp_base64_encode((const uint8_t *)in, max_raw + 1, out, sizeof out, &w),
+                   BP_ERR_TOO_LARGE);
+  assert_int_equal(bp_base64_encode((const uint8_t *)in, SIZE_MAX, out, SIZE_MAX, &w),
+                   BP_ERR_TOO_LARGE);
+  assert_int_equal(bp_base64_encode((const uint8_t *)in, max_raw, out, sizeof out, &w),
+                   BP_ERR_BUFFER_TOO_SMALL);
+  /* a multiple of 4 over a 4-byte text: too big for out, so its last bytes are never read */
+  assert_int_equal(bp_base64_decode(in, SIZE_MAX - 3, dec, sizeof dec, &w),
+                   BP_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(bp_base64_decode(in, (size_t)1 << 40, dec, sizeof dec, &w),
+                   BP_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(bp_base64_decode(in, SIZE_MAX, dec, sizeof dec, &w), BP_ERR_INVALID_BASE64);
+  assert_int_equal(w, 77);
+  free(in);
+}
+
 /* libb64 (Debian 1.2) output with its line breaks removed. */
 static size_t libb64_encode_no_newlines(const uint8_t *in, size_t n, char *out) {
   base64_encodestate st;
@@ -183,7 +211,7 @@ int main(void) {
       cmocka_unit_test(test_vectors),         cmocka_unit_test(test_all_bytes),
       cmocka_unit_test(test_strict_rejects),  cmocka_unit_test(test_arguments),
       cmocka_unit_test(test_libb64_inserts_newlines), cmocka_unit_test(test_oracle_random),
-      cmocka_unit_test(test_libb64_is_lenient),
+      cmocka_unit_test(test_libb64_is_lenient), cmocka_unit_test(test_hostile_sizes),
   };
   return cmocka_run_group_tests_name("base64", tests, NULL, NULL);
 }

@@ -299,6 +299,95 @@ static void test_kinesis_invalid_records(void **state) {
   bp_codec_del(c);
 }
 
+/* Kinesis partition keys are 1 to 256 Unicode code points (PutRecord); a length above
+ * 4 x 256 bytes, or one no buffer has, is refused before the key is read. */
+static void test_kinesis_partition_key_limits(void **state) {
+  (void)state;
+  bp_codec *c = kinesis_codec("arn:aws:kinesis:us-east-1:1:stream/s", "arn:aws:iam::1:role/r");
+  char *key = malloc(4 * 257); /* on the heap, so a read past its end is seen by ASan */
+  size_t size;
+  struct {
+    const char *unit; /* one character */
+    size_t chars;
+    int rc;
+    const char *msg;
+  } cases[] = {
+      {"k", 0, BP_ERR_INVALID_RECORD, "record 0: partitionKey is empty"},
+      {"k", 1, 0, ""},
+      {"k", 256, 0, ""},
+      {"k", 257, BP_ERR_INVALID_RECORD, "record 0: partitionKey is longer than 256 characters"},
+      {"\xc3\xa9", 256, 0, ""}, /* 512 bytes, 256 characters */
+      {"\xc3\xa9", 257, BP_ERR_INVALID_RECORD,
+       "record 0: partitionKey is longer than 256 characters"},
+      {"\xf0\x9f\x98\x80", 256, 0, ""}, /* 1,024 bytes */
+      {"\xf0\x9f\x98\x80", 257, BP_ERR_INVALID_RECORD,
+       "record 0: partitionKey is longer than 256 characters"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t u = strlen(cases[i].unit);
+    for (size_t k = 0; k < cases[i].chars; k++) memcpy(key + k * u, cases[i].unit, u);
+    bp_record r = krec("1", 1, "k", "x", 1, 0);
+    r.partition_key = key;
+    r.partition_key_len = u * cases[i].chars;
+    if (bp_codec_record_size(c, "s", &r, &size) != cases[i].rc ||
+        strcmp(bp_codec_errmsg(c), cases[i].msg) != 0)
+      fail_msg("case %zu: '%s'", i, bp_codec_errmsg(c));
+  }
+  /* NULL with length 0 is the empty key */
+  bp_record r = krec("1", 1, "k", "x", 1, 0);
+  r.partition_key = NULL;
+  r.partition_key_len = 0;
+  assert_int_equal(bp_codec_record_size(c, "s", &r, &size), BP_ERR_INVALID_RECORD);
+  assert_string_equal(bp_codec_errmsg(c), "record 0: partitionKey is empty");
+  /* hostile lengths over a 2-byte key: never read */
+  memcpy(key, "pk", 2);
+  const size_t huge[] = {4 * 256 + 1, (size_t)1 << 40, (size_t)PTRDIFF_MAX, SIZE_MAX};
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    r = krec("1", 1, "k", "x", 1, 0);
+    r.partition_key = key;
+    r.partition_key_len = huge[i];
+    assert_int_equal(bp_codec_record_size(c, "s", &r, &size), BP_ERR_INVALID_RECORD);
+    assert_non_null(strstr(bp_codec_errmsg(c), "partitionKey"));
+    const char *out;
+    assert_int_equal(bp_codec_encode_event(c, "s", &r, 1, NULL, &out, &size),
+                     BP_ERR_INVALID_RECORD);
+  }
+  free(key);
+  bp_codec_del(c);
+}
+
+/* Sizes that do not fit in a size_t are refused, never wrapped; raw data is not read to
+ * measure it, and a length no object can have is refused before anything is read. */
+static void test_record_size_overflow(void **state) {
+  (void)state;
+  bp_codec *c = kinesis_codec("arn:aws:kinesis:us-east-1:1:stream/s", "arn:aws:iam::1:role/r");
+  char *two = malloc(2);
+  memcpy(two, "xy", 2);
+  size_t size = 0;
+  const size_t huge[] = {SIZE_MAX, (SIZE_MAX / 4) * 3 + 1, (size_t)PTRDIFF_MAX + 1};
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    bp_record r = krec("1", 1, "k", two, huge[i], 0);
+    assert_int_equal(bp_codec_record_size(c, "s", &r, &size), BP_ERR_INVALID_RECORD);
+    assert_non_null(strstr(bp_codec_errmsg(c), "data"));
+    r = krec("1", 1, "k", two, huge[i], BP_RECORD_DATA_BASE64);
+    assert_int_equal(bp_codec_record_size(c, "s", &r, &size), BP_ERR_INVALID_RECORD);
+    r = krec("1", 1, "k", "x", 1, 0);
+    r.encryption_type = two;
+    r.encryption_type_len = huge[i];
+    assert_int_equal(bp_codec_record_size(c, "s", &r, &size), BP_ERR_INVALID_RECORD);
+    assert_non_null(strstr(bp_codec_errmsg(c), "encryptionType"));
+  }
+  /* the largest raw payload whose base64 fits: measured (not read), then too large */
+  bp_record r = krec("1", 1, "k", two, (size_t)PTRDIFF_MAX, 0);
+  assert_int_equal(bp_codec_record_size(c, "s", &r, &size), 0);
+  assert_true(size > bp_base64_encoded_len((size_t)PTRDIFF_MAX));
+  bp_record many[2] = {r, r};
+  assert_int_equal(bp_codec_event_size(c, "s", many, 2, NULL, &size), BP_ERR_INVALID_RECORD);
+  assert_non_null(strstr(bp_codec_errmsg(c), "too large"));
+  bp_codec_del(c);
+  free(two);
+}
+
 static void test_codec_new_errors(void **state) {
   (void)state;
   bp_codec *c = (bp_codec *)1;
@@ -477,7 +566,8 @@ static void test_random_sizes(void **state) {
     size_t n = rnd(&s) % 20;
     for (size_t i = 0; i < n; i++) {
       pk[i][0] = '\0';
-      for (uint32_t k = rnd(&s) % 8; k; k--) strcat(pk[i], pieces[rnd(&s) % 11]);
+      for (uint32_t k = rnd(&s) % 8 + 1; k; k--) /* a Kinesis key is never empty */
+        strcat(pk[i], pieces[rnd(&s) % 11]);
       snprintf(seqs[i], sizeof seqs[i], "%u%u", rnd(&s) % 9 + 1, rnd(&s));
       size_t dl = rnd(&s) % 300;
       for (size_t k = 0; k < dl; k++) data[i][k] = (uint8_t)rnd(&s);
@@ -620,6 +710,8 @@ int main(void) {
       cmocka_unit_test(test_random_sizes),        cmocka_unit_test(test_large_event),
       cmocka_unit_test(test_failmalloc_kinesis),  cmocka_unit_test(test_failmalloc_ddb),
       cmocka_unit_test(test_steady_state_no_alloc),
+      cmocka_unit_test(test_kinesis_partition_key_limits),
+      cmocka_unit_test(test_record_size_overflow),
   };
   return cmocka_run_group_tests_name("codec_event", tests, NULL, NULL);
 }

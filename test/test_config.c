@@ -437,8 +437,8 @@ static void test_function_name(void **state) {
            name);
   expect_err(c, bp_config_set_function_name(c, name, 141), BP_ERR_CONFIG_INVALID, VE, want);
   assert_int_equal(strlen(bp_config_get_function_name(c)), 140);
-  /* a very long value is echoed up to 512 bytes, cut before a split UTF-8 character */
-  char huge[700];
+  /* a long value is echoed up to 512 bytes, cut before a split UTF-8 character */
+  char huge[4 * BP_CONFIG_MAX_FUNCTION_NAME_CHARS];
   memset(huge, 'a', sizeof huge);
   memcpy(huge + 511, "\xc3\xa9", 2);
   bp_config_set_function_name(c, huge, sizeof huge);
@@ -455,6 +455,61 @@ static void test_function_name(void **state) {
            huge);
   expect_err(c, bp_config_set_function_name(c, huge, sizeof huge), BP_ERR_CONFIG_INVALID, VE,
              want);
+  bp_config_del(c);
+}
+
+/* Lengths over a documented limit are refused before the text is read: a value of more than
+ * 4 bytes per allowed character is over it whatever it holds (not echoed), and a length no
+ * object can have is an argument error. The text lives on the heap, 2 bytes long, so a
+ * read past it is seen (SIGSEGV or ASan before the fix). */
+static void test_hostile_lengths(void **state) {
+  (void)state;
+  bp_config *c = new_config();
+  char *two = malloc(2);
+  memcpy(two, "{}", 2);
+  const size_t huge[] = {(size_t)1 << 40, (size_t)PTRDIFF_MAX};
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    expect_err(c, bp_config_set_function_name(c, two, huge[i]), BP_ERR_CONFIG_INVALID, VE,
+               "1 validation error detected: Value at 'functionName' failed to satisfy "
+               "constraint: Member must have length less than or equal to 140");
+    expect_err(c, bp_config_set_on_failure_destination(c, two, huge[i]), BP_ERR_CONFIG_INVALID,
+               VE,
+               "1 validation error detected: Value at 'destinationConfig.onFailure.destination' "
+               "failed to satisfy constraint: Member must have length less than or equal to 350");
+    expect_err(c, bp_config_add_filter(c, two, huge[i]), BP_ERR_CONFIG_INVALID, VE,
+               "1 validation error detected: Value at 'filterCriteria.filters.1.member.pattern' "
+               "failed to satisfy constraint: Member must have length less than or equal to "
+               "4096");
+  }
+  /* lengths no object has: the caller's bug */
+  const size_t none[] = {SIZE_MAX, (size_t)PTRDIFF_MAX + 1};
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+    assert_int_equal(bp_config_set_event_source_arn(c, two, none[i]), BP_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(bp_config_errmsg(c), "length"));
+    assert_int_equal(bp_config_set_function_name(c, two, none[i]), BP_ERR_INVALID_ARGUMENT);
+    assert_int_equal(bp_config_set_on_failure_destination(c, two, none[i]),
+                     BP_ERR_INVALID_ARGUMENT);
+    assert_int_equal(bp_config_add_filter(c, two, none[i]), BP_ERR_INVALID_ARGUMENT);
+#if BP_WITH_CODEC
+    assert_int_equal(bp_config_parse_json(c, two, none[i]), BP_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(bp_config_errmsg(c), "length"));
+#endif
+  }
+  /* just over the byte bound: counted as before (and echoed); one byte more is not read */
+  char *name = malloc(4 * BP_CONFIG_MAX_FUNCTION_NAME_CHARS + 1);
+  memset(name, 'f', 4 * BP_CONFIG_MAX_FUNCTION_NAME_CHARS + 1);
+  assert_int_equal(bp_config_set_function_name(c, name, 4 * BP_CONFIG_MAX_FUNCTION_NAME_CHARS),
+                   BP_ERR_CONFIG_INVALID);
+  assert_non_null(strstr(bp_config_errmsg(c), "Value 'fff"));
+  expect_err(c, bp_config_set_function_name(c, name, 4 * BP_CONFIG_MAX_FUNCTION_NAME_CHARS + 1),
+             BP_ERR_CONFIG_INVALID, VE,
+             "1 validation error detected: Value at 'functionName' failed to satisfy "
+             "constraint: Member must have length less than or equal to 140");
+  free(name);
+  assert_null(bp_config_get_function_name(c));
+  assert_null(bp_config_get_on_failure_destination(c));
+  assert_int_equal(bp_config_get_filter_count(c), 0);
+  free(two);
   bp_config_del(c);
 }
 
@@ -1837,6 +1892,7 @@ int main(void) {
       cmocka_unit_test(test_flags),            cmocka_unit_test(test_starting_position),
       cmocka_unit_test(test_event_source_arn), cmocka_unit_test(test_function_name),
       cmocka_unit_test(test_destination),      cmocka_unit_test(test_filter_patterns),
+      cmocka_unit_test(test_hostile_lengths),
       cmocka_unit_test(test_filter_limits),    cmocka_unit_test(test_filter_length),
       cmocka_unit_test(test_validate),         cmocka_unit_test(test_copy),
       cmocka_unit_test(test_set_by_name),      cmocka_unit_test(test_set_by_name_errors),

@@ -925,6 +925,26 @@ static void test_invalid_fetch_records(void **state) {
   assert_string_equal(m->fetches[f].after_seq, seq_of(m, s, 4));
   assert_int_equal(mock_metrics(m, NULL).polled_event_count, 4);
 
+  /* Kinesis partition keys of 1 to 256 code points: empty, 257 characters, and a length no
+   * buffer has (SIZE_MAX; 2^40 over a 257-byte key) are refused before the key is read */
+  char *key = malloc(257);
+  memset(key, 'k', 257);
+  const size_t bad_len[] = {0, 257, SIZE_MAX, (size_t)1 << 40};
+  for (size_t k = 0; k < sizeof bad_len / sizeof bad_len[0]; k++) {
+    mock_view(m, s, 5, &v[0]);
+    v[0].partition_key = key;
+    v[0].partition_key_len = bad_len[k];
+    m->fetches[f].completed = 1;
+    assert_int_equal(bp_engine_complete_fetch(m->e, m->fetches[f].req_id, m->now, 0, v, 1, 0),
+                     BP_ERR_INVALID_RECORD);
+    assert_non_null(strstr(bp_engine_errmsg(m->e), "artition"));
+    assert_int_equal(mock_run(m, m->now + 5000), 0);
+    f = mock_first_pending(m, MOCK_FETCH);
+    assert_string_equal(m->fetches[f].after_seq, seq_of(m, s, 4));
+  }
+  free(key);
+  assert_int_equal(mock_metrics(m, NULL).polled_event_count, 4);
+
   /* now the good r5 */
   assert_int_equal(mock_complete_fetch(m, f, m->now, 0), 0);
   assert_int_equal(m->fetches[f].start, 5);

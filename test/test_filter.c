@@ -1141,7 +1141,7 @@ static void test_record_view_equals_text(void **state) {
       "{\"$or\":[{\"kinesis\":{\"partitionKey\":[\"x\"]}},{\"eventName\":[\"aws:kinesis:record\"]}]}",
       "{\"data\":{\"t\":[1]},\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk\"}]}}",
   };
-  static const char *const keys[] = {"pk-1", "q\"u\\o\xc3\xa9", "", "x", "pk\n2"};
+  static const char *const keys[] = {"pk-1", "q\"u\\o\xc3\xa9", " ", "x", "pk\n2"};
   static const char *const datas[] = {"hello", "{\"t\":1}", "", "aGVsbG8=", "\x01\x02\xff"};
   bp_codec *odd = NULL; /* a mapping whose role needs JSON escapes */
   bp_codec_opts oo = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS, KIN_ARN, NULL, "arn:aws:iam::1:role/q\"\\r", NULL};

@@ -826,6 +826,19 @@ static void test_arguments(void **state) {
                    BP_ERR_INVALID_ARGUMENT);
   assert_int_equal(bp_codec_classify_response(f->c, "{}", 2, f->b3, 3, 0x80000001u, &r),
                    BP_ERR_INVALID_ARGUMENT);
+  /* a length no object has, over a 2-byte heap body: refused before the body is read, with
+   * any flags (ASan read past the body before the fix) */
+  char *two = malloc(2);
+  memcpy(two, "{}", 2);
+  const size_t none[] = {SIZE_MAX, (size_t)PTRDIFF_MAX + 1};
+  const uint32_t flags[] = {0, RBIF, BP_CLASSIFY_REQUIRE_STATE};
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+      assert_int_equal(bp_codec_classify_response(f->c, two, none[i], f->b3, 3, flags[k], &r),
+                       BP_ERR_INVALID_ARGUMENT);
+      assert_non_null(strstr(bp_codec_errmsg(f->c), "length"));
+    }
+  free(two);
   /* after an error the codec is fine */
   expect_partial(f, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"}]}", RBIF, 1, 1);
 }

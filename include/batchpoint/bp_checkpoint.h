@@ -164,9 +164,9 @@ BP_API int bp_checkpoint_finish(bp_checkpoint *t, uint64_t first, uint64_t count
  * @param checkpoint out, may be NULL: the new checkpoint when 1 is returned; untouched
  *        otherwise.
  * @return 1 if the checkpoint moved, 0 if not; ::BP_ERR_INVALID_ARGUMENT (@p t or
- *         @p positions NULL, @p n 0, or a position untracked, already passed, already
- *         finished or listed twice; errmsg names the first one refused). Nothing changes on
- *         error.
+ *         @p positions NULL, @p n 0 or larger than any array, or a position untracked,
+ *         already passed, already finished or listed twice; errmsg names the first one
+ *         refused). Nothing changes on error.
  */
 BP_API int bp_checkpoint_finish_list(bp_checkpoint *t, const uint64_t *positions, size_t n,
                                      uint64_t *checkpoint);

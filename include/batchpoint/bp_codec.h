@@ -99,9 +99,13 @@ BP_API const char *bp_codec_errmsg(const bp_codec *codec);
  *        events); NUL-terminated.
  * @param win tumbling-window fields, or NULL for a plain event.
  * @param size out: the length in bytes.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, NULL shard_id or size);
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointer with n > 0, an @p n no array of records
+ *         can have, NULL shard_id or size, a window state length above PTRDIFF_MAX);
  *         ::BP_ERR_INVALID_RECORD (a record fails validation: the message names its index
- *         and field); ::BP_ERR_INVALID_JSON (window state not a JSON object).
+ *         and field; a field length above PTRDIFF_MAX, or a Kinesis partition key longer
+ *         than 4 x 256 bytes, is refused before the field is read; so is a size that does not
+ *         fit in a size_t);
+ *         ::BP_ERR_INVALID_JSON (window state not a JSON object).
  */
 BP_API int bp_codec_event_size(bp_codec *codec, const char *shard_id, const bp_record *recs,
                                size_t n, const bp_window_fields *win, size_t *size);
@@ -170,7 +174,8 @@ BP_API int bp_failure_info_init(bp_failure_info *f, size_t size);
  * Encode the on-failure record: requestContext, responseContext (omitted for
  * RecordAgeExceeded), version, timestamp, KinesisBatchInfo / DDBStreamBatchInfo, payload.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL pointers, unknown condition, count or batch
- *         size 0, codec without function_arn); ::BP_ERR_INVALID_SEQNUM; ::BP_ERR_RANGE (a
+ *         size 0, codec without function_arn, a string length above PTRDIFF_MAX, refused
+ *         before the string is read); ::BP_ERR_INVALID_SEQNUM; ::BP_ERR_RANGE (a
  *         time out of range); ::BP_ERR_INVALID_UTF8; ::BP_ERR_NOMEM.
  */
 BP_API int bp_codec_encode_failure(bp_codec *codec, const bp_failure_info *info,
@@ -270,9 +275,11 @@ BP_API int bp_response_result_init(bp_response_result *r, size_t size);
  * @param result out: its struct_size set by the host (bp_response_result_init()); zeroed
  *        first, then filled.
  * @return 0 (the classification is in @p result, whatever the body held);
- *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, batch NULL
- *         with n > 0, a sequence number that fails bp_seqnum_validate() or is not above the
- *         previous one (the message names its index), unknown flag bits);
+ *         ::BP_ERR_INVALID_ARGUMENT (NULL codec or result, body NULL with len > 0, a @p len no
+ *         object can have (above PTRDIFF_MAX: refused before the body is read), batch NULL
+ *         with n > 0 or an @p n no array can have, a sequence number that fails
+ *         bp_seqnum_validate() or is not above the previous one (the message names its
+ *         index), unknown flag bits);
  *         ::BP_ERR_NOMEM (no classification was made).
  */
 BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t len,
@@ -281,12 +288,18 @@ BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t 
 
 /* ---- Base64 (standard alphabet, `=` padding, never a line break) ---- */
 
-/** @return the encoded length of @p n bytes: 4 * ceil(n / 3). */
+/**
+ * @return the encoded length of @p n bytes: 4 * ceil(n / 3); SIZE_MAX when that does not fit
+ *         in a size_t (@p n above (SIZE_MAX / 4) * 3). Every real length is a multiple of 4,
+ *         so SIZE_MAX is never one.
+ */
 BP_API size_t bp_base64_encoded_len(size_t n);
 
 /**
  * Encode @p n bytes. Writes exactly bp_base64_encoded_len(n) characters (no NUL, no newline).
- * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p written, NULL @p in or @p out with @p n > 0);
+ *         ::BP_ERR_TOO_LARGE (the encoded length does not fit in a size_t, checked first);
+ *         ::BP_ERR_BUFFER_TOO_SMALL.
  */
 BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len,
                             size_t *written);
@@ -299,7 +312,10 @@ BP_API int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_l
  * unspecified (and @p written is untouched).
  * @param written out: decoded bytes.
  * @return 0; ::BP_ERR_INVALID_BASE64; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_BUFFER_TOO_SMALL
- *         (@p out_len below the decoded length, which is at most 3 * n / 4).
+ *         (@p out_len below the decoded length, which is at most 3 * n / 4). The sizes are
+ *         checked before the text is read: a length not a multiple of 4 is
+ *         ::BP_ERR_INVALID_BASE64 and one that cannot fit in @p out ::BP_ERR_BUFFER_TOO_SMALL
+ *         whatever the text holds.
  */
 BP_API int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len,
                             size_t *written);

@@ -151,7 +151,8 @@ typedef struct bp_arena bp_arena;
  * @param buf       caller memory, aligned to _Alignof(max_align_t).
  * @param len       its length in bytes.
  * @param alloc_out receives the allocator hooks (ud = the arena).
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL argument or misaligned @p buf);
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL argument, misaligned @p buf, or a @p len no
+ *         buffer can have: above PTRDIFF_MAX or past the end of the address space);
  *         ::BP_ERR_BUFFER_TOO_SMALL (@p len cannot hold the bookkeeping and one block).
  */
 BP_API int bp_arena_init(bp_arena **out, void *buf, size_t len, bp_allocator *alloc_out);

@@ -59,6 +59,8 @@ typedef struct bp_config bp_config;
 #define BP_CONFIG_MAX_PATTERN_CHARS 4096    /**< FilterCriteria pattern, in code points */
 #define BP_CONFIG_MAX_DESTINATION_CHARS 350 /**< on-failure destination ARN, in code points */
 #define BP_CONFIG_MAX_FUNCTION_NAME_CHARS 140
+/** EventSourceArn, in bytes: Kinesis StreamARN's limit (DynamoDB stream ARNs: 1024). */
+#define BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES 2048
 
 /* ---- Life cycle and errors ---- */
 
@@ -112,15 +114,21 @@ BP_API int bp_config_error_http_status(const bp_config *c);
 BP_API size_t bp_config_error_offset(const bp_config *c);
 
 /* ---- Typed setters ----
- * Each returns 0; ::BP_ERR_INVALID_ARGUMENT (@p c NULL, or a NULL string with a non-zero
- * length); ::BP_ERR_CONFIG_INVALID (the value is outside AWS's limits: see errmsg); and, for
- * those that copy a string, ::BP_ERR_NOMEM. On any error the configuration is unchanged.
+ * Each returns 0; ::BP_ERR_INVALID_ARGUMENT (@p c NULL, a NULL string with a non-zero
+ * length, or a length no object can have: above PTRDIFF_MAX); ::BP_ERR_CONFIG_INVALID (the
+ * value is outside AWS's limits: see errmsg); and, for those that copy a string,
+ * ::BP_ERR_NOMEM. On any error the configuration is unchanged. A string whose length in
+ * bytes is over its limit whatever it holds (more than 4 bytes per allowed character) is
+ * refused before it is read, and its value is then not echoed in the message ("Value at
+ * '<path>' failed to satisfy constraint: Member must have length less than or equal to <n>").
  */
 
 /**
  * EventSourceArn. `arn:<partition>:kinesis:<region>:<account>:<resource>` selects Kinesis,
  * `...:dynamodb:...` DynamoDB Streams (partition `aws` or `aws-*`; region and resource must
- * not be empty). Anything else: InvalidParameterValueException "Unrecognized event source.".
+ * not be empty), at most ::BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES bytes. Anything else:
+ * InvalidParameterValueException "Unrecognized event source." (a longer @p len is refused
+ * before the text is read).
  * @param arn UTF-8 text, @p len bytes (copied).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT; ::BP_ERR_CONFIG_INVALID; ::BP_ERR_NOMEM.
  */
@@ -355,7 +363,8 @@ BP_API int bp_config_validate(bp_config *c);
  * ScalingConfig, ...) are ignored; other unknown members are rejected. FilterCriteria
  * replaces the filters; DestinationConfig.OnSuccess is rejected.
  * @param json UTF-8 text, @p len bytes (borrowed).
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p c NULL, or @p json NULL with @p len > 0);
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p c NULL, @p json NULL with @p len > 0, or @p len
+ *         above PTRDIFF_MAX: refused before the text is read);
  *         ::BP_ERR_INVALID_JSON (not one JSON object: a ValidationException "Could not parse
  *         request body into json: ..."; see bp_config_error_offset());
  *         ::BP_ERR_CONFIG_INVALID; ::BP_ERR_NOMEM. Declared and defined only when BP_WITH_CODEC

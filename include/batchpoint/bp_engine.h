@@ -301,7 +301,8 @@ typedef struct bp_engine_opts {
   const char *mapping_uuid;        /**< the mapping's UUID (S3 keys, store ids); NULL: one
                                         is drawn from the seeded generator */
   uint64_t seed;                   /**< seeds the generator of request ids and UUIDs (§5.3) */
-  uint32_t max_buffered_records;   /**< per shard, >= BatchSize x ParallelizationFactor;
+  uint32_t max_buffered_records;   /**< per shard, >= BatchSize x ParallelizationFactor and
+                                        <= 2^30 (BP_CHECKPOINT_MAX_CAPACITY);
                                         0: 2 x BatchSize x ParallelizationFactor */
   uint32_t filter_flags;           /**< flags for compiling FilterCriteria (bp_filter.h):
                                         BP_FILTER_STRICT_LAMBDA (0x1) rejects the operators
@@ -398,7 +399,8 @@ BP_API void *bp_engine_user_data(const bp_engine *e);
  * @param adjacent_parent_id AdjacentParentShardId (a merge), NULL if none.
  * @param checkpoint   the shard's stored checkpoint (a sequence number), NULL if the host
  *                     has none; @p checkpoint_len its length.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (bad id, duplicate shard, invalid checkpoint);
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (bad id, duplicate shard, invalid checkpoint, NULL
+ *         checkpoint with @p checkpoint_len > 0);
  *         the store's error (::BP_ERR_CORRUPT, ::BP_ERR_IO, ...: the shard is not added);
  *         ::BP_ERR_INVALID_STATE (after bp_engine_shutdown()); ::BP_ERR_IN_CALLBACK;
  *         ::BP_ERR_NOMEM; the fatal code of a failed engine. A shard without a parent to
@@ -467,9 +469,10 @@ BP_API int bp_engine_drained(const bp_engine *e);
  *               retried after bp_engine_opts.fetch_error_retry_ms).
  * @param flags  BP_FETCH_SHARD_END or 0.
  * @return 0; ::BP_ERR_UNKNOWN_REQUEST (no fetch with that id is in flight: nothing
- *         changes); ::BP_ERR_INVALID_ARGUMENT (records NULL with n > 0,
- *         a struct_size of 0, too small or differing between elements: nothing kept);
- *         ::BP_ERR_INVALID_RECORD;
+ *         changes); ::BP_ERR_INVALID_ARGUMENT (records NULL with n > 0, an @p n no array
+ *         can have, a struct_size of 0, too small or differing between elements: nothing
+ *         kept); ::BP_ERR_INVALID_RECORD (also a field longer than UINT32_MAX bytes,
+ *         refused before it is read);
  *         ::BP_ERR_RANGE (@p now_ms); ::BP_ERR_NOMEM (nothing kept; fetched again); and,
  *         outside callbacks, the errors of bp_engine_tick().
  */
@@ -519,7 +522,8 @@ BP_API int bp_invoke_result_init(bp_invoke_result *r, size_t size);
  * ::BP_ERR_RANGE, the completion itself was recorded (a later error comes from the work it
  * ran). The same holds for the other completions.
  * @return 0; ::BP_ERR_UNKNOWN_REQUEST (nothing changes); ::BP_ERR_INVALID_ARGUMENT (bad
- *         struct_size, kind or outcome, body NULL with body_len > 0, strings too long or not UTF-8,
+ *         struct_size, kind or outcome, body NULL with body_len > 0 or body_len above
+ *         PTRDIFF_MAX, strings too long (refused before they are read) or not UTF-8,
  *         RETURNED in a core-only build,
  *         CLASSIFIED PARTIAL with a bad index or ReportBatchItemFailures off: the request
  *         stays in flight, complete it again correctly); ::BP_ERR_RANGE; and, outside

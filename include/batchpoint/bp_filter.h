@@ -120,7 +120,8 @@ BP_API size_t bp_filter_error_offset(const bp_filter *filter);
  * @param pattern UTF-8 JSON text of @p len bytes (borrowed for the call; need not be
  *        NUL-terminated).
  * @return 0; ::BP_ERR_CONFIG_INVALID (the pattern is invalid: bp_filter_errmsg() gives the
- *         reason); ::BP_ERR_TOO_LARGE (already ::BP_FILTER_MAX_PATTERNS patterns);
+ *         reason); ::BP_ERR_TOO_LARGE (already ::BP_FILTER_MAX_PATTERNS patterns, or @p len
+ *         above 16 MiB, refused before the pattern is read);
  *         ::BP_ERR_INVALID_ARGUMENT (NULL filter, NULL @p pattern with @p len > 0);
  *         ::BP_ERR_NOMEM.
  */
@@ -140,7 +141,8 @@ BP_API int bp_filter_uses_data(const bp_filter *filter);
  * @param json UTF-8 JSON text of @p len bytes (borrowed for the call).
  * @param matched out: 1 if some pattern matches (or the filter is empty), else 0.
  * @return 0; ::BP_ERR_INVALID_JSON (not exactly one JSON object; *matched is 0);
- *         ::BP_ERR_INVALID_ARGUMENT (NULL filter or @p matched, NULL @p json with @p len > 0);
+ *         ::BP_ERR_INVALID_ARGUMENT (NULL filter or @p matched, NULL @p json with @p len > 0,
+ *         @p len above PTRDIFF_MAX: refused before the text is read);
  *         ::BP_ERR_NOMEM (*matched is 0).
  */
 BP_API int bp_filter_match_json(bp_filter *filter, const char *json, size_t len, int *matched);

@@ -55,6 +55,9 @@ extern "C" {
 /** bp_record.flags: Kinesis `data` is already base64 text (validated, passed through). */
 #define BP_RECORD_DATA_BASE64 0x1u
 
+/** Longest Kinesis partition key, in Unicode code points (Kinesis PutRecord: 1 to 256). */
+#define BP_KINESIS_MAX_PARTITION_KEY_CHARS 256
+
 /**
  * One stream record, as a plain view (borrowed; nothing is copied by the encoders).
  * Strings are pointer + length and must be valid UTF-8; optional ones are NULL when absent.
@@ -65,6 +68,8 @@ extern "C" {
  * encryption_type (optional).
  * DynamoDB uses: seq, arrival_ms, event_id, event_name, dynamodb_json, user_identity_json
  * (optional), and partition_key as the hash-key bytes (lane routing only; not encoded).
+ * A Kinesis partition key is 1 to ::BP_KINESIS_MAX_PARTITION_KEY_CHARS code points of UTF-8;
+ * a longer length is refused before the key is read.
  */
 typedef struct bp_record {
   uint32_t struct_size;       /**< sizeof(bp_record) the host was compiled with (or the size

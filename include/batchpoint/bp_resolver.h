@@ -248,8 +248,8 @@ BP_API int bp_resolver_decide(const bp_resolver_policy *p, const bp_resolver_inp
  * @param max_record_age_in_seconds -1 (nothing ever expires) or 0 .. 604,800.
  * @param expired    out: the prefix length, 0 .. @p n (== @p n: the whole batch expired).
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p expired NULL, @p arrival_ms NULL with @p n > 0,
- *         maximum age out of range); ::BP_ERR_RANGE (@p now_ms or an arrival time outside
- *         0 .. BP_TIME_MAX_MS).
+ *         an @p n no array can have, maximum age out of range); ::BP_ERR_RANGE (@p now_ms
+ *         or an arrival time outside 0 .. BP_TIME_MAX_MS).
  */
 BP_API int bp_resolver_expired_prefix(const int64_t *arrival_ms, size_t n, int64_t now_ms,
                                       int32_t max_record_age_in_seconds, size_t *expired);
@@ -270,8 +270,9 @@ BP_API int bp_resolver_expired_prefix(const int64_t *arrival_ms, size_t n, int64
  * @param arrival_ms the current batch's arrival times, in->batch_size entries (borrowed).
  * @param out        receives the action (metric deltas are 0: nothing was invoked).
  * @param errbuf     receives a message on error (may be NULL); @p errlen its size.
- * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, an invalid policy, batch_size 0);
- *         ::BP_ERR_RANGE (now_ms or an arrival time outside 0 .. BP_TIME_MAX_MS).
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, an invalid policy, batch_size 0 or
+ *         larger than any array); ::BP_ERR_RANGE (now_ms or an arrival time outside
+ *         0 .. BP_TIME_MAX_MS).
  */
 BP_API int bp_resolver_age_check(const bp_resolver_policy *p, const bp_resolver_input *in,
                                  const int64_t *arrival_ms, bp_resolver_action *out,
