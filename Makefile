@@ -94,7 +94,7 @@ endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
-	check-layers check-amalgamation check-doc-examples check-spdx check-examples
+	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -180,8 +180,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-spdx
-	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs and SPDX checks passed"
+		check-abi check-spdx
+	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
 # test/data's copies equal their upstream in $(SHARED) byte for byte (skipped without it).
@@ -203,6 +203,14 @@ check-amalgamation: | $(DEPS_STAMP)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -DBP_CORE_ONLY \
 		-c $(BUILD)/amalgamation/batchpoint_core.c -o $(BUILD)/amalgamation/batchpoint_core.o
 	@echo "check-amalgamation: one-file builds of lib/ (full and core-only) compile"
+
+# A host built against the headers of the ABI baseline (test/abi/include, never include/) runs
+# against today's shared library: appended members must not break an old binary.
+check-abi: $(SHARED_LIB)
+	@mkdir -p $(BUILD)/abi
+	$(Q)$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L -Itest/abi/include -o $(BUILD)/abi/old_host \
+		test/abi/old_host.c -L$(BUILD) -lbatchpoint $(EXTRA_LDFLAGS)
+	@LD_LIBRARY_PATH=$(BUILD) $(BUILD)/abi/old_host
 
 # Only bp_ symbols leave the shared library (toolchain entries aside), and every public
 # function is linked by test/test_symbols.c.

@@ -82,8 +82,6 @@ static int pop(queue *q, job *out) {
   return 1;
 }
 
-/* Record i of a request (the one place that indexes a request's records). */
-
 /* Callbacks (loop thread): copy the request, hand it to the worker, return at once. */
 static int enqueue(host *h, const job *j) {
   pthread_mutex_lock(&h->mu);

@@ -162,8 +162,6 @@ static const char *grouped(unsigned long long v, char *buf, size_t cap) {
   return buf;
 }
 
-/* Record i of a request's records (the one place that indexes them). */
-
 static int has_word(const uint8_t *p, size_t n, const char *w) {
   size_t k = strlen(w);
   for (size_t i = 0; i + k <= n; i++)

@@ -52,8 +52,6 @@ typedef struct host {
   int64_t now;
 } host;
 
-/* Record i of a request (the one place that indexes a request's records). */
-
 /* Reads go on from the start or where the last one ended (TRIM_HORIZON, no restart here). */
 static int on_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
   host *h = ud;

@@ -26,8 +26,6 @@ typedef struct host {
   int64_t now;          /* the simulated clock, epoch ms */
 } host;
 
-/* Record i of a request (the one place that indexes a request's records). */
-
 /* Where a read starts, as a Kinesis shard iterator would. */
 static size_t start_of(const host *h, const bp_fetch_req *q) {
   size_t i = 0;
