@@ -71,6 +71,8 @@ SHARED_LIB := $(BUILD)/libbatchpoint.so.$(VERSION_MAJOR)
 SHARED_LINK := $(BUILD)/libbatchpoint.so
 
 PUBLIC_HEADERS := $(wildcard include/batchpoint/*.h)
+# The behaviour reference the headers cite ("SEMANTICS.md §3.4"), installed beside them.
+PUBLIC_DOCS := include/batchpoint/SEMANTICS.md include/batchpoint/FILTERS.md
 # The installed bp_features.h: generated, it states the profile this library was built with.
 GEN_FEATURES := $(BUILD)/include/batchpoint/bp_features.h
 
@@ -188,7 +190,7 @@ test: deps check-data unit-tests check-scenarios check-tools check-examples chec
 check-data:
 	@sh test/support/check_data_sync.sh $(SHARED)
 
-# Every #include in lib/ stays within its layer (DESIGN.md §2).
+# Every #include in lib/ stays within its layer (the layers: base, then components and codec, then engine, then stores).
 check-layers:
 	@sh test/support/check_layers.sh lib
 
@@ -316,7 +318,7 @@ $(BUILD)/examples/bpfilter: $(BPFILTER_SRCS) $(wildcard examples/bpfilter/*.h) $
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -o $@ $(BPFILTER_SRCS) $(STATIC_LIB) -lyajl \
 		$(EXTRA_LDFLAGS)
 
-# Every scenario of the acceptance file (spec/esm.md §11) and of test/scenarios/ through the
+# Every scenario of the acceptance file (SEMANTICS.md §11) and of test/scenarios/ through the
 # real engine.
 check-scenarios: $(BUILD)/examples/bpsim
 	@for f in $(TEST_DATA)/esm-scenarios.json test/scenarios/*.json examples/scenarios/*.json; do \
@@ -357,7 +359,7 @@ install: all
 	ln -sf libbatchpoint.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint.so
 	install -m 644 include/batchpoint.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(filter-out %/bp_features.h,$(PUBLIC_HEADERS)) $(GEN_FEATURES) \
-		$(DESTDIR)$(INCLUDEDIR)/batchpoint/
+		$(PUBLIC_DOCS) $(DESTDIR)$(INCLUDEDIR)/batchpoint/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
@@ -368,7 +370,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbatchpoint.a $(DESTDIR)$(LIBDIR)/libbatchpoint.so \
 		$(DESTDIR)$(LIBDIR)/libbatchpoint.so.$(VERSION_MAJOR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint.pc $(DESTDIR)$(INCLUDEDIR)/batchpoint.h
-	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/batchpoint/,$(notdir $(PUBLIC_HEADERS)))
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/batchpoint/,$(notdir $(PUBLIC_HEADERS) $(PUBLIC_DOCS)))
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/batchpoint 2>/dev/null
 

@@ -1,4 +1,4 @@
-/* Bisect splitter (spec/esm.md §4): current (sub-)batch + a fixed stack of waiting halves. */
+/* Bisect splitter (SEMANTICS.md §4): current (sub-)batch + a fixed stack of waiting halves. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * One DynamoDB Streams record of a Lambda event (spec/esm.md §1.2, §1.4):
+ * One DynamoDB Streams record of a Lambda event (SEMANTICS.md §1.2, §1.4):
  * {"eventID":..,"eventName":..,"eventVersion":"1.1","eventSource":"aws:dynamodb",
  *  "awsRegion":..,"dynamodb":{..},"eventSourceARN":..[,"userIdentity":{..}]}
  *

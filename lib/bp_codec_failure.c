@@ -1,5 +1,5 @@
 /*
- * On-failure destination records (spec/esm.md §5.2-§5.5) and their S3 object keys.
+ * On-failure destination records (SEMANTICS.md §5.2-§5.5) and their S3 object keys.
  *
  * Layout (compact, this key order, §1.4):
  * {"requestContext":{"requestId":..,"functionArn":..,"condition":"..","approximateInvokeCount":N},

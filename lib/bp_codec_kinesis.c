@@ -1,5 +1,5 @@
 /*
- * One Kinesis record of a Lambda event (spec/esm.md §1.1, key order §1.4):
+ * One Kinesis record of a Lambda event (SEMANTICS.md §1.1, key order §1.4):
  * {"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":..,"sequenceNumber":"..",
  *  "data":"<base64>","approximateArrivalTimestamp":<s.mmm>[,"encryptionType":..]},
  *  "eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"<shard>:<seq>",

@@ -1,5 +1,5 @@
 /*
- * Response classification (spec/esm.md §3.3, §3.4, §6): a function's normally returned
+ * Response classification (SEMANTICS.md §3.3, §3.4, §6): a function's normally returned
  * body against its batch.
  *
  * Two streaming passes, no DOM and no per-identifier allocation:

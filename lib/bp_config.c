@@ -1,6 +1,6 @@
 /*
  * The ESM configuration object (core): defaults, typed setters with AWS's limits and
- * messages (spec/esm.md §2.1, §2.3), getters, the string setter and whole-request checks.
+ * messages (SEMANTICS.md §2.1, §2.3), getters, the string setter and whole-request checks.
  * Filter patterns are checked with a small allocation-free JSON recognizer; a full build
  * then compiles them (bp_filter.h) so the filter rules are checked too, as AWS does. The
  * JSON request parser lives in bp_config_json.c (codec).

@@ -76,7 +76,7 @@ void bp__cfg_release(bp_config *c);
 /* Move @p staged's values into @p c (freeing c's old ones); @p staged is left empty. */
 void bp__cfg_commit(bp_config *c, bp_config *staged);
 
-/* ---- Checks shared with the JSON parser, in spec/esm.md §2.3 order ---- */
+/* ---- Checks shared with the JSON parser, in SEMANTICS.md §2.3 order ---- */
 
 /* Integer fields, in §2.1 table order. */
 enum {

@@ -1,6 +1,6 @@
 /*
  * CreateEventSourceMapping request bodies -> bp_config (codec layer: the JSON DOM).
- * Three stages, so that the first problem is the one AWS reports (spec/esm.md §2.3):
+ * Three stages, so that the first problem is the one AWS reports (SEMANTICS.md §2.3):
  * syntax (the DOM), decoding (unknown members, JSON types; AWS deserializes before it
  * validates), then the checks in §2.3 order applied to a staging copy that replaces the
  * configuration only when everything passed.
@@ -187,7 +187,7 @@ static int decode(bp_config *c, const bp__jnode *root, request *r) {
   return rc;
 }
 
-/* ---- Applying, in spec/esm.md §2.3 order, to a staging copy ---- */
+/* ---- Applying, in SEMANTICS.md §2.3 order, to a staging copy ---- */
 
 static int apply_int(bp_config *t, const bp__jnode *n, int field) {
   if (!n) return 0;

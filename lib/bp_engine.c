@@ -606,7 +606,7 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
     req.after_seq = s->last_read;
     req.after_seq_len = s->last_read_len;
   } else if (s->fetched_once && s->started_from != BP_POSITION_TRIM_HORIZON) {
-    req.from = BP_POSITION_CONTINUE; /* §2.4 [DEC]: LATEST/AT_TIMESTAMP resolved once */
+    req.from = BP_POSITION_CONTINUE; /* §2.4 (batchpoint's decision): LATEST/AT_TIMESTAMP resolved once */
   } else {
     req.from = s->started_from;
   }
@@ -702,7 +702,7 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
   memcpy(s->last_read, r->seq, r->seq_len);
   s->last_read_len = r->seq_len;
   s->read_any = 1;
-  if (!keep) { /* filtered out: finished at once (§3.1 [DEC], §7.3) */
+  if (!keep) { /* filtered out: finished at once (§3.1 (batchpoint's decision), §7.3) */
     s->m.filtered_out_event_count++;
     s->filtered_in_fetch++;
     rc = bp__engine_finish(e, s, &pos, 1);

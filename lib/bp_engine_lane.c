@@ -1,4 +1,4 @@
-/* One lane of a shard (spec/esm.md §3.2): its batch builder, the bisect work list of the
+/* One lane of a shard (SEMANTICS.md §3.2): its batch builder, the bisect work list of the
  * batch being resolved, one invocation in flight, the outcome of each attempt (resolver),
  * retry backoff, and discards with their on-failure records (§4, §5). */
 #include <string.h>
@@ -411,7 +411,7 @@ static int invoke_current(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) 
   bp__engine_event(e, s, l->index, BP_EVENT_INVOKE, (int)req.attempt, &e->views[0],
                    &e->views[n - 1], n, (int64_t)req.payload_len);
   e->event_flags = 0;
-  /* §8.3 [DEC]: IteratorAge once per attempt that carries records. */
+  /* §8.3 (batchpoint's decision): IteratorAge once per attempt that carries records. */
   int64_t age = now - e->views[n - 1].arrival_ms;
   s->m.iterator_age_ms = age;
   bp__engine_metric(e, s, l->index, BP_METRIC_ITERATOR_AGE, age);
@@ -523,7 +523,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
   return 1;
 }
 
-/* ---- Final window invocations (§6 [DEC]) ---- */
+/* ---- Final window invocations (§6 (batchpoint's decision)) ---- */
 
 static int invoke_final(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   bp__window wf;

@@ -11,7 +11,7 @@
 #define FREE_CHUNKS_KEPT 2
 
 uint32_t bp__lane_of(const char *key, size_t len, uint32_t nlanes) {
-  /* spec §3.2 [DEC]: FNV-1a-32 of the partition-key bytes, modulo ParallelizationFactor */
+  /* SEMANTICS.md §3.2 (batchpoint's decision): FNV-1a-32 of the partition-key bytes, modulo ParallelizationFactor */
   uint32_t h = 2166136261u;
   for (size_t i = 0; i < len; i++) {
     h ^= (uint8_t)key[i];

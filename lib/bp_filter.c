@@ -1,6 +1,6 @@
 /*
  * The filter object: lifecycle, adding patterns atomically, and the two ways in: a JSON event
- * as is, or a stream record through its filter view (spec/esm.md §7.2): the record exactly
+ * as is, or a stream record through its filter view (SEMANTICS.md §7.2): the record exactly
  * as the codec delivers it (Kinesis: its members fed as calls, no text written or parsed;
  * DynamoDB: encoded and parsed), plus for Kinesis the decoded payload under `data`.
  */
@@ -256,7 +256,7 @@ int bp_filter_match_record(bp_filter *f, bp_codec *codec, const char *shard_id,
     size_t len = 0;
     if ((rc = ff_payload(f, rec, &data, &len))) return rc;
     rc = bp__filter_feed_value(f, "data", 4, data ? data : "", len);
-    if (rc == BP_ERR_INVALID_JSON) { /* spec/esm.md §7.3: dropped, whatever else matches */
+    if (rc == BP_ERR_INVALID_JSON) { /* SEMANTICS.md §7.3: dropped, whatever else matches */
       bp__errmsg_clear(&f->err);
       *result = BP_FILTER_DROPPED;
       return 0;

@@ -15,7 +15,7 @@
 #include "bp_json_dom_int.h"
 
 #define FC_MAX_RULE_SIZE 256 /* event-ruler's GenericMachine.MAXIMUM_RULE_SIZE */
-#define FC_WILD_LIMIT 10     /* highest accepted wildcard complexity (spec/filter.md 4.9) */
+#define FC_WILD_LIMIT 10     /* highest accepted wildcard complexity (FILTERS.md 4.9) */
 #define FC_MSG_STR 120       /* bytes of a pattern string quoted in a message */
 
 enum { AB_PLAIN, AB_EIC, AB_PREFIX, AB_SUFFIX, AB_WILDCARD };

@@ -441,7 +441,7 @@ int bp__filter_wild_match(const uint8_t *enc, const char *s, size_t n) {
  * measure of a set of simultaneously active states is its size plus the wildcards its
  * members can enter that are not active yet; event-ruler's MachineComplexityEvaluator
  * counts the same way: 7 for the accepted "/Users/<wildcard>/dir/dir/dir/dir/dir/doc.txt", 11
- * for "<w>:<w>:<w>:<w>:<w>:event-bus/<w>" that EventBridge rejects (spec/filter.md 4.9).
+ * for "<w>:<w>:<w>:<w>:<w>:event-bus/<w>" that EventBridge rejects (FILTERS.md 4.9).
  */
 typedef struct fv_nfa {
   int16_t *byte; /* token k: a byte, or -1 for a wildcard */

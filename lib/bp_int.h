@@ -44,7 +44,7 @@ int bp__array_ok(const void *p, size_t n, size_t size);
 /** @p a + @p b, or SIZE_MAX when that does not fit (sticky: SIZE_MAX + x is SIZE_MAX). */
 size_t bp__size_add(size_t a, size_t b);
 
-/** Caller memory for an object (STYLE rule 3): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
+/** Caller memory for an object (SEMANTICS.md §H.8): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
  *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */
 int bp__caller_mem_check(const void *mem, size_t len, size_t need);
 

@@ -1,6 +1,6 @@
 /*
  * JSON text writing for the encoders. Every piece has a length function and a writer, so an
- * event's exact size is known before a byte is written (spec/esm.md §1.4, §3.1).
+ * event's exact size is known before a byte is written (SEMANTICS.md §1.4, §3.1).
  * Escaping follows yajl's generator with solidus escaping off: `"` `\` and the short forms
  * \b \t \n \f \r; other control bytes as \u00XX (upper-case hex); all else verbatim.
  */

@@ -7,7 +7,7 @@
 
 #include "bp_int.h"
 
-/** Escaped length of [s, s+n) including the two quotes (spec/esm.md §1.4 escaping). */
+/** Escaped length of [s, s+n) including the two quotes (SEMANTICS.md §1.4 escaping). */
 size_t bp__json_str_len(const char *s, size_t n);
 /** Write the quoted, escaped string at @p out; returns the end. Room must be reserved. */
 char *bp__json_str_put(char *out, const char *s, size_t n);

@@ -1,4 +1,4 @@
-/* Partial-batch-failure resolver: pure decisions over caller-owned counters (spec/esm.md
+/* Partial-batch-failure resolver: pure decisions over caller-owned counters (SEMANTICS.md
  * §3.3-§3.5, §4, §5.1-§5.3, §8.4). No allocation, no state of its own. */
 #include <stddef.h>
 #include <stdint.h>
@@ -191,7 +191,7 @@ static int decide(const bp_resolver_policy *p, const bp_resolver_input *in,
     return 0;
 
   case BP_ATTEMPT_FUNCTION_ERROR:
-  case BP_ATTEMPT_RETURNED_FAILED: /* §4 [DEC]: returned-but-failed splits the same way */
+  case BP_ATTEMPT_RETURNED_FAILED: /* §4 (batchpoint's decision): returned-but-failed splits the same way */
     out->invoked_event_count = n;
     out->failed_invoke_event_count = n;
     if (p->bisect_batch_on_function_error && n >= 2) {

@@ -327,7 +327,7 @@ static void test_overhead(void **state) {
   bp_batch_del(b);
 }
 
-/* Spec §11.47: BatchSize 10,000, window 10 s, 20 Kinesis records of 400 KiB each (about
+/* SEMANTICS.md §11.47: BatchSize 10,000, window 10 s, 20 Kinesis records of 400 KiB each (about
  * 546 KB once base64-encoded with their metadata): at most 11 per invocation, all 20 in
  * order, no payload over 6 MB. With the codec the sizes are the encoder's own, and the
  * builder's event size is checked against the codec's size of the very same batch. */

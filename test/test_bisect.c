@@ -1,4 +1,4 @@
-/* Bisect splitter (spec/esm.md §4): split points, order, counters, limits, memory. */
+/* Bisect splitter (SEMANTICS.md §4): split points, order, counters, limits, memory. */
 #include <stdalign.h>
 #include <stdarg.h>
 #include <setjmp.h>

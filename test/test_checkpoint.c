@@ -290,7 +290,7 @@ static void test_out_of_order(void **state) {
 }
 
 /* Two lanes interleaved: lane A = even, lane B = odd positions; A's batch never moves the
- * checkpoint past B's pending records (spec §3.2). */
+ * checkpoint past B's pending records (SEMANTICS.md §3.2). */
 static void test_lanes_interleaved(void **state) {
   (void)state;
   bp_checkpoint *t = make(0, 32);

@@ -142,7 +142,7 @@ static void test_golden_seed_002(void **state) {
   free(doc);
 }
 
-/* The field-exact examples of spec/esm.md §1.3, byte for byte. */
+/* The field-exact examples of SEMANTICS.md §1.3, byte for byte. */
 static void test_golden_spec_examples(void **state) {
   (void)state;
   bp_codec *c = kinesis_codec("arn:aws:kinesis:us-east-1:111111111111:stream/s1",
@@ -193,7 +193,7 @@ static void test_golden_spec_examples(void **state) {
   bp_codec_del(c);
 }
 
-/* ---- tumbling window members (spec/esm.md §6, D-KWIN example layout) ---- */
+/* ---- tumbling window members (SEMANTICS.md §6, D-KWIN example layout) ---- */
 
 static void test_window_event(void **state) {
   (void)state;
@@ -621,7 +621,7 @@ static void test_large_event(void **state) {
   size_t size11, size12, len;
   assert_int_equal(bp_codec_event_size(c, "s", r, n, NULL, &size11), 0);
   assert_int_equal(bp_codec_event_size(c, "s", r, 12, NULL, &size12), 0);
-  assert_true(size11 <= BP_MAX_EVENT_BYTES); /* 11 x 400 KiB fit (spec §11.47) */
+  assert_true(size11 <= BP_MAX_EVENT_BYTES); /* 11 x 400 KiB fit (SEMANTICS.md §11.47) */
   assert_true(size12 > BP_MAX_EVENT_BYTES);  /* a 12th does not */
   encode(c, "s", r, n, NULL, &len);
   assert_int_equal(BP_MAX_EVENT_BYTES, 6291456u);

@@ -1341,7 +1341,7 @@ static void test_json_unknown_members(void **state) {
   }
 }
 
-/* Bodies with several problems report the first in spec/esm.md §2.3 order. */
+/* Bodies with several problems report the first in SEMANTICS.md §2.3 order. */
 static void test_json_error_order(void **state) {
   (void)state;
   static const struct {

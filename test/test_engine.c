@@ -1,4 +1,4 @@
-/* Engine (bp_engine.h; spec/esm.md §2.4, §3-§5, §8): the host contract (creation errors,
+/* Engine (bp_engine.h; SEMANTICS.md §2.4, §3-§5, §8): the host contract (creation errors,
  * request ids, synchronous and asynchronous completion, re-entrancy, WOULDBLOCK and fatal
  * callbacks, deadlines, bad fetch and invoke completions), the mapping's semantics (starting
  * positions, batching, lanes, checkpoints, throttles, retries, backoff, record age, bisect,
@@ -177,7 +177,7 @@ static void fn_throttle_first(mock_host *m, const mock_invoke *inv, bp_invoke_re
 }
 
 /* Returns normally; reports the poison record in batchItemFailures when it is in the batch
- * (spec §3.4), else an empty body (success, rule 1). */
+ * (SEMANTICS.md §3.4), else an empty body (success, rule 1). */
 static void fn_report_poison(mock_host *m, const mock_invoke *inv, bp_invoke_result *r) {
   script *s = ctx_of(m);
   r->kind = BP_INVOKE_RESULT_RETURNED;
@@ -301,7 +301,7 @@ static void test_new_errors(void **state) {
   bp_config_del(bad);
 
   /* FilterCriteria: a pattern the compiler rejects (a value that is not in a list) is
-     refused when configured, never at match time (spec/esm.md §7.3); the strict-Lambda
+     refused when configured, never at match time (SEMANTICS.md §7.3); the strict-Lambda
      subset is the engine's option, checked at creation */
   bad = kcfg();
   const char *pattern = "{\"data\":{\"kind\":\"a\"}}";
@@ -410,7 +410,7 @@ static void test_shard_and_query_errors(void **state) {
   mock_host_free(m);
 }
 
-/* STYLE rule 15 / bp_engine.h completions: an id that names no request in flight (never
+/* SEMANTICS.md §H.5 / bp_engine.h completions: an id that names no request in flight (never
  * issued, of another kind, already completed) gives BP_ERR_UNKNOWN_REQUEST and changes
  * nothing. */
 static void test_unknown_request(void **state) {
@@ -537,7 +537,7 @@ static void test_async_host_any_order(void **state) {
   mock_host_free(m);
 }
 
-/* ---- driving calls from inside callbacks (STYLE rule 13) ---- */
+/* ---- driving calls from inside callbacks (SEMANTICS.md §H.3) ---- */
 
 typedef struct hook_stats {
   int calls[MOCK_KINDS];
@@ -770,7 +770,7 @@ static void test_callback_failure(void **state) {
   mock_host_free(m);
 }
 
-/* STYLE rule 15, bp_engine_del(): requests in flight are abandoned and everything is freed
+/* SEMANTICS.md §H.5, bp_engine_del(): requests in flight are abandoned and everything is freed
  * (fetch, invoke, delivery and save in flight at once, on two shards). */
 static void test_del_with_work_in_flight(void **state) {
   (void)state;
@@ -1151,7 +1151,7 @@ static void test_position_trim_horizon(void **state) {
   mock_host_free(m);
 }
 
-/* §2.4 [DEC]: LATEST is resolved once; after an empty read the host's iterator continues
+/* §2.4 (batchpoint's decision): LATEST is resolved once; after an empty read the host's iterator continues
  * (CONTINUE), so records written after the start are delivered. */
 static void test_position_latest(void **state) {
   (void)state;
@@ -1211,7 +1211,7 @@ static void test_position_at_timestamp(void **state) {
   mock_host_free(m);
 }
 
-/* §2.4 [DEC]: a checkpoint given to bp_engine_add_shard() wins over StartingPosition. */
+/* §2.4 (batchpoint's decision): a checkpoint given to bp_engine_add_shard() wins over StartingPosition. */
 static void test_position_from_checkpoint(void **state) {
   (void)state;
   for (int pos = BP_POSITION_TRIM_HORIZON; pos <= BP_POSITION_LATEST; pos++) {
@@ -1234,7 +1234,7 @@ static void test_position_from_checkpoint(void **state) {
   }
 }
 
-/* §3.1 [DEC]: a batch's window opens when its first record is added and it is flushed at
+/* §3.1 (batchpoint's decision): a batch's window opens when its first record is added and it is flushed at
  * the first now >= open + window (not before); next_deadline names the window end. */
 static void test_batching_window(void **state) {
   (void)state;
@@ -1334,7 +1334,7 @@ static void test_one_batch_in_flight(void **state) {
   mock_host_free(m);
 }
 
-/* §3.2 [DEC]: lane = FNV-1a-32(partition key) % ParallelizationFactor; per-key order; lanes
+/* §3.2 (batchpoint's decision): lane = FNV-1a-32(partition key) % ParallelizationFactor; per-key order; lanes
  * run concurrently with an asynchronous host. */
 static void test_parallelization_lanes(void **state) {
   (void)state;
@@ -1557,7 +1557,7 @@ static void test_function_error_retries(void **state) {
   run_function_error("Handled", "7", "Handled", "7");
 }
 
-/* §5.1 [DEC]: backoff 1 s, 2 s, 4 s ... capped at 60 s after consecutive failures, measured
+/* §5.1 (batchpoint's decision): backoff 1 s, 2 s, 4 s ... capped at 60 s after consecutive failures, measured
  * from the failed attempt; reset after a success or a discard; base and cap configurable. */
 static void test_backoff_schedule(void **state) {
   (void)state;
@@ -1664,7 +1664,7 @@ static void test_record_age_before_first_invoke(void **state) {
   mock_host_free(m);
 }
 
-/* §5.1 [DEC]: the age check runs before every retry; an age equal to the maximum is not
+/* §5.1 (batchpoint's decision): the age check runs before every retry; an age equal to the maximum is not
  * expired; approximateInvokeCount counts the invocations of the batch. */
 static void test_record_age_before_retries(void **state) {
   (void)state;
@@ -1755,7 +1755,7 @@ static void test_bisect(void **state) {
   assert_int_equal(mock_checkpoint(m, s), 3);
   mock_host_free(m);
 
-  /* §4 [DEC]: [r1,r2] with r1 poisonous, MRA 1: [r1,r2], [r1], [r1] -> count 2, then [r2] */
+  /* §4 (batchpoint's decision): [r1,r2] with r1 poisonous, MRA 1: [r1,r2], [r1], [r1] -> count 2, then [r2] */
   m = mk_mock();
   cfg = kcfg();
   assert_int_equal(bp_config_set_bisect_batch_on_function_error(cfg, 1), 0);
@@ -1846,7 +1846,7 @@ static void discard_request_id(uint64_t seed, script *sc, char *out, size_t cap)
   mock_host_free(m);
 }
 
-/* §5.3 [DEC]: requestId is the host's request id of the batch's last invocation, else a
+/* §5.3 (batchpoint's decision): requestId is the host's request id of the batch's last invocation, else a
  * UUID from the seeded generator (same seed, same ids). */
 static void test_request_id(void **state) {
   (void)state;
@@ -2004,7 +2004,7 @@ static void test_discard_outcomes(void **state) {
   run_discard(SQS_ARN, BP_ERR_IO, 3, 0, 1);
 }
 
-/* §5.1 [DEC]: the checkpoint moves past discarded records only when their delivery has
+/* §5.1 (batchpoint's decision): the checkpoint moves past discarded records only when their delivery has
  * completed; the lane's next invocation waits for it too. */
 static void test_async_delivery_holds_checkpoint(void **state) {
   (void)state;
@@ -2076,7 +2076,7 @@ static void test_metrics(void **state) {
   mock_host_free(m);
 }
 
-/* §2.4 [DEC] Enabled=false: nothing new starts; what is in flight completes and is applied;
+/* §2.4 (batchpoint's decision) Enabled=false: nothing new starts; what is in flight completes and is applied;
  * re-enabling resumes where it stopped (retry state included). */
 static void test_enabled(void **state) {
   (void)state;
@@ -2462,7 +2462,7 @@ static mock_host *file_store_engine(bp_file_store *fs, size_t records) {
   return m;
 }
 
-/* §2.4 [DEC], bp_store.h: checkpoints saved through the file store; a new engine on the same
+/* §2.4 (batchpoint's decision), bp_store.h: checkpoints saved through the file store; a new engine on the same
  * directory resumes after them; a corrupt checkpoint makes add_shard fail with
  * BP_ERR_CORRUPT instead of starting from TRIM_HORIZON. */
 static void test_file_store_restart(void **state) {
@@ -2685,7 +2685,7 @@ static void test_dynamodb(void **state) {
  * 3. Memory
  * ===================================================================================== */
 
-/* Failmalloc over creation and add_shard (STYLE rule 7): NOMEM, never a leak. */
+/* Failmalloc over creation and add_shard (SEMANTICS.md §H.9): NOMEM, never a leak. */
 static int scenario_create(const bp_allocator *hooks, void *ctx) {
   mock_host *m = ctx;
   bp_transport t;

@@ -1,4 +1,4 @@
-/* FilterCriteria applied by the engine (spec/esm.md §3.1, §7, §8.4; spec/filter.md §5):
+/* FilterCriteria applied by the engine (SEMANTICS.md §3.1, §7, §8.4; FILTERS.md §5):
  * whole reads filtered out (checkpoint moved and stored, FilteredOutEventCount in the totals
  * and in BP_EVENT_METRIC), records filtered out inside a batch (BatchSize, the batching window
  * and the 6 MB bound count passing records only; retries and bisect see passing records
@@ -158,7 +158,7 @@ static void expect_mask(const char *arn, const char *const *patterns, size_t np,
 }
 
 /* =====================================================================================
- * Whole reads filtered out (§3.1 [DEC], §7.3, §8.4)
+ * Whole reads filtered out (§3.1 (batchpoint's decision), §7.3, §8.4)
  * ===================================================================================== */
 
 /* Every record of every read is filtered out: no invocation; after each read the checkpoint
@@ -375,7 +375,7 @@ static void test_retry_and_bisect_see_passing_only(void **state) {
 }
 
 /* =====================================================================================
- * Kinesis payloads and the filter view (§7.2, §7.3; filter.md §5)
+ * Kinesis payloads and the filter view (§7.2, §7.3; FILTERS.md §5)
  * ===================================================================================== */
 
 /* A filter referencing top-level `data` makes a payload that is not JSON a drop: not
@@ -400,7 +400,7 @@ static void test_kinesis_not_json_dropped(void **state) {
   const char *or_p[] = {
       "{\"$or\":[{\"data\":{\"kind\":[\"a\"]}},{\"kinesis\":{\"partitionKey\":[\"k1\"]}}]}"};
   expect_mask(STREAM_ARN, or_p, 1, recs, 6, 0x09);
-  /* a payload that is JSON but no object: `data` holds the value (filter.md §5) */
+  /* a payload that is JSON but no object: `data` holds the value (FILTERS.md §5) */
   const char *num_p[] = {"{\"data\":[42]}"};
   const rec_spec nums[] = {{"k", "42", NULL, NULL}, {"k", "43", NULL, NULL},
                            {"k", "{\"data\":42}", NULL, NULL}, {"k", "4.2e1", NULL, NULL}};
@@ -409,7 +409,7 @@ static void test_kinesis_not_json_dropped(void **state) {
 
 /* Without a `data` reference nothing is parsed: payloads that are not JSON are filtered on
  * the record's other fields (the delivered record, §7.2), so kinesis.partitionKey matches
- * them; the 2022 form with a top-level partitionKey never matches ([DEC] §7.2), and metadata
+ * them; the 2022 form with a top-level partitionKey never matches (batchpoint's decision, §7.2), and metadata
  * Lambda adds (eventSourceARN, eventName) is in the view. */
 static void test_kinesis_metadata_only(void **state) {
   (void)state;
@@ -476,7 +476,7 @@ static void test_kinesis_base64_payloads(void **state) {
 }
 
 /* =====================================================================================
- * DynamoDB (§7.2; filter.md §5)
+ * DynamoDB (§7.2; FILTERS.md §5)
  * ===================================================================================== */
 
 #define DDB_KEYS(k) "{\"Keys\":{\"pk\":{\"S\":\"" k "\"}},"

@@ -1,7 +1,7 @@
 /*
- * Randomized model test of the engine (DESIGN.md §5): random streams (resharding included),
+ * Randomized model test of the engine (the test strategy): random streams (resharding included),
  * configurations, functions, hosts, store failures, Enabled toggles, crashes and graceful
- * restarts, checked against the invariants of spec/esm.md after every step: no record lost,
+ * restarts, checked against the invariants of SEMANTICS.md after every step: no record lost,
  * at-least-once, the checkpoint never passes an unfinished record nor moves back, per-key
  * order, one invocation per lane, batch limits, on-failure records, resharding order,
  * metrics, no leak.
@@ -800,7 +800,7 @@ static void decide(run *R, minv *v) {
       res->outcome = BP_ATTEMPT_SUCCESS;
     } else if (form == 10 && !R->rbif) {
       /* Without ReportBatchItemFailures the body is never read: a failure list or junk is
-       * a success (spec §3.3, pitfall 3). */
+       * a success (SEMANTICS.md §3.3, pitfall 3). */
       char seq[24]; /* a copy: gcc cannot tell the record from the body apart */
       memcpy(seq, S->r[v->idx[0]].seq, sizeof seq);
       if (pct(R, 50))

@@ -1,4 +1,4 @@
-/* Tumbling windows in the engine (spec/esm.md §6 and its [DEC] rules), for what the
+/* Tumbling windows in the engine (SEMANTICS.md §6 and its (batchpoint's decision) rules), for what the
  * scenario format (test/scenarios/tumbling.json) cannot express: the exact state text in
  * the request and the event, states above 1 MB (early termination) built at run time, a
  * late fetch reopening a closed window, resharding closing the parents' windows (per lane,
@@ -225,7 +225,7 @@ static char *big_body(size_t state_len, const char *tail, size_t *state_off) {
  * Tests
  * ===================================================================================== */
 
-/* §6 [DEC] state passing: `{}` at the first invocation of a window; then the state of the
+/* §6 (batchpoint's decision) state passing: `{}` at the first invocation of a window; then the state of the
  * window's last successful response, passed through as the exact JSON text returned
  * (whitespace, number spelling, escapes kept) in bp_invoke_req.state and in the event; the
  * final invocation carries it with no records; the next window starts with `{}`, whatever
@@ -336,7 +336,7 @@ static void test_checkpoint_waits_for_final(void **state) {
   mock_host_free(m);
 }
 
-/* §6 [DEC] early termination: a state text above 1,048,576 bytes makes an immediate final
+/* §6 (batchpoint's decision) early termination: a state text above 1,048,576 bytes makes an immediate final
  * invocation with that state and both flags; the window's later records continue with `{}`
  * (flags false) and it still gets its normal final at window.end. Exactly 1,048,576 bytes
  * is no early termination. */
@@ -395,7 +395,7 @@ static void test_early_termination(void **state) {
   }
 }
 
-/* §6 [DEC]: the early final is due at once, whatever retry backoff the lane has pending (here
+/* §6 (batchpoint's decision): the early final is due at once, whatever retry backoff the lane has pending (here
  * the remainder of a partial response, due 1 s later); it is retried with the backoff when
  * it fails, and the pending remainder waits until it has succeeded. The remainder then starts
  * the window afresh with `{}`. */
@@ -476,7 +476,7 @@ static size_t find_final(const mock_host *m, int shard, uint32_t lane, int64_t s
   return 0;
 }
 
-/* §6 [DEC]: a record read after its window's final invocation was made (a late fetch)
+/* §6 (batchpoint's decision): a record read after its window's final invocation was made (a late fetch)
  * opens that window again with `{}`, followed by another final invocation for it. */
 static void test_late_record(void **state) {
   (void)state;
@@ -645,7 +645,7 @@ static void test_final_wouldblock(void **state) {
   mock_host_free(m);
 }
 
-/* §3.1 [DEC]: the 6 MB bound measures the complete event, the window fields and the state
+/* §3.1 (batchpoint's decision): the 6 MB bound measures the complete event, the window fields and the state
  * included: after a response with a 1,048,576-byte state the next batch of 400 KiB records
  * holds fewer records, as many as fit. */
 static void test_event_limit_counts_state(void **state) {
@@ -739,7 +739,7 @@ static void s3_payload_of(const mock_delivery *d, char *out, size_t cap) {
   if (!ok) fail_msg("the S3 record's payload is not a JSON string below %zu bytes", cap);
 }
 
-/* The S3 object's payload of a discarded window batch (§5.5 [DEC]): byte-identical to the
+/* The S3 object's payload of a discarded window batch (§5.5 (batchpoint's decision)): byte-identical to the
  * last invocation's event, whose window fields and state it therefore carries. */
 static void test_s3_payload_window_fields(void **state) {
   (void)state;
@@ -774,7 +774,7 @@ static void test_s3_payload_window_fields(void **state) {
 
 /* A no-progress partial response with a state updates the window's state; when that
  * attempt exhausts MaximumRetryAttempts the S3 payload is still byte-identical to the last
- * invocation's event (§5.5 [DEC]), i.e. carries the state that invocation was sent. */
+ * invocation's event (§5.5 (batchpoint's decision)), i.e. carries the state that invocation was sent. */
 static void test_s3_payload_after_partial_state(void **state) {
   (void)state;
   const char *s3 = "arn:aws:s3:::bucket";
@@ -810,7 +810,7 @@ static void test_s3_payload_after_partial_state(void **state) {
 
 /* After a failed final invocation, a late record of that window (read before the final's
  * retry is due) waits until the final has succeeded, then reopens the window with {}.
- * §6 [DEC]: a failed final is retried with the backoff until it succeeds (DOC: processing of
+ * §6 (batchpoint's decision): a failed final is retried with the backoff until it succeeds (DOC: processing of
  * the shard is suspended until then), §5.1: the next invocation on the lane waits the
  * backoff, and a record read after the final was made reopens the window with {}. */
 static void test_late_record_during_failed_final(void **state) {

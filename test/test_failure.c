@@ -1,4 +1,4 @@
-/* On-failure destination records and S3 keys (spec/esm.md §1.4, §5.2-§5.5). */
+/* On-failure destination records and S3 keys (SEMANTICS.md §1.4, §5.2-§5.5). */
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -215,7 +215,7 @@ static void test_golden_seed001(void **state) {
   bp_codec_del(c);
 }
 
-/* spec/esm.md §5.3 example. */
+/* SEMANTICS.md §5.3 example. */
 static const char spec53_pretty[] =
     "{\n"
     "  \"requestContext\": {\n"
@@ -259,7 +259,7 @@ static void test_golden_spec53(void **state) {
   bp_codec_del(c);
 }
 
-/* spec/esm.md §5.4: DDBStreamBatchInfo, arrival times in whole seconds (ms truncated). */
+/* SEMANTICS.md §5.4: DDBStreamBatchInfo, arrival times in whole seconds (ms truncated). */
 static void test_golden_dynamodb(void **state) {
   (void)state;
   bp_codec *c = codec_make(BP_SOURCE_DYNAMODB, FUNCTION_ARN);

@@ -1,4 +1,4 @@
-/* bp_lane_of(): the engine's own lane routing (spec §3.2), offered to hosts as a pure
+/* bp_lane_of(): the engine's own lane routing (SEMANTICS.md §3.2), offered to hosts as a pure
  * function. Checked against known FNV-1a-32 values and against the lanes the engine gives
  * its invocations. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Resolver (spec/esm.md §3.3-§3.5, §4, §5.1-§5.3, §8.4): the decision table, backoff,
+/* Resolver (SEMANTICS.md §3.3-§3.5, §4, §5.1-§5.3, §8.4): the decision table, backoff,
  * record age, metric deltas, and spec scenarios replayed by a tiny lane simulation that
  * drives a bisect splitter with the resolver's actions. */
 #include <stdarg.h>
@@ -284,7 +284,7 @@ static size_t deliveries(const sim *s, uint64_t pos) {
   return n;
 }
 
-/* ---- spec §11 scenarios ---- */
+/* ---- SEMANTICS.md §11 scenarios ---- */
 
 /* S19 / §3.5 calibration: BatchSize 3, MRA 3, RBIF, r6 always reported failed. */
 static void test_s19_partial_calibration(void **state) {
@@ -431,7 +431,7 @@ static void test_s30_bisect_isolates_poison(void **state) {
   s30_check(&s, 0);
 }
 
-/* §4 [DEC]: a full failure after a normal return splits exactly like a function error. */
+/* §4 (batchpoint's decision): a full failure after a normal return splits exactly like a function error. */
 static void test_returned_failed_splits(void **state) {
   (void)state;
   sim s;

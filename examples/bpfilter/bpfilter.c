@@ -1,5 +1,5 @@
 /*
- * bpfilter: try Lambda FilterCriteria patterns (spec/filter.md) on events, or run a filter
+ * bpfilter: try Lambda FilterCriteria patterns (FILTERS.md) on events, or run a filter
  * vector file.
  *
  *   bpfilter [--kinesis|--dynamodb] [--strict] [--matching] PATTERN EVENTS

@@ -60,7 +60,7 @@ typedef struct bpf_record {
 } bpf_record;
 
 /**
- * Build @p r from the Lambda record @p v (spec/esm.md §1.1 / §1.2). Per-record fields are
+ * Build @p r from the Lambda record @p v (SEMANTICS.md §1.1 / §1.2). Per-record fields are
  * required; with @p placeholders the mapping-wide ones (eventSourceARN, awsRegion,
  * invokeIdentityArn, the shard of eventID) may be absent and get fixed stand-ins.
  * @return 0; -1 with the first missing or malformed field named in @p err.

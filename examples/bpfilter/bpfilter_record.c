@@ -1,8 +1,8 @@
 /*
  * bpfilter_record.c: a Lambda Kinesis or DynamoDB record (the JSON of one element of
- * `Records`, spec/esm.md §1.1 / §1.2) turned into the library's record view and a codec, so
+ * `Records`, SEMANTICS.md §1.1 / §1.2) turned into the library's record view and a codec, so
  * that bp_filter_match_record() evaluates patterns on exactly the filter view the engine
- * uses (spec/esm.md §7.2): the record as the codec delivers it, plus the decoded `data`.
+ * uses (SEMANTICS.md §7.2): the record as the codec delivers it, plus the decoded `data`.
  *
  * The view is rebuilt from the record's fields, so constant fields (eventSource,
  * eventVersion, ...) are Lambda's whatever the line says.

@@ -1,5 +1,5 @@
 /*
- * bpfilter_vectors.c: run a vector file in the format of filter-vectors.json (spec/filter.md
+ * bpfilter_vectors.c: run a vector file in the format of filter-vectors.json (FILTERS.md
  * §7): each vector is a pattern and either an event with its expected verdict or
  * `invalid: true` with, optionally, the expected rejection text. A valid pattern is matched
  * on the event as JSON; where the vector gives a Lambda record (Kinesis `record`, or a

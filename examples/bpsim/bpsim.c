@@ -1,5 +1,5 @@
 /*
- * bpsim: run the ESM acceptance scenarios of a scenario file (spec/esm.md §11, the format
+ * bpsim: run the ESM acceptance scenarios of a scenario file (SEMANTICS.md §11, the format
  * described by the file's own `format` object) through the batchpoint engine with a
  * simulated clock, stream and function, and the config cases through bp_config.
  *

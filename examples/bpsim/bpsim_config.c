@@ -83,7 +83,7 @@ static const char *position_name(int p) {
   }
 }
 
-/* The CreateEventSourceMapping response (esm.md §2.2) from the parsed configuration. */
+/* The CreateEventSourceMapping response (SEMANTICS.md §2.2) from the parsed configuration. */
 static yajl_val build_response(const bp_config *c, const char *uuid) {
   const char *arn = bp_config_get_event_source_arn(c);
   char region[64], account[32], fa[512], esm_arn[256];

@@ -1,6 +1,6 @@
 /**
  * @file bp_batch.h
- * @brief The batch builder (spec/esm.md §3.1, §3.2, §6): decides where the batches of one
+ * @brief The batch builder (SEMANTICS.md §3.1, §3.2, §6): decides where the batches of one
  *        lane are cut — by BatchSize, by the 6 MB invocation payload limit, by the batching
  *        window, and before the first record of a later tumbling window.
  *
@@ -24,7 +24,7 @@
  * opens no earlier than the completion (§3.1). Retries of a failed batch are the engine's
  * business and never go through the builder.
  *
- * Rules [DEC, spec/esm.md §3.1]:
+ * Rules (SEMANTICS.md §3.1; batchpoint's decision where AWS documents no rule):
  * - The event size of n >= 1 records is `event_overhead + sum(record_bytes) + (n - 1)`
  *   (the commas between elements), exactly what the codec encodes. A record is refused when
  *   adding it would make that size exceed max_event_bytes; an event of exactly

@@ -1,6 +1,6 @@
 /**
  * @file bp_bisect.h
- * @brief Bisect splitter (spec/esm.md §4): the work list of one lane's failing batch — the
+ * @brief Bisect splitter (SEMANTICS.md §4): the work list of one lane's failing batch — the
  *        (sub-)batch to invoke now and the later halves still waiting — with the attempt and
  *        invocation counters of the current one.
  *
@@ -16,7 +16,7 @@
  * 1. bp_bisect_start() with the batch the builder cut: it becomes the current batch, with
  *    attempts 0 and invocations 0.
  * 2. Before each invoke attempt read the current batch with bp_bisect_current() (and cut an
- *    expired prefix with bp_bisect_trim_front(), spec §5.1), invoke it, and change the work
+ *    expired prefix with bp_bisect_trim_front(), SEMANTICS.md §5.1), invoke it, and change the work
  *    list as the attempt's outcome requires (bp_resolver.h decides; bp_resolver_apply() makes
  *    exactly these calls):
  *    - retry the same batch: bp_bisect_set_counters();
@@ -29,7 +29,7 @@
  * 3. When bp_bisect_resolve_current() returns ::BP_BISECT_DONE the splitter is idle and the
  *    next batch of the lane may be started.
  *
- * Rules [INF/DEC, spec §4]: a split makes the first floor(n/2) records (the older half) the
+ * Rules [INF/DEC, SEMANTICS.md §4]: a split makes the first floor(n/2) records (the older half) the
  * current batch and puts the other ceil(n/2) records in front of the waiting list; the later
  * half is only current once the earlier one is resolved (succeeded or discarded), so the
  * records of the original batch are resolved in lane order. Both halves start with attempts

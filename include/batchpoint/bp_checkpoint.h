@@ -8,7 +8,7 @@
  * (ParallelizationFactor > 1) interleave in position order. Each position is tracked as
  * *pending* when its record is buffered and becomes *finished* when the record is moved past:
  * committed by a successful or partially successful invocation, filtered out (finished the
- * moment it is filtered, spec/esm.md §3.1) or discarded (finished only once the on-failure
+ * moment it is filtered, SEMANTICS.md §3.1) or discarded (finished only once the on-failure
  * delivery has completed, §5.1). The checkpoint is the highest position P such that every
  * tracked position <= P is finished (§3.2: it never passes an unfinished record of any lane).
  * The engine maps the checkpoint back to the record's sequence number and stores that; the

@@ -4,7 +4,7 @@
  *        streams, the exact encoded size, on-failure record encoder, response
  *        classification, and strict base64.
  *
- * Output is byte-exact and reproducible (spec/esm.md §1.4): compact JSON, fixed key order,
+ * Output is byte-exact and reproducible (SEMANTICS.md §1.4): compact JSON, fixed key order,
  * yajl-style escaping, epoch seconds with three fraction digits. Every size function returns
  * exactly the length the matching encoder writes, so a batch can be cut at the 6 MB
  * invocation limit (::BP_MAX_EVENT_BYTES) without encoding it.
@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-/** Tumbling-window members of an event (spec/esm.md §6). Initialise with
+/** Tumbling-window members of an event (SEMANTICS.md §6). Initialise with
  *  bp_window_fields_init() or ::BP_WINDOW_FIELDS_INIT. */
 typedef struct bp_window_fields {
   uint32_t struct_size;       /**< see "How structs grow" in bp_common.h */
@@ -132,7 +132,7 @@ BP_API int bp_codec_encode_event(bp_codec *codec, const char *shard_id, const bp
                                  size_t n, const bp_window_fields *win, const char **out,
                                  size_t *out_len);
 
-/* ---- On-failure records (spec/esm.md §5.3-§5.5) ---- */
+/* ---- On-failure records (SEMANTICS.md §5.3-§5.5) ---- */
 
 /** Everything an on-failure record says about one discarded batch. Initialise with
  *  bp_failure_info_init() or ::BP_FAILURE_INFO_INIT. */
@@ -191,7 +191,7 @@ BP_API int bp_codec_encode_failure(bp_codec *codec, const bp_failure_info *info,
 BP_API int bp_failure_s3_key(const char *esm_uuid, const char *shard_id, int64_t timestamp_ms,
                              const char *uuid, char *buf, size_t len);
 
-/* ---- Response classification (spec/esm.md §3.4) ---- */
+/* ---- Response classification (SEMANTICS.md §3.4) ---- */
 
 /* The outcome of a normally returned response is a BP_ATTEMPT_* value of bp_resolver.h:
  * ::BP_ATTEMPT_SUCCESS (checkpoint past the whole batch), ::BP_ATTEMPT_PARTIAL (commit
@@ -241,7 +241,7 @@ BP_API int bp_response_result_init(bp_response_result *r, size_t size);
 /**
  * Classify a function's normally returned response body against its batch.
  *
- * With ::BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES the rules 1-8 of spec/esm.md §3.4 apply in
+ * With ::BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES the rules 1-8 of SEMANTICS.md §3.4 apply in
  * order. JSON is strict: RFC 8259 grammar, strict UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF), one value and nothing after it but JSON whitespace (space, tab,
  * CR, LF). A duplicated top-level `batchItemFailures` or `state` member counts with its last

@@ -4,7 +4,7 @@
  *        parameters of a Kinesis / DynamoDB Streams mapping, validated like AWS does.
  *
  * Three ways to fill it, all validating at set time with AWS's own limits and messages
- * (spec/esm.md §2.1, §2.3):
+ * (SEMANTICS.md §2.1, §2.3):
  * - typed setters named after the ESM fields (bp_config_set_batch_size(), ...);
  * - one string entry point by ESM name, bp_config_set(c, "BatchSize", "100", ...);
  * - bp_config_parse_json() for a CreateEventSourceMapping request body (needs the codec).
@@ -40,7 +40,7 @@ typedef struct bp_config bp_config;
 /** StartingPositionTimestamp "not set". */
 #define BP_CONFIG_NO_TIMESTAMP (-1)
 
-/** Defaults (spec/esm.md §2.1, as AWS returns them for a new mapping). */
+/** Defaults (SEMANTICS.md §2.1, as AWS returns them for a new mapping). */
 #define BP_CONFIG_DEFAULT_BATCH_SIZE 100
 #define BP_CONFIG_DEFAULT_PARALLELIZATION_FACTOR 1
 #define BP_CONFIG_DEFAULT_MAXIMUM_RETRY_ATTEMPTS (-1)       /**< infinite */
@@ -65,7 +65,7 @@ typedef struct bp_config bp_config;
 /* ---- Life cycle and errors ---- */
 
 /**
- * Create a configuration holding the defaults of spec/esm.md §2.1: BatchSize 100,
+ * Create a configuration holding the defaults of SEMANTICS.md §2.1: BatchSize 100,
  * MaximumBatchingWindowInSeconds 0, ParallelizationFactor 1, MaximumRetryAttempts -1,
  * MaximumRecordAgeInSeconds -1, BisectBatchOnFunctionError false, FunctionResponseTypes [],
  * TumblingWindowInSeconds 0, Enabled true, no destination, no filters (limit 5), no metrics,
@@ -338,7 +338,7 @@ BP_API int bp_config_set(bp_config *c, const char *name, const char *value, char
                          size_t errlen);
 
 /**
- * Whole-request checks, in AWS's order (spec/esm.md §2.3): EventSourceArn set
+ * Whole-request checks, in AWS's order (SEMANTICS.md §2.3): EventSourceArn set
  * ("Unrecognized event source."), FunctionName set (ValidationException "1 validation error
  * detected: Value null at 'functionName' failed to satisfy constraint: Member must not be
  * null."), StartingPosition set ("1 validation error detected: Value null at
@@ -356,7 +356,7 @@ BP_API int bp_config_validate(bp_config *c);
 /**
  * Apply a CreateEventSourceMapping request body (JSON object, AWS member names) over the
  * current values, then run bp_config_validate() on the result. Atomic: on any error the
- * configuration is unchanged. The first problem is reported in the order of spec/esm.md
+ * configuration is unchanged. The first problem is reported in the order of SEMANTICS.md
  * §2.3, after JSON syntax, unknown members and wrong JSON types (ValidationException
  * "... Member must be an integer" and the like). JSON null means "absent". Members AWS
  * accepts only for other source kinds (Queues, Topics, SourceAccessConfigurations, Tags,

@@ -1,6 +1,6 @@
 /**
  * @file bp_engine.h
- * @brief The shard-consumer engine: Lambda's stream event source mapping (spec/esm.md §3-§5,
+ * @brief The shard-consumer engine: Lambda's stream event source mapping (SEMANTICS.md §3-§5,
  *        §8, §10) for one mapping over the shards of one stream, behind host callbacks.
  *
  * The engine composes the components (batch builder, checkpoint tracker, bisect splitter,
@@ -25,7 +25,7 @@
  *   }
  * @endcode
  *
- * Requests and completions (STYLE rules 12-14). Each operation the engine asks for carries a
+ * Requests and completions (SEMANTICS.md §H.1-§H.4). Each operation the engine asks for carries a
  * `req_id`, assigned and recorded before the callback runs. A callback returns 0 to accept
  * the request, ::BP_ERR_WOULDBLOCK for "not now" (the engine asks again after
  * bp_engine_opts.wouldblock_retry_ms), or any other negative value, which makes the engine
@@ -43,7 +43,7 @@
  * bp_engine_user_data()), and pure functions of other headers. Pointers passed to a
  * callback are valid only until it returns; the host copies what it keeps.
  *
- * Semantics (spec/esm.md; each rule is tested): per shard, ParallelizationFactor lanes
+ * Semantics (SEMANTICS.md; each rule is tested): per shard, ParallelizationFactor lanes
  * chosen by FNV-1a-32 of the partition key (§3.2), one batch in flight per lane; batches
  * cut by BatchSize, the 6 MB encoded-event limit and MaximumBatchingWindowInSeconds (§3.1);
  * responses classified per §3.4; retries, bisect, partial-failure remainders, the record-age
@@ -222,7 +222,7 @@ typedef struct bp_checkpoint_req {
 #define BP_EVENT_ERROR 13         /**< message says what (value: the bp_err code) */
 #define BP_EVENT_DRAINED 14       /**< bp_engine_shutdown() has finished */
 
-/** bp_engine_event.detail for BP_EVENT_METRIC (spec §8.3-§8.4). */
+/** bp_engine_event.detail for BP_EVENT_METRIC (SEMANTICS.md §8.3-§8.4). */
 /* Metric events carry the increment (a count added by this step), except IteratorAge. */
 #define BP_METRIC_ITERATOR_AGE 1                      /**< ms, once per invoke attempt */
 #define BP_METRIC_POLLED_EVENT_COUNT 2
@@ -258,7 +258,7 @@ typedef struct bp_engine_event {
 #define BP_TRANSPORT_VERSION 1
 
 /**
- * The host's callbacks (STYLE rules 10-11): handle first, `user_data` last, `int` return:
+ * The host's callbacks (SEMANTICS.md §H.2): handle first, `user_data` last, `int` return:
  * 0 accepted, ::BP_ERR_WOULDBLOCK not now, anything else fatal to the engine. The engine
  * copies the bytes of the version the host names; later members are zero. Members are only
  * ever appended.
@@ -389,7 +389,7 @@ BP_API void *bp_engine_user_data(const bp_engine *e);
 /**
  * Add a shard of the stream. It starts (its first fetch is due at once) when every parent
  * the engine knows has ended (read to its end, every record resolved, the last checkpoint
- * stored, spec §8.2); a parent the engine was never given counts as ended, so add parents
+ * stored, SEMANTICS.md §8.2); a parent the engine was never given counts as ended, so add parents
  * before their children. Where the shard starts reading: after @p checkpoint when given;
  * otherwise after the store's checkpoint when bp_engine_opts.store is set; otherwise at
  * the mapping's StartingPosition (TRIM_HORIZON for a child whose parents the engine
@@ -431,7 +431,7 @@ BP_API int bp_engine_tick(bp_engine *e, int64_t now_ms);
 BP_API int64_t bp_engine_next_deadline(const bp_engine *e);
 
 /**
- * Enabled=false / true (spec §2.4 [DEC]): when disabled no new fetch, invocation or retry
+ * Enabled=false / true (SEMANTICS.md §2.4 (batchpoint's decision)): when disabled no new fetch, invocation or retry
  * starts; what is in flight completes and is applied (commit, retry state, discard).
  * Re-enabling resumes every lane where it stopped (the checkpoint, the buffered records,
  * the retry state). Also runs due work at @p now_ms.
@@ -553,7 +553,7 @@ BP_API int bp_engine_complete_checkpoint(bp_engine *e, uint64_t req_id, int64_t 
 
 /* ---- Queries (callable inside callbacks; never change the engine) ---- */
 
-/** Totals since creation (spec §8.4 names; plus the engine's own counts). Written by the
+/** Totals since creation (SEMANTICS.md §8.4 names; plus the engine's own counts). Written by the
  *  library: set struct_size with bp_engine_metrics_init() or ::BP_ENGINE_METRICS_INIT. */
 typedef struct bp_engine_metrics {
   uint32_t struct_size;       /**< the host sets it; the library writes that many bytes at
@@ -619,7 +619,7 @@ BP_API int bp_engine_idle(const bp_engine *e);
 /* ---- Pure helpers ---- */
 
 /**
- * The lane a record of @p partition_key goes to (spec/esm.md §3.2): FNV-1a-32 of the key's
+ * The lane a record of @p partition_key goes to (SEMANTICS.md §3.2): FNV-1a-32 of the key's
  * bytes modulo @p parallelization_factor, exactly as the engine routes records (for
  * DynamoDB the key is the hash-key bytes given as bp_record.partition_key). A host uses it
  * to predict or display routing without copying the hash. Pure: no engine needed.

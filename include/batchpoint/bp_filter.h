@@ -4,7 +4,7 @@
  *        match JSON events and stream records against them.
  *
  * The language is the EventBridge event-pattern language as implemented by aws/event-ruler
- * (spec/filter.md): exact strings, numbers (by literal and by value: `[300]` matches 300,
+ * (FILTERS.md): exact strings, numbers (by literal and by value: `[300]` matches 300,
  * 300.0 and 3.0e2), null, booleans, prefix, suffix, equals-ignore-case, anything-but (value,
  * list, prefix, suffix, equals-ignore-case, wildcard), numeric comparisons and ranges, exists
  * (leaf semantics), cidr (IPv4/IPv6), wildcard, exactly, `$or`, dotted keys, and array
@@ -14,11 +14,11 @@
  * The patterns of one filter are OR-ed: an event matches when at least one pattern matches.
  * A filter with no pattern matches every event (no FilterCriteria).
  *
- * What a pattern is evaluated against for a stream record (spec/esm.md §7.2, "filter view"):
+ * What a pattern is evaluated against for a stream record (SEMANTICS.md §7.2, "filter view"):
  * the record exactly as bp_codec encodes it for delivery; for Kinesis plus a top-level member
  * `data` holding the base64-decoded payload parsed as JSON. The payload is decoded and parsed
  * only when some pattern references top-level `data`; if it is then not JSON the record is
- * dropped (::BP_FILTER_DROPPED), whatever the other patterns say (spec/esm.md §7.3).
+ * dropped (::BP_FILTER_DROPPED), whatever the other patterns say (SEMANTICS.md §7.3).
  *
  * Cost: patterns are compiled by bp_filter_add(); matching makes one streaming pass over the
  * event text, skips every subtree no pattern can reach, and allocates nothing once its
@@ -67,8 +67,8 @@ extern "C" {
 #endif
 
 /** Flags of bp_filter_new(). */
-/** Reject the operators Lambda's documentation does not list (spec/filter.md §4.11,
- *  spec/esm.md §7.2): anything-but with an object (prefix, suffix, equals-ignore-case,
+/** Reject the operators Lambda's documentation does not list (FILTERS.md §4.11,
+ *  SEMANTICS.md §7.2): anything-but with an object (prefix, suffix, equals-ignore-case,
  *  wildcard), wildcard, cidr, prefix/suffix with equals-ignore-case, and exactly. */
 #define BP_FILTER_STRICT_LAMBDA 0x1u
 

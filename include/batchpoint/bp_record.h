@@ -39,10 +39,10 @@ extern "C" {
 #define BP_POSITION_CONTINUE 5              /**< where the shard's previous fetch ended: a
                                                  LATEST or AT_TIMESTAMP start that has read no
                                                  record yet (the host keeps its iterator,
-                                                 spec §2.4 [DEC]) */
+                                                 SEMANTICS.md §2.4 (batchpoint's decision)) */
 
 /** Discard conditions (int32_t in the ABI): the on-failure record's requestContext.condition
- *  (spec/esm.md §5.2). */
+ *  (SEMANTICS.md §5.2). */
 #define BP_CONDITION_RETRY_ATTEMPTS_EXHAUSTED 1 /**< "RetryAttemptsExhausted" */
 #define BP_CONDITION_RECORD_AGE_EXCEEDED 2      /**< "RecordAgeExceeded" */
 

@@ -1,6 +1,6 @@
 /**
  * @file bp_resolver.h
- * @brief Partial-batch-failure resolver (spec/esm.md §3.3-§3.5, §4, §5.1-§5.3, §8.4): what
+ * @brief Partial-batch-failure resolver (SEMANTICS.md §3.3-§3.5, §4, §5.1-§5.3, §8.4): what
  *        one invoke attempt's outcome means for the batch, the retry quota, the bisect work
  *        list, the lane's retry backoff and the event-count metrics; plus the record-age
  *        check that precedes every attempt.
@@ -36,11 +36,11 @@
  * A discard reports approximateInvokeCount = v + 1 (the invocations of that exact batch
  * since it was formed, this one included), responseContext present, and functionError null
  * for RETURNED_FAILED / a no-progress PARTIAL, the host's X-Amz-Function-Error value for
- * FUNCTION_ERROR. Backoff [DEC §5.1]: after the k-th consecutive failed attempt the next
+ * FUNCTION_ERROR. Backoff (SEMANTICS.md §5.1, batchpoint's decision): after the k-th consecutive failed attempt the next
  * invocation on the lane starts no earlier than min(base * 2^(k-1), cap) ms after that
  * attempt completed; after a full success or any discard k is 0 and there is no wait.
  *
- * Record age [DEC §5.1]: before every invoke attempt (first, retries, throttled attempts,
+ * Record age (SEMANTICS.md §5.1, batchpoint's decision): before every invoke attempt (first, retries, throttled attempts,
  * split halves, remainders) call bp_resolver_age_check(): a record is expired iff
  * `now - arrival > MaximumRecordAgeInSeconds * 1000` ms; the longest expired prefix (stopping
  * at the first unexpired record) is discarded with RecordAgeExceeded, approximateInvokeCount
@@ -59,7 +59,7 @@
  *
  * Why plain structs and no handle: the resolver's whole state is three counters that the
  * caller already keeps (two in its bisect splitter, one per lane), so an opaque object would
- * only duplicate them; decisions stay pure (STYLE rule 17), need no memory, and are passed
+ * only duplicate them; decisions stay pure, need no memory, and are passed
  * by pointer with fixed-width fields (rule 20). The structs are part of the ABI.
  */
 #ifndef BATCHPOINT_BP_RESOLVER_H
@@ -73,7 +73,7 @@
 extern "C" {
 #endif
 
-/* ---- Outcome of one invoke attempt (spec §3.3) ---- */
+/* ---- Outcome of one invoke attempt (SEMANTICS.md §3.3) ---- */
 
 #define BP_ATTEMPT_SUCCESS 0         /**< returned; full success (or RBIF off) */
 #define BP_ATTEMPT_PARTIAL 1         /**< returned; batchItemFailures with lowest failed
@@ -94,7 +94,7 @@ extern "C" {
 #define BP_ACTION_SPLIT 4         /**< bisect: the older half is invoked next */
 #define BP_ACTION_DISCARD 5       /**< discard discard_count records from the front */
 
-/** Backoff defaults and limit (ms) [DEC §5.1]. */
+/** Backoff defaults and limit (ms) (SEMANTICS.md §5.1, batchpoint's decision). */
 #define BP_RESOLVER_DEFAULT_BACKOFF_BASE_MS 1000
 #define BP_RESOLVER_DEFAULT_BACKOFF_CAP_MS 60000
 #define BP_RESOLVER_MAX_BACKOFF_MS 86400000 /**< one day: largest base or cap accepted */
@@ -255,15 +255,15 @@ BP_API int bp_resolver_expired_prefix(const int64_t *arrival_ms, size_t n, int64
                                       int32_t max_record_age_in_seconds, size_t *expired);
 
 /**
- * The record-age check before an invoke attempt of the current batch (spec §5.1), as an
+ * The record-age check before an invoke attempt of the current batch (SEMANTICS.md §5.1), as an
  * action: ::BP_ACTION_NONE (nothing expired: invoke it; counters and k unchanged) or
  * ::BP_ACTION_DISCARD with condition RecordAgeExceeded of the expired prefix
  * (discard_count records; batch_finished 1 when that is the whole batch),
  * approximate_invoke_count max(invocations, 1), no responseContext, k reset to 0; the
  * remainder keeps the batch's attempts and invocations (0/0 when the whole batch went).
  * After a prefix cut the remainder can be invoked at once: it starts with a record that is
- * not expired at @p now_ms. Any discard resets k [DEC §5.1 "k returns to 0 after ... a
- * discard"], the expired-prefix cut included.
+ * not expired at @p now_ms. Any discard resets k, the expired-prefix cut included
+ * (SEMANTICS.md §5.1, batchpoint's decision: "k returns to 0 after ... a discard").
  * @param p          the policy (maximum_record_age_in_seconds is used).
  * @param in         now_ms = now; attempts, invocations, consecutive_failures, batch_size
  *                   of the current batch (outcome and the PARTIAL fields are ignored).

@@ -6,7 +6,7 @@
  *
  * What is stored: for each (mapping id, shard id) at most one checkpoint, the sequence number
  * of the last record the mapping has moved past (committed, discarded or filtered out,
- * spec/esm.md §3.1); reads resume after it. A stored checkpoint always wins over
+ * SEMANTICS.md §3.1); reads resume after it. A stored checkpoint always wins over
  * StartingPosition, which applies only to a shard for which the store reports
  * ::BP_STORE_NOT_FOUND (§2.4). That is why a store must never answer "not found" for data it
  * cannot read: a corrupt or unreadable checkpoint is an error (::BP_ERR_CORRUPT,
@@ -99,7 +99,7 @@ typedef struct bp_store_ops {
               void *user_data);
 
   /**
-   * Forget the checkpoint of one shard (e.g. a parent shard, spec/esm.md §8.2, once every
+   * Forget the checkpoint of one shard (e.g. a parent shard, SEMANTICS.md §8.2, once every
    * child has a checkpoint of its own: removing it earlier would make a restart re-read the
    * parent from StartingPosition). Optional: NULL means the store keeps checkpoints forever.
    * @return 0 (removed); ::BP_STORE_NOT_FOUND (there was none); a negative ::bp_err.

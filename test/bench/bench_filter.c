@@ -1,6 +1,6 @@
 /*
  * Filter benchmarks, printing the peers' line format for the same work ids and the same input
- * as ../shared/bench/peers/node-filter.js (N JSON texts of S bytes, default 10,000 x 200):
+ * as the Node peer benchmark node-filter.js (N JSON texts of S bytes, default 10,000 x 200):
  *   filter-match-json      bp_filter_match_json on each JSON text (parse and match, one pass)
  *   filter-kinesis-record  bp_filter_match_record with {"data": <pattern>} on Kinesis record
  *                          views whose data is the JSON text in base64 (decode + parse + match)
@@ -11,7 +11,7 @@
  *   filter-kinesis-metadata  {"kinesis":{"partitionKey":[{"prefix":"pk-1"}]}}: no pattern reads
  *                            `data`, so no payload is decoded or parsed (bytes=0: mb_s=-). The
  *                            key is under `kinesis` because batchpoint's filter view is the
- *                            record as delivered (spec/filter.md §5); top-level partitionKey
+ *                            record as delivered (FILTERS.md §5); top-level partitionKey
  *                            never matches there.
  * Extra fields: matched (records the filter accepted), allocs_per_record (allocator calls per
  * record over the timed and warm-up runs, once the filter's buffers have grown; the target

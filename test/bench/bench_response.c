@@ -2,7 +2,7 @@
  * classify-response: a 10,000-record batch, a response naming 1,000 of its records
  * (positions 3, 13, ..., 9993, shuffled as the peers shuffle them); parse, validate every
  * itemIdentifier against the batch, find the numerically lowest. Same line format and input
- * as ../shared/bench/peers/node-response.js and python-response.py.
+ * as the peer benchmarks node-response.js and python-response.py.
  */
 #include "batchpoint.h"
 #include "bench_util.h"

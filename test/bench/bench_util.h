@@ -1,5 +1,5 @@
 /* Shared by the benchmarks: timing, the peers' line format and their deterministic inputs
- * (../shared/bench/peers/README.md "Inputs"), so batchpoint's figures sit beside theirs. */
+ * (as the peer benchmarks describe their inputs), so batchpoint's figures sit beside theirs. */
 #ifndef BP_BENCH_UTIL_H
 #define BP_BENCH_UTIL_H
 

@@ -30,6 +30,17 @@ $cc -std=c11 -Wall -Wextra -Werror -o "$tmp/sync_host" examples/pkgconfig_hello.
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/sync_host" >/dev/null
 $cc -std=c11 -Wall -Wextra -Werror -o "$tmp/profile" "$tmp/profile.c" $flags
 [ "$(LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/profile")" = "codec 1" ]
+# The reference the headers cite is installed beside them, and no installed text names a place
+# outside the installed tree (a steering document, a sibling checkout) or an unexplained tag.
+for doc in SEMANTICS.md FILTERS.md; do
+  [ -f "$tmp/prefix/include/batchpoint/$doc" ] || { echo "check-install: $doc not installed"; exit 1; }
+done
+if grep -rnE '\.\./shared|spec/(esm|filter)\.md|STYLE rule|DESIGN\.md|\[DEC' "$tmp/prefix/include"; then
+  echo "check-install: an installed file cites a document outside the installation"; exit 1
+fi
+for cited in $(grep -rhoE '(SEMANTICS|FILTERS)\.md' "$tmp/prefix/include" | sort -u); do
+  [ -f "$tmp/prefix/include/batchpoint/$cited" ] || { echo "check-install: $cited cited, not installed"; exit 1; }
+done
 # The tools land in $(PREFIX)/bin (full builds) and run from there.
 "$tmp/prefix/bin/bpsim" --help | grep -q '^usage: bpsim'
 "$tmp/prefix/bin/bpfilter" --help | grep -q '^usage: bpfilter'
@@ -49,4 +60,4 @@ $cc -std=c11 -Wall -Wextra -Werror -o "$tmp/core_profile" "$tmp/profile.c" $core
 if $cc -std=c11 -Wall -Wextra -Werror -o "$tmp/core_hello" examples/pkgconfig_hello.c $core_flags \
   >/dev/null 2>&1; then echo "check-install: the codec example built against a core-only install"; exit 1; fi
 echo "check-install: core-only install, pkg-config build and profile ok ($core_flags)"
-echo "check-install: install (library, headers, .pc, bin/bpsim, bin/bpfilter), pkg-config build, DESTDIR and uninstall ok ($flags)"
+echo "check-install: install (library, headers, reference docs, .pc, bin/bpsim, bin/bpfilter), pkg-config build, DESTDIR and uninstall ok ($flags)"

@@ -47,7 +47,7 @@ int try_start(mock_host *m, bp_config *cfg, const bp_engine_opts *o, int *shard)
 /* try_start() that must succeed; returns the mock's shard index. */
 int start(mock_host *m, bp_config *cfg, const bp_engine_opts *o);
 
-/* A partition key "<prefix><n>" routed to @p lane of @p pf lanes (spec §3.2). */
+/* A partition key "<prefix><n>" routed to @p lane of @p pf lanes (SEMANTICS.md §3.2). */
 void key_for_lane(uint32_t lane, uint32_t pf, const char *prefix, char *out, size_t cap);
 
 /* The number of bits set in @p x (records in a mask). */

@@ -83,7 +83,7 @@ typedef struct mock_invoke {
   char *payload;   /* copy when m->keep_payloads, else NULL */
   size_t payload_len;
   uint64_t order;
-  /* tumbling windows (spec §6): the request's window and state; count is 0 for a final
+  /* tumbling windows (SEMANTICS.md §6): the request's window and state; count is 0 for a final
    * invocation (BP_INVOKE_FINAL), the only request that may carry no records */
   int64_t window_start_ms, window_end_ms; /* -1 without tumbling windows */
   char *state;                            /* malloc'd NUL-terminated copy, NULL if none */
@@ -263,7 +263,7 @@ bp_engine_metrics mock_metrics(const mock_host *m, const char *shard_id);
 /* Number of logged events of @p type. */
 uint64_t mock_events(const mock_host *m, int type);
 
-/* FNV-1a-32 (spec §3.2): lane = mock_fnv1a32(pk) % ParallelizationFactor. */
+/* FNV-1a-32 (SEMANTICS.md §3.2): lane = mock_fnv1a32(pk) % ParallelizationFactor. */
 uint32_t mock_fnv1a32(const char *s, size_t n);
 
 /* Scripted functions: always succeed (NULL fn does the same); always fail with a function
