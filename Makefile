@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # batchpoint: one GNU Makefile.
 #
 #   make                 static libbatchpoint.a + shared libbatchpoint.so.$(MAJOR) in build/,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * async_host: a batchpoint host whose work is done by another thread. The engine's callbacks
  * only copy the request into a job queue and return; a worker thread does the "I/O" (reads

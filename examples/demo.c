@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * demo: a stream consumer built on the batchpoint engine, over a stream kept in a file.
  *

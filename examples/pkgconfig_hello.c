@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The smallest program against an installed batchpoint, built with nothing but
  * `cc hello.c $(pkg-config --cflags --libs batchpoint)`: encode one Kinesis event.

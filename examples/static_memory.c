@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Firmware profile: the engine and its configuration living in a static buffer through the
  * arena allocator, with no malloc at all (also in the core-only build, `make CORE_ONLY=1`,

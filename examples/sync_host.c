@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sync_host: the smallest correct batchpoint host. One Kinesis shard of a dozen records kept
  * in memory, a function that reports one record in batchItemFailures the first time it sees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Arena allocator over a caller buffer: first-fit over an address-ordered block list with
  * coalescing of free neighbours. Each block carries a header holding its size and whether

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Base64 (RFC 4648 standard alphabet, `=` padding) without line breaks, and a strict
  * decoder. Own implementation rather than libb64: Debian's libb64 encoder inserts a newline

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The library's own base64 (bp_b64.c): encoding without line breaks, and a strict check.
  * Codec layer: included by bp_b64.c and the codec and filter sources that encode or check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Generated: pair_table[v] = the two base64 characters of the 12-bit value v. Included by
  * bp_b64.c only. */
 static const char pair_table[4096][2] = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Batch builder: accounting for one lane's batch (count, exact event bytes, window opening
  * time, tumbling key). Holds no records, allocates only the object itself, and never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bisect splitter (SEMANTICS.md §4): current (sub-)batch + a fixed stack of waiting halves. */
 #include <stddef.h>
 #include <stdint.h>

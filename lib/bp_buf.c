@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Growable byte buffer; one spare byte is always kept for a terminating NUL. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Checkpoint tracker: a ring bitmap over the window [low, next) of positions that are
  * tracked but not yet passed by the checkpoint. A set bit means "finished"; every bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The codec object and the event encoder: sizes first, then one exact-size write.
  * Per-source record layouts live in bp_codec_kinesis.c and bp_codec_ddb.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One DynamoDB Streams record of a Lambda event (SEMANTICS.md §1.2, §1.4):
  * {"eventID":..,"eventName":..,"eventVersion":"1.1","eventSource":"aws:dynamodb",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * On-failure destination records (SEMANTICS.md §5.2-§5.5) and their S3 object keys.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The codec object (struct bp_codec) and the per-source record encoders, shared by the codec
  * sources (bp_codec*.c) and the filter's record view (bp_filter.c). Codec layer: never

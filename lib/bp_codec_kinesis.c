@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One Kinesis record of a Lambda event (SEMANTICS.md §1.1, key order §1.4):
  * {"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":..,"sequenceNumber":"..",

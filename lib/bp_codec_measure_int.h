@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The codec's entry points for the engine (bp_codec.c): events of records the engine
  * validated and measured once, at intake, and the classification of its responses. Codec layer: included by bp_codec.c and the

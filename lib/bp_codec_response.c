@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Response classification (SEMANTICS.md §3.3, §3.4, §6): a function's normally returned
  * body against its batch.

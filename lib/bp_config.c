@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ESM configuration object (core): defaults, typed setters with AWS's limits and
  * messages (SEMANTICS.md §2.1, §2.3), getters, the string setter and whole-request checks.

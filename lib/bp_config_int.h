@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Internals of the configuration object, shared by bp_config.c (core) and bp_config_json.c
  * (codec), which alone include it. Components layer: it must not pull in yajl or codec

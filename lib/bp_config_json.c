@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CreateEventSourceMapping request bodies -> bp_config (codec layer: the JSON DOM).
  * Three stages, so that the first problem is the one AWS reports (SEMANTICS.md §2.3):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shard-consumer engine: creation, shards and their start order (§8.2), fetching and
  * record intake (§8.1), the shard checkpoint and its storage (§3.1, §3.2), the driving loop,
  * completions (queued while a callback runs, never handled recursively), events and

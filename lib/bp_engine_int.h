@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Engine internals shared by bp_engine.c (API, shards, fetch, checkpoints, driving loop),
  * bp_engine_lane.c (one lane's batches: invoke, outcome, retry, split, discard) and
  * bp_engine_records.c (per-shard record storage). Engine layer: included by bp_engine*.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One lane of a shard (SEMANTICS.md §3.2): its batch builder, the bisect work list of the
  * batch being resolved, one invocation in flight, the outcome of each attempt (resolver),
  * retry backoff, and discards with their on-failure records (§4, §5). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-shard record storage of the engine: a ring of fixed-size slots (one per buffered
  * record, indexed by position) and the record bytes in chunks that never move, so record
  * views lent to a callback stay valid while later fetches are stored. Chunks are recycled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Error codes: texts, names and the table for bindings. */
 #include "bp_int.h"
 

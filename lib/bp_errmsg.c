@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-object error messages and caller error buffers. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The filter object: lifecycle, adding patterns atomically, and the two ways in: a JSON event
  * as is, or a stream record through its filter view (SEMANTICS.md §7.2): the record exactly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Case alternatives for equals-ignore-case: the lower- and upper-case forms of each Basic
  * Multilingual Plane character, as Java's String.toLowerCase/toUpperCase(Locale.ROOT) give

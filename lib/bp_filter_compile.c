@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Pattern compilation, following event-ruler's JsonRuleCompiler step by step so that the same
  * texts are accepted, with the same reason text for the first problem in document order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Internals of the FilterCriteria module, shared by bp_filter.c (object, record view),
  * bp_filter_compile.c (pattern -> conditions and sub-rules), bp_filter_value.c (value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The streaming matcher. One pass of yajl events over the event text: keys walk a byte trie
  * of the patterns' paths (a key that leaves it makes its whole value a skipped subtree),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reason texts for pattern texts that are not JSON, worded like the Jackson parser messages
  * event-ruler passes on (the part before Jackson's location suffix): a small recursive scan

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Value matchers of the filter language, each reproducing what event-ruler does underneath:
  * numbers as ComparableNumber (BigDecimal -> double, exactly representable or nothing), IP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The base layer's internals (allocation, error messages, byte buffers, sequence-number order,
  * time formatting, UTF-8), shared by every source of lib/. Never installed. Base layer: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The yajl bridge: the only file that includes yajl. Strict parsing (UTF-8 validated, no
  * comments, exactly one value, no trailing data) with yajl's memory routed through the

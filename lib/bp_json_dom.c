@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON tree: parse events appended as nodes under a cursor. */
 #include <string.h>
 

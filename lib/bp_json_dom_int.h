@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A compact read-only JSON tree for configuration-sized texts (CreateEventSourceMapping
  * bodies, filter patterns), built on bp__json_parse. All nodes and strings live in a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The yajl bridge (bp_json.c): streaming parse with a recycling memory pool. Only bp_json.c
  * includes yajl. Codec layer: included by codec sources (bp_codec*.c, bp_json*.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * JSON text writing for the encoders. Every piece has a length function and a writer, so an
  * event's exact size is known before a byte is written (SEMANTICS.md §1.4, §3.1).

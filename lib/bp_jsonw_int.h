@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The JSON text writer (bp_jsonw.c): compute exact lengths, then write into reserved space.
  * Codec layer: included by bp_jsonw.c and the encoders (bp_codec*.c) only.

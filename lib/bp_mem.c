@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation through per-object hooks (NULL hooks = the C library). */
 #include <stdlib.h>
 #include <string.h>

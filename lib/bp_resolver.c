@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Partial-batch-failure resolver: pure decisions over caller-owned counters (SEMANTICS.md
  * §3.3-§3.5, §4, §5.1-§5.3, §8.4). No allocation, no state of its own. */
 #include <stddef.h>

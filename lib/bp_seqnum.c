@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sequence numbers as decimal strings: validated, compared by (length, bytes). */
 #include <string.h>
 

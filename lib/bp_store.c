@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checked calls through any checkpoint store's bp_store_ops (every build: a firmware build
  * without a file system uses them for its own store). The embedded file store is in
  * bp_store_file.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The embedded file store: one crash-safe file per (mapping, shard), compiled only when
  * BP_WITH_FILE_STORE is 1 (it needs POSIX files). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by the store sources (bp_store*.c), which alone include it. */
 #ifndef BP_STORE_INT_H
 #define BP_STORE_INT_H

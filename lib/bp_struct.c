@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading the structs a host fills and writing the ones the library fills for it, through
  * their leading struct_size ("How structs grow", bp_common.h): one place that checks the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Epoch milliseconds to text, without a clock or the C library's time functions. */
 #include "bp_int.h"
 #include "batchpoint/bp_time.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runtime version and build-profile queries. */
 #include <string.h>
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Write the bp_features.h that `make install` installs: include/batchpoint/bp_features.h
 # (the one source of truth, which vendored builds compile as is) with the values this
 # build's flags give the profile macros fixed at its BP_BUILT_PROFILE line, so a program

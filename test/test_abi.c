@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The growable ABI ("How structs grow", bp_common.h): host-filled structs are read through
  * their struct_size (0 and too small refused with a message naming the struct, the first
  * published size accepted, a bigger host struct accepted with its tail ignored), record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Base64: RFC 4648 vectors, strict decoding, and libb64 as an oracle (after its newlines). */
 #include <stdarg.h>
 #include <setjmp.h>

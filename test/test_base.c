@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Base layer: errors, version, features, sequence numbers, time formatting, arena. */
 #include <stdarg.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Batch builder: every cut reason, exact byte accounting at the 6 MB boundary, window timing,
  * tumbling keys, caller memory, allocators, and a randomized run against a reference model. */
 #include <stdarg.h>

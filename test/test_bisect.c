@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bisect splitter (SEMANTICS.md §4): split points, order, counters, limits, memory. */
 #include <stdalign.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checkpoint tracker: ordering, lanes, ring wrap-around, capacity, bad input, memory. */
 #include <stdarg.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event encoders (Kinesis, DynamoDB, tumbling windows) and the exact size function. */
 #include <stdarg.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ESM configuration: defaults, limits, AWS messages, string setter, JSON requests,
  * atomicity, fault injection, and the config_cases of the shared scenario file. */
 #include <stdarg.h>

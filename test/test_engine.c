@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Engine (bp_engine.h; SEMANTICS.md §2.4, §3-§5, §8): the host contract (creation errors,
  * request ids, synchronous and asynchronous completion, re-entrancy, WOULDBLOCK and fatal
  * callbacks, deadlines, bad fetch and invoke completions), the mapping's semantics (starting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FilterCriteria applied by the engine (SEMANTICS.md §3.1, §7, §8.4; FILTERS.md §5):
  * whole reads filtered out (checkpoint moved and stored, FilteredOutEventCount in the totals
  * and in BP_EVENT_METRIC), records filtered out inside a batch (BatchSize, the batching window

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Randomized model test of the engine (the test strategy): random streams (resharding included),
  * configurations, functions, hosts, store failures, Enabled toggles, crashes and graceful

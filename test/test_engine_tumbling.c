@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tumbling windows in the engine (SEMANTICS.md §6 and its (batchpoint's decision) rules), for what the
  * scenario format (test/scenarios/tumbling.json) cannot express: the exact state text in
  * the request and the event, states above 1 MB (early termination) built at run time, a

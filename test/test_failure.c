@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* On-failure destination records and S3 keys (SEMANTICS.md §1.4, §5.2-§5.5). */
 #include <stdarg.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FilterCriteria: every vector of the shared file (JSON events and Lambda records), strict
  * Lambda mode, limits, malformed input, the record view, array consistency, fault
  * injection over compile and match, and no allocation per match after warm-up. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile arguments to every public function that takes a (pointer, length), a size, a count,
  * an integer setting or a time: SIZE_MAX and huge lengths over short heap buffers, NULL with
  * a length, lengths just over each documented limit, INT_MIN / INT_MAX / UINT32_MAX, negative

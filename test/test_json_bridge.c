@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The yajl bridge: strictness, offsets, the DOM, steady-state reuse and OOM at every
  * allocation (yajl itself does not check its allocations; the bridge must). */
 #include <stdarg.h>

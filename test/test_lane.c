@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bp_lane_of(): the engine's own lane routing (SEMANTICS.md §3.2), offered to hosts as a pure
  * function. Checked against known FNV-1a-32 values and against the lanes the engine gives
  * its invocations. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Resolver (SEMANTICS.md §3.3-§3.5, §4, §5.1-§5.3, §8.4): the decision table, backoff,
  * record age, metric deltas, and spec scenarios replayed by a tiny lane simulation that
  * drives a bisect splitter with the resolver's actions. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Response classification (SEMANTICS.md §3.3-§3.5, §6, §8.4): every row of the §3.4 tables,
  * the (batchpoint's decision) rule order, tumbling `state`, big and hostile bodies, batch preconditions and
  * allocation failure. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checkpoint stores: the checked calls over a host store (every build), and the file store
  * (BP_WITH_FILE_STORE): round trips, isolation, id escaping, corruption and truncation at
  * every byte, leftover temporary files, directory errors, failmalloc, and crashes: a child

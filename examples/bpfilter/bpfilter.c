@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpfilter: try Lambda FilterCriteria patterns (FILTERS.md) on events, or run a filter
  * vector file.

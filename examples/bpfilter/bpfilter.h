@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpfilter: try Lambda FilterCriteria patterns on events. Shared declarations of its files:
  *   bpfilter.c          main, command line, compiling the patterns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpfilter_events.c: one verdict per line of an NDJSON event file. A line is a JSON event
  * matched as it is, or (--kinesis / --dynamodb) a Lambda record matched through its filter

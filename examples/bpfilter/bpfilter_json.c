@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpfilter_json.c: reading whole files, strict JSON parsing into yajl trees (yajl_tree_parse
  * alone accepts comments, and trees are freed and walked recursively, so depth is bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpfilter_record.c: a Lambda Kinesis or DynamoDB record (the JSON of one element of
  * `Records`, SEMANTICS.md §1.1 / §1.2) turned into the library's record view and a codec, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpfilter_vectors.c: run a vector file in the format of filter-vectors.json (FILTERS.md
  * §7): each vector is a pattern and either an event with its expected verdict or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim: run the ESM acceptance scenarios of a scenario file (SEMANTICS.md §11, the format
  * described by the file's own `format` object) through the batchpoint engine with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim: the scenario runner. Shared types of its files:
  *   bpsim.c         main, command line, one line per case

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_config.c: the config cases. A CreateEventSourceMapping body goes through
  * bp_config_parse_json() (which validates the whole request); what the library leaves to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_expect.c: a mapping's `expect` against the host's log. Fields are checked in the
  * file's order and the first difference is reported; API-level fields (mapping states,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_host.c: the simulated host of one mapping. It serves fetches from the scenario's
  * stream, answers invoke attempts from the scripted function, accepts on-failure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_json.c: small JSON helpers shared by the other files: reading members, rendering a
  * value for a message, writing it with yajl_gen, and the values the runner builds itself.

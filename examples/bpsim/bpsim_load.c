@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_load.c: load the scenario file with yajl_tree and check every field the runner uses
  * (a malformed file is reported with the JSON path of the first bad value, never crashes):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_match.c: compare an expected JSON value (literals and $matchers) with an actual one.
  * Numbers compare by decimal value from their raw tokens (never through a double, so large

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_parse.c: a JSON file or line to a yajl tree. The text is read with a size limit and
  * scanned first for what yajl_tree would accept but the runner cannot hold; a text that is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_report.c: JSON paths ("scenarios[0].expect.invocations[2]") that name where a value
  * is, and the per-case report that collects the first failure, skipped parts and notes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_stream.c: the records of a scenario's simulated stream, checked field by field (errors
  * name the JSON path) and grouped by shard into the views the engine fetches.

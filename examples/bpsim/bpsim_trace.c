@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bpsim_trace.c: everything bpsim writes to stdout. A timeline entry is a time, a kind and
  * named fields; it is written either for a person (--trace: one line "t+1.000s ..." made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_batch.h
  * @brief The batch builder (SEMANTICS.md §3.1, §3.2, §6): decides where the batches of one

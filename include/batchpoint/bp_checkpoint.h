@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_checkpoint.h
  * @brief Checkpoint tracker: which records of one shard are finished, in any completion

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_codec.h
  * @brief The codec layer (BP_WITH_CODEC): Lambda event encoders for Kinesis and DynamoDB

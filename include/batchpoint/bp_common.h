@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_common.h
  * @brief Base layer: export macro, error codes, allocator hooks, arena allocator, version

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_config.h
  * @brief The event source mapping (ESM) configuration: one opaque object holding the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_record.h
  * @brief The stream vocabulary of the core: event sources, stream positions, the record view

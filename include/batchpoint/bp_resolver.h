@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_resolver.h
  * @brief Partial-batch-failure resolver (SEMANTICS.md §3.3-§3.5, §4, §5.1-§5.3, §8.4): what

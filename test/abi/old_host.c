@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The old-binary test: a host compiled against test/abi/include — the public headers as they
  * were when struct_size was introduced (the ABI baseline) — and linked against the library of

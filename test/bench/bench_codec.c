@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Codec benchmarks, printing the peers' line format for the same work ids:
  *   encode-kinesis-event, encode-kinesis-event-b64   10,000 records of 100 bytes

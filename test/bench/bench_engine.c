@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Engine throughput with a no-op function: records per second through the whole engine
  * (fetch, lanes, batch cut, event encoding, invocation, commit, checkpoint) with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Filter benchmarks, printing the peers' line format for the same work ids and the same input
  * as the Node peer benchmark node-filter.js (N JSON texts of S bytes, default 10,000 x 200):

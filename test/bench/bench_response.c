@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * classify-response: a 10,000-record batch, a response naming 1,000 of its records
  * (positions 3, 13, ..., 9993, shuffled as the peers shuffle them); parse, validate every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the benchmarks: timing, the peers' line format and their deterministic inputs
  * (as the peer benchmarks describe their inputs), so batchpoint's figures sit beside theirs. */
 #ifndef BP_BENCH_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A counting allocator for benchmarks (header-only; the cmocka test allocator is heavier). */
 #ifndef BP_BENCH_ALLOC_H
 #define BP_BENCH_ALLOC_H

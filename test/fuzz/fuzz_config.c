@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: a CreateEventSourceMapping request body. Whatever the bytes, parsing either
  * succeeds or fails with a config/JSON error and an AWS exception name, the config stays

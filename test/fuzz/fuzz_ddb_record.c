@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: a DynamoDB record's `dynamodb` JSON text (the host-supplied part of a
  * DynamoDB Streams event). Whatever the bytes, encoding either fails with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: a FilterCriteria pattern and an event. The input is the pattern text, a
  * newline, then the event text. Whatever the bytes: a pattern is accepted or rejected with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: bp_codec_classify_response() on arbitrary bodies.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replay driver for libFuzzer targets without libFuzzer: runs LLVMFuzzerTestOneInput over
  * every regular file of each directory argument (sorted by name) and over each file

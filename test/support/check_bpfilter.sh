@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check_bpfilter.sh BPFILTER VECTORS_FILE: the bpfilter tool end to end.
 #   - VECTORS_FILE passes whole, in default and strict Lambda mode;
 #   - a small vector file gives the exact PASS/FAIL lines (test/bpfilter/vectors*.expected);

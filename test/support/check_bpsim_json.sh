@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `bpsim --json` over the shared scenario file: stdout is NDJSON only (every line one
 # object), the last line is the summary with nothing failed, and S30's timeline has what the
 # issue asks of it: invocations, a split, a discard with its on-failure record embedded as

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bpsim on malformed scenario files: each must end with exit status 2, nothing on stdout and
 # exactly one line `bpsim: FILE: <what>` on stderr -- never a crash, a sanitizer report, a
 # run or a pass. Where a field is wrong, <what> names its JSON path.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check_data_sync.sh [UPSTREAM_DIR]: test/data holds copies of upstream files, listed in
 # test/data/MANIFEST as "local-name upstream-relative-path" (# comments, blank lines). Every
 # file of test/data is listed and present; when UPSTREAM_DIR (default ../shared, relative to

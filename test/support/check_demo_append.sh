@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The demo's stream file when the disk fills during an append (a file size limit stands in
 # for the full disk): the append is rolled back, the run fails saying so, the file is byte
 # for byte what it was, and the next run succeeds. A partial last line that an older demo

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every code example of the documentation compiles: the @code ... @endcode blocks of
 # include/batchpoint/*.h and the ```c blocks of README.md, with -Wall -Wextra -Werror
 # (-fsyntax-only: nothing is linked or run). Errors point at the example's own file and line.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install into a temporary prefix (and a DESTDIR staging root), then build and run an
 # example using only `pkg-config --cflags --libs batchpoint`, against the shared library.
 # The same for the core-only build in BUILD/core-only (already built): its installed

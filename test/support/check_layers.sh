@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The layers of the layers: base, then components and codec, then engine, then stores hold in lib/: a file includes only headers of its own layer or
 # below (base < components = codec < engine < stores), a components file no private codec
 # header (the core builds without the codec), and only codec files include yajl or libb64.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every source file names its license (MIT, the LICENSE file) with an SPDX identifier line in
 # its first 3 lines, after a shebang if it has one: the tracked *.c *.h *.js *.mjs *.py *.sh
 # files, the Makefiles and .ci/run (git ls-files; outside a git checkout, every such file).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The shared library exports only bp_ symbols (bp__ internals hidden), toolchain entries
 # aside; it exports every function the public headers declare with BP_API; and a program
 # that takes the address of every one of them links and runs against it (the ABI/link test,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Check dependencies by probing their headers.
 #   deps.sh lib   the library's own (yajl; nothing when CORE_ONLY=1). Never installs: a
 #                 missing header stops the build with the package name and the command.

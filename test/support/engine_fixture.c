@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared setup and assertions of the engine tests; see engine_fixture.h. */
 #include <stdarg.h>
 #include <setjmp.h>

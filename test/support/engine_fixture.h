@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared setup and assertions of the engine tests (test_engine*.c): the mapping's fixed
  * ARNs and clock, configuration and option builders, engine start over the mock host, lane
  * keys, invocation checks and event JSON access. Everything asserts through cmocka, so a

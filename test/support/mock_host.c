@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scripted host of mock_host.h. */
 #include <stdarg.h>
 #include <setjmp.h>

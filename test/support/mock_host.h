@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A scripted host for engine tests: simulated shards, a scripted function, a log of every
  * request the engine makes, synchronous or asynchronous completion per kind of request,
  * scripted callback returns (BP_ERR_WOULDBLOCK, failures), callback nesting depth, and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every cmocka binary, then every fuzz target over its corpus. Prints per-binary output,
 # then a closing "tests: N passed, N failed" line counting test cases (a fuzz corpus replay
 # counts as one), and fails if anything failed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test allocator installed through bp_allocator hooks: counts allocations and live bytes,
  * fails the N-th allocation on request (failmalloc), and lets tests assert no leak. */
 #ifndef BP_TEST_ALLOC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers over yajl's tree API: deep comparison of JSON texts and reading files. */
 #ifndef BP_TEST_JSON_H
 #define BP_TEST_JSON_H

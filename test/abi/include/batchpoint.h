@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file batchpoint.h
  * @brief Umbrella header: everything this build of batchpoint offers.

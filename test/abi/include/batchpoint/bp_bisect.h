@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_bisect.h
  * @brief Bisect splitter (spec/esm.md §4): the work list of one lane's failing batch — the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_engine.h
  * @brief The shard-consumer engine: Lambda's stream event source mapping (spec/esm.md §3-§5,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_features.h
  * @brief Compile-time profile of a batchpoint build.

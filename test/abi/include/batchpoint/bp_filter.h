@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_filter.h
  * @brief FilterCriteria (BP_WITH_CODEC): compile Lambda event-filtering patterns once, then

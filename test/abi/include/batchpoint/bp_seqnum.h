@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_seqnum.h
  * @brief Kinesis / DynamoDB sequence numbers: decimal strings of up to

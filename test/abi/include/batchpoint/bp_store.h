@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_store.h
  * @brief Checkpoint stores: the interface a host implements to persist checkpoints

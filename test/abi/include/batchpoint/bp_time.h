@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_time.h
  * @brief Clock-free time formatting. batchpoint never reads a clock: every time is

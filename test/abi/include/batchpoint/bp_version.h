@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file bp_version.h
  * @brief batchpoint version: the single source of the version number.
