@@ -82,6 +82,9 @@ int bp__records_stride(const bp_record *recs, size_t n, size_t *stride, char *er
   int rc = bp__struct_check(recs, BP__RECORD_SIZE_V1, "bp_record", errbuf, errlen);
   if (rc) return rc;
   uint32_t first = size_of(recs);
+  if (!bp__array_ok(recs, n, first)) /* checked before any element past the first is read */
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "n %zu is larger than any array of %u-byte records", n, (unsigned)first);
   for (size_t i = 1; i < n; i++) {
     uint32_t s = size_of((const char *)recs + i * first);
     if (s != first)
