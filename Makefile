@@ -327,10 +327,12 @@ check-scenarios: $(BUILD)/examples/bpsim
 		grep -v '^PASS' $(BUILD)/bpsim.out; [ $$rc -eq 0 ] || exit 1; done
 
 # The tools as users run them: bpfilter over the filter vectors and its own inputs,
-# bpsim's NDJSON timeline, and bpsim fed truncated and garbage scenario files.
+# bpsim's NDJSON timeline, same-instant invocations compared as a set (and the cases that
+# must fail), and bpsim fed truncated and garbage scenario files.
 check-tools: $(TOOLS)
 	@sh test/support/check_bpfilter.sh $(BUILD)/examples/bpfilter $(TEST_DATA)/filter-vectors.json
 	@sh test/support/check_bpsim_json.sh $(BUILD)/examples/bpsim $(TEST_DATA)/esm-scenarios.json
+	@sh test/support/check_bpsim_same_instant.sh $(BUILD)/examples/bpsim
 	@sh test/support/check_bpsim_malformed.sh $(BUILD)/examples/bpsim \
 		$(TEST_DATA)/esm-scenarios.json
 
