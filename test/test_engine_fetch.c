@@ -21,6 +21,8 @@
 #define GW0 INT64_C(1764082800000) /* a multiple of 60 s */
 
 typedef struct gen_rec {
+  char pk[16];   /* "" : "pk" */
+  int fail_once; /* the first invocation carrying it fails (a function error) */
   char seq[32];
   char data[48];
   int64_t arrival_ms;
@@ -55,8 +57,8 @@ static int gen_fetch(bp_engine *e, const bp_fetch_req *req, void *ud) {
     rs[i].struct_size = sizeof rs[i];
     rs[i].seq = g->seq;
     rs[i].seq_len = strlen(g->seq);
-    rs[i].partition_key = "pk";
-    rs[i].partition_key_len = 2;
+    rs[i].partition_key = g->pk[0] ? g->pk : "pk";
+    rs[i].partition_key_len = strlen(rs[i].partition_key);
     rs[i].data = (const uint8_t *)g->data;
     rs[i].data_len = strlen(g->data);
     rs[i].arrival_ms = g->arrival_ms;
@@ -72,6 +74,19 @@ static int gen_invoke(bp_engine *e, const bp_invoke_req *req, void *ud) {
   gen_host *h = ud;
   h->invokes++;
   bp_invoke_result r = BP_INVOKE_RESULT_INIT;
+  for (size_t i = 0; i < req->count; i++) {
+    const bp_record *rec = BP_RECORD_AT(req->records, req->record_stride, i);
+    for (size_t j = 0; j < h->n; j++)
+      if (h->recs[j].fail_once && !strncmp(h->recs[j].seq, rec->seq, rec->seq_len)) {
+        h->recs[j].fail_once = 0;
+        r.kind = BP_INVOKE_RESULT_ERROR;
+      }
+  }
+  if (r.kind == BP_INVOKE_RESULT_ERROR) {
+    int rc = bp_engine_complete_invoke(e, req->req_id, h->now, &r);
+    assert_int_equal(rc, 0);
+    return 0;
+  }
   if (req->flags & BP_INVOKE_FINAL) {
     h->finals++;
   } else {
@@ -267,6 +282,36 @@ static void window_eleven_cap_ten(void **state) {
   gen_free(h);
 }
 
+/* ParallelizationFactor 2, 60 s windows: b1 (lane 1, the first window) fails once, a1 (lane
+ * 0, the next window) succeeds at once and is held by its open window. Once b1 is resolved
+ * and its window's final invocation has succeeded, the checkpoint moves to b1: a1's window
+ * holds back only from a1 on, never the other lane's finished record before it (§6). */
+static void window_hold_per_lane(void **state) {
+  (void)state;
+  gen_host *h = gen_new(2, 0);
+  key_for_lane(1, 2, "b", h->recs[0].pk, sizeof h->recs[0].pk);
+  key_for_lane(0, 2, "a", h->recs[1].pk, sizeof h->recs[1].pk);
+  h->recs[0].arrival_ms = GW0 + 1000;
+  h->recs[1].arrival_ms = GW0 + 61000;
+  h->recs[0].fail_once = 1;
+  bp_config *c = kcfg();
+  assert_int_equal(bp_config_set_parallelization_factor(c, 2), 0);
+  assert_int_equal(bp_config_set_tumbling_window_in_seconds(c, 60), 0);
+  bp_engine_opts o = gen_opts();
+  gen_start(h, c, &o, GW0 + 70000);
+  gen_run(h, GW0 + 100000);
+  assert_int_equal(h->finals, 1); /* b1's window; a1's ends at GW0 + 120 s */
+  char ck[64];
+  size_t len = 0;
+  assert_int_equal(bp_engine_get_checkpoint(h->e, SHARD0, ck, sizeof ck, &len), 0);
+  assert_string_equal(ck, h->recs[0].seq);
+  gen_run(h, GW0 + 200000);
+  assert_int_equal(h->finals, 2);
+  assert_int_equal(bp_engine_get_checkpoint(h->e, SHARD0, ck, sizeof ck, &len), 0);
+  assert_string_equal(ck, h->recs[1].seq);
+  gen_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(filter_one_percent),
@@ -274,6 +319,7 @@ int main(void) {
       cmocka_unit_test(filter_max_fetch),
       cmocka_unit_test(window_larger_than_cap),
       cmocka_unit_test(window_eleven_cap_ten),
+      cmocka_unit_test(window_hold_per_lane),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
