@@ -202,6 +202,14 @@ int bp_engine_metrics_init(bp_engine_metrics *m, size_t size) {
 /* Kinesis GetRecords' Limit: the most records one read may ask for. */
 #define MAX_FETCH_RECORDS 10000u
 
+/* Positions a shard's storage ring and checkpoint tracker hold: twice the buffer cap (§8.1),
+ * so finished records behind an unresolved one (another lane's, a filtered one) do not take
+ * the room of records to fetch; at most the tracker's limit. */
+static uint32_t ring_positions(const bp_engine *e) {
+  uint64_t n = 2ull * e->o.max_buffered_records;
+  return n > BP_CHECKPOINT_MAX_CAPACITY ? BP_CHECKPOINT_MAX_CAPACITY : (uint32_t)n;
+}
+
 static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf, int source,
                       char *errbuf, size_t errlen) {
   if (o->backoff_base_ms < 0 || o->backoff_base_ms > BP_RESOLVER_MAX_BACKOFF_MS ||
@@ -327,7 +335,10 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
     goto fail;
   }
   if ((rc = check_opts(&o, e->batch_size, e->pf, e->source, errbuf, errlen))) goto fail;
-  if (!o.max_buffered_records) o.max_buffered_records = 2u * e->batch_size * e->pf;
+  if (!o.max_buffered_records) { /* §8.1: at least one GetRecords' worth */
+    uint32_t twice = 2u * e->batch_size * e->pf;
+    o.max_buffered_records = twice > MAX_FETCH_RECORDS ? twice : MAX_FETCH_RECORDS;
+  }
   if (!o.max_buffered_bytes) o.max_buffered_bytes = 2ull * BP_MAX_EVENT_BYTES * e->pf;
   /* Zero intervals would let a failing host spin inside one tick: at least 1 ms. */
   if (!o.fetch_error_retry_ms) o.fetch_error_retry_ms = DEFAULT_RETRY_MS;
@@ -519,10 +530,10 @@ int bp_engine_add_shard(bp_engine *e, const char *shard_id, const char *parent_i
   s->adjacent = dup_str(e, adjacent_parent_id);
   s->m.iterator_age_ms = -1;
   bp_checkpoint_opts co = BP_CHECKPOINT_OPTS_INIT;
-  co.capacity = e->o.max_buffered_records;
+  co.capacity = ring_positions(e);
   if (!s->id || (parent_id && !s->parent) || (adjacent_parent_id && !s->adjacent) ||
       bp_checkpoint_new(&s->tracker, &co, &e->alloc) ||
-      bp__records_init(e, s, e->o.max_buffered_records, e->o.max_buffered_bytes))
+      bp__records_init(e, s, (uint32_t)co.capacity, e->o.max_buffered_bytes))
     goto nomem;
   s->lanes = bp__calloc(&e->alloc, e->pf, sizeof *s->lanes);
   if (!s->lanes) goto nomem;
@@ -587,7 +598,8 @@ static int run(bp_engine *e, int64_t now);
 
 static int can_fetch(const bp_engine *e, const bp__shard *s) {
   return s->state == BP_SHARD_ACTIVE && !s->read_end && !s->fetch_inflight && e->enabled &&
-         !e->shutting_down && bp_checkpoint_outstanding(s->tracker) < s->cap &&
+         !e->shutting_down && s->unresolved < e->o.max_buffered_records &&
+         bp_checkpoint_outstanding(s->tracker) < s->cap &&
          s->bytes_in_use < e->o.max_buffered_bytes;
 }
 
@@ -597,8 +609,12 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
   req.struct_size = sizeof req;
   req.req_id = ++e->next_req;
   req.shard_id = s->id;
-  uint64_t free_slots = s->cap - bp_checkpoint_outstanding(s->tracker);
-  req.max_records = free_slots > UINT32_MAX ? UINT32_MAX : (uint32_t)free_slots;
+  /* §8.1: up to GetRecords' 10,000, whatever BatchSize is, within the room left under the
+     buffer cap (and the positions the ring has left) */
+  uint64_t room = e->o.max_buffered_records - s->unresolved;
+  uint64_t ring_room = s->cap - bp_checkpoint_outstanding(s->tracker);
+  if (ring_room < room) room = ring_room;
+  req.max_records = room > MAX_FETCH_RECORDS ? MAX_FETCH_RECORDS : (uint32_t)room;
   if (e->o.max_fetch_records && req.max_records > e->o.max_fetch_records)
     req.max_records = e->o.max_fetch_records; /* the host's GetRecords Limit */
   req.max_bytes = e->o.max_buffered_bytes - s->bytes_in_use;
@@ -702,7 +718,9 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
     return bp__engine_fail(e, BP_ERR_INTERNAL, bp_checkpoint_errmsg(s->tracker));
   memcpy(s->last_read, r->seq, r->seq_len);
   s->last_read_len = r->seq_len;
+  if (!s->read_any || r->arrival_ms > s->read_max_arrival) s->read_max_arrival = r->arrival_ms;
   s->read_any = 1;
+  s->unresolved++;
   if (!keep) { /* filtered out: finished at once (§3.1 (batchpoint's decision), §7.3) */
     s->m.filtered_out_event_count++;
     s->filtered_in_fetch++;
@@ -760,6 +778,7 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
     s->m.fetches++;
     if (result) event_error(e, s, result, e->err.text);
     if ((flags & BP_FETCH_SHARD_END) && kept == n) s->read_end = 1;
+    if (!result) s->caught_up = n < s->fetch_max; /* §6: read past a window's end */
     s->fetch_due = kept && !result ? now_ms
                    : result        ? now_ms + e->o.fetch_error_retry_ms
                                    : now_ms + e->o.poll_interval_ms;
@@ -786,6 +805,7 @@ int bp__engine_finish(bp_engine *e, bp__shard *s, const uint64_t *positions, siz
                ? bp_checkpoint_finish(s->tracker, positions[0], n, &ck)
                : bp_checkpoint_finish_list(s->tracker, positions, n, &ck);
   if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, bp_checkpoint_errmsg(s->tracker));
+  s->unresolved -= n; /* they leave the buffer cap (§8.1) */
   if (rc == 0) return 0;
   bp_record v;
   bp__records_view(s, (uint32_t)(ck % s->cap), &v);
@@ -949,11 +969,28 @@ static int engine_settled(const bp_engine *e) {
   return 1;
 }
 
+/* §8.1 "Order within one instant": the fetches due are requested before any lane flushes,
+ * so records a synchronous host returns at `now` join the batches flushed at `now`. */
+static int fetch_due_first(bp_engine *e, int64_t now) {
+  int progress = 0;
+  for (size_t i = 0; i < e->nshards && !e->fatal; i++) {
+    bp__shard *s = e->shards[i];
+    if (can_fetch(e, s) && now >= s->fetch_due && s->fetch_gen != e->gen) {
+      int rc = shard_fetch(e, s, now);
+      if (rc < 0) return rc;
+      progress = 1;
+    }
+  }
+  return progress;
+}
+
 static int run(bp_engine *e, int64_t now) {
   int progress;
   e->gen++; /* each shard fetches, and each lane retries, at most once per run */
   do {
-    progress = 0;
+    progress = fetch_due_first(e, now);
+    if (e->fatal) return e->fatal;
+    if (progress < 0) return progress;
     for (size_t i = 0; i < e->nshards; i++) {
       int rc = shard_step(e, e->shards[i], now);
       if (e->fatal) return e->fatal;

@@ -140,11 +140,19 @@ typedef struct bp__shard {
   uint64_t filtered_in_fetch; /* records of the fetch being completed that were filtered out */
   uint32_t fetch_max;
   int64_t fetch_due;
+  /* §8.1 buffer cap: records waiting for a lane or in a batch not yet resolved (finished
+     ones never count); at most bp_engine_opts.max_buffered_records */
+  uint64_t unresolved;
+  /* §6: how far the shard has been read: the latest arrival time read, and whether the last
+     completed fetch returned fewer records than it asked for (caught up with the stream) */
+  int64_t read_max_arrival;
+  int caught_up;
   char last_read[BP__SEQ_CAP];
   size_t last_read_len;
   /* storage */
   bp__slot *slots;
-  uint32_t cap;
+  uint32_t cap; /* positions the ring holds: 2 x the buffer cap (finished records behind an
+                   unresolved one keep their slot until the checkpoint passes them) */
   uint64_t next_pos;   /* position of the next record read */
   uint64_t oldest_pos; /* first position not yet released */
   bp__chunk *chunk_head, *chunk_tail, *chunk_free;

@@ -76,7 +76,9 @@ static void window_fields(const bp_engine *e, const bp__lane *l, bp__window *w,
 /* Is a final invocation owed, and from when may it be made? The lane must hold no batch of
  * its window: the early final pre-empts a waiting retry, the normal one waits until the
  * window's records are all resolved and window.end has come (at once once the shard has
- * ended). */
+ * ended), and until the shard has been read past the window (§6, batchpoint's decision): a
+ * record arriving at or after window.end was read, or the last fetch returned fewer records
+ * than it asked for. */
 static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, int64_t *at) {
   if (!e->tumbling_ms || (l->state != LANE_IDLE && l->state != LANE_READY)) return 0;
   if (l->final_early) {
@@ -89,19 +91,33 @@ static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, 
   if (l->pending && !l->tries_final &&
       window_of(e, s->slots[l->head].arrival_ms) == l->win_start)
     return 0;
+  if (!s->read_end && !s->caught_up && !l->tries_final &&
+      !(s->read_any && s->read_max_arrival >= l->win_start + e->tumbling_ms))
+    return 0;
   int64_t due = s->read_end ? e->now : l->win_start + e->tumbling_ms;
   *at = due > l->final_not_before ? due : l->final_not_before;
   return 1;
 }
 
-/* Before a batch of the open window is finished: the window holds the shard checkpoint
- * where it is until its final invocation succeeds (§6), so a restart replays the window's
- * records instead of losing its aggregated state. No final is owed (no record reached the
- * function): nothing to hold. */
-static void hold_for_window(const bp_engine *e, const bp__shard *s, bp__lane *l) {
+/* Before a batch of the open window is finished (@p first: its first shard position): the
+ * window holds the shard checkpoint just before that record until its final invocation
+ * succeeds (§6), so a restart replays the window's records instead of losing its aggregated
+ * state. Only from the lane's own first held record on: records before it (other lanes')
+ * may still be checkpointed. No final is owed (no record reached the function): nothing to
+ * hold. */
+static void hold_for_window(const bp_engine *e, const bp__shard *s, bp__lane *l,
+                            uint64_t first) {
   if (!e->tumbling_ms || !l->win_invoked || l->hold) return;
   l->hold = 1;
-  l->hold_has = s->live_has;
+  if (first > s->oldest_pos) { /* the record before it is still stored */
+    bp_record v;
+    bp__records_view(s, (uint32_t)((first - 1) % s->cap), &v);
+    l->hold_has = 1;
+    memcpy(l->hold_seq, v.seq, v.seq_len);
+    l->hold_len = v.seq_len;
+    return;
+  }
+  l->hold_has = s->live_has; /* released: the checkpoint is just before it */
   memcpy(l->hold_seq, s->live, s->live_len);
   l->hold_len = s->live_len;
 }
@@ -347,7 +363,7 @@ static int finish_discard(bp_engine *e, bp__shard *s, bp__lane *l) {
     s->m.dropped_event_count += n;
     bp__engine_metric(e, s, l->index, BP_METRIC_DROPPED_EVENT_COUNT, (int64_t)n);
   }
-  hold_for_window(e, s, l);
+  hold_for_window(e, s, l, e->positions[0]);
   int rc = bp__engine_finish(e, s, e->positions, n);
   if (rc < 0) return rc;
   rc = apply_action(e, l, a);
@@ -509,7 +525,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
 
   if (a.kind == BP_ACTION_DISCARD) return begin_discard(e, s, l, &a, (uint32_t)first, l->done_ms);
   if (a.kind == BP_ACTION_COMMIT_ALL || a.kind == BP_ACTION_COMMIT_PREFIX) {
-    hold_for_window(e, s, l);
+    hold_for_window(e, s, l, e->positions[0]);
     rc = bp__engine_finish(e, s, e->positions, a.commit_count);
     if (rc < 0) return rc;
   }

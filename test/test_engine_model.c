@@ -721,6 +721,14 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
   if (S->fetch_out) failf(R, "two fetches of %s in flight", S->id);
   if (S->end_returned) failf(R, "fetch of %s after it returned BP_FETCH_SHARD_END", S->id);
   if (q->max_records < 1) failf(R, "fetch of %s with max_records 0", S->id);
+  /* SEMANTICS.md §8.1: a fetch asks for up to min(10,000, room under the buffer cap),
+   * whatever BatchSize is. With the default cap (at least 10,000) and at most MAX_RECS
+   * records in a shard, the room left is never below 10,000 - MAX_RECS. */
+  if (q->max_records > 10000 || (R->max_buf && q->max_records > R->max_buf))
+    failf(R, "fetch of %s asks for %u records (cap %u)", S->id, q->max_records, R->max_buf);
+  if (!R->max_buf && q->max_records < 10000 - MAX_RECS)
+    failf(R, "fetch of %s asks for %u records: the default cap leaves at least %d", S->id,
+          q->max_records, 10000 - MAX_RECS);
   check_parents(R, s, "fetch");
   int start = -1;
   if (q->from == BP_POSITION_TRIM_HORIZON) {

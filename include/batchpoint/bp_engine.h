@@ -73,11 +73,27 @@
  * whole read is filtered out), counted in FilteredOutEventCount, never invoked and never
  * counted toward BatchSize or the 6 MB limit.
  *
+ * Fetch size and buffer cap (§8.1): a fetch asks for up to min(10,000, room left under the
+ * buffer cap) records, whatever BatchSize is (GetRecords' own limit; opts.max_fetch_records
+ * lowers it), so a small BatchSize or a selective filter never makes batches smaller than
+ * AWS's. The cap, bp_engine_opts.max_buffered_records (default: the larger of 10,000 and
+ * 2 x BatchSize x ParallelizationFactor), counts the records that wait for a lane or are in
+ * a batch not yet resolved; finished records (filtered out, committed, discarded, also those
+ * a tumbling window holds the checkpoint behind) never count. A host that lowers the cap
+ * makes reads smaller, and then batches may be smaller than AWS's: its choice. At one `now`
+ * every fetch that is due is requested before the due batches are flushed.
+ *
  * Memory: records are copied into per-shard storage bounded by
  * bp_engine_opts.max_buffered_records / max_buffered_bytes; a full shard is not fetched
- * until its checkpoint advances (back-pressure). Storage grows by doubling up to the caps
- * and is reused: no allocation per record in steady state. All memory goes through the
- * allocator given to bp_engine_new().
+ * until records are resolved (back-pressure). Record storage grows in chunks up to the byte
+ * bound and is reused: no allocation per record in steady state. Worst case per shard, with
+ * a host that keeps each fetch within bp_fetch_req.max_bytes (GetRecords: 10 MB a call):
+ * max_buffered_bytes (default 2 x 6 MB x ParallelizationFactor) plus the largest record
+ * stored past it, plus a ring of 2 x max_buffered_records record slots of under 100 bytes
+ * each and a checkpoint tracker of one bit per slot (about 1.8 MB at the default 10,000-record
+ * cap), plus per lane one batch's views. A host that ignores max_bytes can make one fetch
+ * store up to max_records x 1 MiB. All memory goes through the allocator given to
+ * bp_engine_new().
  *
  * One thread at a time per engine; distinct engines are independent.
  */
@@ -113,9 +129,10 @@ typedef struct bp_fetch_req {
                                _CONTINUE (bp_record.h) */
   uint64_t req_id;
   const char *shard_id;   /**< NUL-terminated */
-  uint32_t max_records;   /**< return at most this many records (>= 1): the free buffer
-                               slots, capped by bp_engine_opts.max_fetch_records when set;
-                               more are ignored and read again by the next fetch */
+  uint32_t max_records;   /**< return at most this many records (>= 1): min(10,000, room
+                               left under the buffer cap), capped by
+                               bp_engine_opts.max_fetch_records when set; more are ignored
+                               and read again by the next fetch */
   const char *after_seq;  /**< BP_POSITION_AFTER_SEQUENCE_NUMBER: the last record read (or the
                                checkpoint); NULL otherwise. Not NUL-terminated */
   size_t after_seq_len;
@@ -302,9 +319,13 @@ typedef struct bp_engine_opts {
   const char *mapping_uuid;        /**< the mapping's UUID (S3 keys, store ids); NULL: one
                                         is drawn from the seeded generator */
   uint64_t seed;                   /**< seeds the generator of request ids and UUIDs (§5.3) */
-  uint32_t max_buffered_records;   /**< per shard, >= BatchSize x ParallelizationFactor and
-                                        <= 2^30 (BP_CHECKPOINT_MAX_CAPACITY);
-                                        0: 2 x BatchSize x ParallelizationFactor */
+  uint32_t max_buffered_records;   /**< per shard: the buffer cap (§8.1), records waiting
+                                        for a lane or in a batch not yet resolved;
+                                        >= BatchSize x ParallelizationFactor and
+                                        <= 2^30 (BP_CHECKPOINT_MAX_CAPACITY); 0: the larger
+                                        of 10,000 and 2 x BatchSize x
+                                        ParallelizationFactor. Lower: smaller reads, and
+                                        batches may be smaller than AWS's */
   uint32_t filter_flags;           /**< flags for compiling FilterCriteria (bp_filter.h):
                                         BP_FILTER_STRICT_LAMBDA (0x1) rejects the operators
                                         Lambda does not list; 0: the full language;
@@ -322,9 +343,10 @@ typedef struct bp_engine_opts {
                                         store_checkpoint; NULL: none */
   void *store_user_data;
   uint32_t max_fetch_records;      /**< the most records one fetch asks for (Kinesis GetRecords
-                                        `Limit`, 1..10,000); 0: the engine's default (its free
-                                        buffer slots, as before). Appended in 0.2 after the
-                                        first layout: an older host reads as 0 */
+                                        `Limit`, 1..10,000); 0: the engine's default,
+                                        min(10,000, room left under the buffer cap).
+                                        Appended in 0.2 after the first layout: an older
+                                        host reads as 0 */
 } bp_engine_opts;
 
 /** Static initializer of ::bp_engine_opts with the defaults of bp_engine_opts_init(). */
