@@ -400,11 +400,20 @@ static int is_fn_word(const char *s, size_t n) {
 }
 
 #define MAX_FN_TOKENS 9
+/* The parts of a FunctionName: partition (of an `arn:` prefix), region, account, name,
+ * qualifier; len 0 when absent. */
+enum { FN_PARTITION, FN_REGION, FN_ACCOUNT, FN_NAME, FN_QUALIFIER, FN_PARTS };
+typedef struct fn_parts {
+  const char *p[FN_PARTS];
+  size_t len[FN_PARTS];
+} fn_parts;
+
 /* AWS's FunctionName pattern, anchored: (arn:(aws[a-zA-Z-]*)?:lambda:)?
  * ([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)
  * (:(\$LATEST|[a-zA-Z0-9-_]+))? -- tried as the 32 combinations of its optional parts
- * over the ':'-separated tokens (no part but the resource can contain ':'). */
-static int function_name_ok(const char *s, size_t n) {
+ * over the ':'-separated tokens (no part but the resource can contain ':'). The first
+ * combination that matches fills @p out (may be NULL). */
+static int function_name_ok(const char *s, size_t n, fn_parts *out) {
   const char *tok[MAX_FN_TOKENS];
   size_t len[MAX_FN_TOKENS], k = 0;
   const char *p = s, *e = s + n;
@@ -437,6 +446,14 @@ static int function_name_ok(const char *s, size_t n) {
     if (qual && !(is_fn_word(tok[i], len[i]) ||
                   (len[i] == 7 && memcmp(tok[i], "$LATEST", 7) == 0)))
       continue;
+    if (out) {
+      size_t at[FN_PARTS] = {1, 3 * (size_t)arn, 3 * (size_t)arn + (size_t)region, i - 1, i};
+      int has[FN_PARTS] = {arn, region, account, 1, qual};
+      for (int f = 0; f < FN_PARTS; f++) {
+        out->p[f] = has[f] ? tok[at[f]] : "";
+        out->len[f] = has[f] ? len[at[f]] : 0;
+      }
+    }
     return 1;
   }
   return 0;
@@ -479,7 +496,7 @@ int bp_config_set_function_name(bp_config *c, const char *name, size_t len) {
   if (code_points(name, len) > BP_CONFIG_MAX_FUNCTION_NAME_CHARS)
     return length_error(c, "functionName", name, len, "less",
                         BP_CONFIG_MAX_FUNCTION_NAME_CHARS);
-  if (!function_name_ok(name, len))
+  if (!function_name_ok(name, len, NULL))
     return pattern_error(c, "functionName", name, len,
                          "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
                          "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)"
@@ -971,6 +988,50 @@ const char *bp_config_get_function_arn(const bp_config *c) {
   /* The pattern check guarantees that a name starting "arn:" is arn:...:lambda:... */
   return c && c->function_name && strncmp(c->function_name, "arn:", 4) == 0 ? c->function_name
                                                                              : NULL;
+}
+/* Field @p i (0: partition .. 3: account) of the validated EventSourceArn. */
+static size_t arn_field(const char *arn, int i, const char **f) {
+  const char *p = arn + 4, *e = arn + strlen(arn);
+  for (int k = 0; k < i; k++) p += field_len(p, e) + 1;
+  *f = p;
+  return field_len(p, e);
+}
+
+int bp_config_resolve_function_arn(const bp_config *c, const char *account, char *buf,
+                                   size_t cap, size_t *len) {
+  if (len) *len = 0;
+  if (!c || !len || (!buf && cap) || (account && !is_account(account, strlen(account))))
+    return BP_ERR_INVALID_ARGUMENT;
+  if (buf && cap) buf[0] = 0;
+  fn_parts fp;
+  if (!c->function_name || !c->arn ||
+      !function_name_ok(c->function_name, strlen(c->function_name), &fp))
+    return BP_ERR_INVALID_STATE;
+  /* Each part FunctionName gives is kept; the others come from the stream's ARN (a
+   * trigger is never cross-region, SEMANTICS.md §8.1), the account from @p account first. */
+  if (!fp.len[FN_PARTITION]) fp.len[FN_PARTITION] = arn_field(c->arn, 0, &fp.p[FN_PARTITION]);
+  if (!fp.len[FN_REGION]) fp.len[FN_REGION] = arn_field(c->arn, 2, &fp.p[FN_REGION]);
+  if (!fp.len[FN_ACCOUNT] && account) fp.p[FN_ACCOUNT] = account, fp.len[FN_ACCOUNT] = 12;
+  if (!fp.len[FN_ACCOUNT]) {
+    fp.len[FN_ACCOUNT] = arn_field(c->arn, 3, &fp.p[FN_ACCOUNT]);
+    if (!is_account(fp.p[FN_ACCOUNT], fp.len[FN_ACCOUNT])) return BP_ERR_INVALID_STATE;
+  }
+  static const char *const lit[FN_PARTS + 1] = {"arn:", ":lambda:", ":", ":function:", ":", ""};
+  size_t n = 0;
+  for (int f = 0; f < FN_PARTS; f++)
+    if (fp.len[f] || f != FN_QUALIFIER) n += strlen(lit[f]) + fp.len[f];
+  *len = n;
+  if (cap <= n) return BP_ERR_BUFFER_TOO_SMALL;
+  char *w = buf;
+  for (int f = 0; f < FN_PARTS; f++) {
+    if (!fp.len[f] && f == FN_QUALIFIER) break;
+    size_t k = strlen(lit[f]);
+    memcpy(w, lit[f], k);
+    memcpy(w + k, fp.p[f], fp.len[f]);
+    w += k + fp.len[f];
+  }
+  *w = 0;
+  return 0;
 }
 uint32_t bp_config_get_batch_size(const bp_config *c) { return c ? c->batch_size : 0; }
 int32_t bp_config_get_maximum_batching_window_in_seconds(const bp_config *c) {

@@ -241,6 +241,11 @@ static int check_opts(const bp_engine_opts *o, uint32_t batch_size, uint32_t pf,
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "max_fetch_records %u is above %u (the GetRecords Limit); 0 means the "
                       "engine's default", (unsigned)o->max_fetch_records, MAX_FETCH_RECORDS);
+  if (o->function_account && (strspn(o->function_account, "0123456789") != 12 ||
+                              o->function_account[12]))
+    return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "function_account '%.32s' must be 12 digits (an AWS account id); NULL "
+                      "means the stream ARN's account", o->function_account);
   if (o->filter_flags & ~ENGINE_FILTER_FLAGS) /* refused with or without filters configured */
     return bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
                       "filter_flags 0x%x: only BP_FILTER_STRICT_LAMBDA (0x1) is defined",
@@ -355,6 +360,7 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
   o.aws_region = e->o_region;
   o.mapping_uuid = e->o_uuid;
   e->o = o;
+  e->o.function_account = NULL; /* borrowed: read only below, to resolve the function ARN */
   if (e->o_uuid) {
     size_t n = strlen(e->o_uuid);
     memcpy(e->uuid, e->o_uuid, n < 36 ? n : 36);
@@ -371,13 +377,23 @@ int bp_engine_new_versioned(bp_engine **out, const bp_config *cfg, const bp_engi
 #if BP_WITH_CODEC
   {
     bp_codec_opts co;
+    char fn_arn[BP_CONFIG_FUNCTION_ARN_CAP];
+    size_t fn_len;
     bp_codec_opts_init(&co, sizeof co);
     co.source = e->source == BP_SOURCE_DYNAMODB ? BP_SOURCE_DYNAMODB : BP_SOURCE_KINESIS;
     co.event_source_arn = bp_config_get_event_source_arn(e->cfg);
     co.aws_region = e->o_region;
     co.invoke_identity_arn = e->o_role;
-    co.function_arn = bp_config_get_function_arn(e->cfg);
-    if (!co.function_arn) co.function_arn = bp_config_get_function_name(e->cfg);
+    /* SEMANTICS.md §5.3: the mapping's FunctionArn, FunctionName resolved as AWS does. */
+    if (bp_config_resolve_function_arn(e->cfg, o.function_account, fn_arn, sizeof fn_arn,
+                                       &fn_len)) {
+      rc = bp__errbuf(errbuf, errlen, BP_ERR_INVALID_ARGUMENT,
+                      "FunctionName '%s' names no account and the stream ARN has none: set "
+                      "opts.function_account (the function's 12-digit account)",
+                      bp_config_get_function_name(e->cfg));
+      goto fail;
+    }
+    co.function_arn = fn_arn;
     if ((rc = bp_codec_new(&e->codec, &co, &e->alloc))) {
       rc = bp__errbuf(errbuf, errlen, rc, "codec: %s", bp_strerror(rc));
       goto fail;

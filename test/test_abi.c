@@ -350,6 +350,16 @@ static void test_engine_opts(void **state) {
   assert_int_equal(rc, BP_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(err, "max_fetch_records"));
   big.o.max_fetch_records = 0;
+  big.o.function_account = "not-an-account"; /* the same for function_account */
+  big.o.struct_size = (uint32_t)OPTS_V1;
+  e = engine_with(&h, &big.o, &rc, err, sizeof err);
+  assert_int_equal(rc, 0);
+  bp_engine_del(e);
+  big.o.struct_size = sizeof big.o;
+  e = engine_with(&h, &big.o, &rc, err, sizeof err);
+  assert_int_equal(rc, BP_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(err, "function_account"));
+  big.o.function_account = NULL;
   big.o.struct_size = sizeof big; /* a newer host: the tail is ignored */
   e = engine_with(&h, &big.o, &rc, err, sizeof err);
   assert_int_equal(rc, 0);

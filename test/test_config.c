@@ -517,6 +517,127 @@ static void test_hostile_lengths(void **state) {
 static const char DEST_PATTERN[] =
     "^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)";
 
+/* FunctionName resolved to the function's ARN (SEMANTICS.md §2.2, §5.3): name, partial ARN and
+ * full ARN, with a qualifier, another account, the stream's account and partition, the
+ * account argument. */
+static void test_resolve_function_arn(void **state) {
+  (void)state;
+  static const struct {
+    const char *stream, *fn, *account, *want;
+  } cases[] = {
+      {KIN_ARN, "fn", NULL, "arn:aws:lambda:us-east-1:111111111111:function:fn"},
+      {KIN_ARN, "fn:prod", NULL, "arn:aws:lambda:us-east-1:111111111111:function:fn:prod"},
+      {KIN_ARN, "fn:$LATEST", NULL, "arn:aws:lambda:us-east-1:111111111111:function:fn:$LATEST"},
+      {KIN_ARN, "fn", "222222222222", "arn:aws:lambda:us-east-1:222222222222:function:fn"},
+      {DDB_ARN, "fn:7", NULL, "arn:aws:lambda:us-east-1:111111111111:function:fn:7"},
+      {KIN_ARN, "333333333333:function:fn", NULL,
+       "arn:aws:lambda:us-east-1:333333333333:function:fn"},
+      /* the account FunctionName names wins over the argument */
+      {KIN_ARN, "333333333333:function:fn:v2", "222222222222",
+       "arn:aws:lambda:us-east-1:333333333333:function:fn:v2"},
+      {KIN_ARN, "arn:aws:lambda:us-east-1:444444444444:function:fn", "222222222222",
+       "arn:aws:lambda:us-east-1:444444444444:function:fn"},
+      {KIN_ARN, "arn:aws:lambda:us-east-1:111111111111:function:fn:$LATEST", NULL,
+       "arn:aws:lambda:us-east-1:111111111111:function:fn:$LATEST"},
+      /* partition and region from the stream ARN */
+      {"arn:aws-cn:kinesis:cn-north-1:555555555555:stream/s", "fn", NULL,
+       "arn:aws-cn:lambda:cn-north-1:555555555555:function:fn"},
+      {"arn:aws-us-gov:dynamodb:us-gov-west-1:666666666666:table/t/stream/x", "function:fn",
+       NULL, "arn:aws-us-gov:lambda:us-gov-west-1:666666666666:function:fn"},
+      {"arn:aws-cn:kinesis:cn-north-1:555555555555:stream/s",
+       "arn:aws-cn:lambda:cn-north-1:555555555555:function:fn",
+       NULL, "arn:aws-cn:lambda:cn-north-1:555555555555:function:fn"},
+      /* the parts of the ARN-like forms that are missing are completed */
+      {KIN_ARN, "arn::lambda:us-east-1:111111111111:function:fn", NULL,
+       "arn:aws:lambda:us-east-1:111111111111:function:fn"},
+      {KIN_ARN, "arn:aws:lambda:fn", NULL, "arn:aws:lambda:us-east-1:111111111111:function:fn"},
+      {KIN_ARN, "us-east-1:fn", NULL, "arn:aws:lambda:us-east-1:111111111111:function:fn"},
+      /* a stream ARN without an account: the argument gives it */
+      {"arn:aws:kinesis:us-east-1::stream/s", "fn", "222222222222",
+       "arn:aws:lambda:us-east-1:222222222222:function:fn"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bp_config *c = new_config();
+    expect_ok(c, bp_config_set_event_source_arn(c, cases[i].stream, strlen(cases[i].stream)));
+    expect_ok(c, bp_config_set_function_name(c, cases[i].fn, strlen(cases[i].fn)));
+    char buf[BP_CONFIG_FUNCTION_ARN_CAP];
+    size_t len = 99;
+    int rc = bp_config_resolve_function_arn(c, cases[i].account, buf, sizeof buf, &len);
+    if (rc || strcmp(buf, cases[i].want))
+      print_error("case %zu (%s): rc %d, %s\n", i, cases[i].fn, rc, buf);
+    assert_int_equal(rc, 0);
+    assert_string_equal(buf, cases[i].want);
+    assert_int_equal(len, strlen(cases[i].want));
+    /* the length alone, then a buffer one byte short and one exactly right */
+    size_t n = strlen(cases[i].want);
+    assert_int_equal(bp_config_resolve_function_arn(c, cases[i].account, NULL, 0, &len),
+                     BP_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(len, n);
+    memset(buf, 'x', sizeof buf);
+    assert_int_equal(bp_config_resolve_function_arn(c, cases[i].account, buf, n, &len),
+                     BP_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(len, n);
+    assert_int_equal(buf[0], 0);
+    assert_int_equal(bp_config_resolve_function_arn(c, cases[i].account, buf, n + 1, &len), 0);
+    assert_string_equal(buf, cases[i].want);
+    /* the config getters are unchanged: FunctionName as given */
+    assert_string_equal(bp_config_get_function_name(c), cases[i].fn);
+    bp_config_del(c);
+  }
+
+  bp_config *c = new_config();
+  char buf[BP_CONFIG_FUNCTION_ARN_CAP];
+  size_t len = 99;
+  /* nothing to resolve yet */
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, buf, sizeof buf, &len),
+                   BP_ERR_INVALID_STATE);
+  assert_int_equal(len, 0);
+  expect_ok(c, bp_config_set_function_name(c, "fn", 2));
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, buf, sizeof buf, &len),
+                   BP_ERR_INVALID_STATE); /* no EventSourceArn */
+  /* a stream ARN without an account and no account argument */
+  expect_ok(c, bp_config_set_event_source_arn(c, "arn:aws:kinesis:us-east-1::stream/s", 35));
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, buf, sizeof buf, &len),
+                   BP_ERR_INVALID_STATE);
+  expect_ok(c, bp_config_set_function_name(c, "777777777777:function:fn", 24));
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, buf, sizeof buf, &len), 0);
+  assert_string_equal(buf, "arn:aws:lambda:us-east-1:777777777777:function:fn");
+  /* bad arguments */
+  static const char *const bad_account[] = {"", "12345678901", "1234567890123", "12345678901a",
+                                            "abcdefghijkl", " 11111111111"};
+  for (size_t i = 0; i < sizeof bad_account / sizeof bad_account[0]; i++) {
+    len = 99;
+    assert_int_equal(bp_config_resolve_function_arn(c, bad_account[i], buf, sizeof buf, &len),
+                     BP_ERR_INVALID_ARGUMENT);
+    assert_int_equal(len, 0);
+  }
+  assert_int_equal(bp_config_resolve_function_arn(NULL, NULL, buf, sizeof buf, &len),
+                   BP_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, buf, sizeof buf, NULL),
+                   BP_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, NULL, 1, &len),
+                   BP_ERR_INVALID_ARGUMENT);
+  bp_config_del(c);
+
+  /* the longest FunctionName and stream ARN fit BP_CONFIG_FUNCTION_ARN_CAP */
+  c = new_config();
+  char stream[BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES + 1], fn[BP_CONFIG_MAX_FUNCTION_NAME_CHARS + 1];
+  memset(stream, 'a', BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES);
+  memcpy(stream, "arn:aws-", 8);
+  memcpy(stream + BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES - 40, ":kinesis:us-east-1:111111111111:stream/s",
+         40);
+  stream[BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES] = 0;
+  expect_ok(c, bp_config_set_event_source_arn(c, stream, strlen(stream)));
+  memset(fn, 'f', BP_CONFIG_MAX_FUNCTION_NAME_CHARS);
+  memcpy(fn + BP_CONFIG_MAX_FUNCTION_NAME_CHARS - 5, ":prod", 5);
+  fn[BP_CONFIG_MAX_FUNCTION_NAME_CHARS] = 0;
+  expect_ok(c, bp_config_set_function_name(c, fn, strlen(fn)));
+  assert_int_equal(bp_config_resolve_function_arn(c, NULL, buf, sizeof buf, &len), 0);
+  assert_int_equal(len, strlen(stream) - strlen("kinesis") + strlen("lambda") -
+                            strlen("stream/s") + strlen("function:") + strlen(fn));
+  bp_config_del(c);
+}
+
 static void test_destination(void **state) {
   (void)state;
   static const char *const good[] = {SQS_ARN, "arn:aws:sns:us-east-1:111111111111:topic",
@@ -1892,6 +2013,7 @@ int main(void) {
       cmocka_unit_test(test_batch_size),       cmocka_unit_test(test_max_record_age),
       cmocka_unit_test(test_flags),            cmocka_unit_test(test_starting_position),
       cmocka_unit_test(test_event_source_arn), cmocka_unit_test(test_function_name),
+      cmocka_unit_test(test_resolve_function_arn),
       cmocka_unit_test(test_destination),      cmocka_unit_test(test_filter_patterns),
       cmocka_unit_test(test_hostile_lengths),
       cmocka_unit_test(test_filter_limits),    cmocka_unit_test(test_filter_length),

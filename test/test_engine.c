@@ -332,6 +332,26 @@ static void test_new_errors(void **state) {
   o2.max_buffered_records = 20;
   expect_new_ok(pcfg, &o2, &t);
   bp_config_del(pcfg);
+  /* function_account: 12 digits or NULL (SEMANTICS.md §5.3) */
+  static const char *const bad_account[] = {"", "11111111111", "1111111111111", "11111111111x",
+                                            "abcdefghijkl"};
+  for (size_t i = 0; i < sizeof bad_account / sizeof bad_account[0]; i++) {
+    o2 = o;
+    o2.function_account = bad_account[i];
+    expect_new_fails(BP_ERR_INVALID_ARGUMENT, cfg, &o2, BP_TRANSPORT_VERSION, &t);
+  }
+  o2 = o;
+  o2.function_account = "222222222222";
+  expect_new_ok(cfg, &o2, &t);
+#if BP_WITH_CODEC
+  /* a FunctionName without an account over a stream ARN without one: nothing to complete
+     the function ARN with, unless the option gives it (the codec's, so a full build only) */
+  pcfg = cfg_new("arn:aws:kinesis:us-east-1::stream/s1", BP_POSITION_TRIM_HORIZON);
+  assert_int_equal(bp_config_set_function_name(pcfg, "fn", 2), 0);
+  expect_new_fails(BP_ERR_INVALID_ARGUMENT, pcfg, &o, BP_TRANSPORT_VERSION, &t);
+  expect_new_ok(pcfg, &o2, &t);
+  bp_config_del(pcfg);
+#endif
 
   /* NULL options are the defaults: fine for DynamoDB, which needs no role */
   bp_config *ddb = cfg_new(DDB_ARN, BP_POSITION_TRIM_HORIZON);
@@ -1556,6 +1576,51 @@ static void test_function_error_retries(void **state) {
   (void)state;
   run_function_error(NULL, NULL, "Unhandled", "$LATEST");
   run_function_error("Handled", "7", "Handled", "7");
+}
+
+/* §5.3: the on-failure record's functionArn is the mapping's FunctionArn, FunctionName
+ * resolved as CreateEventSourceMapping does: a name (with a qualifier), a partial ARN (its
+ * own account, even with opts.function_account set) and a full ARN; partition, region and
+ * (by default) account from the stream ARN. */
+static void test_function_arn_forms(void **state) {
+  (void)state;
+  static const struct {
+    const char *stream, *fn, *account, *want;
+  } cases[] = {
+      {STREAM_ARN, "fn", NULL, FN_ARN},
+      {STREAM_ARN, "fn:prod", NULL, FN_ARN ":prod"},
+      {STREAM_ARN, "fn", "222222222222", "arn:aws:lambda:us-east-1:222222222222:function:fn"},
+      {STREAM_ARN, "333333333333:function:fn", "222222222222",
+       "arn:aws:lambda:us-east-1:333333333333:function:fn"},
+      {STREAM_ARN, "arn:aws:lambda:us-east-1:444444444444:function:fn:7", NULL,
+       "arn:aws:lambda:us-east-1:444444444444:function:fn:7"},
+      {"arn:aws-cn:kinesis:cn-north-1:555555555555:stream/s1", "fn", NULL,
+       "arn:aws-cn:lambda:cn-north-1:555555555555:function:fn"},
+      {"arn:aws:kinesis:us-east-1::stream/s1", "fn", "222222222222",
+       "arn:aws:lambda:us-east-1:222222222222:function:fn"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    mock_host *m = mk_mock();
+    bp_config *cfg = cfg_new(cases[i].stream, BP_POSITION_TRIM_HORIZON);
+    assert_int_equal(bp_config_set_function_name(cfg, cases[i].fn, strlen(cases[i].fn)), 0);
+    assert_int_equal(bp_config_set_maximum_retry_attempts(cfg, 0), 0);
+    set_dest(cfg, SQS_ARN);
+    bp_engine_opts o = kopts();
+    o.function_account = cases[i].account;
+    int s = start(m, cfg, &o);
+    script sc = {.fails = 1};
+    m->fn = fn_fail_first;
+    m->fn_ctx = &sc;
+    mock_put(m, s, "k", "hello", T0 - 2000);
+    assert_int_equal(mock_run(m, T0 + 10000), 0);
+    assert_int_equal(m->ninvokes, 1);
+    assert_int_equal(m->ndeliveries, 1);
+    yajl_val j = json_parse(m->deliveries[0].record_json);
+    assert_json_str(j, "requestContext.functionArn", cases[i].want);
+    assert_json_str(j, "KinesisBatchInfo.streamArn", cases[i].stream);
+    yajl_tree_free(j);
+    mock_host_free(m);
+  }
 }
 
 /* §5.1 (batchpoint's decision): backoff 1 s, 2 s, 4 s ... capped at 60 s after consecutive failures, measured
@@ -2844,6 +2909,7 @@ int main(void) {
       TEST(test_throttle_no_quota),
       TEST(test_throttle_until_record_age),
       TEST(test_function_error_retries),
+      TEST(test_function_arn_forms),
       TEST(test_backoff_schedule),
       TEST(test_record_age_before_first_invoke),
       TEST(test_record_age_before_retries),

@@ -87,17 +87,13 @@ static const char *position_name(int p) {
 /* The CreateEventSourceMapping response (SEMANTICS.md §2.2) from the parsed configuration. */
 static yajl_val build_response(const bp_config *c, const char *uuid) {
   const char *arn = bp_config_get_event_source_arn(c);
-  char region[64], account[32], fa[512], esm_arn[256];
+  char region[64], account[32], fa[BP_CONFIG_FUNCTION_ARN_CAP], esm_arn[256];
   arn_field(arn, 3, region, sizeof region);
   arn_field(arn, 4, account, sizeof account);
   const char *fn = bp_config_get_function_name(c);
-  if (bp_config_get_function_arn(c)) {
-    snprintf(fa, sizeof fa, "%s", bp_config_get_function_arn(c));
-  } else if (fn && strstr(fn, ":function:")) { /* partial ARN: account:function:name */
-    snprintf(fa, sizeof fa, "arn:aws:lambda:%s:%s", region, fn);
-  } else {
-    snprintf(fa, sizeof fa, "arn:aws:lambda:%s:%s:function:%s", region, account, fn ? fn : "");
-  }
+  size_t fa_len;
+  if (bp_config_resolve_function_arn(c, NULL, fa, sizeof fa, &fa_len))
+    snprintf(fa, sizeof fa, "%s", fn ? fn : "");
   snprintf(esm_arn, sizeof esm_arn, "arn:aws:lambda:%s:%s:event-source-mapping:%s", region, account, uuid);
   yajl_val r = jv_new_obj(), dc = jv_new_obj(), of = jv_new_obj(), frt = jv_new_arr();
   int bad = !r || !dc || !of || !frt;

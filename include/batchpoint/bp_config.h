@@ -267,8 +267,35 @@ BP_API const char *bp_config_get_event_source_arn(const bp_config *c);
 BP_API int32_t bp_config_get_source(const bp_config *c);
 /** @return FunctionName as given, or NULL when not set. */
 BP_API const char *bp_config_get_function_name(const bp_config *c);
-/** @return FunctionName when it is a full function ARN (`arn:...:lambda:...`), else NULL. */
+/** @return FunctionName when it is a full function ARN (`arn:...:lambda:...`), else NULL.
+ *  bp_config_resolve_function_arn() completes the other forms. */
 BP_API const char *bp_config_get_function_arn(const bp_config *c);
+
+/** A buffer of this many bytes always holds bp_config_resolve_function_arn()'s result. */
+#define BP_CONFIG_FUNCTION_ARN_CAP                                                            \
+  (BP_CONFIG_MAX_EVENT_SOURCE_ARN_BYTES + 4 * BP_CONFIG_MAX_FUNCTION_NAME_CHARS + 64)
+
+/**
+ * The function's ARN as CreateEventSourceMapping resolves FunctionName (its response's
+ * `FunctionArn`, SEMANTICS.md §2.2; the `functionArn` of on-failure records, §5.3):
+ * `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`. Every part
+ * FunctionName gives is kept (a full ARN comes back as given, a qualifier stays); partition and
+ * region otherwise come from EventSourceArn (a trigger is never cross-region, §8.1); the account
+ * from @p account, else from EventSourceArn. `fn` on `arn:aws-cn:kinesis:cn-north-1:
+ * 111111111111:stream/s` resolves to `arn:aws-cn:lambda:cn-north-1:111111111111:function:fn`.
+ * Pure: reads @p c only.
+ * @param account the function's account, 12 digits; NULL: EventSourceArn's account.
+ * @param buf     receives the ARN and a NUL (NULL only with @p cap 0);
+ *                ::BP_CONFIG_FUNCTION_ARN_CAP bytes always suffice.
+ * @param len     receives the ARN's length, also on ::BP_ERR_BUFFER_TOO_SMALL (the length
+ *                needed, without the NUL); 0 on other errors.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p c or @p len, @p buf NULL with @p cap > 0,
+ *         @p account not 12 digits); ::BP_ERR_INVALID_STATE (FunctionName or EventSourceArn
+ *         not set, or no account: FunctionName names none, @p account is NULL and
+ *         EventSourceArn's account field is not 12 digits); ::BP_ERR_BUFFER_TOO_SMALL.
+ */
+BP_API int bp_config_resolve_function_arn(const bp_config *c, const char *account, char *buf,
+                                          size_t cap, size_t *len);
 /** @return BatchSize. */
 BP_API uint32_t bp_config_get_batch_size(const bp_config *c);
 /** @return MaximumBatchingWindowInSeconds. */

@@ -347,11 +347,17 @@ typedef struct bp_engine_opts {
                                         min(10,000, room left under the buffer cap).
                                         Appended in 0.2 after the first layout: an older
                                         host reads as 0 */
+  const char *function_account;    /**< the function's AWS account, 12 digits: completes a
+                                        FunctionName given without one (a name, `fn:alias`)
+                                        into the `functionArn` of on-failure records
+                                        (bp_config_resolve_function_arn()); NULL: the stream
+                                        ARN's account. Appended in 0.2: an older host reads
+                                        as NULL */
 } bp_engine_opts;
 
 /** Static initializer of ::bp_engine_opts with the defaults of bp_engine_opts_init(). */
 #define BP_ENGINE_OPTS_INIT                                                                   \
-  {sizeof(bp_engine_opts), 0, 0, 0, 0, 0, 0, 0, 1000, 60000, 0, 1000, 100, 0, 0, 0}
+  {sizeof(bp_engine_opts), 0, 0, 0, 0, 0, 0, 0, 1000, 60000, 0, 1000, 100, 0, 0, 0, 0}
 
 /**
  * Fill @p o with the defaults above (and its struct_size).
@@ -374,7 +380,9 @@ BP_API int bp_engine_opts_init(bp_engine_opts *o, size_t size);
  * @param alloc     allocator hooks (copied), NULL for the C library.
  * @param errbuf    receives a message on failure (may be NULL); @p errlen its size.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (a NULL pointer, a missing required callback, bad
- *         options or their struct_size); ::BP_ERR_CONFIG_INVALID (the configuration does not validate);
+ *         options or their struct_size; in a full build, a FunctionName that names no account
+ *         over a stream ARN without one and no opts.function_account: SEMANTICS.md §5.3);
+ *         ::BP_ERR_CONFIG_INVALID (the configuration does not validate);
  *         ::BP_ERR_CONFIG_INVALID also for a FilterCriteria pattern the filter compiler
  *         rejects ("Invalid filter pattern definition." and the reason);
  *         ::BP_ERR_UNSUPPORTED (FilterCriteria or TumblingWindowInSeconds in a core-only

@@ -2,7 +2,8 @@
 /*
  * Fuzz target: a CreateEventSourceMapping request body. Whatever the bytes, parsing either
  * succeeds or fails with a config/JSON error and an AWS exception name, the config stays
- * usable (atomic on failure), and a copy reads back the same values.
+ * usable (atomic on failure), a copy reads back the same values, and the function ARN
+ * resolves within BP_CONFIG_FUNCTION_ARN_CAP.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bp_config_get_filter_count(d) != bp_config_get_filter_count(c))
       abort();
     bp_config_del(d);
+    /* the function ARN resolves, or only for want of an account, and fits the documented cap */
+    char arn[BP_CONFIG_FUNCTION_ARN_CAP];
+    size_t len;
+    rc = bp_config_resolve_function_arn(c, NULL, arn, sizeof arn, &len);
+    if (rc == 0 ? strlen(arn) != len || strncmp(arn, "arn:", 4) != 0
+                : rc != BP_ERR_INVALID_STATE)
+      abort();
+    if (bp_config_resolve_function_arn(c, "123456789012", arn, sizeof arn, &len) != 0) abort();
   }
   bp_config_del(c);
   return 0;
