@@ -4,9 +4,9 @@
  * decided keeps its remaining length measured from the step (no stall for the size of the
  * step, nothing due done twice); a step forward makes due what has become due. Each wait
  * (retry backoff, poll interval, fetch-error retry, batching window, a tumbling window's
- * final retry, a WOULDBLOCK retry of an invocation and of a fetch) is stepped back and
- * forward by 1 ms, 1 s and 1 h; each run asserts the next deadline and that the due work is
- * done exactly once. Every run goes through test/support/mock_host.c under the test
+ * final retry, a WOULDBLOCK retry of an invocation, a fetch and a delivery, a checkpoint
+ * save's retry) is stepped back and forward by 1 ms, 1 s and 1 h; each run asserts the next
+ * deadline and that the due work is done exactly once. Every run goes through test/support/mock_host.c under the test
  * allocator (no leak). */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -151,6 +151,42 @@ static waiting setup_fetch_wouldblock(void) {
   return (waiting){m, T0, MOCK_FETCH};
 }
 
+/* An on-failure delivery the host refused with WOULDBLOCK at T0 (MaximumRetryAttempts 0:
+ * the failed batch is discarded at once): asked again after 100 ms. */
+static waiting setup_delivery_wouldblock(void) {
+  mock_host *m = mk_mock();
+  bp_config *cfg = kcfg();
+  static const char dlq[] = "arn:aws:sqs:us-east-1:111111111111:dlq";
+  assert_int_equal(bp_config_set_on_failure_destination(cfg, dlq, strlen(dlq)), 0);
+  assert_int_equal(bp_config_set_maximum_retry_attempts(cfg, 0), 0);
+  bp_engine_opts o = time_opts();
+  int s = start(m, cfg, &o);
+  m->fn = mock_fn_fail;
+  mock_put(m, s, "k", "a", T0);
+  m->wouldblock[MOCK_DELIVER] = 1;
+  first_fetch(m, T0);
+  assert_int_equal(m->ninvokes, 1);
+  assert_int_equal(m->calls[MOCK_DELIVER], 1);
+  assert_int_equal(m->ndeliveries, 0);
+  return (waiting){m, T0, MOCK_DELIVER};
+}
+
+/* A checkpoint save that failed at T0 is retried after fetch_error_retry_ms (3,000). */
+static waiting setup_save_retry(void) {
+  mock_host *m = mk_mock();
+  bp_engine_opts o = time_opts();
+  o.fetch_error_retry_ms = 3000;
+  int s = start(m, kcfg(), &o);
+  mock_put(m, s, "k", "a", T0);
+  m->save_status = BP_ERR_IO;
+  m->save_status_times = 1;
+  first_fetch(m, T0);
+  assert_int_equal(m->ninvokes, 1);
+  assert_int_equal(m->calls[MOCK_STORE], 1);
+  assert_int_equal(bp_engine_next_deadline(m->e), T0 + 3000);
+  return (waiting){m, T0, MOCK_STORE};
+}
+
 typedef waiting (*setup_fn)(void);
 
 /* Tick at @p t: the work is done @p done times in all (and a second tick at the same time
@@ -248,6 +284,16 @@ static void test_fetch_wouldblock(void **state) {
   steps(setup_fetch_wouldblock, "fetch WOULDBLOCK");
 }
 
+static void test_delivery_wouldblock(void **state) {
+  (void)state;
+  steps(setup_delivery_wouldblock, "delivery WOULDBLOCK");
+}
+
+static void test_save_retry(void **state) {
+  (void)state;
+  steps(setup_save_retry, "checkpoint-save retry");
+}
+
 /* The host's report: a consumer polling an idle shard, its wall clock stepped back one hour
  * (an NTP correction), then ticked every second for 60 s. Before the rule it made no fetch
  * and named a deadline 3,540,000 ms away; now it polls once a second throughout. */
@@ -324,6 +370,8 @@ int main(void) {
       TEST(test_final_retry),
       TEST(test_invoke_wouldblock),
       TEST(test_fetch_wouldblock),
+      TEST(test_delivery_wouldblock),
+      TEST(test_save_retry),
       TEST(test_hour_back_keeps_polling),
       TEST(test_step_back_in_completion),
       TEST(test_open_window_end_stays),
