@@ -208,6 +208,17 @@ int bp_batch_set_event_overhead(bp_batch *b, size_t event_overhead) {
   return 0;
 }
 
+int bp_batch_shift(bp_batch *b, int64_t delta_ms) {
+  if (!b) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&b->err);
+  if (b->count == 0) return 0;
+  /* opened_at is in 0 .. BP_TIME_MAX_MS: neither bound below overflows. */
+  if (delta_ms < -b->opened_at) b->opened_at = 0;
+  else if (delta_ms > BP_TIME_MAX_MS - b->opened_at) b->opened_at = BP_TIME_MAX_MS;
+  else b->opened_at += delta_ms;
+  return 0;
+}
+
 size_t bp_batch_count(const bp_batch *b) { return b ? b->count : 0; }
 size_t bp_batch_event_bytes(const bp_batch *b) { return b ? b->event : 0; }
 size_t bp_batch_event_overhead(const bp_batch *b) { return b ? b->overhead : 0; }

@@ -474,6 +474,46 @@ const char *bp_engine_errmsg(const bp_engine *e) { return e ? e->err.text : ""; 
 
 void *bp_engine_user_data(const bp_engine *e) { return e ? e->ud : NULL; }
 
+/* ---- Time (§8.1) ---- */
+
+static int64_t step_earlier(int64_t t, int64_t d) { return t > d ? t - d : 0; }
+
+/* Take @p now as the engine's time; returns the time the caller acts at. Every driving call
+ * and completion passes its now_ms through here. A now earlier than the last one is a clock
+ * step back (§8.1, batchpoint's decision): every wait already decided -- retry backoff, a
+ * final invocation's retry, the poll interval, a fetch or save retry, a wouldblock retry, a
+ * batching window, a completion not acted on yet -- moves back by the step, so it keeps its
+ * remaining length measured from the step; a wait already due stays due (nothing is done
+ * twice), and a tumbling window whose end had passed stays ended. Arrival times and window
+ * starts stay where they are: record age, IteratorAge and window membership go on comparing
+ * the wall clock with them. Inside a callback (a completion recorded during a run) a step
+ * back is not applied: the completion counts at the run's time and the next driving call
+ * sees the step. A step forward needs nothing: what has become due is done. */
+static int64_t engine_clock(bp_engine *e, int64_t now) {
+  if (now >= e->now) {
+    e->now = now;
+    return now;
+  }
+  if (e->depth) return e->now;
+  int64_t d = e->now - now;
+  for (size_t i = 0; i < e->nshards; i++) {
+    bp__shard *s = e->shards[i];
+    s->fetch_due = step_earlier(s->fetch_due, d);
+    s->save_due = step_earlier(s->save_due, d);
+    for (uint32_t j = 0; j < s->nlanes; j++) {
+      bp__lane *l = &s->lanes[j];
+      l->not_before = step_earlier(l->not_before, d);
+      l->final_not_before = step_earlier(l->final_not_before, d);
+      l->done_ms = step_earlier(l->done_ms, d);
+      bp_batch_shift(l->builder, -d);
+      if (e->tumbling_ms && l->win_start >= 0 && e->now >= l->win_start + e->tumbling_ms)
+        l->win_ended = l->win_start;
+    }
+  }
+  e->now = now;
+  return now;
+}
+
 /* ---- Driving-call guard ---- */
 
 static int enter(bp_engine *e, int64_t now) {
@@ -485,7 +525,7 @@ static int enter(bp_engine *e, int64_t now) {
   if (e->fatal) return e->fatal;
   if (!bp__time_in_range(now)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
   bp__errmsg_clear(&e->err);
-  if (now > e->now) e->now = now;
+  engine_clock(e, now);
   return 0;
 }
 
@@ -772,7 +812,7 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   if (status == 0 &&
       bp__records_stride(records, n, &stride, e->err.text, sizeof e->err.text))
     return BP_ERR_INVALID_ARGUMENT; /* nothing kept; the fetch stays in flight */
-  if (now_ms > e->now) e->now = now_ms;
+  now_ms = engine_clock(e, now_ms);
   s->fetch_inflight = 0;
   int result = 0;
   size_t kept = 0;
@@ -914,7 +954,7 @@ int bp_engine_complete_checkpoint(bp_engine *e, uint64_t req_id, int64_t now_ms,
   if (!s) return bp__error(&e->err, BP_ERR_UNKNOWN_REQUEST, "no checkpoint save %llu in flight",
                            (unsigned long long)req_id);
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
-  if (now_ms > e->now) e->now = now_ms;
+  now_ms = engine_clock(e, now_ms);
   s->save_inflight = 0;
   if (status < 0) {
     s->ckpt_dirty = 1; /* retried with the latest value */
@@ -1156,7 +1196,7 @@ int bp_engine_complete_invoke(bp_engine *e, uint64_t req_id, int64_t now_ms,
   if (r->kind == BP_INVOKE_RESULT_RETURNED && r->body_len &&
       bp__buf_append(&l->body, r->body, r->body_len))
     return bp__error(&e->err, BP_ERR_NOMEM, "out of memory copying the response");
-  if (now_ms > e->now) e->now = now_ms;
+  now_ms = engine_clock(e, now_ms);
   memcpy(l->res_request_id, rid, sizeof rid);
   memcpy(l->res_function_error, fe, sizeof fe);
   memcpy(l->res_version, ver, sizeof ver);
@@ -1177,7 +1217,7 @@ int bp_engine_complete_delivery(bp_engine *e, uint64_t req_id, int64_t now_ms, i
   if (!l) return bp__error(&e->err, BP_ERR_UNKNOWN_REQUEST, "no delivery %llu in flight",
                            (unsigned long long)req_id);
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
-  if (now_ms > e->now) e->now = now_ms;
+  now_ms = engine_clock(e, now_ms);
   l->delivery_status = status < 0 ? -1 : 0;
   l->state = LANE_DELIVERED;
   bp__engine_event(e, s, l->index, BP_EVENT_DELIVERY, 0, NULL, NULL, l->discard.discard_count,

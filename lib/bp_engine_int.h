@@ -109,6 +109,8 @@ typedef struct bp__lane {
   int final_return;     /* the lane state to go back to after it */
   uint32_t tries_final; /* attempts of the owed final invocation */
   int64_t final_not_before;
+  int64_t win_ended;    /* the window (its start) whose end the clock had passed before it
+                           stepped back: that end stays passed (§8.1); -1: none */
   bp__buf wstate;       /* the window's state JSON text; empty means {} */
   bp__buf inv_state;    /* the state the current batch's last attempt carried */
   /* the shard checkpoint the window holds back until its final invocation succeeds (§6:

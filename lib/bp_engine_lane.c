@@ -17,7 +17,7 @@ int bp__lane_init(bp_engine *e, bp__shard *s, bp__lane *l, uint32_t index) {
   memset(l, 0, sizeof *l);
   l->index = index;
   l->head = l->tail = l->offer_next = BP__NIL;
-  l->win_start = -1;
+  l->win_start = l->win_ended = -1;
   bp__buf_init(&l->body, &e->alloc);
   bp__buf_init(&l->wstate, &e->alloc);
   bp__buf_init(&l->inv_state, &e->alloc);
@@ -94,7 +94,8 @@ static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, 
   if (!s->read_end && !s->caught_up && !l->tries_final &&
       !(s->read_any && s->read_max_arrival >= l->win_start + e->tumbling_ms))
     return 0;
-  int64_t due = s->read_end ? e->now : l->win_start + e->tumbling_ms;
+  int64_t due = s->read_end || l->win_ended == l->win_start ? e->now
+                                                           : l->win_start + e->tumbling_ms;
   *at = due > l->final_not_before ? due : l->final_not_before;
   return 1;
 }

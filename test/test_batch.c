@@ -163,6 +163,39 @@ static void test_bad_values(void **state) {
   bp_batch_del(b);
 }
 
+/* ---- Clock steps (SEMANTICS.md §8.1) ---- */
+
+/* bp_batch_shift() moves the opening time of a non-empty batch by the step, so the window
+ * keeps what is left of it; clamped to the time range; an empty batch has nothing to move. */
+static void test_shift(void **state) {
+  (void)state;
+  bp_batch *b = mk(10, 5, 0, OVERHEAD);
+  assert_int_equal(bp_batch_shift(NULL, -1), BP_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bp_batch_shift(b, -1000), 0); /* empty: nothing to move */
+  assert_int_equal(bp_batch_opened_at(b), -1);
+  assert_int_equal(bp_batch_deadline(b), BP_NO_DEADLINE);
+  /* opened at 1 h + 10,000; one hour back at 1 h + 12,000: 3,000 ms of the window are
+     left, measured from the step (now 12,000) */
+  int64_t hour = 3600000, now = 12000;
+  assert_int_equal(bp_batch_offer(b, 10, 0, hour + 10000), BP_BATCH_ACCEPTED);
+  assert_int_equal(bp_batch_shift(b, -hour), 0);
+  assert_int_equal(bp_batch_opened_at(b), 10000);
+  assert_int_equal(bp_batch_deadline(b), now + 3000);
+  assert_int_equal(bp_batch_ready(b, now + 2999), BP_BATCH_NOT_READY);
+  assert_int_equal(bp_batch_ready(b, now + 3000), BP_BATCH_READY_WINDOW);
+  assert_int_equal(bp_batch_count(b), 1); /* nothing else changes */
+  assert_int_equal(bp_batch_event_bytes(b), OVERHEAD + 10);
+  /* forward, and the clamps at both ends of the time range */
+  assert_int_equal(bp_batch_shift(b, 1000), 0);
+  assert_int_equal(bp_batch_opened_at(b), 11000);
+  assert_int_equal(bp_batch_shift(b, INT64_MIN), 0);
+  assert_int_equal(bp_batch_opened_at(b), 0);
+  assert_int_equal(bp_batch_shift(b, INT64_MAX), 0);
+  assert_int_equal(bp_batch_opened_at(b), BP_TIME_MAX_MS);
+  assert_int_equal(bp_batch_deadline(b), BP_TIME_MAX_MS + 5000);
+  bp_batch_del(b);
+}
+
 /* ---- BatchSize ---- */
 
 static void test_count_cut(void **state) {
@@ -867,6 +900,7 @@ int main(void) {
       cmocka_unit_test(test_force),            cmocka_unit_test(test_take_reset),
       cmocka_unit_test(test_caller_memory),    cmocka_unit_test(test_arena_allocator),
       cmocka_unit_test(test_failmalloc),       cmocka_unit_test(test_random_model),
+      cmocka_unit_test(test_shift),
   };
   return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
 }

@@ -42,7 +42,9 @@
  * Time: every `now_ms` is milliseconds since the Unix epoch, 0 .. ::BP_TIME_MAX_MS of
  * bp_time.h (others give ::BP_ERR_RANGE). It need not be monotonic: each call uses the value
  * it is given. A clock that steps back leaves the window's opening time unchanged and only
- * delays the moment the window is seen to have elapsed.
+ * delays the moment the window is seen to have elapsed; a caller that wants the window to
+ * keep its remaining length across a clock step moves the opening time by the step with
+ * bp_batch_shift() (the engine does, SEMANTICS.md §8.1).
  *
  * Return values: calls that answer a question return a non-negative ::BP_BATCH_* value;
  * misuse returns a negative ::bp_err and changes nothing. The builder is used by one thread
@@ -143,7 +145,7 @@ BP_API void bp_batch_del(bp_batch *b);
 
 /**
  * The message of the last failed call on @p b that records one (those taking a non-const
- * builder: offer, force, take, reset, set_event_overhead).
+ * builder: offer, force, take, reset, set_event_overhead, shift).
  * @param b the builder (may be NULL).
  * @return the message, owned by @p b, valid until the next call on it; "" if that call
  *         succeeded or @p b is NULL.
@@ -237,6 +239,18 @@ BP_API int bp_batch_reset(bp_batch *b);
  *         records: its size would change under it; take or reset it first).
  */
 BP_API int bp_batch_set_event_overhead(bp_batch *b, size_t event_overhead);
+
+/**
+ * Move the opening time of the current batch by @p delta_ms (negative: earlier), for a
+ * caller whose clock stepped (SEMANTICS.md §8.1): after a step of `d` ms (`d` < 0 back), a
+ * shift by `d` keeps what is left of the batching window, measured from the step. The new
+ * opening time is clamped to 0 .. ::BP_TIME_MAX_MS; an empty batch is left as it is (it has
+ * no opening time). Nothing else changes.
+ * @param b        the builder.
+ * @param delta_ms the step, any value.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (@p b NULL).
+ */
+BP_API int bp_batch_shift(bp_batch *b, int64_t delta_ms);
 
 /* ---- Getters (never fail; a NULL builder gives the empty-batch value) ---- */
 

@@ -11,6 +11,22 @@
  * (`now_ms`: milliseconds since the Unix epoch), and asks bp_engine_next_deadline() when to
  * call bp_engine_tick() again.
  *
+ * Time (SEMANTICS.md §8.1, §H.6): `now_ms` is the host's wall clock, read when it makes the
+ * call (driving calls and completions alike). A `now_ms` earlier than the previous one is a
+ * clock step back (an NTP correction): every wait the engine has already decided — retry
+ * backoff, a tumbling window's final-invocation retry, the poll interval after an empty
+ * fetch, the retry of a failed fetch or checkpoint save, a ::BP_ERR_WOULDBLOCK retry, a
+ * batching window (MaximumBatchingWindowInSeconds) — keeps its remaining length measured from
+ * the step, so the consumer never stalls for the size of the step, and nothing already due
+ * or done is done twice. The engine cannot tell a step from elapsed time: the step is the
+ * difference between the two readings. A step forward makes due whatever has become due, as
+ * a long pause would. What a step back does NOT move, because it compares the wall clock with
+ * the records' arrival times: record age (MaximumRecordAgeInSeconds) and IteratorAge read
+ * smaller by the step (IteratorAge may even be negative), and an open tumbling window's end
+ * stays on the wall clock, so its final invocation waits until the clock reaches window.end
+ * again (a window whose end had already passed stays ended). A completion made inside a
+ * callback is timed at the run's `now_ms` at the latest; the next driving call sees a step.
+ *
  * The host loop (`transport` holds the host's callbacks, `host` is their user_data):
  * @code
  *   bp_engine *e;
