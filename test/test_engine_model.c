@@ -14,6 +14,9 @@
  * window's records committed so far; a final invocation only once the shard has been read
  * past the window or caught up, so the engine's own back-pressure never splits a window;
  * the checkpoint never passes a committed record before its window's final has succeeded).
+ * On some runs the host's wall clock steps back or forward by 1 ms, 1 s or 1 h (SEMANTICS.md
+ * §8.1, Time): the engine is given the wall clock, the model keeps real time; every other
+ * invariant still holds, and a step back never makes the next deadline later in real time.
  *
  * Run i uses seed i. Environment: BP_MODEL_RUNS=<n> (default below), BP_MODEL_SEED=<n>
  * replays one run, BP_MODEL_VERBOSE=1 traces every request, completion and event.
@@ -181,6 +184,7 @@ typedef struct run {
   int p_fail, p_throttle, budget;
   int crash_permille, max_crashes, grace_permille, max_graces, toggle_permille;
   int final_shutdown;
+  int clock_permille, max_clock_steps; /* the host's wall clock steps (an NTP correction) */
   int64_t discover_at; /* when the host learns of late children (BP_NO_DEADLINE: known) */
   int discovered;
   /* the stream */
@@ -196,7 +200,13 @@ typedef struct run {
   bp_store_ops store_ops;
   int store_inject; /* the wrapped store may fail now */
   char dir[256];
-  int64_t now, enable_at;
+  int64_t now, enable_at; /* the model's (real) time */
+  int64_t clk;            /* the host's wall clock is now + clk (clock steps) */
+  int64_t last_fwd;       /* real time of the last step forward (BP_NO_DEADLINE: none) */
+  int64_t wall_hi;        /* the latest wall-clock reading given to the engine */
+  int in_add;             /* in bp_engine_add_shard, which takes no time: its events carry
+                             the engine's last `now`, maybe after a clock step back */
+  int nclk;
   int enabled, shutting, drained_ev;
   pend pend[MAX_PEND];
   size_t npend;
@@ -212,7 +222,8 @@ typedef struct run {
   int crashes, graces, lives;
   long steps;
   uint64_t t_invocations, t_discards, t_age_discards, t_retry_discards, t_splits, t_remainders,
-      t_big_payloads, t_shard_ends, t_in_callback, t_finals, t_reopens, t_filtered;
+      t_big_payloads, t_shard_ends, t_in_callback, t_finals, t_reopens, t_filtered,
+      t_clock_steps;
   /* outcome */
   int failed;
   char msg[1024];
@@ -235,6 +246,9 @@ static int permille(run *R, int p) { return (int)below(R, 1000) < p; }
 static int64_t upto(run *R, int64_t hi) {
   return hi > 0 ? (int64_t)(rnd(R) % (uint64_t)(hi + 1)) : 0;
 }
+
+/* The host's wall clock: what every driving call and completion is given. */
+static int64_t wall(const run *R) { return R->now + R->clk; }
 
 static void failf(run *R, const char *fmt, ...) {
   if (R->failed) return; /* the first violation is the one to report */
@@ -458,6 +472,12 @@ static void gen_run(run *R) {
       for (size_t i = 0; i < R->sh[s].n; i++)
         R->sh[s].r[i].filtered = (uint8_t)!((R->passmask >> R->sh[s].r[i].key) & 1u);
   }
+  /* The wall clock steps back or forward by 1 ms, 1 s or 1 h on some runs (SEMANTICS.md
+   * §8.1, Time): during backoff, polling, batching and tumbling windows, WOULDBLOCK waits. */
+  if (pct(R, 25)) {
+    R->clock_permille = 2 + (int)below(R, 10);
+    R->max_clock_steps = 1 + (int)below(R, 4);
+  }
 }
 
 /* The filter pattern of a FilterCriteria run. */
@@ -653,9 +673,10 @@ static void check_discard(run *R, int s, const uint16_t *idx, size_t n, int cond
   } else {
     failf(R, "%s of %s: unknown condition %d", what, S->id, condition);
   }
-  if (ts_ms > R->now)
-    failf(R, "%s of %s: decided in the future (%lld > now %lld)", what, S->id,
-          (long long)(ts_ms - T0_MS), (long long)(R->now - T0_MS));
+  /* (decided at the latest reading: a retried delivery keeps its time across a step back) */
+  if (ts_ms > R->wall_hi)
+    failf(R, "%s of %s: decided in the future (%lld > the latest wall clock %lld)", what, S->id,
+          (long long)(ts_ms - T0_MS), (long long)(R->wall_hi - T0_MS));
   for (size_t i = 0; i < n; i++) {
     mrec *r = &S->r[idx[i]];
     if (r->fin) {
@@ -745,7 +766,7 @@ static void complete_fetch(run *R, const pend *p) {
         R->t_filtered++;
       }
   }
-  int rc = bp_engine_complete_fetch(R->e, p->req_id, R->now, status, recs,
+  int rc = bp_engine_complete_fetch(R->e, p->req_id, wall(R), status, recs,
                                     status ? 0 : k + (size_t)bad, flags);
   if (R->failed) return;
   if (status == 0) {
@@ -791,7 +812,7 @@ static void complete_invoke(run *R, const pend *p) {
     if (fres.body == v->body) fres.body = fbody;
     uint64_t fid = v->req_id;
     v->used = 0;
-    int frc = bp_engine_complete_invoke(R->e, fid, R->now, &fres);
+    int frc = bp_engine_complete_invoke(R->e, fid, wall(R), &fres);
     expect_ok(R, frc, "bp_engine_complete_invoke (final)");
     return;
   }
@@ -822,7 +843,7 @@ static void complete_invoke(run *R, const pend *p) {
   if (res.request_id == v->reqid) res.request_id = reqid;
   uint64_t id = v->req_id;
   v->used = 0;
-  int rc = bp_engine_complete_invoke(R->e, id, R->now, &res);
+  int rc = bp_engine_complete_invoke(R->e, id, wall(R), &res);
   expect_ok(R, rc, "bp_engine_complete_invoke");
 }
 
@@ -841,7 +862,7 @@ static void complete_delivery(run *R, const pend *p) {
   }
   trace(R, "delivery %llu of %s done: status %d, %zu records", (unsigned long long)p->req_id,
         S->id, p->status, p->count);
-  int rc = bp_engine_complete_delivery(R->e, p->req_id, R->now, p->status);
+  int rc = bp_engine_complete_delivery(R->e, p->req_id, wall(R), p->status);
   expect_ok(R, rc, "bp_engine_complete_delivery");
 }
 
@@ -856,7 +877,7 @@ static void complete_save(run *R, const pend *p) {
   }
   trace(R, "save %llu of %s at %s done: status %d", (unsigned long long)p->req_id, S->id,
         seq_of(S, p->save_idx), p->status);
-  int rc = bp_engine_complete_checkpoint(R->e, p->req_id, R->now, p->status);
+  int rc = bp_engine_complete_checkpoint(R->e, p->req_id, wall(R), p->status);
   expect_ok(R, rc, "bp_engine_complete_checkpoint");
 }
 
@@ -1310,7 +1331,9 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
         break;
       }
   }
-  if (ll->k > 0) {
+  if (ll->k > 0 && !(R->last_fwd != BP_NO_DEADLINE && R->last_fwd >= ll->fail_done)) {
+    /* (a clock step forward since the failure makes the backoff due early, as a pause would;
+     * a step back keeps its remaining length: the wait in real time is the same) */
     int64_t wait = R->backoff_base;
     for (uint32_t i = 1; i < ll->k && wait < R->backoff_cap; i++) wait *= 2;
     if (wait > R->backoff_cap) wait = R->backoff_cap;
@@ -1323,10 +1346,13 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   }
   bp_engine_metrics sm = BP_ENGINE_METRICS_INIT;
   if (bp_engine_get_metrics(e, S->id, &sm) != 0 ||
-      sm.iterator_age_ms != R->now - S->r[nv.idx[nv.n - 1]].arrival_ms)
+      (sm.iterator_age_ms != wall(R) - S->r[nv.idx[nv.n - 1]].arrival_ms &&
+       /* a clock step back can make the age negative: bp_engine_get_metrics then says -1,
+        * its "none yet" (the BP_METRIC_ITERATOR_AGE event has the negative value) */
+       !(sm.iterator_age_ms == -1 && wall(R) < S->r[nv.idx[nv.n - 1]].arrival_ms)))
     failf(R, "invoke on %s: IteratorAge %lld, not now - arrival of the last record = %lld",
           S->id, (long long)sm.iterator_age_ms,
-          (long long)(R->now - S->r[nv.idx[nv.n - 1]].arrival_ms));
+          (long long)(wall(R) - S->r[nv.idx[nv.n - 1]].arrival_ms));
   if (R->failed) return 0;
   if (pct(R, 2)) {
     /* Driving calls from inside a callback are refused and do nothing. */
@@ -1334,10 +1360,10 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
     const char *names[5] = {"bp_engine_tick", "bp_engine_del", "bp_engine_set_enabled",
                             "bp_engine_shutdown", "bp_engine_add_shard"};
     int rcs[5];
-    rcs[0] = bp_engine_tick(e, R->now);
+    rcs[0] = bp_engine_tick(e, wall(R));
     rcs[1] = bp_engine_del(e);
-    rcs[2] = bp_engine_set_enabled(e, R->now, 0);
-    rcs[3] = bp_engine_shutdown(e, R->now);
+    rcs[2] = bp_engine_set_enabled(e, wall(R), 0);
+    rcs[3] = bp_engine_shutdown(e, wall(R));
     rcs[4] = bp_engine_add_shard(e, "shardId-999999999999", NULL, NULL, NULL, 0);
     for (int i = 0; i < 5; i++)
       if (rcs[i] != BP_ERR_IN_CALLBACK)
@@ -1638,9 +1664,9 @@ static int cb_event(bp_engine *e, const bp_engine_event *ev, void *ud) {
           ev->shard_id ? ev->shard_id : "-", ev->lane, ev->detail, (unsigned long long)ev->count,
           (long long)ev->value, (int)ev->first_seq_len, ev->first_seq ? ev->first_seq : "",
           (int)ev->last_seq_len, ev->last_seq ? ev->last_seq : "", ev->message ? ev->message : "");
-  if (ev->now_ms > R->now)
+  if (ev->now_ms > wall(R) && !R->in_add)
     failf(R, "event %d at %lld, after the host's time %lld", ev->type,
-          (long long)(ev->now_ms - T0_MS), (long long)(R->now - T0_MS));
+          (long long)(ev->now_ms - T0_MS), (long long)(wall(R) - T0_MS));
   switch (ev->type) {
   case BP_EVENT_CHECKPOINT:
     if (s < 0) failf(R, "checkpoint event without a known shard");
@@ -1743,7 +1769,9 @@ static void add_shard(run *R, int s) {
   }
   for (int tries = 0;; tries++) {
     R->store_inject = tries < 3;
+    R->in_add = 1;
     int rc = bp_engine_add_shard(R->e, S->id, parent, adj, cp, cp_len);
+    R->in_add = 0;
     R->store_inject = 1;
     if (rc == BP_ERR_IO && R->file_mode && tries < 3) continue; /* injected load failure */
     expect_ok(R, rc, "bp_engine_add_shard");
@@ -1951,6 +1979,7 @@ static void step(run *R) {
     return;
   }
   int64_t dl = bp_engine_next_deadline(R->e);
+  if (dl != BP_NO_DEADLINE) dl -= R->clk; /* the engine's deadline is on the wall clock */
   int64_t tp = next_pend(R);
   int64_t ta = R->enabled || R->shutting ? BP_NO_DEADLINE : R->enable_at;
   int64_t t = dl < tp ? dl : tp;
@@ -1964,6 +1993,7 @@ static void step(run *R) {
   }
   int64_t before = R->now;
   if (t > R->now) R->now = t;
+  if (wall(R) > R->wall_hi) R->wall_hi = wall(R);
   uint64_t act = R->activity;
   int rc;
   if (!R->discovered && !R->shutting && R->discover_at <= R->now) {
@@ -1971,7 +2001,7 @@ static void step(run *R) {
   } else if (ta <= R->now) {
     trace(R, "enable");
     R->enabled = 1;
-    rc = bp_engine_set_enabled(R->e, R->now, 1);
+    rc = bp_engine_set_enabled(R->e, wall(R), 1);
     expect_ok(R, rc, "bp_engine_set_enabled(1)");
   } else if (tp <= R->now && (dl > R->now || pct(R, 50))) {
     size_t due[MAX_PEND], nd = 0;
@@ -1982,10 +2012,10 @@ static void step(run *R) {
     R->pend[i] = R->pend[--R->npend];
     complete(R, &p);
   } else {
-    rc = bp_engine_tick(R->e, R->now);
+    rc = bp_engine_tick(R->e, wall(R));
     expect_ok(R, rc, "bp_engine_tick");
     /* A deadline at or before now must mean work that a tick does. */
-    if (R->activity == act && R->now == before && bp_engine_next_deadline(R->e) <= R->now) {
+    if (R->activity == act && R->now == before && bp_engine_next_deadline(R->e) <= wall(R)) {
       if (++R->spin > 50) failf(R, "the deadline stays at or before now, but ticks do nothing");
     } else {
       R->spin = 0;
@@ -1998,7 +2028,7 @@ static void step(run *R) {
 static void drain(run *R) {
   trace(R, "shutdown");
   R->shutting = 1;
-  int rc = bp_engine_shutdown(R->e, R->now);
+  int rc = bp_engine_shutdown(R->e, wall(R));
   expect_ok(R, rc, "bp_engine_shutdown");
   check_step(R);
   while (!R->failed && !bp_engine_drained(R->e)) step(R);
@@ -2034,19 +2064,22 @@ static int run_one(run *R, uint64_t seed, int verbose, const char *tmpdir) {
   R->rng = seed * UINT64_C(0x2545F4914F6CDD1D) + 1;
   R->verbose = verbose;
   R->now = T0_MS;
+  R->last_fwd = BP_NO_DEADLINE;
+  R->wall_hi = R->now;
   gen_run(R);
   if (R->verbose)
     fprintf(stderr,
             "seed %llu: source %d shards %d keys %d batch %u window %d pf %d mra %d age %d bisect "
             "%d rbif %d dest %d file %d big %d backoff %lld/%lld maxbuf %u sync %d/%d/%d/%d "
             "delay %lld dur %lld fail %d throttle %d budget %d crashes %d graces %d toggle %d "
-            "tumbling %d filter %d/%#x\n",
+            "tumbling %d filter %d/%#x clock steps %d/%d\n",
             (unsigned long long)seed, R->source, R->nshards, R->nkeys, R->batch, R->window, R->pf,
             R->mra, R->age, R->bisect, R->rbif, R->dest, R->file_mode, R->big,
             (long long)R->backoff_base, (long long)R->backoff_cap, R->max_buf, R->sync_fetch,
             R->sync_invoke, R->sync_deliver, R->sync_save, (long long)R->max_delay,
             (long long)R->max_duration, R->p_fail, R->p_throttle, R->budget, R->max_crashes,
-            R->max_graces, R->toggle_permille, R->tw, R->filt, R->passmask);
+            R->max_graces, R->toggle_permille, R->tw, R->filt, R->passmask,
+            R->clock_permille, R->max_clock_steps);
   if (R->file_mode) {
     snprintf(R->dir, sizeof R->dir, "%s/bp-model-XXXXXX", tmpdir);
     if (!mkdtemp(R->dir)) {
@@ -2079,11 +2112,38 @@ static int run_one(run *R, uint64_t seed, int verbose, const char *tmpdir) {
       if (!R->failed) start_life(R);
       continue;
     }
+    if (R->nclk < R->max_clock_steps && permille(R, R->clock_permille)) {
+      static const int64_t sizes[] = {1, 1000, 3600000};
+      int64_t d = sizes[below(R, 3)] * (pct(R, 60) ? -1 : 1);
+      R->nclk++;
+      R->t_clock_steps++;
+      int64_t before = bp_engine_next_deadline(R->e);
+      if (before != BP_NO_DEADLINE) before -= R->clk;
+      R->clk += d;
+      if (d > 0) R->last_fwd = R->now;
+      if (wall(R) > R->wall_hi) R->wall_hi = wall(R);
+      trace(R, "the wall clock steps %+lld ms", (long long)d);
+      /* The host ticks on its own cadence: the engine sees the step at once. A step back
+       * keeps every decided wait's remaining length: nothing waits longer in real time
+       * (tumbling windows' ends excepted: they stay on the wall clock). */
+      uint64_t act = R->activity;
+      int rc = bp_engine_tick(R->e, wall(R));
+      expect_ok(R, rc, "bp_engine_tick (after a clock step)");
+      int64_t after = bp_engine_next_deadline(R->e);
+      if (after != BP_NO_DEADLINE) after -= R->clk;
+      if (d < 0 && !R->tw && R->activity == act && before != BP_NO_DEADLINE && before > R->now &&
+          after > before)
+        failf(R, "a clock step of %lld ms moved the next deadline from %lld to %lld (real time)",
+              (long long)d, (long long)(before - T0_MS),
+              after == BP_NO_DEADLINE ? -1LL : (long long)(after - T0_MS));
+      check_step(R);
+      continue;
+    }
     if (R->enabled && permille(R, R->toggle_permille)) {
       trace(R, "disable");
       R->enabled = 0;
       R->enable_at = R->now + upto(R, 30000);
-      int rc = bp_engine_set_enabled(R->e, R->now, 0);
+      int rc = bp_engine_set_enabled(R->e, wall(R), 0);
       expect_ok(R, rc, "bp_engine_set_enabled(0)");
       check_step(R);
       continue;
@@ -2147,7 +2207,7 @@ static void test_model(void **state) {
   double t0 = seconds_now();
   uint64_t failures = 0, lives = 0, crashes = 0, graces = 0, invocations = 0, discards = 0;
   uint64_t age = 0, retry = 0, splits = 0, rem = 0, big = 0, ends = 0, incb = 0, file_runs = 0;
-  uint64_t tw_runs = 0, filt_runs = 0, finals = 0, reopens = 0, filtered = 0;
+  uint64_t tw_runs = 0, filt_runs = 0, finals = 0, reopens = 0, filtered = 0, clk = 0;
   long steps = 0;
   for (uint64_t i = 0; i < runs; i++) {
     run *R = &g_run;
@@ -2181,6 +2241,7 @@ static void test_model(void **state) {
     finals += R->t_finals;
     reopens += R->t_reopens;
     filtered += R->t_filtered;
+    clk += R->t_clock_steps;
     steps += R->steps;
   }
   double dt = seconds_now() - t0;
@@ -2198,10 +2259,11 @@ static void test_model(void **state) {
                 (unsigned long long)splits, (unsigned long long)rem, (unsigned long long)big,
                 (unsigned long long)ends, (unsigned long long)incb);
   print_message("model: %llu tumbling-window runs, %llu final invocations (%llu of a window "
-                "reopened by a late record); %llu FilterCriteria runs, %llu records filtered out\n",
+                "reopened by a late record); %llu FilterCriteria runs, %llu records filtered out; "
+                "%llu wall-clock steps\n",
                 (unsigned long long)tw_runs, (unsigned long long)finals,
                 (unsigned long long)reopens, (unsigned long long)filt_runs,
-                (unsigned long long)filtered);
+                (unsigned long long)filtered, (unsigned long long)clk);
   if (failures) fail_msg("%llu of %llu model runs failed", (unsigned long long)failures,
                          (unsigned long long)runs);
 }
