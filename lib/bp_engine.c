@@ -895,8 +895,13 @@ void bp__engine_publish_checkpoint(bp_engine *e, bp__shard *s) {
   event_seq(e, s, BP_EVENT_CHECKPOINT, s->ckpt, s->ckpt_len, 0);
 }
 
+/* Read to its end and every record resolved, and no lane's open window holds the checkpoint
+ * back (§6): the checkpoint is then the shard's last record. */
 static int shard_final(const bp__shard *s) {
-  return s->read_end && bp_checkpoint_outstanding(s->tracker) == 0;
+  if (!s->read_end || bp_checkpoint_outstanding(s->tracker) != 0) return 0;
+  for (uint32_t i = 0; i < s->nlanes; i++)
+    if (s->lanes[i].hold) return 0;
+  return 1;
 }
 
 static int shard_save(bp_engine *e, bp__shard *s, int64_t now) {

