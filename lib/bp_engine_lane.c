@@ -91,7 +91,13 @@ static int final_due(const bp_engine *e, const bp__shard *s, const bp__lane *l, 
   if (l->pending && !l->tries_final &&
       window_of(e, s->slots[l->head].arrival_ms) == l->win_start)
     return 0;
-  if (!s->read_end && !s->caught_up && !l->tries_final &&
+  /* A lane whose next record is of another window has moved on too: an arrival time that
+     stepped back (Kinesis' is approximate) puts a record of an EARLIER window behind the open
+     one, and waiting for a read past the window would wait forever (that record cannot join
+     the open window and blocks the lane): the final is made, and the record opens its own
+     window afresh, as a late record does. */
+  int moved_on = l->pending && window_of(e, s->slots[l->head].arrival_ms) != l->win_start;
+  if (!s->read_end && !s->caught_up && !l->tries_final && !moved_on &&
       !(s->read_any && s->read_max_arrival >= l->win_start + e->tumbling_ms))
     return 0;
   int64_t due = s->read_end || l->win_ended == l->win_start ? e->now

@@ -454,11 +454,10 @@ static void gen_run(run *R) {
     static const int tws[] = {1, 2, 5, 10, 30, 60, 300};
     R->tw = tws[below(R, 7)];
     if (pct(R, 50)) R->max_buf = R->batch * (uint32_t)R->pf;
-    /* Arrival times that step back make a lane's next record belong to an earlier window
-     * than its open one; the engine then reports a deadline of `now` it cannot act on (and
-     * stalls when the buffer cap is full): an open engine defect, BP_MODEL_TW_BACKSTEP=1
-     * keeps such arrivals in tumbling runs to show it. */
-    if (!getenv("BP_MODEL_TW_BACKSTEP"))
+    /* Arrival times step back on some runs: a lane's next record may then be of an earlier
+     * window than its open one (the engine makes the open window's final and lets the record
+     * open its own window). BP_MODEL_TW_MONOTONIC=1 keeps arrivals monotonic instead. */
+    if (getenv("BP_MODEL_TW_MONOTONIC"))
       for (int s = 0; s < ns; s++)
         for (size_t i = 0; i < R->sh[s].n; i++) R->sh[s].r[i].arrival_ms = R->sh[s].r[i].avail_ms;
   }
@@ -1132,6 +1131,13 @@ static int final_invoke(run *R, int s, const bp_invoke_req *q) {
   int past = S->last_short || S->end_returned || q->attempt > 1;
   for (int i = 0; i < S->read_next && !past; i++)
     if (S->r[i].arrival_ms >= q->window_end_ms) past = 1;
+  /* ... or the lane has moved on: its next record read is of another (an earlier) window,
+   * which an arrival time that stepped back puts behind the open one (SEMANTICS.md §6). */
+  for (int i = 0; i < S->read_next && !past; i++)
+    if (!S->r[i].fin && lane_of(R, S->r[i].key) == q->lane) {
+      past = window_of(R, S->r[i].arrival_ms) != ws;
+      break;
+    }
   if (!past)
     failf(R, "final invocation on %s lane %u window %lld..%lld before the shard was read past "
              "the window (read up to index %d of %zu, the last fetch full)",
