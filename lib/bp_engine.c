@@ -806,10 +806,8 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   if (!bp__time_in_range(now_ms)) return bp__error(&e->err, BP_ERR_RANGE, "now_ms out of range");
   if (!records && n && status == 0)
     return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "records is NULL with n > 0");
-  if (records && status == 0 && !bp__array_ok(records, n, sizeof *records))
-    return bp__error(&e->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   size_t stride = sizeof(bp_record);
-  if (status == 0 &&
+  if (status == 0 && /* also refuses an @p n no array of the host's stride can have */
       bp__records_stride(records, n, &stride, e->err.text, sizeof e->err.text))
     return BP_ERR_INVALID_ARGUMENT; /* nothing kept; the fetch stays in flight */
   now_ms = engine_clock(e, now_ms);
