@@ -178,18 +178,24 @@ static bp_engine_opts gen_opts(void) {
   return engine_opts("a1b2c3d4-0000-4000-8000-0000000000f1", 11);
 }
 
-/* A filter passing 1 % of 50,000 records, BatchSize 100, all readable at once: the
- * invocation count is ceil(500 / 100) = 5, as AWS's 10,000-record reads would make it. */
-static void filter_one_percent(void **state) {
-  (void)state;
+/* 50,000 records of which 1 % pass the filter, BatchSize 100, all readable at once, run
+ * for a minute with options @p o. */
+static gen_host *run_one_percent(bp_engine_opts o) {
   gen_host *h = gen_new(50000, 100);
   bp_config *c = kcfg();
   assert_int_equal(bp_config_set_batch_size(c, 100), 0);
   const char *pat = "{\"data\":{\"keep\":[true]}}";
   assert_int_equal(bp_config_add_filter(c, pat, strlen(pat)), 0);
-  bp_engine_opts o = gen_opts();
   gen_start(h, c, &o, GW0 + 5000);
   gen_run(h, GW0 + 60000);
+  return h;
+}
+
+/* A filter passing 1 % of 50,000 records, BatchSize 100, all readable at once: the
+ * invocation count is ceil(500 / 100) = 5, as AWS's 10,000-record reads would make it. */
+static void filter_one_percent(void **state) {
+  (void)state;
+  gen_host *h = run_one_percent(gen_opts());
   report("1% filter over 50,000 records, BatchSize 100", h);
   assert_int_equal(h->batch_records, 500);
   assert_int_equal(h->invokes, 5);
@@ -202,15 +208,9 @@ static void filter_one_percent(void **state) {
  * The host's choice, documented in bp_engine.h. */
 static void filter_lowered_cap(void **state) {
   (void)state;
-  gen_host *h = gen_new(50000, 100);
-  bp_config *c = kcfg();
-  assert_int_equal(bp_config_set_batch_size(c, 100), 0);
-  const char *pat = "{\"data\":{\"keep\":[true]}}";
-  assert_int_equal(bp_config_add_filter(c, pat, strlen(pat)), 0);
   bp_engine_opts o = gen_opts();
   o.max_buffered_records = 1000;
-  gen_start(h, c, &o, GW0 + 5000);
-  gen_run(h, GW0 + 60000);
+  gen_host *h = run_one_percent(o);
   report("1% filter, buffer cap lowered to 1,000", h);
   assert_int_equal(h->batch_records, 500);
   assert_int_equal(h->invokes, 50);
@@ -222,15 +222,9 @@ static void filter_lowered_cap(void **state) {
 /* max_fetch_records caps one read further (here 500 records: 5 passing per read). */
 static void filter_max_fetch(void **state) {
   (void)state;
-  gen_host *h = gen_new(50000, 100);
-  bp_config *c = kcfg();
-  assert_int_equal(bp_config_set_batch_size(c, 100), 0);
-  const char *pat = "{\"data\":{\"keep\":[true]}}";
-  assert_int_equal(bp_config_add_filter(c, pat, strlen(pat)), 0);
   bp_engine_opts o = gen_opts();
   o.max_fetch_records = 500;
-  gen_start(h, c, &o, GW0 + 5000);
-  gen_run(h, GW0 + 60000);
+  gen_host *h = run_one_percent(o);
   assert_int_equal(h->batch_records, 500);
   assert_int_equal(h->max_asked, 500);
   assert_int_equal(h->invokes, 100);

@@ -1100,6 +1100,23 @@ static void decide(run *R, minv *v) {
   }
 }
 
+/* The function's answer to an accepted invocation (a batch or a final): at once, inside the
+ * callback, or later from the pending queue. */
+static void answer_invoke(run *R, int s, uint64_t req_id, int slot) {
+  pend p;
+  memset(&p, 0, sizeof p);
+  p.kind = P_INVOKE;
+  p.shard = s;
+  p.req_id = req_id;
+  p.inv = slot;
+  if (pct(R, R->sync_invoke)) {
+    complete_invoke(R, &p);
+  } else {
+    p.due = delay(R, R->max_duration);
+    push_pend(R, &p);
+  }
+}
+
 /* A tumbling window's final invocation (SEMANTICS.md §6). */
 static int final_invoke(run *R, int s, const bp_invoke_req *q) {
   mshard *S = &R->sh[s];
@@ -1196,18 +1213,7 @@ static int final_invoke(run *R, int s, const bp_invoke_req *q) {
   trace(R, "final %llu on %s lane %u attempt %u window %lld state %.*s -> what %d",
         (unsigned long long)q->req_id, S->id, q->lane, q->attempt, (long long)ws,
         (int)q->state_len, q->state, v->what);
-  pend p;
-  memset(&p, 0, sizeof p);
-  p.kind = P_INVOKE;
-  p.shard = s;
-  p.req_id = q->req_id;
-  p.inv = slot;
-  if (pct(R, R->sync_invoke)) {
-    complete_invoke(R, &p);
-  } else {
-    p.due = delay(R, R->max_duration);
-    push_pend(R, &p);
-  }
+  answer_invoke(R, s, q->req_id, slot);
   return 0;
 }
 
@@ -1416,18 +1422,7 @@ static int cb_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
   trace(R, "invoke %llu on %s lane %u attempt %u flags %u: %s..%s (%zu), payload %zu -> what %d",
         (unsigned long long)q->req_id, S->id, q->lane, q->attempt, q->flags, S->r[v->idx[0]].seq,
         S->r[v->idx[v->n - 1]].seq, v->n, q->payload_len, v->what);
-  pend p;
-  memset(&p, 0, sizeof p);
-  p.kind = P_INVOKE;
-  p.shard = s;
-  p.req_id = q->req_id;
-  p.inv = slot;
-  if (pct(R, R->sync_invoke)) {
-    complete_invoke(R, &p);
-  } else {
-    p.due = delay(R, R->max_duration);
-    push_pend(R, &p);
-  }
+  answer_invoke(R, s, q->req_id, slot);
   return 0;
 }
 
