@@ -52,7 +52,17 @@ $(AWS_SHARED_LIB): $(AWS_SHARED_OBJS) lib/aws/batchpoint-aws.map $(SHARED_LIB)
 		-o $@ $(AWS_SHARED_OBJS) -L$(BUILD) -lbatchpoint $(AWS_LIBS)
 	$(Q)ln -sf libbatchpoint-aws.so.$(AWS_MAJOR) $(AWS_SHARED_LINK)
 
-aws: $(AWS_STATIC_LIB) $(AWS_SHARED_LIB)
+# bpconsume: the ready consumer (lib/aws/bpconsume/), linked with the static libraries so
+# the installed command needs no library path.
+BPCONSUME := $(BUILD)/bpconsume
+BPCONSUME_SRCS := $(wildcard lib/aws/bpconsume/*.c)
+$(BPCONSUME): $(BPCONSUME_SRCS) $(wildcard lib/aws/bpconsume/*.h) lib/aws/bp_aws.h \
+		$(AWS_STATIC_LIB) $(STATIC_LIB)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(AWS_CPPFLAGS) -DBP_STATIC -o $@ $(BPCONSUME_SRCS) \
+		$(AWS_STATIC_LIB) $(STATIC_LIB) $(AWS_LIBS) $(EXTRA_LDFLAGS)
+
+aws: $(AWS_STATIC_LIB) $(AWS_SHARED_LIB) $(BPCONSUME)
 all: aws
 
 # ---- tests: test/aws/test_aws_*.c, cmocka, linked with the static add-on and core ----
@@ -70,6 +80,8 @@ check-aws: $(AWS_TEST_BINS) $(AWS_SHARED_LIB) | $(DEPS_STAMP)
 # ---- install ----
 install-aws: aws
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/batchpoint
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BPCONSUME) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(AWS_STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(AWS_SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbatchpoint-aws.so.$(AWS_MAJOR) $(DESTDIR)$(LIBDIR)/libbatchpoint-aws.so
@@ -91,7 +103,8 @@ endif
 uninstall-aws:
 	rm -f $(DESTDIR)$(LIBDIR)/libbatchpoint-aws.a $(DESTDIR)$(LIBDIR)/libbatchpoint-aws.so \
 		$(DESTDIR)$(LIBDIR)/libbatchpoint-aws.so.$(AWS_MAJOR) \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint-aws.pc $(DESTDIR)$(INCLUDEDIR)/batchpoint/bp_aws.h
+		$(DESTDIR)$(LIBDIR)/pkgconfig/batchpoint-aws.pc $(DESTDIR)$(INCLUDEDIR)/batchpoint/bp_aws.h \
+		$(DESTDIR)$(BINDIR)/bpconsume
 
 install: install-aws
 uninstall: uninstall-aws
