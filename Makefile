@@ -272,7 +272,7 @@ sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-scenarios check-tools \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-aws check-scenarios check-tools \
 		check-examples
 
 # ---- examples and demo ---------------------------------------------------------------

@@ -195,7 +195,7 @@ static void test_unread_stdin(void **state) {
 static void test_many_children(void **state) {
   bp__aws_loop *l = *state;
   static got g[NKIDS];
-  char in[NKIDS][16];
+  char in[NKIDS][24];
   for (int i = 0; i < NKIDS; i++) {
     memset(&g[i], 0, sizeof g[i]);
     snprintf(in[i], sizeof in[i], "child %d", i);
