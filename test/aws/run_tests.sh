@@ -1,16 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The add-on's tests: starts the hostile HTTP server (test/aws/servers/hostile.js) on a free
-# port of 127.0.0.1, gives its URL to every test binary as BP_AWS_TEST_URL, runs each binary
-# and each test/aws/check_*.sh (with BUILD as argument), stops the server, and prints a closing
+# The add-on's tests: starts the hostile HTTP server (test/aws/servers/hostile.js) and the
+# service shapes server (aws_shapes.js, URL in BP_TEST_SHAPES_URL), each on a free
+# port of 127.0.0.1, gives the hostile one's URL to every test binary as BP_AWS_TEST_URL, runs each binary
+# and each test/aws/check_*.sh (with BUILD as argument), stops the servers, and prints a closing
 # "aws tests: N passed, N failed" line counting test cases.
 # usage: run_tests.sh BUILD TEST_BINARY...
 build=$1; shift
 if ! command -v node >/dev/null 2>&1; then
   echo "aws tests: skipped: node not installed (Debian: nodejs)"; exit 0
 fi
-tmp=$(mktemp -d); server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); server=""; shapes=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$shapes" ] && kill "$shapes" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 node test/aws/servers/hostile.js > "$tmp/port" &
 server=$!
@@ -19,6 +20,14 @@ while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(head -1 "$tmp/port")
 [ -n "$port" ] || { echo "aws tests: the test server did not start"; exit 1; }
 export BP_AWS_TEST_URL="http://127.0.0.1:$port"
+# The service shapes the invokers and destinations talk to (test/aws/servers/aws_shapes.js).
+node test/aws/servers/aws_shapes.js > "$tmp/shapes_port" &
+shapes=$!
+i=0
+while [ ! -s "$tmp/shapes_port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+port=$(head -1 "$tmp/shapes_port")
+[ -n "$port" ] || { echo "aws tests: the shapes server did not start"; exit 1; }
+export BP_TEST_SHAPES_URL="http://127.0.0.1:$port"
 # A proxy from the environment must not take requests meant for the local server.
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 
