@@ -183,7 +183,7 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-abi check-spdx
+		check-abi check-spdx check-aws
 	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
@@ -379,3 +379,6 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).
+include lib/aws/aws.mk

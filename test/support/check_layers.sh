@@ -59,8 +59,23 @@ for f in "$dir"/*.c "$dir"/*.h; do
   done
 done
 
+# lib/aws, the add-on, is a layer above the public API: its files include the public headers
+# ("batchpoint.h", "batchpoint/...") and the add-on's own (bp_aws*), never a core internal.
+aws=0
+for f in "$dir"/aws/*.c "$dir"/aws/*.h; do
+  [ -f "$f" ] || continue
+  aws=$((aws + 1))
+  for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+    case $inc in
+      batchpoint.h | batchpoint/*.h | bp_aws*.h) ;;
+      *) echo "check_layers: $f (aws add-on) includes \"$inc\": only the public API and bp_aws headers"
+         fail=1 ;;
+    esac
+  done
+done
+
 if [ "$fail" -ne 0 ]; then
   echo "check_layers: FAILED"
   exit 1
 fi
-echo "check_layers: $files files of $dir, every include within its layer"
+echo "check_layers: $files files of $dir and $aws of $dir/aws, every include within its layer"
