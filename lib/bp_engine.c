@@ -674,12 +674,16 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
   if (e->o.max_fetch_records && req.max_records > e->o.max_fetch_records)
     req.max_records = e->o.max_fetch_records; /* the host's GetRecords Limit */
   req.max_bytes = e->o.max_buffered_bytes - s->bytes_in_use;
-  if (s->read_any || s->started_from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
+  /* §2.4 (batchpoint's decision): reads follow the host's iterator; a position is asked for
+     only at the start, from a checkpoint, or after a read that failed or was not kept whole */
+  if (s->follow_iterator) {
+    req.from = BP_POSITION_CONTINUE;
+  } else if (s->read_any || s->started_from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
     req.from = BP_POSITION_AFTER_SEQUENCE_NUMBER;
     req.after_seq = s->last_read;
     req.after_seq_len = s->last_read_len;
-  } else if (s->fetched_once && s->started_from != BP_POSITION_TRIM_HORIZON) {
-    req.from = BP_POSITION_CONTINUE; /* §2.4 (batchpoint's decision): LATEST/AT_TIMESTAMP resolved once */
+  } else if (s->fetched_once && s->started_from == BP_POSITION_LATEST) {
+    req.from = BP_POSITION_CONTINUE; /* LATEST is resolved once: asked again, it would skip */
   } else {
     req.from = s->started_from;
   }
@@ -814,7 +818,12 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
   s->fetch_inflight = 0;
   int result = 0;
   size_t kept = 0;
-  if (status < 0) {
+  if (status == BP_ERR_WOULDBLOCK) {
+    /* throttled (ProvisionedThroughputExceeded): nothing read, the host's iterator stands */
+    s->fetch_due = now_ms + e->o.wouldblock_retry_ms;
+    bp__engine_event(e, s, 0, BP_EVENT_FETCH, 0, NULL, NULL, 0, status);
+  } else if (status < 0) {
+    s->follow_iterator = 0;
     s->fetch_due = now_ms + e->o.fetch_error_retry_ms;
     event_error(e, s, status, "fetch failed");
   } else {
@@ -832,6 +841,7 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
     s->m.fetches++;
     if (result) event_error(e, s, result, e->err.text);
     if ((flags & BP_FETCH_SHARD_END) && kept == n) s->read_end = 1;
+    s->follow_iterator = kept == n; /* records left behind are read again after the last kept */
     if (!result) s->caught_up = n < s->fetch_max; /* §6: read past a window's end */
     s->fetch_due = kept && !result ? now_ms
                    : result        ? now_ms + e->o.fetch_error_retry_ms

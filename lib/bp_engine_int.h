@@ -134,6 +134,9 @@ typedef struct bp__shard {
   /* reading */
   int started_from;  /* BP_POSITION_* of the first fetch */
   int fetched_once;
+  /* §2.4: 1 when the last fetch completed and every record it returned was kept, so the host's
+     iterator stands where the engine's reading does: the next fetch is CONTINUE */
+  int follow_iterator;
   int read_any;
   int read_end;
   int fetch_inflight;

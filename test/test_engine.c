@@ -1143,8 +1143,9 @@ static void test_position_trim_horizon(void **state) {
   assert_int_equal(m->fetches[0].timestamp_ms, 0);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 0, 3);
-  assert_int_equal(m->fetches[1].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
-  assert_string_equal(m->fetches[1].after_seq, seq_of(m, s, 2));
+  /* §2.4: the next read follows the host's iterator */
+  assert_int_equal(m->fetches[1].from, BP_POSITION_CONTINUE);
+  assert_int_equal(m->fetches[1].after_seq_len, 0);
   /* the event (§1.1) carries the records in shard order */
   yajl_val j = json_parse(m->invokes[0].payload);
   yajl_val recs = json_at(j, "Records");
@@ -1189,8 +1190,7 @@ static void test_position_latest(void **state) {
   assert_int_equal(m->fetches[1].from, BP_POSITION_CONTINUE);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 3, 2);
-  assert_int_equal(m->fetches[2].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
-  assert_string_equal(m->fetches[2].after_seq, seq_of(m, s, 4));
+  assert_int_equal(m->fetches[2].from, BP_POSITION_CONTINUE);
   for (size_t i = 0; i < m->nevents; i++)
     if (m->events[i].type == BP_EVENT_SHARD_STARTED)
       assert_int_equal(m->events[i].value, BP_POSITION_LATEST);
@@ -1229,6 +1229,107 @@ static void test_position_at_timestamp(void **state) {
   assert_int_equal(m->fetches[1].timestamp_ms, T0 + 1);
   assert_int_equal(m->ninvokes, 1);
   assert_inv(m, 0, s, 2, 1);
+  mock_host_free(m);
+}
+
+/* §2.4 (batchpoint's decision): reads follow the host's iterator. A long run asks a position
+ * once per shard start (one GetShardIterator), however many reads follow, empty ones
+ * included; a failed read asks again after the last record kept; a read not kept whole (more
+ * records than max_records, a bad record) does too; a throttled read (status
+ * BP_ERR_WOULDBLOCK) keeps the iterator and is asked again after wouldblock_retry_ms. */
+static size_t positioned_fetches(const mock_host *m, int shard) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->nfetches; i++)
+    if (m->fetches[i].shard == shard && m->fetches[i].from != BP_POSITION_CONTINUE) n++;
+  return n;
+}
+
+/* The index of the first fetch of @p shard at or after @p from. */
+static size_t fetch_of(const mock_host *m, int shard, size_t from) {
+  while (from < m->nfetches && m->fetches[from].shard != shard) from++;
+  assert_true(from < m->nfetches);
+  return from;
+}
+
+static void test_position_follows_iterator(void **state) {
+  (void)state;
+  mock_host *m = mk_mock();
+  bp_engine_opts o = kopts();
+  o.max_fetch_records = 7;
+  create_engine(m, kcfg(), &o);
+  int s0 = mock_shard_add(m, SHARD0), s1 = mock_shard_add(m, "shardId-000000000001");
+  assert_int_equal(bp_engine_add_shard(m->e, SHARD0, NULL, NULL, NULL, 0), 0);
+  assert_int_equal(bp_engine_add_shard(m->e, "shardId-000000000001", NULL, NULL, NULL, 0), 0);
+  int64_t t = T0;
+  for (int round = 0; round < 40; round++) { /* records, then empty polls, again and again */
+    mock_put_n(m, s0, 20, 3, t - 100);
+    mock_put_n(m, s1, 9, 2, t - 100);
+    t += 5000;
+    assert_int_equal(mock_run(m, t), 0);
+  }
+  assert_true(m->nfetches > 200);
+  assert_int_equal(positioned_fetches(m, s0), 1);
+  assert_int_equal(positioned_fetches(m, s1), 1);
+  assert_int_equal(mock_checkpoint(m, s0), 40 * 20 - 1);
+  assert_int_equal(mock_checkpoint(m, s1), 40 * 9 - 1);
+
+  /* a failed read: the next one asks for the position after the last record read */
+  size_t f = m->nfetches;
+  mock_put_n(m, s0, 3, 1, t - 100);
+  m->fetch_status = BP_ERR_IO;
+  m->fetch_status_times = 1;
+  t += 5000;
+  assert_int_equal(mock_run(m, t), 0);
+  f = fetch_of(m, s0, f);
+  assert_int_equal(m->fetches[f].from, BP_POSITION_CONTINUE);
+  assert_int_equal(m->fetches[f].returned, 0);
+  f = fetch_of(m, s0, f + 1);
+  assert_int_equal(m->fetches[f].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
+  assert_string_equal(m->fetches[f].after_seq, seq_of(m, s0, 40 * 20 - 1));
+  f = fetch_of(m, s0, f + 1);
+  assert_int_equal(m->fetches[f].from, BP_POSITION_CONTINUE);
+  t += 5000;
+  assert_int_equal(mock_run(m, t), 0);
+  assert_int_equal(mock_checkpoint(m, s0), 40 * 20 + 2);
+
+  /* more records than asked for: the extra ones are read again after the last kept */
+  f = m->nfetches;
+  m->over_deliver = 2;
+  mock_put_n(m, s0, 9, 1, t - 100);
+  t += 5000;
+  assert_int_equal(mock_run(m, t), 0);
+  m->over_deliver = 0;
+  f = fetch_of(m, s0, f);
+  assert_int_equal(m->fetches[f].from, BP_POSITION_CONTINUE);
+  assert_int_equal(m->fetches[f].returned, 9);
+  f = fetch_of(m, s0, f + 1);
+  assert_int_equal(m->fetches[f].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
+  assert_string_equal(m->fetches[f].after_seq, seq_of(m, s0, 40 * 20 + 3 + 6));
+  t += 5000;
+  assert_int_equal(mock_run(m, t), 0);
+  assert_int_equal(mock_checkpoint(m, s0), 40 * 20 + 3 + 9 - 1);
+  mock_host_free(m);
+
+  /* a throttled read: nothing read, no error, the iterator stands (CONTINUE), asked again
+   * after wouldblock_retry_ms */
+  m = mk_mock();
+  m->async[MOCK_FETCH] = 1;
+  o = kopts();
+  int s = start(m, kcfg(), &o);
+  mock_put_n(m, s, 4, 1, T0 - 100);
+  assert_int_equal(mock_tick(m, T0), 0);
+  assert_int_equal(mock_complete_fetch(m, 0, T0, 0), 0); /* 4 records */
+  assert_int_equal(m->nfetches, 2);
+  assert_int_equal(m->fetches[1].from, BP_POSITION_CONTINUE);
+  uint64_t errors = mock_events(m, BP_EVENT_ERROR);
+  assert_int_equal(mock_complete_fetch(m, 1, T0 + 10, BP_ERR_WOULDBLOCK), 0);
+  assert_int_equal(mock_events(m, BP_EVENT_ERROR), errors);
+  assert_int_equal(bp_engine_next_deadline(m->e), T0 + 10 + o.wouldblock_retry_ms);
+  assert_int_equal(mock_tick(m, T0 + 10 + o.wouldblock_retry_ms - 1), 0);
+  assert_int_equal(m->nfetches, 2);
+  assert_int_equal(mock_tick(m, T0 + 10 + o.wouldblock_retry_ms), 0);
+  assert_int_equal(m->nfetches, 3);
+  assert_int_equal(m->fetches[2].from, BP_POSITION_CONTINUE);
   mock_host_free(m);
 }
 
@@ -2901,6 +3002,7 @@ int main(void) {
       TEST(test_position_latest),
       TEST(test_position_at_timestamp),
       TEST(test_position_from_checkpoint),
+      TEST(test_position_follows_iterator),
       TEST(test_batching_window),
       TEST(test_batch_size_cut),
       TEST(test_one_batch_in_flight),

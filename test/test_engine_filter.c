@@ -195,7 +195,7 @@ static void test_all_filtered_read(void **state) {
       assert_last_save(m, s, last - 1);
       /* every record is finished and released: the next read is asked at once */
       assert_int_equal(mock_pending(m, MOCK_FETCH), 1);
-      assert_int_equal(m->fetches[f + 1].from, BP_POSITION_AFTER_SEQUENCE_NUMBER);
+      assert_int_equal(m->fetches[f + 1].from, BP_POSITION_CONTINUE);
       assert_int_equal(m->fetches[f + 1].max_records, 8);
     }
     assert_int_equal(mock_complete_fetch(m, 3, T0 + 3, 0), 0); /* empty read */

@@ -118,6 +118,9 @@ typedef struct mshard {
   int read_next;   /* index the next fetch must start at */
   int fetch_out, saves_out, end_returned, ended_ev;
   int last_short;  /* the last completed fetch returned fewer records than it asked for */
+  int follow;      /* SEMANTICS.md §2.4: the last fetch completed with every record kept, so
+                      the next must be CONTINUE (the host's iterator) and nothing else */
+  int iter;        /* where the host's iterator stands (valid when follow) */
 } mshard;
 
 /* Tumbling windows: one (shard, lane, window) of this engine life. */
@@ -712,7 +715,8 @@ static void expect_ok(run *R, int rc, const char *what) {
 static void complete_fetch(run *R, const pend *p) {
   mshard *S = &R->sh[p->shard];
   S->fetch_out--;
-  int status = pct(R, R->p_fetch_err) ? BP_ERR_IO : 0;
+  /* a failed read, or (half of them) a throttled one: nothing read, the iterator stands */
+  int status = pct(R, R->p_fetch_err) ? (pct(R, 50) ? BP_ERR_WOULDBLOCK : BP_ERR_IO) : 0;
   size_t start = (size_t)p->start, avail = start;
   while (avail < S->n && S->r[avail].avail_ms <= R->now) avail++;
   size_t k = avail - start;
@@ -753,7 +757,9 @@ static void complete_fetch(run *R, const pend *p) {
         (unsigned long long)p->req_id, S->id, status, k, start, bad ? " + a bad one" : "",
         flags ? ", SHARD_END" : "");
   /* The model first: a completion outside callbacks runs the engine's work at once. */
+  if (status != BP_ERR_WOULDBLOCK) S->follow = status == 0 && !bad;
   if (status == 0) {
+    S->iter = (int)(start + k);
     S->read_next = (int)(start + k);
     R->l_polled += k;
     if (flags) S->end_returned = 1;
@@ -766,7 +772,7 @@ static void complete_fetch(run *R, const pend *p) {
       }
   }
   int rc = bp_engine_complete_fetch(R->e, p->req_id, wall(R), status, recs,
-                                    status ? 0 : k + (size_t)bad, flags);
+                                    status ? 0 : k + (size_t)bad, status ? 0 : flags);
   if (R->failed) return;
   if (status == 0) {
     if (bad ? rc != BP_ERR_INVALID_RECORD : rc != 0)
@@ -917,7 +923,14 @@ static int cb_fetch(bp_engine *e, const bp_fetch_req *q, void *ud) {
           q->max_records, 10000 - MAX_RECS);
   check_parents(R, s, "fetch");
   int start = -1;
-  if (q->from == BP_POSITION_TRIM_HORIZON) {
+  if ((q->from == BP_POSITION_CONTINUE) != (S->follow != 0))
+    failf(R, "fetch of %s from %d: %s", S->id, q->from,
+          S->follow ? "a position was asked though the host's iterator stands (a "
+                      "GetShardIterator per poll, SEMANTICS.md §2.4)"
+                    : "CONTINUE after a read that failed or was not kept whole");
+  if (q->from == BP_POSITION_CONTINUE) {
+    start = S->iter;
+  } else if (q->from == BP_POSITION_TRIM_HORIZON) {
     start = 0;
   } else if (q->from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
     int i = seq_index(S, q->after_seq, q->after_seq_len);
@@ -1849,6 +1862,7 @@ static void start_life(run *R) {
     S->life_cp = S->save_req = S->stored;
     S->read_next = S->stored + 1;
     S->fetch_out = S->saves_out = S->end_returned = S->ended_ev = S->last_short = 0;
+    S->follow = 0; /* a new engine life starts from the stored checkpoint */
     for (size_t i = 0; i < S->n; i++) {
       S->r[i].fin = (uint8_t)((int)i <= S->stored);
       S->r[i].inv_life = 0;

@@ -139,10 +139,16 @@ typedef struct bp_engine bp_engine;
 /** A read of one shard (borrowed for the callback). */
 typedef struct bp_fetch_req {
   uint32_t struct_size;   /**< bytes of this struct the library filled */
-  int32_t from;           /**< where the read starts: BP_POSITION_TRIM_HORIZON, _LATEST,
-                               _AT_TIMESTAMP (the first record with arrival >= timestamp_ms),
-                               _AFTER_SEQUENCE_NUMBER (just after the record after_seq) or
-                               _CONTINUE (bp_record.h) */
+  int32_t from;           /**< where the read starts (SEMANTICS.md §2.4): _CONTINUE (bp_record.h)
+                               after a completed read whose records were all kept: the
+                               host follows its own iterator (Kinesis NextShardIterator)
+                               and calls no GetShardIterator. A position only when the
+                               shard starts, starts from a checkpoint, or after a read
+                               that failed or was not kept whole: BP_POSITION_TRIM_HORIZON,
+                               _LATEST, _AT_TIMESTAMP (the first record with arrival >=
+                               timestamp_ms) or _AFTER_SEQUENCE_NUMBER (just after the
+                               record after_seq). A long run makes one positioned fetch
+                               per shard start */
   uint64_t req_id;
   const char *shard_id;   /**< NUL-terminated */
   uint32_t max_records;   /**< return at most this many records (>= 1): min(10,000, room
@@ -501,7 +507,7 @@ BP_API int bp_engine_drained(const bp_engine *e);
 
 /* ---- Completions (callable inside callbacks) ---- */
 
-/** bp_fetch_result flags */
+/** bp_engine_complete_fetch() flags */
 #define BP_FETCH_SHARD_END 0x1u /**< the shard is closed and every record has been returned */
 
 /**
@@ -511,9 +517,15 @@ BP_API int bp_engine_drained(const bp_engine *e);
  * the last record read), valid for the mapping's source (a full build validates them with
  * the codec). On a bad record the valid records before it are kept, the rest are ignored,
  * and the call returns ::BP_ERR_INVALID_RECORD: the next fetch reads again after the last
- * record kept, so nothing is skipped silently.
- * @param status 0: the read succeeded; negative: it failed (records ignored; the fetch is
- *               retried after bp_engine_opts.fetch_error_retry_ms).
+ * record kept (BP_POSITION_AFTER_SEQUENCE_NUMBER), so nothing is skipped silently; the same
+ * holds for records beyond bp_fetch_req.max_records. After a read kept whole the next fetch
+ * is BP_POSITION_CONTINUE (SEMANTICS.md §2.4).
+ * @param status 0: the read succeeded; ::BP_ERR_WOULDBLOCK: it was throttled (Kinesis
+ *               ProvisionedThroughputExceededException): nothing was read, the host's
+ *               iterator stands, the next fetch is asked after
+ *               bp_engine_opts.wouldblock_retry_ms and is still CONTINUE when this one
+ *               was; any other negative value: it failed (records ignored; the fetch is
+ *               retried after bp_engine_opts.fetch_error_retry_ms from a position).
  * @param flags  BP_FETCH_SHARD_END or 0.
  * @return 0; ::BP_ERR_UNKNOWN_REQUEST (no fetch with that id is in flight: nothing
  *         changes); ::BP_ERR_INVALID_ARGUMENT (records NULL with n > 0, an @p n no array

@@ -37,10 +37,9 @@ extern "C" {
 #define BP_POSITION_AT_TIMESTAMP 3          /**< the first record with arrival >= a timestamp
                                                  (Kinesis only) */
 #define BP_POSITION_AFTER_SEQUENCE_NUMBER 4 /**< just after a given record */
-#define BP_POSITION_CONTINUE 5              /**< where the shard's previous fetch ended: a
-                                                 LATEST or AT_TIMESTAMP start that has read no
-                                                 record yet (the host keeps its iterator,
-                                                 SEMANTICS.md §2.4 (batchpoint's decision)) */
+#define BP_POSITION_CONTINUE 5              /**< where the shard's previous fetch ended: the
+                                                 host follows its own iterator (Kinesis
+                                                 NextShardIterator), SEMANTICS.md §2.4 */
 
 /** Discard conditions (int32_t in the ABI): the on-failure record's requestContext.condition
  *  (SEMANTICS.md §5.2). */
