@@ -19,6 +19,22 @@ while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(head -1 "$tmp/port")
 [ -n "$port" ] || { echo "aws tests: the test server did not start"; exit 1; }
 export BP_AWS_TEST_URL="http://127.0.0.1:$port"
+# Local stream servers for the reader tests: kinesalite when BP_TEST_KINESALITE names its
+# cli.js (else those tests say skipped), the DynamoDB Streams replay always.
+start_server() { # name, port variable, command...
+  name=$1; var=$2; shift 2
+  "$@" > "$tmp/$name.port" &
+  eval "pid_$name=$!"; servers="$servers $!"
+  i=0
+  while [ ! -s "$tmp/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  p=$(head -1 "$tmp/$name.port")
+  [ -n "$p" ] || { echo "aws tests: the $name server did not start"; exit 1; }
+  export "$var=http://127.0.0.1:$p"
+}
+servers=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$servers" ] && kill $servers 2>/dev/null; rm -rf "$tmp"' EXIT
+[ -n "$BP_TEST_KINESALITE" ] && start_server kinesalite BP_AWS_KINESALITE_URL node test/aws/servers/kinesalite.js "$BP_TEST_KINESALITE"
+start_server ddbstreams BP_AWS_DDBSTREAMS_URL node test/aws/servers/ddbstreams_replay.js
 # A proxy from the environment must not take requests meant for the local server.
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 
