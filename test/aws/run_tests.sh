@@ -10,24 +10,32 @@ build=$1; shift
 if ! command -v node >/dev/null 2>&1; then
   echo "aws tests: skipped: node not installed (Debian: nodejs)"; exit 0
 fi
-tmp=$(mktemp -d); server=""; shapes=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$shapes" ] && kill "$shapes" 2>/dev/null; rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); servers=""
+trap '[ -n "$servers" ] && kill $servers 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
-node test/aws/servers/hostile.js > "$tmp/port" &
-server=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(head -1 "$tmp/port")
-[ -n "$port" ] || { echo "aws tests: the test server did not start"; exit 1; }
-export BP_AWS_TEST_URL="http://127.0.0.1:$port"
-# The service shapes the invokers and destinations talk to (test/aws/servers/aws_shapes.js).
-node test/aws/servers/aws_shapes.js > "$tmp/shapes_port" &
-shapes=$!
-i=0
-while [ ! -s "$tmp/shapes_port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(head -1 "$tmp/shapes_port")
-[ -n "$port" ] || { echo "aws tests: the shapes server did not start"; exit 1; }
-export BP_TEST_SHAPES_URL="http://127.0.0.1:$port"
+start_server() { # name, URL variable, command...: the server prints its port first
+  name=$1; var=$2; shift 2
+  "$@" > "$tmp/$name.port" &
+  servers="$servers $!"
+  i=0
+  while [ ! -s "$tmp/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  p=$(head -1 "$tmp/$name.port")
+  [ -n "$p" ] || { echo "aws tests: the $name server did not start"; exit 1; }
+  export "$var=http://127.0.0.1:$p"
+}
+# The hostile HTTP server, the service shapes the invokers and destinations talk to, the
+# DynamoDB Streams replay, and kinesalite (the npm packages of test/aws/node: `make` installs
+# them with npm ci; without npm the kinesalite tests say skipped).
+start_server hostile BP_AWS_TEST_URL node test/aws/servers/hostile.js
+start_server shapes BP_TEST_SHAPES_URL node test/aws/servers/aws_shapes.js
+start_server ddbstreams BP_AWS_DDBSTREAMS_URL node test/aws/servers/ddbstreams_replay.js
+: "${BP_TEST_KINESALITE:=test/aws/node/node_modules/kinesalite/cli.js}"
+if [ -f "$BP_TEST_KINESALITE" ]; then
+  export BP_TEST_KINESALITE
+  start_server kinesalite BP_AWS_KINESALITE_URL node test/aws/servers/kinesalite.js "$BP_TEST_KINESALITE"
+else
+  unset BP_TEST_KINESALITE
+fi
 # A proxy from the environment must not take requests meant for the local server.
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 
