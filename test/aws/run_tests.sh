@@ -24,7 +24,7 @@ export BP_AWS_TEST_URL="http://127.0.0.1:$port"
 start_server() { # name, port variable, command...
   name=$1; var=$2; shift 2
   "$@" > "$tmp/$name.port" &
-  eval "pid_$name=$!"; servers="$servers $!"
+  servers="$servers $!"
   i=0
   while [ ! -s "$tmp/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   p=$(head -1 "$tmp/$name.port")
