@@ -29,6 +29,9 @@ typedef struct rshard {
   int32_t start_from;               /* the last explicit position asked (renewal when nothing
                                        was read since); BP_POSITION_NONE: none */
   int64_t start_ts;
+  int fresh;                        /* the iterator is GetShardIterator's for the start
+                                       position, nothing read since */
+  int asking_start;                 /* the GetShardIterator in flight is for the start */
   int64_t backoff_until;
   int64_t backoff_ms;
   int64_t millis_behind;
@@ -106,6 +109,7 @@ static rshard *get_shard(bp__aws_reader *r, const char *id) {
 static void forget_iterator(rshard *s) {
   free(s->iterator);
   s->iterator = NULL;
+  s->fresh = 0;
 }
 
 static void set_last_seq(rshard *s, const char *seq, size_t n) {
@@ -234,6 +238,7 @@ static int start_iterator(rshard *s, int32_t from, const char *seq, size_t seq_l
  * start position asked last. */
 static int renew_iterator(rshard *s) {
   forget_iterator(s);
+  s->asking_start = 0;
   if (s->last_seq_len > 0)
     return start_iterator(s, BP_POSITION_AFTER_SEQUENCE_NUMBER, s->last_seq, s->last_seq_len, 0);
   if (s->start_from != BP_POSITION_NONE && s->start_from != BP_POSITION_AFTER_SEQUENCE_NUMBER)
@@ -255,6 +260,7 @@ static void on_iterator(void *ctx, const bp__aws_http_resp *resp) {
   forget_iterator(s);
   err[0] = '\0';
   rc = bp__aws_parse_shard_iterator(resp->body, resp->body_len, &s->iterator, err, sizeof err);
+  s->fresh = rc == 0 && s->asking_start;
   if (rc == 0) rc = start_records(s);
   if (rc != 0) fail(s, BP_ERR_IO, "%s", err[0] ? err : "cannot start GetRecords");
 }
@@ -308,6 +314,16 @@ static void on_records(void *ctx, const bp__aws_http_resp *resp) {
   complete(s, 0, p->recs, n, flags);
 }
 
+/* @p req asks for the position the shard's fresh iterator was made for. */
+static int same_start(const rshard *s, const bp_fetch_req *req) {
+  if (req->from != s->start_from) return 0;
+  if (req->from == BP_POSITION_AT_TIMESTAMP) return req->timestamp_ms == s->start_ts;
+  if (req->from == BP_POSITION_AFTER_SEQUENCE_NUMBER)
+    return req->after_seq != NULL && req->after_seq_len == s->last_seq_len &&
+           memcmp(req->after_seq, s->last_seq, s->last_seq_len) == 0;
+  return 1;
+}
+
 int bp__aws_reader_fetch(bp__aws_reader *r, bp_engine *e, const bp_fetch_req *req) {
   rshard *s = get_shard(r, req->shard_id);
   int rc;
@@ -319,6 +335,7 @@ int bp__aws_reader_fetch(bp__aws_reader *r, bp_engine *e, const bp_fetch_req *re
   s->limit = req->max_records < 1 ? 1 : req->max_records;
   if (s->limit > r->d->max_limit) s->limit = r->d->max_limit;
   s->renewed = 0;
+  s->asking_start = 0;
   if (req->from == BP_POSITION_CONTINUE) {
     if (s->iterator != NULL)
       rc = start_records(s);
@@ -330,6 +347,8 @@ int bp__aws_reader_fetch(bp__aws_reader *r, bp_engine *e, const bp_fetch_req *re
       fail(s, BP_ERR_INVALID_STATE, "asked to continue with no iterator and no record read");
       return 0;
     }
+  } else if (s->iterator != NULL && s->fresh && same_start(s, req)) {
+    rc = start_records(s); /* e.g. asked again after a throttle: the iterator stands */
   } else {
     forget_iterator(s);
     s->start_from = req->from;
@@ -338,6 +357,7 @@ int bp__aws_reader_fetch(bp__aws_reader *r, bp_engine *e, const bp_fetch_req *re
       set_last_seq(s, req->after_seq, req->after_seq != NULL ? req->after_seq_len : 0);
     else
       s->last_seq_len = 0;
+    s->asking_start = 1;
     rc = start_iterator(s, req->from, req->after_seq, req->after_seq_len, req->timestamp_ms);
   }
   if (rc != 0) {

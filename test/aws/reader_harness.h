@@ -28,6 +28,7 @@ struct rh_host {
 
 static inline int rh_fetch(bp_engine *e, const bp_fetch_req *req, void *ud) {
   rh_host *h = ud;
+  if (getenv("BP_TEST_VERBOSE")) fprintf(stderr, "fetch %s from %d max %u\n", req->shard_id, (int)req->from, (unsigned)req->max_records);
   return bp__aws_reader_fetch(h->reader, e, req);
 }
 
