@@ -2,8 +2,12 @@
 /*
  * The Lambda invoker: one Invoke (RequestResponse) per attempt,
  * POST /2015-03-31/functions/<FunctionName>/invocations with the encoded event as the body.
- * A name with a qualifier (fn:alias, fn:3) or an ARN goes in the path as is (percent-encoded):
- * Invoke accepts the qualifier inside FunctionName.
+ * FunctionName in any of its forms (fn, fn:alias, ACCOUNT:function:fn[:alias], the full ARN)
+ * becomes the plain name in the path and the qualifier as Invoke's Qualifier parameter: a
+ * name has only [A-Za-z0-9_-], so the path never needs percent-encoding, which SigV4 would
+ * have to encode a second time for Lambda and libcurl's signer does not (curl 7.x signs the
+ * path as sent). The account and region of an ARN are the mapping's own: an event source
+ * mapping invokes a function of its own account.
  *
  * How an Invoke response becomes a bp_invoke_result (SEMANTICS.md §3.3, §5.6). The ESM's
  * rule: an attempt that did not reach the function is retried without counting toward
@@ -158,6 +162,19 @@ static void lambda_del(bp__aws_invoker *base) {
 
 static const bp__aws_invoker_ops lambda_ops = {lambda_invoke, lambda_del};
 
+/* FunctionName's name and qualifier: "fn", "fn:q", "ACCOUNT:function:fn[:q]" or
+   "arn:aws:lambda:REGION:ACCOUNT:function:fn[:q]". */
+static void split_function_name(const char *fn, const char **name, size_t *name_len,
+                                const char **qual, size_t *qual_len) {
+  const char *p = strstr(fn, ":function:");
+  p = p ? p + strlen(":function:") : fn;
+  const char *colon = strchr(p, ':');
+  *name = p;
+  *name_len = colon ? (size_t)(colon - p) : strlen(p);
+  *qual = colon ? colon + 1 : p + *name_len;
+  *qual_len = colon ? strlen(colon + 1) : 0;
+}
+
 int bp__aws_lambda_invoker_new(bp__aws_invoker **out, bp__aws_loop *l,
                                const bp__aws_client *client, const char *function_name,
                                bp__aws_counters *counters, char *err, size_t errlen) {
@@ -177,9 +194,14 @@ int bp__aws_lambda_invoker_new(bp__aws_invoker **out, bp__aws_loop *l,
   if (iv->client.timeout_ms <= 0) iv->client.timeout_ms = LAMBDA_DEFAULT_TIMEOUT_MS;
   iv->counters = counters;
   bp__aws_pool_init(&iv->calls, sizeof(lambda_call), NULL);
+  const char *name, *qual;
+  size_t name_len, qual_len;
+  split_function_name(function_name, &name, &name_len, &qual, &qual_len);
   if (bp__aws_buf_puts(&iv->path, "/2015-03-31/functions/") ||
-      bp__aws_buf_url_encode(&iv->path, function_name, strlen(function_name)) ||
-      bp__aws_buf_puts(&iv->path, "/invocations")) {
+      bp__aws_buf_url_encode(&iv->path, name, name_len) ||
+      bp__aws_buf_puts(&iv->path, "/invocations") ||
+      (qual_len && (bp__aws_buf_puts(&iv->path, "?Qualifier=") ||
+                    bp__aws_buf_url_encode(&iv->path, qual, qual_len)))) {
     lambda_del(&iv->base);
     if (err && errlen) snprintf(err, errlen, "lambda invoker: out of memory");
     return BP_ERR_NOMEM;

@@ -275,19 +275,26 @@ static void test_lambda_connect_refused(void **state) {
   ih_fini(&h);
 }
 
-/* A qualified name goes in the path, percent-encoded. */
+/* Every form of FunctionName becomes the plain name in the path (nothing to percent-encode,
+ * so nothing SigV4 would have to encode twice) and its qualifier as ?Qualifier=. */
 static void test_lambda_qualified_name(void **state) {
   (void)state;
-  ih_host h;
-  lambda_host(&h, "arn:aws:lambda:us-east-1:123456789012:function:f:live", 2, CONFIG(""));
-  assert_true(ih_drive(&h, ih_all_done, 10000));
-  yajl_val all = ih_received();
-  assert_string_equal(
-      ih_str(ih_request(all, "lambda", 0), path_p),
-      "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3Alive"
-      "/invocations");
-  yajl_tree_free(all);
-  ih_fini(&h);
+  static const char *const forms[][2] = {
+      {"arn:aws:lambda:us-east-1:123456789012:function:f:live",
+       "/2015-03-31/functions/f/invocations?Qualifier=live"},
+      {"arn:aws:lambda:us-east-1:123456789012:function:f", "/2015-03-31/functions/f/invocations"},
+      {"123456789012:function:f:7", "/2015-03-31/functions/f/invocations?Qualifier=7"},
+      {"f:prod", "/2015-03-31/functions/f/invocations?Qualifier=prod"},
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+    ih_host h;
+    lambda_host(&h, forms[i][0], 2, CONFIG(""));
+    assert_true(ih_drive(&h, ih_all_done, 10000));
+    yajl_val all = ih_received();
+    assert_string_equal(ih_str(ih_request(all, "lambda", 0), path_p), forms[i][1]);
+    yajl_tree_free(all);
+    ih_fini(&h);
+  }
 }
 
 /* ---- exec ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "batchpoint.h"
 #include "bpconsume.h"
 
 #define MAX_SHARDS_SHOWN 4
@@ -58,8 +59,9 @@ static const char *outcome_name(int detail) {
   switch (detail) {
   case BP_ATTEMPT_SUCCESS: return "success";
   case BP_ATTEMPT_PARTIAL: return "partial";
-  case BP_ATTEMPT_FAILED: return "failed";
-  case BP_ATTEMPT_THROTTLED: return "throttled";
+  case BP_ATTEMPT_RETURNED_FAILED: return "returned_failed";
+  case BP_ATTEMPT_FUNCTION_ERROR: return "function_error";
+  case BP_ATTEMPT_NOT_REACHED: return "not_reached";
   default: return "?";
   }
 }

@@ -27,7 +27,8 @@ const scripts = { lambda: [], sqs: [], sns: [], s3: [] };
 let received = [];
 
 function serviceOf(req, body) {
-  if (req.url.startsWith('/2015-03-31/functions/') && req.url.endsWith('/invocations')) {
+  const path = req.url.split('?')[0];
+  if (path.startsWith('/2015-03-31/functions/') && path.endsWith('/invocations')) {
     return 'lambda';
   }
   const target = req.headers['x-amz-target'] || '';
