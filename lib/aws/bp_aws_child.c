@@ -125,6 +125,11 @@ static int spawn(bp__aws_child *c, const char *command, const char *const *env, 
     if (e == 0) {
       if (e == 0) e = posix_spawn_file_actions_adddup2(&fa, in_rd, 0);
       if (e == 0) e = posix_spawn_file_actions_adddup2(&fa, out_wr, 1);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+      /* Nothing but 0, 1 and 2 reaches the command: not curl's sockets (its multi handle's
+       * wake-up pair is not close-on-exec), not the host's files. */
+      if (e == 0) e = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
       if (e == 0)
         e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
                                               POSIX_SPAWN_SETPGROUP);

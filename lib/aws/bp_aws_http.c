@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -39,6 +40,14 @@ struct bp__aws_xfer {
 };
 
 /* ---- curl callbacks ---- */
+
+/* Sockets close on exec: a child started by the loop must not hold a connection open (where
+ * posix_spawn cannot close every inherited descriptor, see bp_aws_child.c). */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+  (void)ud;
+  (void)purpose;
+  return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   bp__aws_xfer *x = ud;
@@ -222,8 +231,9 @@ void bp__aws_http_collect(bp__aws_loop *l) {
   int left;
   while ((m = curl_multi_info_read(l->multi, &left)) != NULL) {
     if (m->msg != CURLMSG_DONE) continue;
-    bp__aws_xfer *x = NULL;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+    char *priv = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+    bp__aws_xfer *x = (bp__aws_xfer *)priv;
     x->result = m->data.result;
     curl_multi_remove_handle(l->multi, x->easy);
     active_remove(l, x);
@@ -336,6 +346,7 @@ static int configure(bp__aws_xfer *x, const bp__aws_http_req *req) {
   /* A Content-Length over the cap fails at once (CURLE_FILESIZE_EXCEEDED). */
   if (r == CURLE_OK)
     r = curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+  if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   if (r == CURLE_OK) r = curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -386,6 +397,8 @@ int bp__aws_http_start(bp__aws_loop *l, const bp__aws_http_req *req, bp__aws_htt
   int rc = bp__aws_buf_append(&x->req_body, req->body ? req->body : "", req->body_len);
   if (rc == 0) rc = build_headers(x, req);
   if (rc == 0) rc = configure(x, req);
+  /* The secret went through scratch (CURLOPT_USERPWD): do not leave it in a reused buffer. */
+  if (x->scratch.data) memset(x->scratch.data, 0, x->scratch.cap);
   if (rc == 0 && curl_multi_add_handle(l->multi, x->easy) != CURLM_OK) rc = BP_ERR_NOMEM;
   if (rc != 0) {
     curl_slist_free_all(x->headers);

@@ -62,6 +62,7 @@ int bp__aws_loop_new(bp__aws_loop **out, char *err, size_t errlen) {
   return 0;
 }
 
+/* Not from inside a callback of this loop (run_once still walks its ready list). */
 void bp__aws_loop_del(bp__aws_loop *l) {
   if (!l) return;
   bp__aws_http_abandon(l);

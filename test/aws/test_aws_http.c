@@ -336,6 +336,29 @@ static void test_connect_refused(void **state) {
   bp__aws_client_free(&c);
 }
 
+static int child_calls;
+static char child_fds[64];
+static void on_child(void *ctx, const bp__aws_child_result *r) {
+  (void)ctx;
+  child_calls++;
+  snprintf(child_fds, sizeof child_fds, "%s", r->out);
+}
+
+/* A child started while a connection is open inherits no socket of curl's. */
+static void test_child_gets_no_socket(void **state) {
+  fixture *f = *state;
+  seen s;
+  memset(&s, 0, sizeof s);
+  request(f, "/echo", NULL, &s); /* the connection stays in the pool */
+  child_calls = 0;
+  assert_int_equal(bp__aws_child_start(f->loop, "ls -l /proc/$$/fd | grep -c socket:", NULL,
+                                       NULL, 0, 5000, 0, on_child, NULL),
+                   0);
+  drain(f->loop);
+  assert_int_equal(child_calls, 1);
+  assert_string_equal(child_fds, "0\n");
+}
+
 static void never(void *ctx, const bp__aws_http_resp *r) {
   (void)ctx;
   (void)r;
@@ -446,6 +469,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reset_and_truncated, setup, teardown),
       cmocka_unit_test(test_connect_refused),
+      cmocka_unit_test_setup_teardown(test_child_gets_no_socket, setup, teardown),
       cmocka_unit_test_setup_teardown(test_del_abandons, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
   };
