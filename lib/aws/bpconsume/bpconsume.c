@@ -307,7 +307,7 @@ static int run(consumer *c, const args *a) {
               rc == BP_ERR_IO ? bp_aws_errmsg(c->aws) : bp_engine_errmsg(c->engine));
       return 1;
     }
-    bpc_out_status(c->out, c->engine, c->aws, bp_aws_now_ms(), 0);
+    bpc_out_status(c->out, c->engine, bp_aws_now_ms(), 0);
   }
 }
 
@@ -326,7 +326,7 @@ int main(int argc, char **argv) {
   if (!rc) {
     rc = run(&c, &a);
     int64_t now = bp_aws_now_ms();
-    bpc_out_status(c.out, c.engine, c.aws, now, 1);
+    bpc_out_status(c.out, c.engine, now, 1);
     bpc_out_summary(c.out, c.engine, c.aws, now);
   }
   consumer_free(&c);

@@ -23,7 +23,7 @@ int bpc_out_event(bp_engine *e, const bp_engine_event *ev, void *user_data);
 int64_t bpc_out_last_activity(const bpc_out *o);
 
 /* Refresh the status line (at most once a second), or clear it (@p final). */
-void bpc_out_status(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now, int final);
+void bpc_out_status(bpc_out *o, bp_engine *e, int64_t now, int final);
 
 /* The closing summary: one line (or one JSON object) of totals. */
 void bpc_out_summary(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now);

@@ -23,6 +23,9 @@ struct bpc_out {
   uint64_t status_invoked; /* InvokedEventCount at the last status line: records/s */
   int status_shown;
   yajl_gen g;
+  char *active[MAX_SHARDS_SHOWN]; /* shards consuming now, for the status line's ages */
+  size_t nactive;
+  size_t more_active;             /* active shards beyond those */
 };
 
 bpc_out *bpc_out_new(FILE *f, int mode, int status_line, int64_t start_ms) {
@@ -41,6 +44,7 @@ bpc_out *bpc_out_new(FILE *f, int mode, int status_line, int64_t start_ms) {
 
 void bpc_out_del(bpc_out *o) {
   if (!o) return;
+  for (size_t i = 0; i < o->nactive; i++) free(o->active[i]);
   if (o->g) yajl_gen_free(o->g);
   free(o);
 }
@@ -162,10 +166,32 @@ static void write_text(bpc_out *o, const bp_engine_event *ev) {
   fputc('\n', o->f);
 }
 
+/* The status line shows the IteratorAge of the first MAX_SHARDS_SHOWN active shards. */
+static void track_shard(bpc_out *o, const char *id, int started) {
+  if (!id) return;
+  for (size_t i = 0; i < o->nactive; i++)
+    if (!strcmp(o->active[i], id)) {
+      if (!started) {
+        free(o->active[i]);
+        o->active[i] = o->active[--o->nactive];
+      }
+      return;
+    }
+  if (!started) {
+    if (o->more_active) o->more_active--;
+    return;
+  }
+  char *copy = o->nactive < MAX_SHARDS_SHOWN ? strdup(id) : NULL;
+  if (copy) o->active[o->nactive++] = copy;
+  else o->more_active++;
+}
+
 int bpc_out_event(bp_engine *e, const bp_engine_event *ev, void *user_data) {
   (void)e;
   bpc_out *o = user_data;
   if (is_activity(ev)) o->last_activity = ev->now_ms;
+  if (ev->type == BP_EVENT_SHARD_STARTED || ev->type == BP_EVENT_SHARD_ENDED)
+    track_shard(o, ev->shard_id, ev->type == BP_EVENT_SHARD_STARTED);
   if (ev->type == BP_EVENT_ERROR && o->mode == OUT_QUIET)
     fprintf(stderr, "bpconsume: %s%s%s\n", ev->shard_id ? ev->shard_id : "",
             ev->shard_id ? ": " : "", ev->message ? ev->message : "error");
@@ -175,7 +201,7 @@ int bpc_out_event(bp_engine *e, const bp_engine_event *ev, void *user_data) {
   return 0;
 }
 
-void bpc_out_status(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now, int final) {
+void bpc_out_status(bpc_out *o, bp_engine *e, int64_t now, int final) {
   if (!o->status_line) return;
   if (final) {
     if (o->status_shown) fputs("\r\033[K", stderr);
@@ -183,21 +209,24 @@ void bpc_out_status(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now, in
   }
   if (now - o->last_status < 1000) return;
   bp_engine_metrics m = BP_ENGINE_METRICS_INIT;
-  bp_aws_stats st;
-  memset(&st, 0, sizeof st);
-  st.struct_size = sizeof st;
-  if (bp_engine_get_metrics(e, NULL, &m) || bp_aws_get_stats(aws, &st)) return;
+  if (bp_engine_get_metrics(e, NULL, &m)) return;
   double secs = (double)(now - o->last_status) / 1000.0;
   double rate = secs > 0 ? (double)(m.invoked_event_count - o->status_invoked) / secs : 0;
   o->status_invoked = m.invoked_event_count;
   o->last_status = now;
   fprintf(stderr,
           "\r\033[K%.0f rec/s | read %llu invoked %llu | invocations %llu throttled %llu | "
-          "discarded %llu | age %lld ms | behind %lld ms",
+          "discarded %llu | IteratorAge",
           rate, (unsigned long long)m.polled_event_count,
           (unsigned long long)m.invoked_event_count, (unsigned long long)m.invocations,
-          (unsigned long long)m.throttled_attempts, (unsigned long long)m.dropped_event_count,
-          (long long)m.iterator_age_ms, (long long)st.millis_behind_latest);
+          (unsigned long long)m.throttled_attempts, (unsigned long long)m.dropped_event_count);
+  for (size_t i = 0; i < o->nactive; i++) {
+    bp_engine_metrics sm = BP_ENGINE_METRICS_INIT;
+    const char *id = o->active[i], *tail = strrchr(id, '-'); /* shardId-000000000001 -> 000000000001 */
+    if (!bp_engine_get_metrics(e, id, &sm))
+      fprintf(stderr, " %s:%lldms", tail ? tail + 1 : id, (long long)sm.iterator_age_ms);
+  }
+  if (o->more_active) fprintf(stderr, " (+%zu shards)", o->more_active);
   fflush(stderr);
   o->status_shown = 1;
 }
