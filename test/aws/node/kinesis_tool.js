@@ -6,7 +6,8 @@
 //        N records of JSON {"k":key,"i":per-key counter,"fail":bool[,"failUntilAttempt":A]} over K
 //        partition keys ("k0".."k<K-1>", round robin), PutRecords in batches of <= 500, in order;
 //        every F-th record (1-based) gets "fail": true, every F-th of --flaky-every gets
-//        "failUntilAttempt": A. Appends {"shard","seq","key","i","fail"} per record to FILE (NDJSON).
+//        "failUntilAttempt": A. Appends {"shard","seq","key","i","fail"} per record to FILE (NDJSON);
+//        a key's counter goes on from the records already in FILE.
 //   split STREAM SHARD                   SplitShard at the middle of SHARD's hash range, wait ACTIVE
 //   merge STREAM SHARD1 SHARD2           MergeShards of two adjacent open shards, wait ACTIVE
 //   shards STREAM                        ListShards, one JSON line per shard
@@ -80,7 +81,16 @@ async function put(kc, stream, n, opt) {
   const failEvery = count(opt['fail-every'] || '0', '--fail-every', 0);
   const flakyEvery = count(opt['flaky-every'] || '0', '--flaky-every', 0);
   const flakyAttempts = count(opt['flaky-attempts'] || '2', '--flaky-attempts', 1);
+  // Counters go on from records an earlier put wrote to the same file, so "i" orders a key's
+  // records over the whole run (e.g. puts before and after a split).
   const perKey = new Array(keys).fill(0);
+  if (fs.existsSync(opt.out)) {
+    for (const line of fs.readFileSync(opt.out, 'utf8').split('\n')) {
+      if (!line) continue;
+      const r = JSON.parse(line), kn = Number(String(r.key).slice(1));
+      if (kn < keys) perKey[kn] = Math.max(perKey[kn], r.i + 1);
+    }
+  }
   const out = fs.openSync(opt.out, 'a');
   for (let start = 0; start < n; start += PUT_BATCH) {
     const batch = [];
