@@ -21,6 +21,14 @@ const {
 
 const PUT_BATCH = 500; // PutRecords' limit
 
+// The SDK warns on every run under Node 18 (still supported by the version pinned here, and
+// what CI has); that warning would bury the tool's own output.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  if (String(warning).startsWith('NodeDeprecationWarning: The AWS SDK')) return;
+  emitWarning.call(process, warning, ...rest);
+};
+
 function die(msg) {
   process.stderr.write(`kinesis_tool: ${msg}\n`);
   process.exit(2);
