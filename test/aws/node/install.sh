@@ -7,8 +7,10 @@
 # kinesalite runs in memory here and never loads it.
 set -eu
 cd "$(dirname "$0")"
-if ! command -v node >/dev/null 2>&1; then echo "skipped: node not installed"; exit 0; fi
-if ! command -v npm >/dev/null 2>&1; then echo "skipped: npm not installed"; exit 0; fi
+# BP_REQUIRE_ALL=1 (CI): nothing may be skipped.
+skipped() { echo "skipped: $1"; [ "${BP_REQUIRE_ALL:-}" != 1 ] || exit 1; exit 0; }
+command -v node >/dev/null 2>&1 || skipped "node not installed (Debian: nodejs)"
+command -v npm >/dev/null 2>&1 || skipped "npm not installed (Debian: npm)"
 sum=$(cksum < package-lock.json)
 stamp=node_modules/.batchpoint-installed
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then exit 0; fi
