@@ -80,6 +80,7 @@ $(BUILD)/test/aws/%: test/aws/%.c $(wildcard test/aws/*.h) $(AWS_STATIC_LIB) $(S
 check-aws: $(AWS_TEST_BINS) $(AWS_SHARED_LIB) $(BPCONSUME) | $(DEPS_STAMP)
 	@sh test/aws/node/install.sh
 	@sh test/aws/run_tests.sh $(BUILD) $(AWS_TEST_BINS)
+	@CC="$(CC)" EXTRA_FLAGS="$(EXTRA_CFLAGS) $(EXTRA_LDFLAGS)" sh test/aws/install_check.sh $(BUILD)
 
 # ---- install ----
 install-aws: aws
