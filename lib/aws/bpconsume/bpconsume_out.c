@@ -66,10 +66,12 @@ static const char *outcome_name(int detail) {
   }
 }
 
-/* A record was read, invoked, resolved or delivered: the consumer is not idle. */
+/* A record was read, invoked, resolved or delivered: the consumer is not idle. A read that
+   failed or was throttled is not idleness either: the shard may hold records not read yet. */
 static int is_activity(const bp_engine_event *ev) {
   switch (ev->type) {
-  case BP_EVENT_FETCH: return ev->count > 0;
+  case BP_EVENT_FETCH: return ev->count > 0 || ev->value != 0;
+  case BP_EVENT_ERROR:
   case BP_EVENT_INVOKE:
   case BP_EVENT_OUTCOME:
   case BP_EVENT_DISCARD:
@@ -215,11 +217,13 @@ void bpc_out_summary(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now) {
                 "\"invocations\":%llu,\"throttled\":%llu,\"failed_invoke_events\":%llu,"
                 "\"dropped\":%llu,\"delivered\":%llu,\"delivery_failures\":%llu,"
                 "\"checkpoints_stored\":%llu,\"get_shard_iterator\":%llu,\"get_records\":%llu,"
-                "\"shards\":%llu}}\n"
+                "\"shards\":%llu,\"http_failures\":%llu,\"fetch_throttles\":%llu,"
+                "\"expired_iterators\":%llu}}\n"
               : "bpconsume: %lld ms: polled %llu, filtered %llu, invoked %llu in %llu "
                 "invocations (%llu throttled, %llu failed events), discarded %llu (%llu "
                 "delivered, %llu delivery failures), %llu checkpoints stored; "
-                "GetShardIterator %llu, GetRecords %llu, shards %llu\n",
+                "GetShardIterator %llu, GetRecords %llu, shards %llu; retried: %llu HTTP failures, "
+                "%llu throttled reads, %llu expired iterators\n",
           (long long)(now - o->start_ms), (unsigned long long)m.polled_event_count,
           (unsigned long long)m.filtered_out_event_count,
           (unsigned long long)m.invoked_event_count, (unsigned long long)m.invocations,
@@ -229,6 +233,8 @@ void bpc_out_summary(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now) {
           (unsigned long long)m.on_failure_destination_delivered_event_count,
           (unsigned long long)m.destination_delivery_failures,
           (unsigned long long)m.checkpoints_stored, (unsigned long long)st.get_shard_iterator,
-          (unsigned long long)st.get_records, (unsigned long long)st.shards_added);
+          (unsigned long long)st.get_records, (unsigned long long)st.shards_added,
+          (unsigned long long)st.http_failures, (unsigned long long)st.fetch_throttles,
+          (unsigned long long)st.expired_iterators);
   fflush(f);
 }
