@@ -321,6 +321,8 @@ int main(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  /* events are read as they come (a pipe, a file being followed): a line at a time */
+  if (a.out_mode != OUT_QUIET) setvbuf(stdout, NULL, _IOLBF, 0);
   consumer c;
   memset(&c, 0, sizeof c);
   int rc = setup(&c, &a);

@@ -66,6 +66,12 @@ static const char *outcome_name(int detail) {
   }
 }
 
+/* When the event happened: the engine's time, except for events before its first driving
+   call (shards added before it has a clock carry now_ms 0). */
+static int64_t event_time(const bp_engine_event *ev) {
+  return ev->now_ms > 0 ? ev->now_ms : bp_aws_now_ms();
+}
+
 /* A record was read, invoked, resolved or delivered: the consumer is not idle. A read that
    failed or was throttled is not idleness either: the shard may hold records not read yet. */
 static int is_activity(const bp_engine_event *ev) {
@@ -94,7 +100,7 @@ static void write_json(bpc_out *o, const bp_engine_event *ev) {
   yajl_gen_reset(g, NULL);
   yajl_gen_map_open(g);
   gen_key(g, "t");
-  yajl_gen_integer(g, ev->now_ms);
+  yajl_gen_integer(g, event_time(ev));
   gen_key(g, "event");
   gen_key(g, event_name(ev->type));
   if (ev->shard_id) {
@@ -133,7 +139,7 @@ static void write_json(bpc_out *o, const bp_engine_event *ev) {
 }
 
 static void write_text(bpc_out *o, const bp_engine_event *ev) {
-  int64_t t = ev->now_ms - o->start_ms;
+  int64_t t = event_time(ev) - o->start_ms;
   fprintf(o->f, "t+%lld.%03llds %-17s", (long long)(t / 1000), (long long)(t % 1000 + 1000) % 1000,
           event_name(ev->type));
   if (ev->shard_id) fprintf(o->f, " %s/%u", ev->shard_id, ev->lane);
@@ -167,7 +173,7 @@ static void write_text(bpc_out *o, const bp_engine_event *ev) {
 int bpc_out_event(bp_engine *e, const bp_engine_event *ev, void *user_data) {
   (void)e;
   bpc_out *o = user_data;
-  if (is_activity(ev)) o->last_activity = ev->now_ms;
+  if (is_activity(ev)) o->last_activity = event_time(ev);
   if (ev->type == BP_EVENT_ERROR && o->mode == OUT_QUIET)
     fprintf(stderr, "bpconsume: %s%s%s\n", ev->shard_id ? ev->shard_id : "",
             ev->shard_id ? ": " : "", ev->message ? ev->message : "error");
