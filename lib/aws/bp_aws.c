@@ -41,6 +41,7 @@ struct bp_aws {
   int64_t discovery_ms;
   int64_t list_due;     /* when the next listing starts (0: now) */
   int listing;          /* a listing is in flight */
+  int list_failed;      /* the last listing failed: its retry is due (still discovering) */
   known_shard *known;   /* shards given to the engine */
   size_t nknown, capknown;
   uint64_t shards_added;
@@ -310,9 +311,11 @@ static void on_shards(void *ctx, int status, const char *errmsg, const bp__aws_s
   int64_t now = bp__aws_now_ms();
   if (status) {
     set_err(a, "listing shards: %s", errmsg ? errmsg : "failed");
+    a->list_failed = 1;
     a->list_due = now + LIST_RETRY_MS;
     return;
   }
+  a->list_failed = 0;
   a->list_due = now + a->discovery_ms;
   /* parents before children: add what is ready, again until nothing more is */
   for (int progress = 1; progress;) {
@@ -324,6 +327,7 @@ static void on_shards(void *ctx, int status, const char *errmsg, const bp__aws_s
       int rc = add_known(a, &s[i]);
       if (rc) {
         set_err(a, "adding shard %s: %s", s[i].shard_id, bp_engine_errmsg(a->engine));
+        a->list_failed = 1;
         a->list_due = now + LIST_RETRY_MS;
         return;
       }
@@ -337,6 +341,7 @@ static int maybe_list(bp_aws *a, int64_t now) {
   int rc = bp__aws_reader_list_shards(a->reader, on_shards, a);
   if (rc) {
     set_err(a, "listing shards: %s", bp_err_name(rc));
+    a->list_failed = 1;
     a->list_due = now + LIST_RETRY_MS;
     return 0;
   }
@@ -352,7 +357,10 @@ int bp_aws_attach(bp_aws *a, bp_engine *e) {
   return maybe_list(a, bp__aws_now_ms());
 }
 
-int bp_aws_discovering(const bp_aws *a) { return a && (a->listing || !a->engine); }
+/* A failed listing is not at rest: its retry is due, and shards may be missing until then. */
+int bp_aws_discovering(const bp_aws *a) {
+  return a && (a->listing || a->list_failed || !a->engine);
+}
 
 /* ---- driving ---- */
 

@@ -152,7 +152,8 @@ int bp_aws_get_stats(const bp_aws *a, bp_aws_stats *out);
 /** The last MillisBehindLatest of one shard (Kinesis), -1 when unknown. */
 int64_t bp_aws_millis_behind(const bp_aws *a, const char *shard_id);
 
-/** Shard listings still in flight or due (0 when discovery is at rest). */
+/** Shard listings still in flight or due, a failed listing's retry included (0 when
+ *  discovery is at rest). */
 int bp_aws_discovering(const bp_aws *a);
 
 /** The message of the last failure ("" if none; never NULL). */

@@ -165,6 +165,7 @@ static int start(bp__aws_reader *r, const char *op, size_t max_bytes, bp__aws_ht
                  void *ctx) {
   char tgt[96];
   bp__aws_http_req q;
+  int rc;
   memset(&q, 0, sizeof q);
   q.client = r->client;
   q.target = target(r, op, tgt, sizeof tgt);
@@ -172,7 +173,14 @@ static int start(bp__aws_reader *r, const char *op, size_t max_bytes, bp__aws_ht
   q.body = r->body.data;
   q.body_len = r->body.len;
   q.max_response_bytes = max_bytes;
-  return bp__aws_http_start(r->loop, &q, done, ctx);
+  rc = bp__aws_http_start(r->loop, &q, done, ctx);
+  if (rc == 0) r->ctr->http_requests++;
+  return rc;
+}
+
+/* Every response counts once in the host's totals (bp_aws_stats). */
+static void count_response(bp__aws_reader *r, const bp__aws_http_resp *resp) {
+  if (resp->transport_error != BP__AWS_HTTP_OK || resp->status >= 500) r->ctr->http_failures++;
 }
 
 /* ---- errors of a response ---- */
@@ -250,6 +258,7 @@ static void on_iterator(void *ctx, const bp__aws_http_resp *resp) {
   rshard *s = ctx;
   char err[256];
   int rc;
+  count_response(s->r, resp);
   if (resp->transport_error != BP__AWS_HTTP_OK || resp->status >= 300) {
     if (is_throttle(s, resp))
       throttled(s);
@@ -273,6 +282,7 @@ static void on_records(void *ctx, const bp__aws_http_resp *resp) {
   size_t n;
   uint32_t flags = 0;
   int rc;
+  count_response(r, resp);
   if (resp->transport_error != BP__AWS_HTTP_OK || resp->status >= 300) {
     if (resp->transport_error == BP__AWS_HTTP_OK && resp->error_code != NULL &&
         strcmp(resp->error_code, "ExpiredIteratorException") == 0 && !s->renewed) {
@@ -387,6 +397,7 @@ static void on_list(void *ctx, const bp__aws_http_resp *resp) {
   bp__aws_reader *r = ctx;
   char err[256], *page = NULL;
   int rc, more;
+  count_response(r, resp);
   if (resp->transport_error != BP__AWS_HTTP_OK || resp->status >= 300) {
     snprintf(r->errmsg, sizeof r->errmsg, "%s failed: %s %ld %s: %s", r->d->list_op,
              resp->transport_error ? "transport error" : "HTTP",

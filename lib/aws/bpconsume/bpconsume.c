@@ -42,7 +42,8 @@ static const char usage[] =
     "  --exec-timeout MS         the command's timeout (default 60000)\n"
     "  --checkpoint-dir DIR      checkpoints, resumed on restart (default ./bpconsume-state)\n"
     "  --failures-file FILE      on-failure records as NDJSON instead of DestinationConfig\n"
-    "  --until-idle MS           exit 0 once nothing was read or invoked for MS\n"
+    "  --until-idle MS           exit 0 once reads came back empty (none failed) and\n"
+    "                            nothing was invoked for MS\n"
     "  --role-arn ARN            invokeIdentityArn of the events (default: role/bpconsume\n"
     "                            in the stream's account)\n"
     "  --region REGION           default: AWS_REGION, AWS_DEFAULT_REGION, the stream ARN\n"
@@ -320,6 +321,8 @@ int main(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  /* events are read as they come (a pipe, a file being followed): a line at a time */
+  if (a.out_mode != OUT_QUIET) setvbuf(stdout, NULL, _IOLBF, 0);
   consumer c;
   memset(&c, 0, sizeof c);
   int rc = setup(&c, &a);

@@ -70,10 +70,18 @@ static const char *outcome_name(int detail) {
   }
 }
 
-/* A record was read, invoked, resolved or delivered: the consumer is not idle. */
+/* When the event happened: the engine's time, except for events before its first driving
+   call (shards added before it has a clock carry now_ms 0). */
+static int64_t event_time(const bp_engine_event *ev) {
+  return ev->now_ms > 0 ? ev->now_ms : bp_aws_now_ms();
+}
+
+/* A record was read, invoked, resolved or delivered: the consumer is not idle. A read that
+   failed or was throttled is not idleness either: the shard may hold records not read yet. */
 static int is_activity(const bp_engine_event *ev) {
   switch (ev->type) {
-  case BP_EVENT_FETCH: return ev->count > 0;
+  case BP_EVENT_FETCH: return ev->count > 0 || ev->value != 0;
+  case BP_EVENT_ERROR:
   case BP_EVENT_INVOKE:
   case BP_EVENT_OUTCOME:
   case BP_EVENT_DISCARD:
@@ -96,7 +104,7 @@ static void write_json(bpc_out *o, const bp_engine_event *ev) {
   yajl_gen_reset(g, NULL);
   yajl_gen_map_open(g);
   gen_key(g, "t");
-  yajl_gen_integer(g, ev->now_ms);
+  yajl_gen_integer(g, event_time(ev));
   gen_key(g, "event");
   gen_key(g, event_name(ev->type));
   if (ev->shard_id) {
@@ -135,7 +143,7 @@ static void write_json(bpc_out *o, const bp_engine_event *ev) {
 }
 
 static void write_text(bpc_out *o, const bp_engine_event *ev) {
-  int64_t t = ev->now_ms - o->start_ms;
+  int64_t t = event_time(ev) - o->start_ms;
   fprintf(o->f, "t+%lld.%03llds %-17s", (long long)(t / 1000), (long long)(t % 1000 + 1000) % 1000,
           event_name(ev->type));
   if (ev->shard_id) fprintf(o->f, " %s/%u", ev->shard_id, ev->lane);
@@ -189,7 +197,7 @@ static void track_shard(bpc_out *o, const char *id, int started) {
 int bpc_out_event(bp_engine *e, const bp_engine_event *ev, void *user_data) {
   (void)e;
   bpc_out *o = user_data;
-  if (is_activity(ev)) o->last_activity = ev->now_ms;
+  if (is_activity(ev)) o->last_activity = event_time(ev);
   if (ev->type == BP_EVENT_SHARD_STARTED || ev->type == BP_EVENT_SHARD_ENDED)
     track_shard(o, ev->shard_id, ev->type == BP_EVENT_SHARD_STARTED);
   if (ev->type == BP_EVENT_ERROR && o->mode == OUT_QUIET)
@@ -244,11 +252,13 @@ void bpc_out_summary(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now) {
                 "\"invocations\":%llu,\"throttled\":%llu,\"failed_invoke_events\":%llu,"
                 "\"dropped\":%llu,\"delivered\":%llu,\"delivery_failures\":%llu,"
                 "\"checkpoints_stored\":%llu,\"get_shard_iterator\":%llu,\"get_records\":%llu,"
-                "\"shards\":%llu}}\n"
+                "\"shards\":%llu,\"http_failures\":%llu,\"fetch_throttles\":%llu,"
+                "\"expired_iterators\":%llu}}\n"
               : "bpconsume: %lld ms: polled %llu, filtered %llu, invoked %llu in %llu "
                 "invocations (%llu throttled, %llu failed events), discarded %llu (%llu "
                 "delivered, %llu delivery failures), %llu checkpoints stored; "
-                "GetShardIterator %llu, GetRecords %llu, shards %llu\n",
+                "GetShardIterator %llu, GetRecords %llu, shards %llu; retried: %llu HTTP failures, "
+                "%llu throttled reads, %llu expired iterators\n",
           (long long)(now - o->start_ms), (unsigned long long)m.polled_event_count,
           (unsigned long long)m.filtered_out_event_count,
           (unsigned long long)m.invoked_event_count, (unsigned long long)m.invocations,
@@ -258,6 +268,8 @@ void bpc_out_summary(bpc_out *o, bp_engine *e, const bp_aws *aws, int64_t now) {
           (unsigned long long)m.on_failure_destination_delivered_event_count,
           (unsigned long long)m.destination_delivery_failures,
           (unsigned long long)m.checkpoints_stored, (unsigned long long)st.get_shard_iterator,
-          (unsigned long long)st.get_records, (unsigned long long)st.shards_added);
+          (unsigned long long)st.get_records, (unsigned long long)st.shards_added,
+          (unsigned long long)st.http_failures, (unsigned long long)st.fetch_throttles,
+          (unsigned long long)st.expired_iterators);
   fflush(f);
 }
