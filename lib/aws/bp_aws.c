@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bp_aws_int.h"
+#include "bp_aws_reader_int.h"
 
 #define DEFAULT_DISCOVERY_MS 30000
 #define DEFAULT_EXEC_TIMEOUT_MS 60000
@@ -87,7 +88,18 @@ static int t_on_event(bp_engine *e, const bp_engine_event *ev, void *ud) {
     int64_t soon = bp__aws_now_ms() + SHARD_END_RELIST_MS;
     if (a->list_due > soon) a->list_due = soon;
   }
-  return a->user_on_event ? a->user_on_event(e, ev, a->user_on_event_ud) : 0;
+  if (!a->user_on_event) return 0;
+  /* a failed read says only "fetch failed": add what the reader saw (the service's error) */
+  const char *why = bp__aws_reader_errmsg(a->reader);
+  if (ev->type == BP_EVENT_ERROR && ev->shard_id && ev->message &&
+      !strcmp(ev->message, "fetch failed") && why && *why) {
+    char text[sizeof a->err];
+    snprintf(text, sizeof text, "fetch failed: %s", why);
+    bp_engine_event copy = *ev;
+    copy.message = text;
+    return a->user_on_event(e, &copy, a->user_on_event_ud);
+  }
+  return a->user_on_event(e, ev, a->user_on_event_ud);
 }
 
 const bp_transport *bp_aws_transport(const bp_aws *a) { return a ? &a->transport : NULL; }
@@ -316,6 +328,7 @@ static void on_shards(void *ctx, int status, const char *errmsg, const bp__aws_s
     return;
   }
   a->list_failed = 0;
+  a->err[0] = 0;
   a->list_due = now + a->discovery_ms;
   /* parents before children: add what is ready, again until nothing more is */
   for (int progress = 1; progress;) {

@@ -285,8 +285,18 @@ static int idle_for(const consumer *c, int64_t ms, int64_t now) {
          now - bpc_out_last_activity(c->out) >= ms;
 }
 
+/* The host's own trouble (a listing that failed: an unreachable endpoint, bad credentials)
+   is no engine event: say it once each time it changes. */
+static void report_host_error(const consumer *c, char *last, size_t cap) {
+  const char *msg = bp_aws_errmsg(c->aws);
+  if (!strcmp(msg, last)) return;
+  if (*msg) fprintf(stderr, "bpconsume: %s\n", msg);
+  snprintf(last, cap, "%s", msg);
+}
+
 static int run(consumer *c, const args *a) {
   int draining = 0;
+  char last_error[512] = "";
   for (;;) {
     int64_t now = bp_aws_now_ms();
     if (!draining && (g_signals || (a->until_idle_ms >= 0 && idle_for(c, a->until_idle_ms, now)))) {
@@ -308,6 +318,7 @@ static int run(consumer *c, const args *a) {
               rc == BP_ERR_IO ? bp_aws_errmsg(c->aws) : bp_engine_errmsg(c->engine));
       return 1;
     }
+    report_host_error(c, last_error, sizeof last_error);
     bpc_out_status(c->out, c->engine, bp_aws_now_ms(), 0);
   }
 }
