@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests the end-to-end tools themselves against the real servers: kinesalite through the AWS SDK
 // (create, put, split, merge, shards), lambda_server.js and exec_handler.js answering as Lambda
-// does, and check_e2e.js telling a complete run from a lossy or reordered one.
+// does, and check_e2e.js telling a complete run from a lossy or reordered one; with
+// offline/node_modules installed, the same handler under serverless-offline too.
 // Usage: node selftest.js   (node:test; prints the runner's summary)
 'use strict';
 const test = require('node:test');
@@ -21,9 +22,9 @@ test.after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function startServer(script, args) {
+function startServer(script, args, stderr = 'inherit') {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [path.join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [path.join(here, script), ...args], { stdio: ['ignore', 'pipe', stderr] });
     children.push(c);
     let out = '';
     c.stdout.on('data', (d) => {
@@ -39,9 +40,9 @@ function tool(script, args, input) {
   return spawnSync(process.execPath, [path.join(here, script), ...args], { input, encoding: 'utf8' });
 }
 
-function post(port, body, headers = {}) {
+function post(port, body, headers = {}, fn = 'fn') {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/2015-03-31/functions/fn/invocations', headers },
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/2015-03-31/functions/${fn}/invocations`, headers },
       (res) => {
         let text = '';
         res.on('data', (d) => { text += d; });
@@ -167,3 +168,26 @@ test('kinesis_tool against kinesalite; check_e2e tells complete runs from lossy 
   assert.strictEqual(r.status, 1);
   assert.match(r.stdout, /order violations 1,/);
 });
+
+const offline = fs.existsSync(path.join(here, 'offline', 'node_modules', 'serverless-offline'));
+test('serverless-offline serves the same handler through the Lambda Invoke API',
+  { skip: !offline && 'offline/ not installed (cd test/aws/node/offline && npm ci)' }, async () => {
+    const log = path.join(work, 'offline.ndjson');
+    const port = await startServer('offline/start.js', ['--log', log], 'ignore');
+    const ev = kinesisEvent([{ a: 1 }, { fail: true }, { failUntilAttempt: 2 }]);
+    let r = await post(port, ev, {}, 'e2e-fn');
+    assert.strictEqual(r.status, 200);
+    assert.deepStrictEqual(r.body, { batchItemFailures: [{ itemIdentifier: '49601' }, { itemIdentifier: '49602' }] });
+    r = await post(port, ev, {}, 'e2e-fn');
+    assert.deepStrictEqual(r.body, { batchItemFailures: [{ itemIdentifier: '49601' }] });
+    r = await post(port, kinesisEvent([{ fail: true }]), {}, 'e2e-fn');
+    assert.strictEqual(r.status, 200);
+    assert.strictEqual(r.headers['x-amz-function-error'], 'Unhandled');
+    // the worker thread loses the error's class: errorType is "Error" here
+    assert.match(r.body.errorMessage, /All records failed processing/);
+    r = await post(port, ev, {}, 'no-such-fn');
+    assert.strictEqual(r.status, 404);
+    assert.strictEqual(r.headers['x-amzn-errortype'], 'ResourceNotFoundException');
+    assert.deepStrictEqual(readLog(log).map((l) => [l.seq, l.attempt, l.via]),
+      [['49600', 1, 'serverless-offline'], ['49600', 2, 'serverless-offline'], ['49602', 2, 'serverless-offline']]);
+  });
