@@ -74,7 +74,7 @@ $(BUILD)/test/aws/%: test/aws/%.c $(wildcard test/aws/*.h) $(AWS_STATIC_LIB) $(S
 	$(Q)$(CC) $(ALL_CFLAGS) $(AWS_CPPFLAGS) -Itest/aws -DBP_STATIC -o $@ $< $(AWS_STATIC_LIB) \
 		$(STATIC_LIB) $(AWS_LIBS) -lcmocka $(EXTRA_LDFLAGS)
 
-check-aws: $(AWS_TEST_BINS) $(AWS_SHARED_LIB) | $(DEPS_STAMP)
+check-aws: $(AWS_TEST_BINS) $(AWS_SHARED_LIB) $(BPCONSUME) | $(DEPS_STAMP)
 	@sh test/aws/run_tests.sh $(BUILD) $(AWS_TEST_BINS)
 
 # ---- install ----

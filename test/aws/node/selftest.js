@@ -117,7 +117,8 @@ test('exec_handler: response on stdout, exit 1 on a full batch failure, attempts
   r = tool('exec_handler.js', ['--log', log], kinesisEvent([{ fail: true }]));
   assert.strictEqual(r.status, 1);
   assert.strictEqual(JSON.parse(r.stdout).errorType, 'FullBatchFailureError');
-  assert.deepStrictEqual(readLog(log).map((l) => l.seq), ['49600', '49600', '49601']);
+  assert.deepStrictEqual(readLog(log).map((l) => `${l.kind} ${l.seq}`),
+    ['record 49600', 'failed 49601', 'record 49600', 'record 49601', 'failed 49600']);
 });
 
 test('kinesis_tool against kinesalite; check_e2e tells complete runs from lossy and reordered ones', async () => {
