@@ -16,7 +16,8 @@
 # the checkpoints move on through the kills (with 2 they could not, and the last run did it all).
 # Usage: test/aws/check_bpconsume_e2e.sh BUILD_DIR
 # Knobs: E2E_SEED, E2E_KILLS (21), E2E_EXEC_KILLS (5), E2E_WAVE (1000 records, three waves),
-#        E2E_EXEC_WAVE (400 records, two waves), E2E_KEYS (16).
+#        E2E_EXEC_WAVE (400 records, two waves), E2E_KEYS (16), E2E_KEEP=1 (keep the files of a
+#        run that passed; those of a failed run are always kept).
 # Every process it starts is stopped on exit. Without node or the npm packages it says
 # "skipped", or fails when BP_REQUIRE_ALL=1 is set (CI: nothing may be skipped there).
 set -eu
@@ -261,3 +262,4 @@ step_wait
 last_run
 check $((2 * EXEC_WAVE))
 echo "e2e: passed in $(($(date +%s) - START)) s (seed $SEED)"
+[ "${E2E_KEEP:-}" = 1 ] || rm -rf "$WORK"
