@@ -330,6 +330,10 @@ static void on_shards(void *ctx, int status, const char *errmsg, const bp__aws_s
   a->list_failed = 0;
   a->err[0] = 0;
   a->list_due = now + a->discovery_ms;
+  /* The engine's clock is its last driving call (none yet before the first shard): bring it
+     to now, so shard_started events and the shards' first reads are timed now, not at 0.
+     A fatal error is sticky and surfaces from bp_aws_run's next tick. */
+  bp_engine_tick(a->engine, now);
   /* parents before children: add what is ready, again until nothing more is */
   for (int progress = 1; progress;) {
     progress = 0;

@@ -5,6 +5,9 @@
 //   "failUntilAttempt": N   it throws until this sequence number has been seen N times
 // Every record that succeeds is appended (appendFileSync: one write per line) to the log as
 //   {"kind":"record","seq","key","shard","data","attempt", ...extra}
+// and every attempt that throws as {"kind":"failed","seq","key","shard","attempt", ...extra}:
+// Powertools goes on past a failed record, so a later record of its key may succeed first, and
+// only the failed line shows the failed one was delivered before it.
 'use strict';
 const fs = require('fs');
 const { BatchProcessor, EventType, processPartialResponse } = require('@aws-lambda-powertools/batch');
@@ -19,13 +22,21 @@ function makeHandler({ logFile, attempts }) {
       const k = record.kinesis;
       const attempt = attempts.bump(k.sequenceNumber);
       const data = JSON.parse(Buffer.from(k.data, 'base64').toString('utf8'));
-      if (data && data.fail === true) throw new Error(`record ${k.sequenceNumber} has "fail": true`);
-      if (data && Number.isInteger(data.failUntilAttempt) && attempt < data.failUntilAttempt)
-        throw new Error(`record ${k.sequenceNumber}: attempt ${attempt} of ${data.failUntilAttempt}`);
       // eventID is "<shardId>:<sequenceNumber>"
       const shard = String(record.eventID || '').split(':')[0];
-      const line = { kind: 'record', seq: k.sequenceNumber, key: k.partitionKey, shard, data, attempt, ...extra };
-      if (logFile) fs.appendFileSync(logFile, JSON.stringify(line) + '\n');
+      const log = (kind) => {
+        const line = { kind, seq: k.sequenceNumber, key: k.partitionKey, shard, data, attempt, ...extra };
+        if (logFile) fs.appendFileSync(logFile, JSON.stringify(line) + '\n');
+      };
+      let why = null;
+      if (data && data.fail === true) why = `record ${k.sequenceNumber} has "fail": true`;
+      else if (data && Number.isInteger(data.failUntilAttempt) && attempt < data.failUntilAttempt)
+        why = `record ${k.sequenceNumber}: attempt ${attempt} of ${data.failUntilAttempt}`;
+      if (why) {
+        log('failed');
+        throw new Error(why);
+      }
+      log('record');
     };
     // In order, one at a time, so the log shows the order the batch was handled in.
     return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });

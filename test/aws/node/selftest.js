@@ -118,7 +118,8 @@ test('exec_handler: response on stdout, exit 1 on a full batch failure, attempts
   r = tool('exec_handler.js', ['--log', log], kinesisEvent([{ fail: true }]));
   assert.strictEqual(r.status, 1);
   assert.strictEqual(JSON.parse(r.stdout).errorType, 'FullBatchFailureError');
-  assert.deepStrictEqual(readLog(log).map((l) => l.seq), ['49600', '49600', '49601']);
+  assert.deepStrictEqual(readLog(log).map((l) => `${l.kind} ${l.seq}`),
+    ['record 49600', 'failed 49601', 'record 49600', 'record 49601', 'failed 49600']);
 });
 
 test('kinesis_tool against kinesalite; check_e2e tells complete runs from lossy and reordered ones', async () => {
@@ -167,6 +168,40 @@ test('kinesis_tool against kinesalite; check_e2e tells complete runs from lossy 
   r = check([k0[1], k0[0], ...good.filter((g) => g.key !== 'k0'), ...k0.slice(2)]);
   assert.strictEqual(r.status, 1);
   assert.match(r.stdout, /order violations 1,/);
+  // A failed attempt is a delivery: k0[0] failed, k0[1] succeeded, then k0[0] did (Powertools
+  // goes on past a failure and Lambda retries from it) keeps the order.
+  r = check([{ ...k0[0], kind: 'failed' }, k0[1], k0[0], ...good.filter((g) => g.key !== 'k0'), ...k0.slice(2)]);
+  assert.strictEqual(r.status, 0, r.stdout);
+
+  // Children only after parents, with the lineage of kinesis_tool.js shards.
+  const shardsFile = write('shards.ndjson', shards);
+  const lineage = (rows) => tool('check_e2e.js', ['--produced', out, '--processed', write('processed.ndjson', rows),
+    '--failures', failFile, '--shards', shardsFile]);
+  r = lineage(good);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /children before parents 0/);
+  const child = good.find((g) => g.shard === 'shardId-000000000002');
+  r = lineage([child, ...good]);
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stdout, /children before parents 1/);
+
+  // --strict-failures: Lambda's on-failure record shape, and every "fail": true record in one.
+  const strict = (rows) => tool('check_e2e.js', ['--produced', out, '--processed', write('processed.ndjson', good),
+    '--failures', write('failures.ndjson', rows), '--strict-failures']);
+  const shaped = produced.filter((p) => p.fail).map((p) => ({
+    requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
+    KinesisBatchInfo: { shardId: p.shard, startSequenceNumber: p.seq, endSequenceNumber: p.seq, batchSize: 1,
+                        streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' },
+  }));
+  r = strict(shaped);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /on-failure records 12, malformed 0, failing records not covered 0/);
+  r = strict([...shaped.slice(1), { ...shaped[0], requestContext: { condition: 'Other', approximateInvokeCount: 1 } }]);
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stdout, /malformed 1, failing records not covered 0/);
+  r = strict(shaped.slice(1));
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stdout, /lost 1, .*failing records not covered 1/);
 });
 
 const offline = fs.existsSync(path.join(here, 'offline', 'node_modules', 'serverless-offline'));
