@@ -29,7 +29,7 @@ start_server() {
   pids="$pids $!"
   _i=0
   while [ ! -s "$tmp/$_n.port" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
-  _p=$(head -1 "$tmp/$_n.port")
+  _p=$(head -1 "$tmp/$_n.port" | sed 's/^listening //')
   [ -n "$_p" ] || { cat "$tmp/$_n.err"; fail "the $_n server did not start"; }
   eval "$_v=http://127.0.0.1:$_p"
 }
@@ -37,11 +37,12 @@ start_server() {
 # need_kinesalite: set KIN to a kinesalite URL, or exit 0 saying skipped.
 need_kinesalite() {
   if [ -n "${BP_AWS_KINESALITE_URL:-}" ]; then KIN=$BP_AWS_KINESALITE_URL; return; fi
-  : "${BP_TEST_KINESALITE:=test/aws/node/node_modules/kinesalite/cli.js}"
-  if [ ! -f "$BP_TEST_KINESALITE" ]; then
-    echo "$name: skipped: kinesalite not installed"; exit 0
+  if [ ! -f test/aws/node/node_modules/kinesalite/package.json ]; then
+    echo "$name: skipped: kinesalite not installed"
+    [ "${BP_REQUIRE_ALL:-}" != 1 ] || fail "BP_REQUIRE_ALL=1: nothing may be skipped"
+    exit 0
   fi
-  start_server kinesalite KIN node test/aws/servers/kinesalite.js "$BP_TEST_KINESALITE"
+  start_server kinesalite KIN node test/aws/node/kinesalite_server.js
 }
 
 # Dummy credentials: the local servers accept any signature.

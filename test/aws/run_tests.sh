@@ -22,7 +22,7 @@ start_server() { # name, URL variable, command...: the server prints its port fi
   servers="$servers $!"
   i=0
   while [ ! -s "$tmp/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-  p=$(head -1 "$tmp/$name.port")
+  p=$(head -1 "$tmp/$name.port" | sed 's/^listening //')
   [ -n "$p" ] || { echo "aws tests: the $name server did not start"; exit 1; }
   export "$var=http://127.0.0.1:$p"
 }
@@ -32,12 +32,9 @@ start_server() { # name, URL variable, command...: the server prints its port fi
 start_server hostile BP_AWS_TEST_URL node test/aws/servers/hostile.js
 start_server shapes BP_TEST_SHAPES_URL node test/aws/servers/aws_shapes.js
 start_server ddbstreams BP_AWS_DDBSTREAMS_URL node test/aws/servers/ddbstreams_replay.js
-: "${BP_TEST_KINESALITE:=test/aws/node/node_modules/kinesalite/cli.js}"
-if [ -f "$BP_TEST_KINESALITE" ]; then
-  export BP_TEST_KINESALITE
-  start_server kinesalite BP_AWS_KINESALITE_URL node test/aws/servers/kinesalite.js "$BP_TEST_KINESALITE"
+if [ -f test/aws/node/node_modules/kinesalite/package.json ]; then
+  start_server kinesalite BP_AWS_KINESALITE_URL node test/aws/node/kinesalite_server.js
 else
-  unset BP_TEST_KINESALITE
   skip "kinesalite not installed (test/aws/node: npm ci)"
 fi
 # A proxy from the environment must not take requests meant for the local server.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Kinesis reader end to end against kinesalite (a local Kinesis; its URL in
- * BP_AWS_KINESALITE_URL, set by test/aws/run_tests.sh when BP_TEST_KINESALITE names its
- * cli.js): a real bp_engine reads a 2-shard stream through the reader and the loop; every
+ * BP_AWS_KINESALITE_URL, set by test/aws/run_tests.sh, which starts the pinned copy of
+ * test/aws/node): a real bp_engine reads a 2-shard stream through the reader and the loop; every
  * record put is delivered once, in order per shard, with one GetShardIterator per shard start;
  * a split shard ends (SHARD_END) and ListShards names its children with their parent.
  */
@@ -50,7 +50,7 @@ static int setup(void **state) {
   const char *url = getenv("BP_AWS_KINESALITE_URL");
   char err[256];
   if (url == NULL) {
-    printf("skipped: kinesalite not installed (BP_TEST_KINESALITE unset)\n");
+    printf("skipped: kinesalite not started (BP_AWS_KINESALITE_URL unset: run through test/aws/run_tests.sh)\n");
     *state = NULL;
     return 0;
   }
