@@ -63,7 +63,8 @@ struct bp__aws_reader {
   void *list_ctx;
 };
 
-const char *bp__aws_position_name(int32_t from) {
+/* ShardIteratorType of a position ("TRIM_HORIZON", ...), NULL for NONE and CONTINUE. */
+static const char *position_name(int32_t from) {
   switch (from) {
   case BP_POSITION_TRIM_HORIZON: return "TRIM_HORIZON";
   case BP_POSITION_LATEST: return "LATEST";
@@ -185,9 +186,12 @@ static void count_response(bp__aws_reader *r, const bp__aws_http_resp *resp) {
 
 /* ---- errors of a response ---- */
 
-static int is_throttle(const rshard *s, const bp__aws_http_resp *resp) {
-  return resp->transport_error == BP__AWS_HTTP_OK && resp->error_code != NULL &&
-         s->r->d->is_throttle(resp->error_code);
+/* The codes by which both services ask the caller to slow down (a throttle, not a failure). */
+static int is_throttle(const bp__aws_http_resp *resp) {
+  const char *code = resp->error_code;
+  return resp->transport_error == BP__AWS_HTTP_OK && code != NULL &&
+         (strcmp(code, "ProvisionedThroughputExceededException") == 0 ||
+          strcmp(code, "LimitExceededException") == 0 || strcmp(code, "ThrottlingException") == 0);
 }
 
 static void throttled(rshard *s) {
@@ -211,6 +215,42 @@ static void failed_response(rshard *s, const char *op, const bp__aws_http_resp *
   fail(s, BP_ERR_IO, "%s failed: %s", op, what);
 }
 
+/* ---- request bodies (the same for both services but for member names) ---- */
+
+static int records_body(bp__aws_buf *b, const char *iterator, uint32_t limit) {
+  int rc = bp__aws_buf_puts(b, "{\"ShardIterator\":");
+  if (rc == 0) rc = bp__aws_buf_json_str(b, iterator, strlen(iterator));
+  if (rc == 0) rc = bp__aws_buf_printf(b, ",\"Limit\":%u}", (unsigned)limit);
+  return rc;
+}
+
+static int iterator_body(bp__aws_buf *b, const bp__aws_reader_dialect *d, const char *stream,
+                         const char *shard_id, int32_t from, const char *seq, size_t seq_len,
+                         int64_t timestamp_ms) {
+  const char *type = position_name(from);
+  int rc;
+  if (from == BP_POSITION_AT_TIMESTAMP && !d->at_timestamp) return BP_ERR_UNSUPPORTED;
+  if (type == NULL) return BP_ERR_INVALID_ARGUMENT;
+  if (from == BP_POSITION_AFTER_SEQUENCE_NUMBER && (seq == NULL || seq_len == 0))
+    return BP_ERR_INVALID_ARGUMENT;
+  if (from == BP_POSITION_AT_TIMESTAMP && timestamp_ms < 0) return BP_ERR_INVALID_ARGUMENT;
+  rc = bp__aws_buf_printf(b, "{\"%s\":", d->stream_member);
+  if (rc == 0) rc = bp__aws_buf_json_str(b, stream, strlen(stream));
+  if (rc == 0) rc = bp__aws_buf_puts(b, ",\"ShardId\":");
+  if (rc == 0) rc = bp__aws_buf_json_str(b, shard_id, strlen(shard_id));
+  if (rc == 0) rc = bp__aws_buf_printf(b, ",\"ShardIteratorType\":\"%s\"", type);
+  if (rc == 0 && from == BP_POSITION_AFTER_SEQUENCE_NUMBER) {
+    rc = bp__aws_buf_printf(b, ",\"%s\":", d->seq_member);
+    if (rc == 0) rc = bp__aws_buf_json_str(b, seq, seq_len);
+  }
+  /* Timestamp: seconds since the epoch, a number with the milliseconds as its fraction */
+  if (rc == 0 && from == BP_POSITION_AT_TIMESTAMP)
+    rc = bp__aws_buf_printf(b, ",\"Timestamp\":%lld.%03lld", (long long)(timestamp_ms / 1000),
+                            (long long)(timestamp_ms % 1000));
+  if (rc == 0) rc = bp__aws_buf_puts(b, "}");
+  return rc;
+}
+
 /* ---- the read ---- */
 
 static void on_records(void *ctx, const bp__aws_http_resp *resp);
@@ -220,7 +260,7 @@ static int start_records(rshard *s) {
   bp__aws_reader *r = s->r;
   int rc;
   bp__aws_buf_reset(&r->body);
-  rc = r->d->records_body(&r->body, s->iterator, s->limit);
+  rc = records_body(&r->body, s->iterator, s->limit);
   if (rc == 0) rc = start(r, "GetRecords", RECORDS_RESPONSE_BYTES, on_records, s);
   if (rc == 0) {
     s->stage = STAGE_RECORDS;
@@ -233,7 +273,7 @@ static int start_iterator(rshard *s, int32_t from, const char *seq, size_t seq_l
   bp__aws_reader *r = s->r;
   int rc;
   bp__aws_buf_reset(&r->body);
-  rc = r->d->iterator_body(&r->body, r->stream, s->id, from, seq, seq_len, ts);
+  rc = iterator_body(&r->body, r->d, r->stream, s->id, from, seq, seq_len, ts);
   if (rc == 0) rc = start(r, "GetShardIterator", SMALL_RESPONSE_BYTES, on_iterator, s);
   if (rc == 0) {
     s->stage = STAGE_ITERATOR;
@@ -260,7 +300,7 @@ static void on_iterator(void *ctx, const bp__aws_http_resp *resp) {
   int rc;
   count_response(s->r, resp);
   if (resp->transport_error != BP__AWS_HTTP_OK || resp->status >= 300) {
-    if (is_throttle(s, resp))
+    if (is_throttle(resp))
       throttled(s);
     else
       failed_response(s, "GetShardIterator", resp);
@@ -290,7 +330,7 @@ static void on_records(void *ctx, const bp__aws_http_resp *resp) {
       r->ctr->expired_iterators++;
       if (renew_iterator(s) == 0) return;
     }
-    if (is_throttle(s, resp))
+    if (is_throttle(resp))
       throttled(s);
     else
       failed_response(s, "GetRecords", resp);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The stream reader (bp_aws_reader.c) is one state machine for both services; what differs
- * (operation names, request bodies, response parsers, limits) is a dialect that
+ * (operation names, member names, listing bodies, response parsers, limits) is a dialect that
  * bp_aws_kinesis.c and bp_aws_ddbstreams.c provide.
  */
 #ifndef BATCHPOINT_BP_AWS_READER_INT_H
@@ -20,14 +20,14 @@ typedef struct bp__aws_reader_dialect {
   /* One listing page: shards appended to @p acc, *@p page the next page's token or NULL. */
   int (*parse_list)(const char *body, size_t len, bp__aws_shardlist *acc, char **page,
                     char *err, size_t errlen);
-  /* GetShardIterator's body; BP_ERR_UNSUPPORTED for a position the service lacks. */
-  int (*iterator_body)(bp__aws_buf *b, const char *stream, const char *shard_id, int32_t from,
-                       const char *seq, size_t seq_len, int64_t timestamp_ms);
-  int (*records_body)(bp__aws_buf *b, const char *iterator, uint32_t limit);
+  /* GetShardIterator's members: the stream's ("StreamName" / "StreamArn"), the sequence
+   * number's ("StartingSequenceNumber" / "SequenceNumber"), and whether AT_TIMESTAMP exists
+   * (else BP_ERR_UNSUPPORTED). */
+  const char *stream_member;
+  const char *seq_member;
+  int at_timestamp;
   int (*parse_records)(bp__aws_recpage *p, const char *body, size_t len, char *err,
                        size_t errlen);
-  /* 1: the error code asks the caller to slow down (a throttle, not a failure). */
-  int (*is_throttle)(const char *code);
 } bp__aws_reader_dialect;
 
 /* A reader of one stream that names it as @p stream in request bodies (Kinesis: the stream
@@ -36,9 +36,6 @@ int bp__aws_reader_new_dialect(bp__aws_reader **out, bp__aws_loop *l,
                                const bp__aws_client *client, const char *stream,
                                const bp__aws_reader_dialect *d, bp__aws_counters *counters,
                                char *err, size_t errlen);
-
-/* ShardIteratorType of a position ("TRIM_HORIZON", ...), NULL for NONE and CONTINUE. */
-const char *bp__aws_position_name(int32_t from);
 
 /* The message of the reader's last failed read or listing ("" if none). */
 const char *bp__aws_reader_errmsg(const bp__aws_reader *r);

@@ -254,6 +254,31 @@ const char *bp__aws_json_opt_string(yajl_val obj, const char *key, int *bad) {
   return YAJL_GET_STRING(v);
 }
 
+int bp__aws_json_dup_opt_string(yajl_val obj, const char *key, char **out, const char *what,
+                                char *err, size_t errlen) {
+  int bad = 0;
+  const char *v = bp__aws_json_opt_string(obj, key, &bad);
+  size_t n;
+  *out = NULL;
+  if (bad) {
+    bp__aws_json_errf(err, errlen, "%s: %s is not a string", what, key);
+    return BP_ERR_INVALID_JSON;
+  }
+  if (v == NULL || v[0] == '\0') return 0;
+  n = strlen(v);
+  *out = malloc(n + 1);
+  if (*out == NULL) return BP_ERR_NOMEM;
+  memcpy(*out, v, n + 1);
+  return 0;
+}
+
+int bp__aws_json_key_index(const char *s, size_t n, const char *const *names) {
+  int i;
+  for (i = 0; names[i] != NULL; i++)
+    if (strlen(names[i]) == n && memcmp(s, names[i], n) == 0) return i + 1;
+  return 0;
+}
+
 int bp__aws_parse_shard_array(yajl_val shards, bp__aws_shardlist *acc, const char *what,
                               char *err, size_t errlen) {
   size_t i;
@@ -369,5 +394,131 @@ int bp__aws_json_walk(const char *body, size_t len, bp__aws_json_on on, void *ct
     return BP_ERR_INVALID_JSON;
   }
   yajl_free(w.h);
+  return 0;
+}
+
+/* ---- the GetRecords walk ---- */
+
+enum { TOP_OTHER, TOP_RECORDS, TOP_NEXT, TOP_MILLIS };
+
+int bp__aws_records_fail(bp__aws_records_walk *w, int rc, const char *msg) {
+  w->rc = rc;
+  bp__aws_json_errf(w->err, w->errlen, "GetRecords: %s", msg);
+  return 0;
+}
+
+int bp__aws_records_copy(bp__aws_records_walk *w, const char *s, size_t n, bp__aws_span *sp) {
+  if (bp__aws_recpage_copy(w->p, s, n, sp) != 0)
+    return bp__aws_records_fail(w, BP_ERR_NOMEM, "out of memory");
+  return 1;
+}
+
+/* A non-negative integer of at most 18 digits (MillisBehindLatest). */
+static int parse_millis(const char *s, size_t n, int64_t *out) {
+  int64_t v = 0;
+  size_t i;
+  if (n == 0 || n > 18) return -1;
+  for (i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+static int top_key(const bp__aws_records_walk *w, const char *s, size_t n) {
+  static const char *const names[] = {"Records", "NextShardIterator", "MillisBehindLatest", NULL};
+  int k = bp__aws_json_key_index(s, n, names);
+  return k == TOP_MILLIS && !w->d->millis_behind ? TOP_OTHER : k;
+}
+
+static int top_value(bp__aws_records_walk *w, int ev, const char *s, size_t n) {
+  switch (w->top_key) {
+  case TOP_RECORDS:
+    if (ev != BP__AWS_JSON_ARRAY_START)
+      return bp__aws_records_fail(w, BP_ERR_INVALID_JSON, "Records is not an array");
+    w->in_records = 1;
+    w->saw_records = 1;
+    return 1;
+  case TOP_NEXT:
+    if (ev == BP__AWS_JSON_NULL) {
+      w->p->next_iterator_span.set = 0;
+      return 1;
+    }
+    if (ev != BP__AWS_JSON_STRING || n == 0)
+      return bp__aws_records_fail(w, BP_ERR_INVALID_JSON, "NextShardIterator is not a string");
+    return bp__aws_records_copy(w, s, n, &w->p->next_iterator_span);
+  case TOP_MILLIS:
+    if (ev != BP__AWS_JSON_NUMBER || parse_millis(s, n, &w->p->millis_behind) != 0)
+      return bp__aws_records_fail(w, BP_ERR_INVALID_JSON,
+                                  "MillisBehindLatest is not a non-negative integer");
+    return 1;
+  default:
+    return 1;
+  }
+}
+
+static int on_close(bp__aws_records_walk *w, int ev, size_t pos) {
+  w->depth--;
+  if (!w->in_records) return 1;
+  if (w->depth == 1) {
+    w->in_records = 0;
+    return 1;
+  }
+  if (w->depth == 2) return ev == BP__AWS_JSON_MAP_END ? w->d->record_end(w) : 1;
+  return w->d->in_record(w, ev, NULL, 0, pos, w->depth);
+}
+
+static int on_records_event(void *ctx, int ev, const char *s, size_t n, size_t pos) {
+  bp__aws_records_walk *w = ctx;
+  int d = w->depth;
+  if (ev == BP__AWS_JSON_KEY) {
+    if (d == 1) w->top_key = top_key(w, s, n);
+    return d >= 3 && w->in_records ? w->d->in_record(w, ev, s, n, pos, d) : 1;
+  }
+  if (ev == BP__AWS_JSON_MAP_END || ev == BP__AWS_JSON_ARRAY_END) return on_close(w, ev, pos);
+  /* a value at depth d: a scalar, or a container that opens */
+  if (ev == BP__AWS_JSON_MAP_START || ev == BP__AWS_JSON_ARRAY_START) w->depth++;
+  if (d == 0) {
+    if (ev != BP__AWS_JSON_MAP_START)
+      return bp__aws_records_fail(w, BP_ERR_INVALID_JSON, "the response is not an object");
+    return 1;
+  }
+  if (d == 1) return top_value(w, ev, s, n);
+  if (!w->in_records) return 1;
+  if (d == 2) {
+    if (ev != BP__AWS_JSON_MAP_START)
+      return bp__aws_records_fail(w, BP_ERR_INVALID_JSON, "a record is not an object");
+    w->cur = bp__aws_recpage_add(w->p);
+    if (w->cur < 0) return bp__aws_records_fail(w, BP_ERR_NOMEM, "out of memory");
+    return 1;
+  }
+  return w->d->in_record(w, ev, s, n, pos, d);
+}
+
+int bp__aws_parse_records(bp__aws_recpage *p, const char *body, size_t len,
+                          const bp__aws_records_dialect *d, void *ctx, char *err,
+                          size_t errlen) {
+  bp__aws_records_walk w;
+  int rc;
+  memset(&w, 0, sizeof w);
+  w.p = p;
+  w.body = body;
+  w.d = d;
+  w.ctx = ctx;
+  w.err = err;
+  w.errlen = errlen;
+  bp__aws_recpage_reset(p);
+  rc = bp__aws_json_walk(body, len, on_records_event, &w, "GetRecords", err, errlen);
+  if (rc != 0) {
+    bp__aws_recpage_reset(p);
+    return w.rc != 0 ? w.rc : rc;
+  }
+  if (!w.saw_records) {
+    bp__aws_recpage_reset(p);
+    bp__aws_json_errf(err, errlen, "GetRecords: no Records array in the response");
+    return BP_ERR_INVALID_JSON;
+  }
+  bp__aws_recpage_finish(p);
   return 0;
 }

@@ -128,6 +128,70 @@ typedef int (*bp__aws_json_on)(void *ctx, int ev, const char *s, size_t n, size_
 int bp__aws_json_walk(const char *body, size_t len, bp__aws_json_on on, void *ctx,
                       const char *what, char *err, size_t errlen);
 
+/* The index + 1 of the key @p s (@p n bytes) in the NULL-terminated @p names, 0 if absent:
+ * dialects number their keys from 1 with 0 for any other. */
+int bp__aws_json_key_index(const char *s, size_t n, const char *const *names);
+
+/*
+ * An optional string member @p key of @p obj as a malloc'd copy in *@p out (NULL when absent,
+ * null or empty: the last page of a listing). 0, BP_ERR_INVALID_JSON ("@p what: @p key is not
+ * a string") or BP_ERR_NOMEM.
+ */
+int bp__aws_json_dup_opt_string(yajl_val obj, const char *key, char **out, const char *what,
+                                char *err, size_t errlen);
+
+/*
+ * The walk of a GetRecords response both services share: the top object, its Records array,
+ * NextShardIterator (and MillisBehindLatest where the service sends it), a page slot per
+ * record, and the checks of a finished page. What a record holds is the dialect's: it sees
+ * every event strictly inside a record object and checks each record at its end.
+ */
+typedef struct bp__aws_records_walk bp__aws_records_walk;
+
+typedef struct bp__aws_records_dialect {
+  /*
+   * An event inside the record w->cur of w->p. @p depth: for a key or a value, the
+   * containers open around it (a record's own members are at 3); for the end of a
+   * container, those still open after it. 1 to go on, 0 to stop (bp__aws_records_fail()).
+   */
+  int (*in_record)(bp__aws_records_walk *w, int ev, const char *s, size_t n, size_t pos,
+                   int depth);
+  /* The record w->cur has ended: 1 if it holds what the service requires, else
+   * bp__aws_records_fail(). */
+  int (*record_end)(bp__aws_records_walk *w);
+  int millis_behind; /* 1: the response carries MillisBehindLatest (Kinesis) */
+} bp__aws_records_dialect;
+
+struct bp__aws_records_walk {
+  bp__aws_recpage *p;
+  const char *body;  /* the whole response (for raw spans of objects) */
+  const bp__aws_records_dialect *d;
+  void *ctx;         /* the dialect's own state */
+  int depth;         /* containers open */
+  int top_key;       /* the member of the top object being read */
+  int in_records;    /* inside the Records array (depth 2) */
+  int saw_records;
+  long cur;          /* the record being read */
+  int rc;
+  char *err;
+  size_t errlen;
+};
+
+/* Stop the walk with @p rc and "GetRecords: @p msg". Returns 0 (the callbacks' "stop"). */
+int bp__aws_records_fail(bp__aws_records_walk *w, int rc, const char *msg);
+/* Copy @p n bytes at @p s into the page as *@p sp: 1, or 0 having failed the walk. */
+int bp__aws_records_copy(bp__aws_records_walk *w, const char *s, size_t n, bp__aws_span *sp);
+
+/*
+ * A GetRecords response of @p len bytes at @p body into @p p (reset first; finished on
+ * success), the records read as dialect @p d says with its state @p ctx. 0,
+ * BP_ERR_INVALID_JSON (@p err says why: malformed, a wrong type, no Records array, a record
+ * without a required member) or BP_ERR_NOMEM. On failure @p p is left empty.
+ */
+int bp__aws_parse_records(bp__aws_recpage *p, const char *body, size_t len,
+                          const bp__aws_records_dialect *d, void *ctx, char *err,
+                          size_t errlen);
+
 /* printf into @p err (NULL or 0 bytes: nothing). */
 void bp__aws_json_errf(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -209,12 +209,17 @@ check() {
     "GetShardIterator $gsi for $shards shards; $(($(date +%s) - T0)) s"
 }
 
+# A run named $1 (its mapping, and its stream of two shards), its clock and kills from zero.
+begin_run() {
+  RUN=$1 T0=$(date +%s) KILLED=0
+  mapping "$1"
+  kt create "$1" 2 > /dev/null
+}
+
 # ---- 1. the Lambda Invoke API, with a split and a merge between the waves ----
 START=$(date +%s)
-RUN=lambda T0=$START KILLED=0
+begin_run lambda
 invocations() { grep -c '"kind":"invoke"' "$WORK/lambda.log.ndjson"; }
-mapping lambda
-kt create lambda 2 > /dev/null
 put() { echo "put lambda $WAVE --keys $KEYS --fail-every 307 --flaky-every 53 --flaky-attempts 2 --out '$WORK/lambda.produced.ndjson'"; }
 at_kill() {
   case $1 in
@@ -246,10 +251,8 @@ case $out in *"children before parents 0"*) fail "control: a child first: $out" 
 echo "e2e: lambda: the checker fails a log missing one record and one with a child first"
 
 # ---- 2. --exec: a command per batch, no reshard ----
-RUN=exec T0=$(date +%s) KILLED=0
+begin_run exec
 invocations() { wc -l < "$WORK/exec.exec-pids"; }
-mapping exec
-kt create exec 2 > /dev/null
 put() { echo "put exec $EXEC_WAVE --keys $KEYS --fail-every 133 --flaky-every 41 --flaky-attempts 2 --out '$WORK/exec.produced.ndjson'"; }
 at_kill() {
   case $1 in

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -26,6 +27,14 @@
 #define IH_STREAM_ARN "arn:aws:kinesis:us-east-1:123456789012:stream/s"
 #define IH_SHARD "shardId-000000000000"
 #define IH_MAX_RECORDS 16
+#define IH_SQS_ARN "arn:aws:sqs:us-east-1:123456789012:q"
+
+/* A mapping of the stream to function f from TRIM_HORIZON, failures to @p dest; @p extra
+ * (",\"Member\":value" or "") adds members. */
+#define IH_CONFIG(batch, retries, dest, extra)                                               \
+  "{\"EventSourceArn\":\"" IH_STREAM_ARN "\",\"FunctionName\":\"f\","                       \
+  "\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":" batch ",\"MaximumRetryAttempts\":" retries \
+  ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":\"" dest "\"}}" extra "}"
 
 typedef struct ih_host {
   bp__aws_loop *loop;
@@ -157,6 +166,29 @@ static inline int ih_deliver(bp_engine *e, const bp_delivery_req *q, void *ud) {
   return bp__aws_dest_deliver(h->dest, e, q);
 }
 
+/* ---- the test program's scratch directory ---- */
+
+static char ih_tmpdir[64];
+
+/* cmocka group set-up: the scratch directory (mkdtemp of @p tmpl) and libcurl. */
+static inline int ih_suite_setup(const char *tmpl) {
+  snprintf(ih_tmpdir, sizeof ih_tmpdir, "%s", tmpl);
+  if (!mkdtemp(ih_tmpdir)) return -1;
+  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static inline int ih_suite_teardown(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", ih_tmpdir);
+  curl_global_cleanup();
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The path of @p name in the scratch directory. */
+static inline void ih_tmp_path(char *out, size_t cap, const char *name) {
+  snprintf(out, cap, "%s/%s", ih_tmpdir, name);
+}
+
 /* ---- set-up ---- */
 
 /* The loop, credentials and (when the server runs) clients of every service at it. */
@@ -202,6 +234,23 @@ static inline void ih_records(ih_host *h, size_t n, const char *const *keys, siz
     r->data = (const uint8_t *)h->data[i];
     r->data_len = strlen(h->data[i]);
   }
+}
+
+/* The on-failure destinations: SQS, SNS and S3 at the server. */
+static inline void ih_aws_dest(ih_host *h) {
+  char err[256];
+  assert_int_equal(bp__aws_dest_new_aws(&h->dest, h->loop, &h->sqs, &h->sns, &h->s3,
+                                        &h->counters, err, sizeof err), 0);
+}
+
+/* The on-failure destination: the NDJSON file failures.ndjson of the scratch directory,
+ * emptied first. */
+static inline void ih_file_dest(ih_host *h) {
+  char err[256], path[128];
+  ih_tmp_path(path, sizeof path, "failures.ndjson");
+  unlink(path);
+  assert_int_equal(bp__aws_dest_new_file(&h->dest, h->loop, path, &h->counters, err,
+                                         sizeof err), 0);
 }
 
 /* The engine of mapping @p config_json over the records, with the host's invoker/dest set. */

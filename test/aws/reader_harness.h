@@ -2,7 +2,8 @@
 /*
  * What the reader tests share: a real bp_engine whose transport is a stream reader on the
  * add-on's loop (fetch) and a function that returns an empty body at once (success), a
- * driver that ticks the engine and runs the loop, and a synchronous call for test setup.
+ * driver that ticks the engine and runs the loop, a synchronous call for test setup, and a
+ * recorder of shard listings.
  */
 #ifndef BATCHPOINT_TEST_AWS_READER_HARNESS_H
 #define BATCHPOINT_TEST_AWS_READER_HARNESS_H
@@ -124,6 +125,30 @@ static inline long rh_call(bp__aws_loop *l, const bp__aws_client *c, const char 
   else
     free(r.body);
   return r.status;
+}
+
+/* What a bp__aws_reader_list_shards() callback reported (the first 8 shards). */
+typedef struct rh_listing {
+  int calls, status;
+  size_t n;
+  char ids[8][48], parents[8][48]; /* parents: "-" for none */
+  int closed[8], has_adjacent[8];
+} rh_listing;
+
+/* The bp__aws_reader_list_shards() callback: @p ctx is an rh_listing. */
+static inline void rh_on_shards(void *ctx, int status, const char *errmsg,
+                                const bp__aws_shard_info *s, size_t n) {
+  rh_listing *l = ctx;
+  l->calls++;
+  l->status = status;
+  l->n = n;
+  if (status != 0) fprintf(stderr, "list_shards: %s\n", errmsg);
+  for (size_t i = 0; i < n && i < 8; i++) {
+    snprintf(l->ids[i], sizeof l->ids[i], "%s", s[i].shard_id);
+    snprintf(l->parents[i], sizeof l->parents[i], "%s", s[i].parent_id ? s[i].parent_id : "-");
+    l->closed[i] = s[i].closed;
+    l->has_adjacent[i] = s[i].adjacent_parent_id != NULL;
+  }
 }
 
 static inline void rh_sleep_ms(long ms) {

@@ -83,27 +83,6 @@ static int all_read(rh_host *h) {
          bp_engine_get_shard_state(h->e, PARENT) == BP_SHARD_ENDED;
 }
 
-typedef struct listing {
-  int calls, status;
-  size_t n;
-  char ids[4][48], parents[4][48];
-  int closed[4];
-} listing;
-
-static void on_shards(void *ctx, int status, const char *errmsg, const bp__aws_shard_info *s,
-                      size_t n) {
-  listing *l = ctx;
-  (void)errmsg;
-  l->calls++;
-  l->status = status;
-  l->n = n;
-  for (size_t i = 0; i < n && i < 4; i++) {
-    snprintf(l->ids[i], sizeof l->ids[i], "%s", s[i].shard_id);
-    snprintf(l->parents[i], sizeof l->parents[i], "%s", s[i].parent_id ? s[i].parent_id : "-");
-    l->closed[i] = s[i].closed;
-  }
-}
-
 static void test_read_stream(void **state) {
   (void)state;
   const char *url = getenv("BP_AWS_DDBSTREAMS_URL");
@@ -131,9 +110,9 @@ static void test_read_stream(void **state) {
                                                  sizeof err), 0);
 
   /* the shard list: two DescribeStream pages */
-  listing l;
+  rh_listing l;
   memset(&l, 0, sizeof l);
-  assert_int_equal(bp__aws_reader_list_shards(h.reader, on_shards, &l), 0);
+  assert_int_equal(bp__aws_reader_list_shards(h.reader, rh_on_shards, &l), 0);
   while (l.calls == 0) assert_true(bp__aws_loop_run_once(h.loop, 100, err, sizeof err) >= 0);
   assert_int_equal(l.status, 0);
   assert_int_equal(l.n, 2);

@@ -7,13 +7,7 @@
  */
 #include "invoke_host.h"
 
-#include <unistd.h>
-
-#define CONFIG(dest, batch)                                                                 \
-  "{\"EventSourceArn\":\"" IH_STREAM_ARN "\",\"FunctionName\":\"f\","                       \
-  "\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":" batch ",\"MaximumRetryAttempts\":0," \
-  "\"DestinationConfig\":{\"OnFailure\":{\"Destination\":\"" dest "\"}}}"
-#define SQS_ARN "arn:aws:sqs:us-east-1:123456789012:q"
+#define CONFIG(dest, batch) IH_CONFIG(batch, "0", dest, "")
 
 static const char *const one_key[] = {"k"};
 static const char *rc_condition[] = {"requestContext", "condition", NULL};
@@ -22,23 +16,17 @@ static const char *batch_size_p[] = {"KinesisBatchInfo", "batchSize", NULL};
 static const char *start_seq_p[] = {"KinesisBatchInfo", "startSequenceNumber", NULL};
 static const char *path_p[] = {"path", NULL};
 static const char *body_p[] = {"body", NULL};
-static char tmpdir[64];
 
 static void failing_host(ih_host *h, size_t nrec, const char *cfg, int to_file) {
-  char err[256], path[128];
+  char err[256];
   ih_init(h, !to_file);
   ih_records(h, nrec, one_key, 1);
   assert_int_equal(bp__aws_exec_invoker_new(&h->iv, h->loop, "cat >/dev/null; exit 1", 10000,
                                             &h->counters, err, sizeof err), 0);
-  if (to_file) {
-    snprintf(path, sizeof path, "%s/failures.ndjson", tmpdir);
-    unlink(path);
-    assert_int_equal(bp__aws_dest_new_file(&h->dest, h->loop, path, &h->counters, err,
-                                           sizeof err), 0);
-  } else {
-    assert_int_equal(bp__aws_dest_new_aws(&h->dest, h->loop, &h->sqs, &h->sns, &h->s3,
-                                          &h->counters, err, sizeof err), 0);
-  }
+  if (to_file)
+    ih_file_dest(h);
+  else
+    ih_aws_dest(h);
   ih_engine(h, cfg);
 }
 
@@ -59,7 +47,7 @@ static yajl_val parse(const char *text) {
 static void test_sqs(void **state) {
   (void)state;
   ih_host h;
-  failing_host(&h, 3, CONFIG(SQS_ARN, "10"), 0);
+  failing_host(&h, 3, CONFIG(IH_SQS_ARN, "10"), 0);
   assert_true(ih_drive(&h, ih_all_done, 10000));
   bp_engine_metrics m = ih_metrics(&h);
   assert_int_equal(m.on_failure_destination_delivered_event_count, 3);
@@ -173,7 +161,7 @@ static void test_s3(void **state) {
 static void test_retry_once_then_delivered(void **state) {
   (void)state;
   ih_host h;
-  failing_host(&h, 2, CONFIG(SQS_ARN, "1"), 0);
+  failing_host(&h, 2, CONFIG(IH_SQS_ARN, "1"), 0);
   /* Each request takes the next response: {} is a success. */
   ih_script("{\"sqs\":[{\"status\":500,\"error\":\"InternalError\"},{},"
             "{\"status\":400,\"error\":\"ThrottlingException\"},{}]}");
@@ -192,7 +180,7 @@ static void test_retry_once_then_delivered(void **state) {
 static void test_failures(void **state) {
   (void)state;
   ih_host h;
-  failing_host(&h, 2, CONFIG(SQS_ARN, "1"), 0);
+  failing_host(&h, 2, CONFIG(IH_SQS_ARN, "1"), 0);
   ih_script("{\"sqs\":[{\"status\":500,\"error\":\"InternalError\"},{\"status\":503},"
             "{\"status\":400,\"error\":\"AccessDenied\"}]}");
   assert_true(ih_drive(&h, ih_all_done, 10000));
@@ -240,14 +228,14 @@ static void test_missing_client(void **state) {
 static void test_file(void **state) {
   (void)state;
   ih_host h;
-  failing_host(&h, 3, CONFIG(SQS_ARN, "1"), 1);
+  failing_host(&h, 3, CONFIG(IH_SQS_ARN, "1"), 1);
   assert_true(ih_drive(&h, ih_all_done, 10000));
   bp_engine_metrics m = ih_metrics(&h);
   assert_int_equal(m.on_failure_destination_delivered_event_count, 3);
   assert_int_equal(h.counters.deliveries, 3);
   assert_int_equal(h.json_with_newline, 0); /* the engine's records are one line each */
   char path[128], line[8192];
-  snprintf(path, sizeof path, "%s/failures.ndjson", tmpdir);
+  ih_tmp_path(path, sizeof path, "failures.ndjson");
   FILE *f = fopen(path, "r");
   assert_non_null(f);
   size_t n = 0;
@@ -280,17 +268,12 @@ static void test_file_bad_path(void **state) {
 
 static int setup_all(void **state) {
   (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/bp_aws_dest.XXXXXX");
-  if (!mkdtemp(tmpdir)) return -1;
-  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+  return ih_suite_setup("/tmp/bp_aws_dest.XXXXXX");
 }
 
 static int teardown_all(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  curl_global_cleanup();
-  return system(cmd) == 0 ? 0 : -1;
+  return ih_suite_teardown();
 }
 
 int main(void) {

@@ -15,11 +15,7 @@
 #include <unistd.h>
 
 /* The mapping: MaximumRetryAttempts 0 unless @p extra says otherwise. */
-#define CONFIG_R(retries, extra)                                                             \
-  "{\"EventSourceArn\":\"" IH_STREAM_ARN "\",\"FunctionName\":\"f\","                       \
-  "\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":10,\"MaximumRetryAttempts\":" retries \
-  ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":"                                 \
-  "\"arn:aws:sqs:us-east-1:123456789012:q\"}}" extra "}"
+#define CONFIG_R(retries, extra) IH_CONFIG("10", retries, IH_SQS_ARN, extra)
 #define CONFIG(extra) CONFIG_R("0", extra)
 
 static const char *const one_key[] = {"k"};
@@ -30,8 +26,7 @@ static void lambda_host(ih_host *h, const char *function_name, size_t nrec, cons
   ih_records(h, nrec, one_key, 1);
   assert_int_equal(bp__aws_lambda_invoker_new(&h->iv, h->loop, &h->lambda, function_name,
                                               &h->counters, err, sizeof err), 0);
-  assert_int_equal(bp__aws_dest_new_aws(&h->dest, h->loop, &h->sqs, &h->sns, &h->s3,
-                                        &h->counters, err, sizeof err), 0);
+  ih_aws_dest(h);
   ih_engine(h, cfg);
 }
 
@@ -299,26 +294,21 @@ static void test_lambda_qualified_name(void **state) {
 
 /* ---- exec ---- */
 
-static char tmpdir[64];
-
 static void exec_host(ih_host *h, const char *command, int64_t timeout_ms, size_t nrec,
                       const char *const *keys, size_t nkeys, const char *cfg) {
-  char err[256], path[128];
+  char err[256];
   ih_init(h, 0);
   ih_records(h, nrec, keys, nkeys);
   assert_int_equal(bp__aws_exec_invoker_new(&h->iv, h->loop, command, timeout_ms, &h->counters,
                                             err, sizeof err), 0);
-  snprintf(path, sizeof path, "%s/failures.ndjson", tmpdir);
-  unlink(path);
-  assert_int_equal(bp__aws_dest_new_file(&h->dest, h->loop, path, &h->counters, err,
-                                         sizeof err), 0);
+  ih_file_dest(h);
   ih_engine(h, cfg);
 }
 
 /* The one on-failure line of the file destination (a yajl tree; free it). */
 static yajl_val failure_line(void) {
   char path[128], line[8192], err[256];
-  snprintf(path, sizeof path, "%s/failures.ndjson", tmpdir);
+  ih_tmp_path(path, sizeof path, "failures.ndjson");
   FILE *f = fopen(path, "r");
   assert_non_null(f);
   assert_non_null(fgets(line, sizeof line, f));
@@ -331,7 +321,7 @@ static yajl_val failure_line(void) {
 
 static void read_file(const char *name, char *out, size_t cap) {
   char path[128];
-  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  ih_tmp_path(path, sizeof path, name);
   FILE *f = fopen(path, "r");
   assert_non_null(f);
   size_t n = fread(out, 1, cap - 1, f);
@@ -346,7 +336,7 @@ static void test_exec_success(void **state) {
   snprintf(cmd, sizeof cmd,
            "cat > '%s/event.json'; echo \"$BP_SHARD_ID $BP_ATTEMPT $BP_RECORD_COUNT\" > "
            "'%s/env'; echo '{\"batchItemFailures\":[]}'",
-           tmpdir, tmpdir);
+           ih_tmpdir, ih_tmpdir);
   exec_host(&h, cmd, 10000, 3, one_key, 1, CONFIG(""));
   assert_true(ih_drive(&h, ih_all_done, 10000));
   bp_engine_metrics m = ih_metrics(&h);
@@ -427,17 +417,12 @@ static void test_exec_parallel_lanes(void **state) {
 
 static int setup_all(void **state) {
   (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/bp_aws_invoke.XXXXXX");
-  if (!mkdtemp(tmpdir)) return -1;
-  return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+  return ih_suite_setup("/tmp/bp_aws_invoke.XXXXXX");
 }
 
 static int teardown_all(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  curl_global_cleanup();
-  return system(cmd) == 0 ? 0 : -1;
+  return ih_suite_teardown();
 }
 
 int main(void) {

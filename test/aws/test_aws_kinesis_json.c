@@ -1,24 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Kinesis response parsing (ListShards, GetRecords) with canned bodies, hostile ones included. */
-#include <stdarg.h>
-#include <setjmp.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
 #include "bp_aws_kinesis_json.h"
+#include "json_test_util.h"
 
 static int parse(bp__aws_recpage *p, const char *body, char *err) {
   return bp__aws_kin_parse_get_records(p, body, strlen(body), err, 256);
-}
-
-static void assert_view(const char *p, size_t n, const char *want) {
-  assert_non_null(p);
-  assert_int_equal(n, strlen(want));
-  assert_memory_equal(p, want, n);
 }
 
 static void test_records(void **state) {
@@ -36,18 +22,18 @@ static void test_records(void **state) {
       "\"ChildShards\":[{\"ShardId\":\"x\"}]}";
   assert_int_equal(parse(&p, body, err), 0);
   assert_int_equal(p.n, 2);
-  assert_view(p.recs[0].seq, p.recs[0].seq_len,
+  jt_assert_view(p.recs[0].seq, p.recs[0].seq_len,
               "49590338271490256608559692538361571095921575989136588898");
   assert_int_equal(p.recs[0].arrival_ms, 1441215410867LL);
-  assert_view((const char *)p.recs[0].data, p.recs[0].data_len, "XzxkYXRhPl8w");
+  jt_assert_view((const char *)p.recs[0].data, p.recs[0].data_len, "XzxkYXRhPl8w");
   assert_int_equal(p.recs[0].flags, BP_RECORD_DATA_BASE64);
   /* escapes decoded: \/ is '/', \u00e9 is two UTF-8 bytes */
-  assert_view(p.recs[0].partition_key, p.recs[0].partition_key_len, "part/\xc3\xa9\"x");
+  jt_assert_view(p.recs[0].partition_key, p.recs[0].partition_key_len, "part/\xc3\xa9\"x");
   assert_null(p.recs[0].encryption_type);
   assert_int_equal(p.recs[1].arrival_ms, 1441215410868LL); /* .8675 s rounds up */
   assert_int_equal(p.recs[1].data_len, 0);
   assert_non_null(p.recs[1].data);
-  assert_view(p.recs[1].encryption_type, p.recs[1].encryption_type_len, "KMS");
+  jt_assert_view(p.recs[1].encryption_type, p.recs[1].encryption_type_len, "KMS");
   assert_int_equal(p.recs[1].struct_size, sizeof(bp_record));
   assert_string_equal(p.next_iterator, "AAAA/next+==");
   assert_int_equal(p.millis_behind, 2100);
@@ -88,8 +74,8 @@ static void test_reuse(void **state) {
   assert_int_equal(parse(&p, body, err), 0);
   assert_ptr_equal(p.recs, recs);
   assert_ptr_equal(p.arena, arena);
-  assert_view(p.recs[39].seq, p.recs[39].seq_len, "139");
-  assert_view(p.recs[39].partition_key, p.recs[39].partition_key_len, "k39");
+  jt_assert_view(p.recs[39].seq, p.recs[39].seq_len, "139");
+  jt_assert_view(p.recs[39].partition_key, p.recs[39].partition_key_len, "k39");
   bp__aws_recpage_free(&p);
 }
 
@@ -124,14 +110,7 @@ static void test_hostile(void **state) {
   };
   bp__aws_recpage p = {0};
   char err[256];
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    err[0] = '\0';
-    int rc = parse(&p, bad[i], err);
-    if (rc != BP_ERR_INVALID_JSON) fprintf(stderr, "case %zu: rc %d\n", i, rc);
-    assert_int_equal(rc, BP_ERR_INVALID_JSON);
-    assert_true(strncmp(err, "GetRecords: ", 12) == 0);
-    assert_int_equal(p.n, 0);
-  }
+  jt_assert_records_refused(bp__aws_kin_parse_get_records, &p, bad, sizeof bad / sizeof bad[0]);
   /* a NUL inside the body (length given) is not JSON either */
   assert_int_equal(bp__aws_kin_parse_get_records(&p, "{\"Records\":[]}\0x", 16, err, sizeof err),
                    BP_ERR_INVALID_JSON);
@@ -213,13 +192,8 @@ static void test_list_shards(void **state) {
       "{\"Shards\":[{\"ShardId\":\"a\",\"ParentShardId\":1}]}",
       "{\"Shards\":[{\"ShardId\":\"a\",\"SequenceNumberRange\":\"x\"}]}",
       "{\"Shards\":[],\"NextToken\":1}", "{\"Shards\":["};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    err[0] = '\0';
-    assert_int_equal(bp__aws_kin_parse_list_shards(bad[i], strlen(bad[i]), &l, &tok, err, sizeof err),
-                     BP_ERR_INVALID_JSON);
-    assert_null(tok);
-    assert_true(strncmp(err, "ListShards: ", 12) == 0);
-  }
+  jt_assert_listing_refused(bp__aws_kin_parse_list_shards, &l, "ListShards: ", bad,
+                            sizeof bad / sizeof bad[0]);
   bp__aws_shardlist_clear(&l);
 }
 

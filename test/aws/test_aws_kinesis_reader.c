@@ -181,6 +181,20 @@ static int all_invoked(rh_host *h) {
   return h->invoked >= f->put[0] + f->put[1] && bp_engine_idle(h->e);
 }
 
+/* A reader of the fixture's stream under an engine that checks every batch, shard 0 added. */
+static void start_host(rh_host *h, fixture *f) {
+  char err[256];
+  memset(h, 0, sizeof *h);
+  h->loop = f->loop;
+  h->user = f;
+  h->on_invoke = check_batch;
+  assert_int_equal(bp__aws_kinesis_reader_new(&h->reader, f->loop, &f->client, f->arn, &f->ctr,
+                                              err, sizeof err), 0);
+  bp_engine_opts o = opts();
+  assert_int_equal(rh_engine_new(h, config(f->arn), &o), 0);
+  assert_int_equal(bp_engine_add_shard(h->e, SHARD(0), NULL, NULL, NULL, 0), 0);
+}
+
 static void test_long_run(void **state) {
   fixture *f = *state;
   if (f == NULL) skip();
@@ -188,15 +202,7 @@ static void test_long_run(void **state) {
   create_stream(f, "long", 2);
   put_records(f, 2, PER_SHARD);
   rh_host h;
-  memset(&h, 0, sizeof h);
-  h.loop = f->loop;
-  h.user = f;
-  h.on_invoke = check_batch;
-  assert_int_equal(bp__aws_kinesis_reader_new(&h.reader, f->loop, &f->client, f->arn, &f->ctr, err,
-                                              sizeof err), 0);
-  bp_engine_opts o = opts();
-  assert_int_equal(rh_engine_new(&h, config(f->arn), &o), 0);
-  assert_int_equal(bp_engine_add_shard(h.e, SHARD(0), NULL, NULL, NULL, 0), 0);
+  start_host(&h, f);
   assert_int_equal(bp_engine_add_shard(h.e, SHARD(1), NULL, NULL, NULL, 0), 0);
   assert_true(rh_run(&h, all_invoked, 60000));
   assert_int_equal(f->order_errors, 0);
@@ -224,28 +230,6 @@ static void test_long_run(void **state) {
   bp__aws_reader_del(h.reader);
 }
 
-typedef struct listing {
-  int calls, status;
-  size_t n;
-  char ids[8][32], parents[8][32];
-  int closed[8];
-} listing;
-
-static void on_shards(void *ctx, int status, const char *errmsg, const bp__aws_shard_info *s,
-                      size_t n) {
-  listing *l = ctx;
-  l->calls++;
-  l->status = status;
-  l->n = n;
-  if (status != 0) fprintf(stderr, "list_shards: %s\n", errmsg);
-  for (size_t i = 0; i < n && i < 8; i++) {
-    snprintf(l->ids[i], sizeof l->ids[i], "%s", s[i].shard_id);
-    snprintf(l->parents[i], sizeof l->parents[i], "%s", s[i].parent_id ? s[i].parent_id : "-");
-    l->closed[i] = s[i].closed;
-    assert_null(s[i].adjacent_parent_id);
-  }
-}
-
 static int shard0_ended(rh_host *h) {
   return bp_engine_get_shard_state(h->e, SHARD(0)) == BP_SHARD_ENDED;
 }
@@ -259,15 +243,7 @@ static void test_split_ends_shard(void **state) {
   create_stream(f, "split", 1);
   put_records(f, 1, 10);
   rh_host h;
-  memset(&h, 0, sizeof h);
-  h.loop = f->loop;
-  h.user = f;
-  h.on_invoke = check_batch;
-  assert_int_equal(bp__aws_kinesis_reader_new(&h.reader, f->loop, &f->client, f->arn, &f->ctr, err,
-                                              sizeof err), 0);
-  bp_engine_opts o = opts();
-  assert_int_equal(rh_engine_new(&h, config(f->arn), &o), 0);
-  assert_int_equal(bp_engine_add_shard(h.e, SHARD(0), NULL, NULL, NULL, 0), 0);
+  start_host(&h, f);
   assert_true(rh_run(&h, ten_invoked, 20000));
   assert_int_equal(bp_engine_get_shard_state(h.e, SHARD(0)), BP_SHARD_ACTIVE);
   snprintf(body, sizeof body,
@@ -279,11 +255,11 @@ static void test_split_ends_shard(void **state) {
   assert_int_equal(f->got[0], 10);
   assert_int_equal(f->ctr.get_shard_iterator, 1);
 
-  listing l;
+  rh_listing l;
   memset(&l, 0, sizeof l);
   uint64_t lists = f->ctr.list_shards;
-  assert_int_equal(bp__aws_reader_list_shards(h.reader, on_shards, &l), 0);
-  assert_int_equal(bp__aws_reader_list_shards(h.reader, on_shards, &l), BP_ERR_INVALID_STATE);
+  assert_int_equal(bp__aws_reader_list_shards(h.reader, rh_on_shards, &l), 0);
+  assert_int_equal(bp__aws_reader_list_shards(h.reader, rh_on_shards, &l), BP_ERR_INVALID_STATE);
   while (l.calls == 0) assert_true(bp__aws_loop_run_once(f->loop, 100, err, sizeof err) >= 0);
   assert_int_equal(l.status, 0);
   assert_int_equal(l.n, 3);
@@ -295,6 +271,7 @@ static void test_split_ends_shard(void **state) {
     assert_string_equal(l.parents[i], SHARD(0));
     assert_false(l.closed[i]);
   }
+  for (int i = 0; i < 3; i++) assert_false(l.has_adjacent[i]); /* a split has one parent */
   bp_engine_del(h.e);
   bp__aws_reader_del(h.reader);
 }
