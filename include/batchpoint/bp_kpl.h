@@ -21,17 +21,17 @@
  *     message Tag { required string key = 1; optional string value = 2; }
  *
  * The outcome of every input is the outcome the `aws-kinesis-agg` npm package (4.2.8, on
- * protobufjs 7.2.4) gives to `deaggregate(record, computeChecksums, ...)`; test/data/
- * kpl-vectors.json holds that library's own results and the tests compare them. So:
+ * protobufjs 7.2.4) gives to `deaggregate(record, computeChecksums, ...)`: the source tree's
+ * tests compare this library with that one's own results (test/data/kpl-vectors.json). So:
  * - Data that does not start with the magic (shorter than 4 bytes included) is not
  *   aggregated: the caller delivers it as one ordinary record (bp_kpl_is_aggregated()).
  * - Data that starts with the magic is never delivered as itself: it yields its user records,
  *   or is an error (::BP_ERR_CORRUPT), before any record is yielded. Zero user records is a
  *   valid outcome (an empty message with a good digest).
- * - The message is the bytes between the magic and the last 16; with fewer than 20 bytes in
- *   all the library's slice arithmetic applies (negative slice ends count from the end): the
- *   digest then never matches, and with ::BP_KPL_SKIP_DIGEST up to 15 bytes after the magic
- *   are still decoded as the message.
+ * - The message is the bytes between the magic and the last 16. Below 20 bytes in all the
+ *   library's slice arithmetic applies, and the digest never matches: with
+ *   ::BP_KPL_SKIP_DIGEST, a length n of 11 to 15 decodes bytes 4 to 2n - 16 as the message
+ *   (a negative slice end counts from the end), any other length an empty message.
  * - A digest that differs from the MD5 of the message is an error (unless
  *   ::BP_KPL_SKIP_DIGEST, the library's computeChecksums=false). A message that fails to
  *   decode is an error even then; decoding is checked before the digest.
@@ -41,9 +41,11 @@
  *   a truncated `data`, an unterminated varint, a missing `partition_key_index`, `data` or
  *   tag `key` are errors; a string (key, tag) that runs past the message's end is cut at
  *   the end, not an error; a nested message's length bounds its loop, not its last field
- *   (a field may run past it, and decoding goes on after that field); a 32-bit varint
- *   (tag, length) keeps the 32 bits protobufjs keeps; a repeated non-repeated field keeps
- *   the last value.
+ *   (a field may run past it, and decoding goes on after that field); a repeated
+ *   non-repeated field keeps the last value. Varints as protobufjs reads them: a tag or a
+ *   length keeps 32 bits, and when its 5th byte still continues the next 5 bytes are
+ *   skipped unread; an index read with 4 or fewer bytes left ends at its 4th byte whatever
+ *   that byte says (even one past the end), and with more left an 11th byte is an error.
  * - A `partition_key_index` beyond the table yields the record without a partition key.
  *   An `explicit_hash_key_index` beyond the table yields it without an explicit hash key;
  *   a record with no `explicit_hash_key_index` gets the table's first entry when the table
@@ -127,17 +129,19 @@ BP_API int bp_kpl_record_init(bp_kpl_record *r, size_t size);
 /** Iterator over the user records of one aggregated record. Lives in caller memory (no
  *  allocation); the members after struct_size are private. */
 typedef struct bp_kpl_iter {
-  uint32_t struct_size; /**< set by bp_kpl_iter_init() */
-  uint32_t p_flags;
+  uint32_t struct_size;   /**< set by bp_kpl_iter_init() */
+  uint32_t p_state;
   const uint8_t *p_body;
   uint64_t p_body_len;
-  uint64_t p_pos;       /* next top-level field to look at */
-  uint64_t p_next;      /* sub-sequence number of the next user record */
-  uint64_t p_count;     /* user records */
-  uint64_t p_key_pos[2];/* table cursors: position after entry p_key_idx[t] */
-  uint64_t p_key_idx[2];
-  uint64_t p_key_n[2];  /* table sizes */
-  char p_errmsg[120];
+  uint64_t p_pos;         /* next top-level field to look at */
+  uint64_t p_next;        /* sub-sequence number of the next user record */
+  uint64_t p_count;       /* user records */
+  uint64_t p_key_n[2];    /* entries of the partition key and explicit hash key tables */
+  uint64_t p_key_pos[2];  /* table cursor: where the scan for entry p_key_next goes on */
+  uint64_t p_key_next[2]; /* the index of the entry that scan finds next */
+  uint64_t p_key_at[2];   /* entry p_key_next - 1 (when p_key_next > 0) */
+  uint64_t p_key_len[2];
+  char p_errmsg[128];
 } bp_kpl_iter;
 
 /**
