@@ -9,8 +9,8 @@
 
 #include "bp_handler_int.h"
 
-#define KNOWN_FLAGS (BP_HANDLER_STOP_AT_FIRST_FAILURE | BP_HANDLER_DEAGGREGATE)
-#define MAX_REASON 4096
+#define HANDLER_FLAGS (BP_HANDLER_STOP_AT_FIRST_FAILURE | BP_HANDLER_DEAGGREGATE)
+#define HANDLER_MAX_REASON 4096
 
 int bp_handler_opts_init(bp_handler_opts *o, size_t size) {
   return bp__struct_init(o, size, BP__SIZE_V1(bp_handler_opts, flags));
@@ -31,7 +31,7 @@ int bp_handler_new(bp_handler **out, const bp_handler_opts *opts, const bp_alloc
   if (opts && bp__struct_in(&o, sizeof o, BP__SIZE_V1(bp_handler_opts, flags), opts,
                             "bp_handler_opts", NULL, 0))
     return BP_ERR_INVALID_ARGUMENT;
-  if (o.flags & ~KNOWN_FLAGS) return BP_ERR_INVALID_ARGUMENT;
+  if (o.flags & ~HANDLER_FLAGS) return BP_ERR_INVALID_ARGUMENT;
   if (o.flags & BP_HANDLER_DEAGGREGATE) return BP_ERR_UNSUPPORTED;
   bp_allocator a;
   if (bp__alloc_copy(&a, alloc)) return BP_ERR_INVALID_ARGUMENT;
@@ -62,50 +62,50 @@ const char *bp_handler_errmsg(const bp_handler *h) { return h ? h->err.text : ""
 
 /* ---- Record views ---- */
 
-static void set_str(const bp_handler *h, const bp__hrec *r, int f, const char **p, size_t *n) {
+static void hd_set_str(const bp_handler *h, const bp__hrec *r, int f, const char **p, size_t *n) {
   if (!(r->present & (1u << f))) return;
   bp__hstr s = r->f[f];
   *p = s.len & BP__HS_UNESC ? h->unesc.data + s.off : h->event + s.off;
   *n = s.len & ~BP__HS_UNESC;
 }
 
-static void make_view(const bp_handler *h, size_t i, bp_handler_record *v) {
+static void hd_make_view(const bp_handler *h, size_t i, bp_handler_record *v) {
   const bp__hrec *r = &h->recs[i];
   memset(v, 0, sizeof *v);
   v->struct_size = sizeof *v;
   v->source = r->source;
   v->index = i;
   v->arrival_ms = r->arrival_ms;
-  set_str(h, r, BP__HF_EVENT_ID, &v->event_id, &v->event_id_len);
-  set_str(h, r, BP__HF_EVENT_NAME, &v->event_name, &v->event_name_len);
-  set_str(h, r, BP__HF_EVENT_SOURCE, &v->event_source, &v->event_source_len);
-  set_str(h, r, BP__HF_EVENT_SOURCE_ARN, &v->event_source_arn, &v->event_source_arn_len);
-  set_str(h, r, BP__HF_AWS_REGION, &v->aws_region, &v->aws_region_len);
-  set_str(h, r, BP__HF_EVENT_VERSION, &v->event_version, &v->event_version_len);
-  set_str(h, r, BP__HF_INVOKE_ARN, &v->invoke_identity_arn, &v->invoke_identity_arn_len);
-  set_str(h, r, BP__HF_SEQ, &v->seq, &v->seq_len);
-  set_str(h, r, BP__HF_ARRIVAL, &v->arrival_text, &v->arrival_text_len);
+  hd_set_str(h, r, BP__HF_EVENT_ID, &v->event_id, &v->event_id_len);
+  hd_set_str(h, r, BP__HF_EVENT_NAME, &v->event_name, &v->event_name_len);
+  hd_set_str(h, r, BP__HF_EVENT_SOURCE, &v->event_source, &v->event_source_len);
+  hd_set_str(h, r, BP__HF_EVENT_SOURCE_ARN, &v->event_source_arn, &v->event_source_arn_len);
+  hd_set_str(h, r, BP__HF_AWS_REGION, &v->aws_region, &v->aws_region_len);
+  hd_set_str(h, r, BP__HF_EVENT_VERSION, &v->event_version, &v->event_version_len);
+  hd_set_str(h, r, BP__HF_INVOKE_ARN, &v->invoke_identity_arn, &v->invoke_identity_arn_len);
+  hd_set_str(h, r, BP__HF_SEQ, &v->seq, &v->seq_len);
+  hd_set_str(h, r, BP__HF_ARRIVAL, &v->arrival_text, &v->arrival_text_len);
   if (r->source == BP_SOURCE_KINESIS) {
-    set_str(h, r, BP__HF_PARTITION_KEY, &v->partition_key, &v->partition_key_len);
-    set_str(h, r, BP__HF_SCHEMA, &v->kinesis_schema_version, &v->kinesis_schema_version_len);
-    set_str(h, r, BP__HF_ENCRYPTION, &v->encryption_type, &v->encryption_type_len);
-    set_str(h, r, BP__HF_DATA, &v->data_base64, &v->data_base64_len);
+    hd_set_str(h, r, BP__HF_PARTITION_KEY, &v->partition_key, &v->partition_key_len);
+    hd_set_str(h, r, BP__HF_SCHEMA, &v->kinesis_schema_version, &v->kinesis_schema_version_len);
+    hd_set_str(h, r, BP__HF_ENCRYPTION, &v->encryption_type, &v->encryption_type_len);
+    hd_set_str(h, r, BP__HF_DATA, &v->data_base64, &v->data_base64_len);
     v->data = (const uint8_t *)h->data.data + r->data_off;
     v->data_len = r->data_len;
   } else {
-    set_str(h, r, BP__HF_DYNAMODB, &v->dynamodb_json, &v->dynamodb_json_len);
-    set_str(h, r, BP__HF_KEYS, &v->keys_json, &v->keys_json_len);
-    set_str(h, r, BP__HF_NEW_IMAGE, &v->new_image_json, &v->new_image_json_len);
-    set_str(h, r, BP__HF_OLD_IMAGE, &v->old_image_json, &v->old_image_json_len);
-    set_str(h, r, BP__HF_USER_IDENTITY, &v->user_identity_json, &v->user_identity_json_len);
-    set_str(h, r, BP__HF_VIEW_TYPE, &v->stream_view_type, &v->stream_view_type_len);
+    hd_set_str(h, r, BP__HF_DYNAMODB, &v->dynamodb_json, &v->dynamodb_json_len);
+    hd_set_str(h, r, BP__HF_KEYS, &v->keys_json, &v->keys_json_len);
+    hd_set_str(h, r, BP__HF_NEW_IMAGE, &v->new_image_json, &v->new_image_json_len);
+    hd_set_str(h, r, BP__HF_OLD_IMAGE, &v->old_image_json, &v->old_image_json_len);
+    hd_set_str(h, r, BP__HF_USER_IDENTITY, &v->user_identity_json, &v->user_identity_json_len);
+    hd_set_str(h, r, BP__HF_VIEW_TYPE, &v->stream_view_type, &v->stream_view_type_len);
     v->size_bytes = r->size_bytes;
   }
 }
 
 /* ---- Failures and the response ---- */
 
-static int add_failure(bp_handler *h, size_t index, int skipped) {
+static int hd_add_failure(bp_handler *h, size_t index, int skipped) {
   if (h->nfails == h->fails_cap) {
     size_t cap = h->fails_cap ? h->fails_cap * 2 : 16;
     bp__hfail *p = bp__realloc(&h->alloc, h->fails, cap * sizeof *p);
@@ -128,17 +128,17 @@ static int add_failure(bp_handler *h, size_t index, int skipped) {
   return 0;
 }
 
-static const char *seq_of(const bp_handler *h, size_t i, size_t *n) {
+static const char *hd_seq_of(const bp_handler *h, size_t i, size_t *n) {
   const bp__hrec *r = &h->recs[i];
   bp__hstr s = r->f[BP__HF_SEQ];
   *n = s.len & ~BP__HS_UNESC;
   return s.len & BP__HS_UNESC ? h->unesc.data + s.off : h->event + s.off;
 }
 
-#define APPEND_LIT(b, lit) bp__buf_append((b), lit, sizeof lit - 1)
+#define HD_APPEND_LIT(b, lit) bp__buf_append((b), lit, sizeof lit - 1)
 
 /* Sequence numbers are validated digits: no escaping is ever needed. */
-static int build_response(bp_handler *h) {
+static int hd_build_response(bp_handler *h) {
   bp__buf *o = &h->out;
   o->len = 0;
   h->has_response = 0;
@@ -153,17 +153,17 @@ static int build_response(bp_handler *h) {
     state_len = h->win.state_len;
   }
   if (state) {
-    rc = APPEND_LIT(o, "{\"state\":");
+    rc = HD_APPEND_LIT(o, "{\"state\":");
     if (!rc) rc = bp__buf_append(o, state, state_len);
-    if (!rc) rc = APPEND_LIT(o, ",\"batchItemFailures\":[");
+    if (!rc) rc = HD_APPEND_LIT(o, ",\"batchItemFailures\":[");
   } else {
-    rc = APPEND_LIT(o, "{\"batchItemFailures\":[");
+    rc = HD_APPEND_LIT(o, "{\"batchItemFailures\":[");
   }
   /* One reservation for every item, then plain copies. */
   size_t need = 2;
   for (size_t i = 0; i < h->nfails; i++) {
     size_t n;
-    seq_of(h, h->fails[i].index, &n);
+    hd_seq_of(h, h->fails[i].index, &n);
     need += n + sizeof "{\"itemIdentifier\":\"\"}," - 1;
   }
   if (!rc) rc = bp__buf_reserve(o, need);
@@ -171,7 +171,7 @@ static int build_response(bp_handler *h) {
   char *p = o->data + o->len;
   for (size_t i = 0; i < h->nfails; i++) {
     size_t n;
-    const char *seq = seq_of(h, h->fails[i].index, &n);
+    const char *seq = hd_seq_of(h, h->fails[i].index, &n);
     if (i) *p++ = ',';
     memcpy(p, "{\"itemIdentifier\":\"", 19);
     p += 19;
@@ -190,23 +190,23 @@ static int build_response(bp_handler *h) {
 
 /* ---- The loop ---- */
 
-static int run_records(bp_handler *h, bp_handler_fn fn, void *user_data) {
+static int hd_run_records(bp_handler *h, bp_handler_fn fn, void *user_data) {
   int stopped = 0;
   for (size_t i = 0; i < h->nrecs; i++) {
     if (stopped) {
       h->has_cur_reason = 0;
-      if (add_failure(h, i, 1)) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
+      if (hd_add_failure(h, i, 1)) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
       continue;
     }
     bp_handler_record v;
-    make_view(h, i, &v);
+    hd_make_view(h, i, &v);
     h->has_cur_reason = 0;
     bp__hpool_reset(&h->values);
     h->in_callback = 1;
     int r = fn(h, &v, user_data);
     h->in_callback = 0;
     if (r == 0) continue;
-    if (add_failure(h, i, 0)) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
+    if (hd_add_failure(h, i, 0)) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
     if (h->flags & BP_HANDLER_STOP_AT_FIRST_FAILURE) stopped = 1;
   }
   h->has_cur_reason = 0;
@@ -237,8 +237,8 @@ int bp_handler_process(bp_handler *h, const char *event, size_t len, bp_handler_
     return rc;
   }
   h->processed = 1;
-  if ((rc = run_records(h, fn, user_data))) return rc;
-  if ((rc = build_response(h))) return rc;
+  if ((rc = hd_run_records(h, fn, user_data))) return rc;
+  if ((rc = hd_build_response(h))) return rc;
   *response = h->out.data;
   *response_len = h->out.len;
   if (h->nrecs && h->nfails == h->nrecs)
@@ -261,7 +261,7 @@ int bp_handler_response(bp_handler *h, const char **response, size_t *response_l
 int bp_handler_fail_reason(bp_handler *h, const char *msg, size_t len) {
   if (!h || (!msg && len)) return BP_ERR_INVALID_ARGUMENT;
   if (!h->in_callback) return BP_ERR_INVALID_STATE;
-  if (len > MAX_REASON) len = MAX_REASON;
+  if (len > HANDLER_MAX_REASON) len = HANDLER_MAX_REASON;
   h->cur_reason.len = 0;
   int rc = bp__buf_append(&h->cur_reason, msg, len);
   if (rc) return rc;
@@ -283,7 +283,7 @@ int bp_handler_set_state(bp_handler *h, const char *json, size_t len) {
   if ((rc = bp__buf_append(&h->state, json, len))) return rc;
   h->has_state = 1;
   /* After the loop, the response changes at once. */
-  if (!h->in_callback && h->has_response) return build_response(h);
+  if (!h->in_callback && h->has_response) return hd_build_response(h);
   return 0;
 }
 
@@ -297,7 +297,7 @@ int bp_handler_get_failure(const bp_handler *h, size_t i, bp_handler_failure *ou
   const bp__hfail *x = &h->fails[i];
   f.index = x->index;
   f.skipped = x->skipped;
-  f.seq = seq_of(h, x->index, &f.seq_len);
+  f.seq = hd_seq_of(h, x->index, &f.seq_len);
   if (x->reason != SIZE_MAX) {
     f.reason = h->reasons.data + x->reason;
     f.reason_len = x->reason_len;

@@ -10,7 +10,7 @@
 #include "bp_handler_int.h"
 #include "batchpoint/bp_codec.h"
 
-#define KEY(s, k, lit) bp__hs_eq((s), (k), lit, sizeof lit - 1)
+#define HDDB_KEY(s, k, lit) bp__hs_eq((s), (k), lit, sizeof lit - 1)
 
 int bp_ddb_attr_init(bp_ddb_attr *a, size_t size) {
   return bp__struct_init(a, size, BP__SIZE_V1(bp_ddb_attr, reserved));
@@ -57,7 +57,7 @@ void bp__hpool_free(bp__hpool *pool, const bp_allocator *a) {
 
 /* ---- Reading ---- */
 
-static int jerr(bp_handler *h, const bp__hscan *s, int rc, const char *what) {
+static int hddb_jerr(bp_handler *h, const bp__hscan *s, int rc, const char *what) {
   if (rc == BP_ERR_NOMEM) return bp__error(&h->err, rc, "out of memory");
   size_t off = (size_t)(s->p - s->base);
   bp__errmsg *e = &h->err;
@@ -68,7 +68,7 @@ static int jerr(bp_handler *h, const bp__hscan *s, int rc, const char *what) {
 
 /* A string of @p s, copied to the value blocks when it was unescaped (the scanner's buffer is
  * reused by the next string). */
-static int lend_string(bp_handler *h, const bp__hscan *s, bp__hstr str, const char **p,
+static int hddb_lend_string(bp_handler *h, const bp__hscan *s, bp__hstr str, const char **p,
                        size_t *n) {
   *n = str.len & ~BP__HS_UNESC;
   if (!(str.len & BP__HS_UNESC)) {
@@ -82,7 +82,7 @@ static int lend_string(bp_handler *h, const bp__hscan *s, bp__hstr str, const ch
   return 0;
 }
 
-static int decode_b64(bp_handler *h, const bp__hscan *s, bp__hstr str, bp_ddb_attr *a) {
+static int hddb_decode_b64(bp_handler *h, const bp__hscan *s, bp__hstr str, bp_ddb_attr *a) {
   size_t n = str.len & ~BP__HS_UNESC, w;
   char *q = bp__hpool_alloc(&h->values, &h->alloc, n / 4 * 3 + 1);
   if (!q) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
@@ -94,63 +94,63 @@ static int decode_b64(bp_handler *h, const bp__hscan *s, bp__hstr str, bp_ddb_at
 }
 
 /* One string element of a set (or the scalar of S / N / B), typed @p type. */
-static int string_value(bp_handler *h, bp__hscan *s, int32_t type, bp_ddb_attr *a) {
+static int hddb_string_value(bp_handler *h, bp__hscan *s, int32_t type, bp_ddb_attr *a) {
   bp__hstr str;
   h->scratch.len = 0;
   int rc = bp__hs_string(s, &str);
-  if (rc) return jerr(h, s, rc, "DynamoDB value");
+  if (rc) return hddb_jerr(h, s, rc, "DynamoDB value");
   a->type = type;
-  if (type == BP_DDB_B) return decode_b64(h, s, str, a);
-  return lend_string(h, s, str, &a->value, &a->value_len);
+  if (type == BP_DDB_B) return hddb_decode_b64(h, s, str, a);
+  return hddb_lend_string(h, s, str, &a->value, &a->value_len);
 }
 
-static int array_of_strings(bp_handler *h, bp__hscan *s) {
-  if (bp__hs_peek(s) != '[') return jerr(h, s, BP_ERR_INVALID_JSON, "a set is not an array");
+static int hddb_array_of_strings(bp_handler *h, bp__hscan *s) {
+  if (bp__hs_peek(s) != '[') return hddb_jerr(h, s, BP_ERR_INVALID_JSON, "a set is not an array");
   s->p++;
   int more;
   for (int first = 1; (more = bp__hs_element(s, first)) == 1; first = 0) {
     h->scratch.len = 0;
     int rc = bp__hs_string(s, NULL);
-    if (rc) return jerr(h, s, rc, "set element");
+    if (rc) return hddb_jerr(h, s, rc, "set element");
   }
-  return more < 0 ? jerr(h, s, more, "set") : 0;
+  return more < 0 ? hddb_jerr(h, s, more, "set") : 0;
 }
 
 /* A typed value `{"T": v}` at the scanner (whitespace allowed), into @p a. */
-static int typed_value(bp_handler *h, bp__hscan *s, bp_ddb_attr *a) {
+static int hddb_typed_value(bp_handler *h, bp__hscan *s, bp_ddb_attr *a) {
   bp__hs_peek(s);
   const char *start = s->p;
   if (bp__hs_expect(s, '{'))
-    return jerr(h, s, BP_ERR_INVALID_JSON, "not a typed DynamoDB value");
+    return hddb_jerr(h, s, BP_ERR_INVALID_JSON, "not a typed DynamoDB value");
   bp__hstr k;
   h->scratch.len = 0;
   int rc = bp__hs_member(s, 1, &k);
-  if (rc != 1) return jerr(h, s, rc ? rc : BP_ERR_INVALID_JSON, "not a typed DynamoDB value");
-  int32_t type = KEY(s, k, "S")      ? BP_DDB_S
-                 : KEY(s, k, "N")    ? BP_DDB_N
-                 : KEY(s, k, "B")    ? BP_DDB_B
-                 : KEY(s, k, "BOOL") ? BP_DDB_BOOL
-                 : KEY(s, k, "NULL") ? BP_DDB_NULL
-                 : KEY(s, k, "M")    ? BP_DDB_M
-                 : KEY(s, k, "L")    ? BP_DDB_L
-                 : KEY(s, k, "SS")   ? BP_DDB_SS
-                 : KEY(s, k, "NS")   ? BP_DDB_NS
-                 : KEY(s, k, "BS")   ? BP_DDB_BS
+  if (rc != 1) return hddb_jerr(h, s, rc ? rc : BP_ERR_INVALID_JSON, "not a typed DynamoDB value");
+  int32_t type = HDDB_KEY(s, k, "S")      ? BP_DDB_S
+                 : HDDB_KEY(s, k, "N")    ? BP_DDB_N
+                 : HDDB_KEY(s, k, "B")    ? BP_DDB_B
+                 : HDDB_KEY(s, k, "BOOL") ? BP_DDB_BOOL
+                 : HDDB_KEY(s, k, "NULL") ? BP_DDB_NULL
+                 : HDDB_KEY(s, k, "M")    ? BP_DDB_M
+                 : HDDB_KEY(s, k, "L")    ? BP_DDB_L
+                 : HDDB_KEY(s, k, "SS")   ? BP_DDB_SS
+                 : HDDB_KEY(s, k, "NS")   ? BP_DDB_NS
+                 : HDDB_KEY(s, k, "BS")   ? BP_DDB_BS
                                      : BP_DDB_NONE;
-  if (type == BP_DDB_NONE) return jerr(h, s, BP_ERR_INVALID_JSON, "unknown DynamoDB type");
+  if (type == BP_DDB_NONE) return hddb_jerr(h, s, BP_ERR_INVALID_JSON, "unknown DynamoDB type");
   memset((char *)a + sizeof a->struct_size, 0, sizeof *a - sizeof a->struct_size);
   a->type = type;
   switch (type) {
   case BP_DDB_S:
   case BP_DDB_N:
   case BP_DDB_B:
-    if ((rc = string_value(h, s, type, a))) return rc;
+    if ((rc = hddb_string_value(h, s, type, a))) return rc;
     break;
   case BP_DDB_BOOL:
   case BP_DDB_NULL: {
     int v;
     if (bp__hs_bool(s, &v) || (type == BP_DDB_NULL && !v))
-      return jerr(h, s, BP_ERR_INVALID_JSON, type == BP_DDB_NULL ? "NULL is not true"
+      return hddb_jerr(h, s, BP_ERR_INVALID_JSON, type == BP_DDB_NULL ? "NULL is not true"
                                                                    : "BOOL is not a boolean");
     a->boolean = v;
     a->value = v ? "true" : "false";
@@ -161,28 +161,28 @@ static int typed_value(bp_handler *h, bp__hscan *s, bp_ddb_attr *a) {
     int c = bp__hs_peek(s);
     const char *t = s->p;
     if (type == BP_DDB_M ? c != '{' : c != '[')
-      return jerr(h, s, BP_ERR_INVALID_JSON, type == BP_DDB_M ? "M is not an object"
+      return hddb_jerr(h, s, BP_ERR_INVALID_JSON, type == BP_DDB_M ? "M is not an object"
                                                               : "not an array");
-    rc = type >= BP_DDB_SS ? array_of_strings(h, s) : bp__hs_skip(s, NULL, NULL);
-    if (rc) return rc < 0 && type < BP_DDB_SS ? jerr(h, s, rc, "DynamoDB value") : rc;
+    rc = type >= BP_DDB_SS ? hddb_array_of_strings(h, s) : bp__hs_skip(s, NULL, NULL);
+    if (rc) return rc < 0 && type < BP_DDB_SS ? hddb_jerr(h, s, rc, "DynamoDB value") : rc;
     a->value = t;
     a->value_len = (size_t)(s->p - t);
   }
   }
   rc = bp__hs_member(s, 0, NULL);
   if (rc != 0)
-    return jerr(h, s, rc < 0 ? rc : BP_ERR_INVALID_JSON, "a typed value has one member");
+    return hddb_jerr(h, s, rc < 0 ? rc : BP_ERR_INVALID_JSON, "a typed value has one member");
   a->json = start;
   a->json_len = (size_t)(s->p - start);
   return 0;
 }
 
-static int out_attr(bp_ddb_attr *out, const bp_ddb_attr *a) {
+static int hddb_out_attr(bp_ddb_attr *out, const bp_ddb_attr *a) {
   return bp__struct_out(out, a, sizeof *a, BP__SIZE_V1(bp_ddb_attr, reserved), "bp_ddb_attr",
                         NULL, 0);
 }
 
-static void begin(bp_handler *h, bp__hscan *s, const char *json, size_t len) {
+static void hddb_begin(bp_handler *h, bp__hscan *s, const char *json, size_t len) {
   if (!h->in_callback) bp__hpool_reset(&h->values);
   bp__errmsg_clear(&h->err);
   bp__hs_init(s, json ? json : "", len, &h->scratch, &h->scratch_stack);
@@ -194,8 +194,8 @@ int bp_handler_ddb_get(bp_handler *h, const char *map, size_t map_len, const cha
       !bp__span_ok(name, name_len) || !out->struct_size)
     return BP_ERR_INVALID_ARGUMENT;
   bp__hscan s;
-  begin(h, &s, map, map_len);
-  if (bp__hs_expect(&s, '{')) return jerr(h, &s, BP_ERR_INVALID_JSON, "not an item map");
+  hddb_begin(h, &s, map, map_len);
+  if (bp__hs_expect(&s, '{')) return hddb_jerr(h, &s, BP_ERR_INVALID_JSON, "not an item map");
   const char *found = NULL;
   int more, rc;
   bp__hstr k;
@@ -204,16 +204,16 @@ int bp_handler_ddb_get(bp_handler *h, const char *map, size_t map_len, const cha
     h->scratch.len = 0;
     bp__hs_peek(&s);
     if (match) found = s.p;
-    if ((rc = bp__hs_skip(&s, NULL, NULL))) return jerr(h, &s, rc, "attribute value");
+    if ((rc = bp__hs_skip(&s, NULL, NULL))) return hddb_jerr(h, &s, rc, "attribute value");
   }
-  if (more < 0) return jerr(h, &s, more, "item map");
-  if (bp__hs_peek(&s) != -1) return jerr(h, &s, BP_ERR_INVALID_JSON, "data after the map");
+  if (more < 0) return hddb_jerr(h, &s, more, "item map");
+  if (bp__hs_peek(&s) != -1) return hddb_jerr(h, &s, BP_ERR_INVALID_JSON, "data after the map");
   bp_ddb_attr a = {.struct_size = sizeof a};
   if (found) {
     s.p = found;
-    if ((rc = typed_value(h, &s, &a))) return rc;
+    if ((rc = hddb_typed_value(h, &s, &a))) return rc;
   }
-  if ((rc = out_attr(out, &a))) return rc;
+  if ((rc = hddb_out_attr(out, &a))) return rc;
   return found ? 1 : 0;
 }
 
@@ -226,13 +226,13 @@ int bp_handler_ddb_next(bp_handler *h, int32_t type, const char *json, size_t le
   if (name_len) *name_len = 0;
   bp_ddb_attr a = {.struct_size = sizeof a};
   int rc;
-  if (*cursor == SIZE_MAX) return out_attr(out, &a) ? BP_ERR_INVALID_ARGUMENT : 0;
+  if (*cursor == SIZE_MAX) return hddb_out_attr(out, &a) ? BP_ERR_INVALID_ARGUMENT : 0;
   bp__hscan s;
-  begin(h, &s, json, len);
+  hddb_begin(h, &s, json, len);
   int first = *cursor == 0;
   if (first) {
     if (bp__hs_expect(&s, type == BP_DDB_M ? '{' : '['))
-      return jerr(h, &s, BP_ERR_INVALID_JSON, type == BP_DDB_M ? "not a map" : "not an array");
+      return hddb_jerr(h, &s, BP_ERR_INVALID_JSON, type == BP_DDB_M ? "not a map" : "not an array");
   } else {
     s.p += *cursor;
   }
@@ -241,28 +241,28 @@ int bp_handler_ddb_next(bp_handler *h, int32_t type, const char *json, size_t le
   h->scratch.len = 0;
   if (type == BP_DDB_M) {
     more = bp__hs_member(&s, first, &k);
-    if (more == 1 && name && name_len && (rc = lend_string(h, &s, k, name, name_len)))
+    if (more == 1 && name && name_len && (rc = hddb_lend_string(h, &s, k, name, name_len)))
       return rc;
   } else {
     more = bp__hs_element(&s, first);
   }
-  if (more < 0) return jerr(h, &s, more, "container");
+  if (more < 0) return hddb_jerr(h, &s, more, "container");
   if (more == 0) {
-    if (bp__hs_peek(&s) != -1) return jerr(h, &s, BP_ERR_INVALID_JSON, "data after the value");
+    if (bp__hs_peek(&s) != -1) return hddb_jerr(h, &s, BP_ERR_INVALID_JSON, "data after the value");
     *cursor = SIZE_MAX;
-    return out_attr(out, &a) ? BP_ERR_INVALID_ARGUMENT : 0;
+    return hddb_out_attr(out, &a) ? BP_ERR_INVALID_ARGUMENT : 0;
   }
   if (type == BP_DDB_M || type == BP_DDB_L) {
-    if ((rc = typed_value(h, &s, &a))) return rc;
+    if ((rc = hddb_typed_value(h, &s, &a))) return rc;
   } else {
     bp__hs_peek(&s);
     const char *t = s.p;
     int32_t et = type == BP_DDB_SS ? BP_DDB_S : type == BP_DDB_NS ? BP_DDB_N : BP_DDB_B;
-    if ((rc = string_value(h, &s, et, &a))) return rc;
+    if ((rc = hddb_string_value(h, &s, et, &a))) return rc;
     a.json = t;
     a.json_len = (size_t)(s.p - t);
   }
   *cursor = (size_t)(s.p - s.base);
-  if ((rc = out_attr(out, &a))) return rc;
+  if ((rc = hddb_out_attr(out, &a))) return rc;
   return 1;
 }
