@@ -24,6 +24,7 @@
 #if BP_WITH_CODEC
 #include "batchpoint/bp_codec.h"
 #include "batchpoint/bp_filter.h"
+#include "batchpoint/bp_kpl.h"
 #include "batchpoint/bp_handler.h"
 #endif
 
