@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bp_handler_int.h"
+#include "batchpoint/bp_kpl.h"
 
 #define HANDLER_FLAGS (BP_HANDLER_STOP_AT_FIRST_FAILURE | BP_HANDLER_DEAGGREGATE)
 #define HANDLER_MAX_REASON 4096
@@ -32,7 +33,6 @@ int bp_handler_new(bp_handler **out, const bp_handler_opts *opts, const bp_alloc
                             "bp_handler_opts", NULL, 0))
     return BP_ERR_INVALID_ARGUMENT;
   if (o.flags & ~HANDLER_FLAGS) return BP_ERR_INVALID_ARGUMENT;
-  if (o.flags & BP_HANDLER_DEAGGREGATE) return BP_ERR_UNSUPPORTED;
   bp_allocator a;
   if (bp__alloc_copy(&a, alloc)) return BP_ERR_INVALID_ARGUMENT;
   bp_handler *h = bp__calloc(&a, 1, sizeof *h);
@@ -190,22 +190,64 @@ static int hd_build_response(bp_handler *h) {
 
 /* ---- The loop ---- */
 
+static int hd_call(bp_handler *h, const bp_handler_record *v, bp_handler_fn fn, void *ud) {
+  bp__hpool_reset(&h->values);
+  h->in_callback = 1;
+  int r = fn(h, v, ud);
+  h->in_callback = 0;
+  return r != 0;
+}
+
+/* A KPL aggregate (BP_HANDLER_DEAGGREGATE): each user record through the callback, with the
+ * parent's sequence number. @return 1 when the parent failed: a user record failed, or the
+ * aggregate does not decode (no callback then: bp_kpl.h, as aws-kinesis-agg reports the
+ * whole record as an error). Without the stop flag every user record is still offered. */
+static int hd_deliver_aggregate(bp_handler *h, bp_handler_record *v, bp_handler_fn fn,
+                                void *ud) {
+  bp_kpl_iter it;
+  if (bp_kpl_iter_init(&it, sizeof it, v->data, v->data_len, 0) < 0) {
+    static const char pre[] = "KPL aggregate: ";
+    const char *why = bp_kpl_iter_errmsg(&it);
+    h->cur_reason.len = 0;
+    if (bp__buf_append(&h->cur_reason, pre, sizeof pre - 1) == 0 &&
+        bp__buf_append(&h->cur_reason, why, strlen(why)) == 0)
+      h->has_cur_reason = 1;
+    return 1;
+  }
+  bp_kpl_record k = BP_KPL_RECORD_INIT;
+  int failed = 0;
+  v->aggregated = 1;
+  while (bp_kpl_iter_next(&it, &k) == 1) {
+    v->sub_sequence_number = (uint32_t)k.sub_sequence_number;
+    v->partition_key = k.partition_key;
+    v->partition_key_len = k.partition_key_len;
+    v->explicit_hash_key = k.explicit_hash_key;
+    v->explicit_hash_key_len = k.explicit_hash_key_len;
+    v->data = k.data;
+    v->data_len = k.data_len;
+    if (hd_call(h, v, fn, ud)) {
+      failed = 1;
+      if (h->flags & BP_HANDLER_STOP_AT_FIRST_FAILURE) break;
+    }
+  }
+  return failed;
+}
+
 static int hd_run_records(bp_handler *h, bp_handler_fn fn, void *user_data) {
   int stopped = 0;
   for (size_t i = 0; i < h->nrecs; i++) {
+    h->has_cur_reason = 0;
     if (stopped) {
-      h->has_cur_reason = 0;
       if (hd_add_failure(h, i, 1)) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
       continue;
     }
     bp_handler_record v;
     hd_make_view(h, i, &v);
-    h->has_cur_reason = 0;
-    bp__hpool_reset(&h->values);
-    h->in_callback = 1;
-    int r = fn(h, &v, user_data);
-    h->in_callback = 0;
-    if (r == 0) continue;
+    int failed = (h->flags & BP_HANDLER_DEAGGREGATE) && v.source == BP_SOURCE_KINESIS &&
+                         bp_kpl_is_aggregated(v.data, v.data_len)
+                     ? hd_deliver_aggregate(h, &v, fn, user_data)
+                     : hd_call(h, &v, fn, user_data);
+    if (!failed) continue;
     if (hd_add_failure(h, i, 0)) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
     if (h->flags & BP_HANDLER_STOP_AT_FIRST_FAILURE) stopped = 1;
   }

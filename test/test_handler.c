@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "batchpoint.h"
+#include "bp_md5_int.h"
 #include "test_alloc.h"
 #include "test_json.h"
 
@@ -611,10 +612,139 @@ static void test_arguments(void **state) {
   free(ev);
   bp_handler_del(h);
   bp_handler_del(NULL);
-  /* KPL de-aggregation is not in this build yet */
-  o = (bp_handler_opts)BP_HANDLER_OPTS_INIT;
-  o.flags = BP_HANDLER_DEAGGREGATE;
-  assert_int_equal(bp_handler_new(&h, &o, NULL), BP_ERR_UNSUPPORTED);
+}
+
+/* ---- KPL de-aggregation ---- */
+
+/* A KPL aggregate of user records (partition keys "a" and "b" alternating, data given). */
+static size_t kpl_aggregate(uint8_t *out, const char *const *data, size_t n, int bad_digest) {
+  uint8_t msg[512];
+  size_t m = 0;
+  const char *keys[] = {"a", "b"};
+  for (size_t k = 0; k < 2; k++) {
+    msg[m++] = 0x0A;
+    msg[m++] = 1;
+    msg[m++] = (uint8_t)keys[k][0];
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t dl = strlen(data[i]);
+    msg[m++] = 0x1A;
+    msg[m++] = (uint8_t)(4 + dl);
+    msg[m++] = 0x08;
+    msg[m++] = (uint8_t)(i % 2);
+    msg[m++] = 0x1A;
+    msg[m++] = (uint8_t)dl;
+    memcpy(msg + m, data[i], dl);
+    m += dl;
+  }
+  memcpy(out, BP_KPL_MAGIC, 4);
+  memcpy(out + 4, msg, m);
+  bp__md5(msg, m, out + 4 + m);
+  if (bad_digest) out[4 + m] ^= 1;
+  return 4 + m + 16;
+}
+
+typedef struct kpl_ctx {
+  size_t calls;
+  char seen[8][32];
+  bp_handler_record v[8];
+} kpl_ctx;
+
+static int kpl_cb(bp_handler *h, const bp_handler_record *r, void *ud) {
+  (void)h;
+  kpl_ctx *c = ud;
+  size_t i = c->calls++;
+  assert_true(i < 8);
+  c->v[i] = *r;
+  memcpy(c->seen[i], r->data, r->data_len < 31 ? r->data_len : 31);
+  return r->data_len > 0 && r->data[0] == 'F'; /* data starting with F fails */
+}
+
+static void test_kpl(void **state) {
+  (void)state;
+  bp_codec_opts o = BP_CODEC_OPTS_INIT;
+  o.source = BP_SOURCE_KINESIS;
+  o.event_source_arn = "arn:aws:kinesis:us-east-1:1:stream/s";
+  o.invoke_identity_arn = "arn:aws:iam::1:role/r";
+  bp_codec *codec;
+  assert_int_equal(bp_codec_new(&codec, &o, NULL), 0);
+  static const char *const users[] = {"ok1", "Fail", "ok3"};
+  static const char *const good[] = {"x"};
+  uint8_t agg[3][600];
+  size_t agg_len[3] = {kpl_aggregate(agg[0], users, 3, 0), kpl_aggregate(agg[1], good, 1, 1),
+                       kpl_aggregate(agg[2], good, 0, 0)};
+  bp_record r[4];
+  const char *seqs[] = {"10", "20", "30", "40"};
+  for (int i = 0; i < 4; i++) {
+    bp_record_init(&r[i], sizeof r[i]);
+    r[i].seq = seqs[i];
+    r[i].seq_len = 2;
+    r[i].arrival_ms = 1000;
+    r[i].partition_key = "p";
+    r[i].partition_key_len = 1;
+  }
+  r[0].data = agg[0];
+  r[0].data_len = agg_len[0];
+  r[1].data = (const uint8_t *)"plain";
+  r[1].data_len = 5;
+  r[2].data = agg[1]; /* a bad digest */
+  r[2].data_len = agg_len[1];
+  r[3].data = agg[2]; /* zero user records */
+  r[3].data_len = agg_len[2];
+  const char *ev;
+  size_t ev_len;
+  assert_int_equal(bp_codec_encode_event(codec, "shardId-0", r, 4, NULL, &ev, &ev_len), 0);
+
+  bp_handler_opts ho = BP_HANDLER_OPTS_INIT;
+  ho.flags = BP_HANDLER_DEAGGREGATE;
+  bp_handler *h;
+  assert_int_equal(bp_handler_new(&h, &ho, NULL), 0);
+  kpl_ctx c = {0};
+  const char *resp;
+  size_t len;
+  assert_int_equal(bp_handler_process(h, ev, ev_len, kpl_cb, &c, &resp, &len), 0);
+  assert_int_equal(c.calls, 4); /* 3 user records, then the plain record */
+  assert_string_equal(resp, "{\"batchItemFailures\":[{\"itemIdentifier\":\"10\"},"
+                            "{\"itemIdentifier\":\"30\"}]}");
+  for (int i = 0; i < 3; i++) {
+    assert_string_equal(c.seen[i], users[i]);
+    assert_int_equal(c.v[i].aggregated, 1);
+    assert_int_equal(c.v[i].sub_sequence_number, (uint32_t)i);
+    assert_int_equal(c.v[i].index, 0);
+    assert_span(c.v[i].seq, c.v[i].seq_len, "10");
+    assert_span(c.v[i].partition_key, c.v[i].partition_key_len, i % 2 ? "b" : "a");
+    assert_null(c.v[i].explicit_hash_key);
+    assert_int_equal(c.v[i].data_base64_len, bp_base64_encoded_len(agg_len[0]));
+  }
+  assert_string_equal(c.seen[3], "plain");
+  assert_int_equal(c.v[3].aggregated, 0);
+  assert_span(c.v[3].partition_key, c.v[3].partition_key_len, "p");
+  bp_handler_failure f = BP_HANDLER_FAILURE_INIT;
+  assert_int_equal(bp_handler_get_failure(h, 1, &f), 0);
+  assert_int_equal(f.index, 2);
+  assert_non_null(f.reason);
+  assert_true(f.reason_len > 15 && memcmp(f.reason, "KPL aggregate: ", 15) == 0);
+  bp_handler_del(h);
+
+  /* stop at the first failure: the third user record is not offered */
+  ho.flags = BP_HANDLER_DEAGGREGATE | BP_HANDLER_STOP_AT_FIRST_FAILURE;
+  assert_int_equal(bp_handler_new(&h, &ho, NULL), 0);
+  c = (kpl_ctx){0};
+  assert_int_equal(bp_handler_process(h, ev, ev_len, kpl_cb, &c, &resp, &len),
+                   BP_ERR_BATCH_FAILED);
+  assert_int_equal(c.calls, 2);
+  bp_handler_del(h);
+
+  /* without the flag an aggregate is one record: its bytes */
+  assert_int_equal(bp_handler_new(&h, NULL, NULL), 0);
+  c = (kpl_ctx){0};
+  assert_int_equal(bp_handler_process(h, ev, ev_len, kpl_cb, &c, &resp, &len), 0);
+  assert_int_equal(c.calls, 4);
+  assert_int_equal(c.v[0].aggregated, 0);
+  assert_int_equal(c.v[0].data_len, agg_len[0]);
+  assert_memory_equal(c.v[0].data, BP_KPL_MAGIC, 4);
+  bp_handler_del(h);
+  bp_codec_del(codec);
 }
 
 /* ---- Round trip: events the codec encodes decode to the same views ---- */
@@ -836,6 +966,7 @@ int main(void) {
       cmocka_unit_test(test_escapes),
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_arguments),
+      cmocka_unit_test(test_kpl),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_failmalloc),
       cmocka_unit_test(test_no_allocation_when_warm),

@@ -90,10 +90,15 @@ extern "C" {
  *  report every later record failed too. */
 #define BP_HANDLER_STOP_AT_FIRST_FAILURE 0x1u
 /** bp_handler_opts.flags: de-aggregate Kinesis records written by the Kinesis Producer
- *  Library (KPL aggregated format): the callback sees each user record (with
- *  bp_handler_record.aggregated set); a failed user record reports its parent record's
- *  sequence number, once. Records that are not aggregated are delivered as they are.
- *  ::BP_ERR_UNSUPPORTED from bp_handler_new() where the build lacks it. */
+ *  Library (KPL aggregated format, bp_kpl.h, with aws-kinesis-agg's outcomes, digest
+ *  checked): the callback sees each user record (bp_handler_record.aggregated set, its own
+ *  partition key, explicit hash key, data and sub-sequence number, the parent's sequence
+ *  number and other members). A parent whose user records include a failure is reported
+ *  once, with its sequence number; an aggregate that does not decode (bad digest, truncated
+ *  message) makes no callback and is reported failed, the reason saying why (see
+ *  bp_handler_get_failure()). Without ::BP_HANDLER_STOP_AT_FIRST_FAILURE every user record
+ *  is offered even after one fails. An aggregate of zero user records succeeds. Records
+ *  that are not aggregated are delivered as they are. */
 #define BP_HANDLER_DEAGGREGATE 0x2u
 
 /** Options of bp_handler_new(). Initialise with bp_handler_opts_init() or
@@ -155,7 +160,8 @@ typedef struct bp_handler_record {
   size_t arrival_text_len;
 
   /* Kinesis (the `kinesis` object). */
-  const char *partition_key;   /**< partitionKey (of the user record when aggregated) */
+  const char *partition_key;   /**< partitionKey (of the user record when aggregated: NULL
+                                    when its index is beyond the aggregate's table) */
   size_t partition_key_len;
   const char *kinesis_schema_version; /**< kinesisSchemaVersion */
   size_t kinesis_schema_version_len;
@@ -206,8 +212,7 @@ typedef int (*bp_handler_fn)(bp_handler *h, const bp_handler_record *rec, void *
  * @param opts options (copied); NULL for the defaults.
  * @param alloc allocator hooks (copied), NULL for libc.
  * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p out, bad struct_size, unknown flag bits,
- *         half-set allocator); ::BP_ERR_UNSUPPORTED (::BP_HANDLER_DEAGGREGATE not in this
- *         build); ::BP_ERR_NOMEM.
+ *         half-set allocator); ::BP_ERR_NOMEM.
  */
 BP_API int bp_handler_new(bp_handler **out, const bp_handler_opts *opts,
                           const bp_allocator *alloc);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the function side's event parser and DynamoDB reader. The first byte chooses
- * the options and which records fail, the rest is the event text. Whatever the bytes:
+ * the options (bit 0 stop at the first failure, bit 7 KPL de-aggregation) and which records
+ * fail, the rest is the event text. Whatever the bytes:
  * bp_handler_process() returns one of its documented codes; a text yajl rejects is refused,
  * and a text the processor accepts is one yajl accepts (the scanner is as
  * strict as the library's JSON parser); a response is valid JSON; every record view is
@@ -66,9 +67,10 @@ static int on_record(bp_handler *h, const bp_handler_record *r, void *ud) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
-  unsigned mask = data[0] >> 1;
+  unsigned mask = (data[0] >> 1) & 0x3F;
   bp_handler_opts o = BP_HANDLER_OPTS_INIT;
-  o.flags = data[0] & 1 ? BP_HANDLER_STOP_AT_FIRST_FAILURE : 0;
+  o.flags = (data[0] & 1 ? BP_HANDLER_STOP_AT_FIRST_FAILURE : 0) |
+            (data[0] & 0x80 ? BP_HANDLER_DEAGGREGATE : 0);
   bp_handler *h;
   if (bp_handler_new(&h, &o, NULL)) abort();
   const char *text = (const char *)data + 1, *resp;
