@@ -238,7 +238,8 @@ BP_API const char *bp_handler_errmsg(const bp_handler *h);
  *         them all); ::BP_ERR_INVALID_JSON, ::BP_ERR_INVALID_RECORD (a malformed event, no
  *         callback was made; bp_handler_errmsg() names the JSON path); ::BP_ERR_INVALID_ARGUMENT
  *         (NULL @p h, @p fn or out-pointer, @p event NULL with @p len > 0, a @p len above
- *         PTRDIFF_MAX); ::BP_ERR_IN_CALLBACK (called from a callback); ::BP_ERR_NOMEM.
+ *         PTRDIFF_MAX); ::BP_ERR_TOO_LARGE (an event above 2 GiB); ::BP_ERR_IN_CALLBACK
+ *         (called from a callback); ::BP_ERR_NOMEM.
  */
 BP_API int bp_handler_process(bp_handler *h, const char *event, size_t len, bp_handler_fn fn,
                               void *user_data, const char **response, size_t *response_len);
