@@ -25,6 +25,7 @@
 #include "batchpoint/bp_codec.h"
 #include "batchpoint/bp_filter.h"
 #include "batchpoint/bp_kpl.h"
+#include "batchpoint/bp_handler.h"
 #endif
 
 #endif

@@ -26,6 +26,7 @@ static const bp_err_desc err_table[] = {
     BP__ERR_ROW(BP_ERR_INVALID_RECORD, "invalid record"),
     BP__ERR_ROW(BP_ERR_CORRUPT, "stored data is corrupt"),
     BP__ERR_ROW(BP_ERR_IO, "I/O error"),
+    BP__ERR_ROW(BP_ERR_BATCH_FAILED, "every record of the batch failed"),
     BP__ERR_ROW(BP_ERR_FATAL, "fatal error"),
     BP__ERR_ROW(BP_ERR_CALLBACK_FAILURE, "callback failure"),
     BP__ERR_ROW(BP_ERR_INTERNAL, "internal error"),

@@ -96,6 +96,8 @@ typedef enum bp_err {
   BP_ERR_CORRUPT = -19,          /**< stored data fails its integrity check (bad magic, CRC,
                                       length or ids): never read as "no data" */
   BP_ERR_IO = -20,               /**< an operating-system I/O call failed (errno text in errmsg) */
+  BP_ERR_BATCH_FAILED = -21,     /**< every record of a batch failed (bp_handler.h): the
+                                      function reports an error; its response is still set */
   BP_ERR_FATAL = -900,           /**< threshold: codes <= this are fatal */
   BP_ERR_CALLBACK_FAILURE = -901,/**< a host callback failed; the object is unusable */
   BP_ERR_INTERNAL = -902         /**< an internal invariant broke (a bug: please report) */
