@@ -18,7 +18,7 @@ layer() {
     bp_common|bp_features|bp_struct|bp_record) echo "1 base" ;;
     bp_config_json*) echo "2 codec" ;;
     bp_batch*|bp_checkpoint*|bp_bisect*|bp_resolver*|bp_config*) echo "2 components" ;;
-    bp_json*|bp_jsonw*|bp_b64*|bp_codec*|bp_filter*) echo "2 codec" ;;
+    bp_json*|bp_jsonw*|bp_b64*|bp_codec*|bp_filter*|bp_handler*) echo "2 codec" ;;
     bp_engine*) echo "3 engine" ;;
     bp_store*) echo "4 stores" ;;
     *) echo "0 unknown" ;;

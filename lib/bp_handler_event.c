@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event parser of the function side: one strict pass over a Lambda Kinesis or DynamoDB
+ * Streams event (SEMANTICS.md §1.1, §1.2, §6) into the processor's record index. Nothing is
+ * delivered before the whole event has been checked, so a malformed event makes no callback.
+ * Kinesis data is base64-decoded here, into one buffer reserved for the whole event (the
+ * decoded bytes are at most 3/4 of the event), so record views stay valid for the call.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bp_handler_int.h"
+#include "batchpoint/bp_codec.h"
+#include "batchpoint/bp_seqnum.h"
+
+/* Presence bits beyond the string fields. */
+#define HP_SIZE_BYTES (1u << BP__HF_COUNT)
+#define HP_KINESIS (1u << (BP__HF_COUNT + 1))
+
+#define KEY(s, k, lit) bp__hs_eq((s), (k), lit, sizeof lit - 1)
+#define BIT(f) (1u << (f))
+
+typedef struct parse_ctx {
+  bp_handler *h;
+  bp__hscan s;
+  size_t rec; /* index of the record being parsed, SIZE_MAX outside Records */
+  bp__hlearn learn_record, learn_kinesis, learn_dynamodb; /* member order seen */
+} parse_ctx;
+
+/* "Records[3].kinesis.data: why" (or "path: why" outside a record). */
+static int perr(parse_ctx *c, int code, const char *path, const char *why) {
+  bp__errmsg *e = &c->h->err;
+  size_t off = (size_t)(c->s.p - c->s.base);
+  const char *at = code == BP_ERR_INVALID_JSON ? " at byte " : "";
+  char num[32] = "";
+  if (*at) snprintf(num, sizeof num, "%zu", off);
+  if (c->rec == SIZE_MAX)
+    bp__error(e, code, "%s: %s%s%s", path, why, at, num);
+  else
+    bp__error(e, code, "Records[%zu]%s%s: %s%s%s", c->rec, *path ? "." : "", path, why, at,
+              num);
+  e->offset = code == BP_ERR_INVALID_JSON ? off : SIZE_MAX;
+  return code;
+}
+
+/* A scanner failure (JSON or memory) at @p path. */
+static int sfail(parse_ctx *c, int rc, const char *path) {
+  if (rc == BP_ERR_NOMEM) return bp__error(&c->h->err, rc, "out of memory");
+  return perr(c, rc, path, c->s.why);
+}
+
+/* Path of an unknown member for messages: "name" (cut at 64 bytes). */
+static int skip_member(parse_ctx *c, const char *parent, bp__hstr key) {
+  int rc = bp__hs_skip(&c->s, NULL, NULL);
+  if (!rc) return 0;
+  char path[96];
+  size_t kl = key.len & ~BP__HS_UNESC;
+  snprintf(path, sizeof path, "%s%s%.*s", parent, *parent ? "." : "", (int)(kl > 64 ? 64 : kl),
+           bp__hs_ptr(&c->s, key));
+  return sfail(c, rc, path);
+}
+
+static int string_field(parse_ctx *c, bp__hrec *r, int f, const char *path) {
+  int rc = bp__hs_string(&c->s, &r->f[f]);
+  if (rc) return sfail(c, rc, path);
+  r->present |= BIT(f);
+  return 0;
+}
+
+static int object_span(parse_ctx *c, bp__hstr *out, const char *path) {
+  if (bp__hs_peek(&c->s) != '{') return perr(c, BP_ERR_INVALID_JSON, path, "not an object");
+  const char *t;
+  size_t n;
+  int rc = bp__hs_skip(&c->s, &t, &n);
+  if (rc) return sfail(c, rc, path);
+  out->off = (uint32_t)(t - c->s.base);
+  out->len = (uint32_t)n;
+  return 0;
+}
+
+/* An epoch-seconds number token to whole milliseconds (truncated), exactly, for any JSON
+ * number form (fraction, exponent). @return 0 or -1 (negative or out of range). */
+static int seconds_to_ms(const char *t, size_t n, int64_t *ms) {
+  if (t[0] == '-') return -1;
+  size_t i = 0, nd = 0, nfrac = 0;
+  const char *digits = t;
+  while (i < n && t[i] >= '0' && t[i] <= '9') i++, nd++;
+  if (i < n && t[i] == '.') {
+    i++;
+    while (i < n && t[i] >= '0' && t[i] <= '9') i++, nd++, nfrac++;
+  }
+  long exp = 0;
+  if (i < n) { /* e / E, sign, digits (grammar already checked) */
+    int neg = t[i + 1] == '-';
+    i += 1 + (t[i + 1] == '-' || t[i + 1] == '+');
+    for (; i < n; i++) exp = exp < 100000 ? exp * 10 + (t[i] - '0') : exp;
+    if (neg) exp = -exp;
+  }
+  /* value * 1000 = digits * 10^shift; keep the digits left of the decimal point. */
+  long keep = (long)nd + exp + 3 - (long)nfrac;
+  int64_t acc = 0;
+  for (long k = 0, pos = 0; k < keep; k++) {
+    int d = 0;
+    if ((size_t)k < nd) {
+      if (digits[pos] == '.') pos++;
+      d = digits[pos++] - '0';
+    }
+    if (acc > (INT64_MAX - 9) / 10) return -1;
+    acc = acc * 10 + d;
+  }
+  if (!bp__time_in_range(acc)) return -1;
+  *ms = acc;
+  return 0;
+}
+
+static int arrival_field(parse_ctx *c, bp__hrec *r, const char *path) {
+  const char *t;
+  size_t n;
+  if (bp__hs_peek(&c->s) == '"')
+    return perr(c, BP_ERR_INVALID_JSON, path, "a string, not a number");
+  int rc = bp__hs_number(&c->s, &t, &n);
+  if (rc) return sfail(c, rc, path);
+  if (seconds_to_ms(t, n, &r->arrival_ms))
+    return perr(c, BP_ERR_INVALID_RECORD, path, "epoch seconds out of range");
+  r->f[BP__HF_ARRIVAL].off = (uint32_t)(t - c->s.base);
+  r->f[BP__HF_ARRIVAL].len = (uint32_t)n;
+  r->present |= BIT(BP__HF_ARRIVAL);
+  return 0;
+}
+
+static int seq_field(parse_ctx *c, bp__hrec *r, const char *path) {
+  /* Plain digits (always, from Lambda) are read directly; anything else is scanned. */
+  if (!bp__hs_digits(&c->s, &r->f[BP__HF_SEQ])) {
+    int rc = bp__hs_string(&c->s, &r->f[BP__HF_SEQ]);
+    if (rc) return sfail(c, rc, path);
+  }
+  r->present |= BIT(BP__HF_SEQ);
+  bp__hstr q = r->f[BP__HF_SEQ];
+  if (bp_seqnum_validate(bp__hs_ptr(&c->s, q), q.len & ~BP__HS_UNESC))
+    return perr(c, BP_ERR_INVALID_RECORD, path, "not a sequence number (decimal digits)");
+  return 0;
+}
+
+static int decode_into(bp_handler *h, const char *b64, size_t n, bp__hrec *r) {
+  bp__buf *out = &h->data;
+  size_t written;
+  /* Room was reserved for the whole event: the decoded bytes never exceed 3/4 of it. */
+  if (bp_base64_decode(b64, n, (uint8_t *)out->data + out->len, out->cap - out->len, &written))
+    return -1;
+  r->data_off = (uint32_t)out->len;
+  r->data_len = (uint32_t)written;
+  out->len += written;
+  return 0;
+}
+
+static int data_field(parse_ctx *c, bp__hrec *r) {
+  bp__hscan *s = &c->s;
+  /* Fast path: up to the next quote, decoded strictly. Valid base64 holds only characters a
+   * JSON string may hold as they are, so when it decodes, the string was valid too. */
+  if (bp__hs_peek(s) == '"') {
+    const char *q = memchr(s->p + 1, '"', (size_t)(s->end - s->p - 1));
+    if (q && decode_into(c->h, s->p + 1, (size_t)(q - s->p - 1), r) == 0) {
+      r->f[BP__HF_DATA].off = (uint32_t)(s->p + 1 - s->base);
+      r->f[BP__HF_DATA].len = (uint32_t)(q - s->p - 1);
+      r->present |= BIT(BP__HF_DATA);
+      s->p = q + 1;
+      return 0;
+    }
+  }
+  int rc = string_field(c, r, BP__HF_DATA, "kinesis.data");
+  if (rc) return rc;
+  bp__hstr d = r->f[BP__HF_DATA];
+  if (decode_into(c->h, bp__hs_ptr(s, d), d.len & ~BP__HS_UNESC, r))
+    return perr(c, BP_ERR_INVALID_RECORD, "kinesis.data", "invalid base64");
+  return 0;
+}
+
+/* Member names in the order Lambda writes them (SEMANTICS.md §1.4). */
+enum { K_SCHEMA, K_PKEY, K_SEQ, K_DATA, K_ARRIVAL, K_ENCRYPTION, K_COUNT };
+static const bp__hkey kinesis_keys[K_COUNT] = {
+    BP__HKEY("kinesisSchemaVersion"), BP__HKEY("partitionKey"),
+    BP__HKEY("sequenceNumber"),       BP__HKEY("data"),
+    BP__HKEY("approximateArrivalTimestamp"), BP__HKEY("encryptionType")};
+
+static int parse_kinesis(parse_ctx *c, bp__hrec *r) {
+  int rc = bp__hs_expect(&c->s, '{'), more, which, prev = K_COUNT;
+  if (rc) return perr(c, BP_ERR_INVALID_JSON, "kinesis", "not an object");
+  r->present |= HP_KINESIS;
+  bp__hstr k;
+  for (int first = 1; (more = bp__hs_member_known(&c->s, first, kinesis_keys, K_COUNT,
+                                                  &c->learn_kinesis, &prev, &which, &k)) == 1;
+       first = 0) {
+    switch (which) {
+    case K_DATA: rc = data_field(c, r); break;
+    case K_SEQ: rc = seq_field(c, r, "kinesis.sequenceNumber"); break;
+    case K_PKEY: rc = string_field(c, r, BP__HF_PARTITION_KEY, "kinesis.partitionKey"); break;
+    case K_ARRIVAL: rc = arrival_field(c, r, "kinesis.approximateArrivalTimestamp"); break;
+    case K_SCHEMA:
+      rc = string_field(c, r, BP__HF_SCHEMA, "kinesis.kinesisSchemaVersion");
+      break;
+    case K_ENCRYPTION:
+      rc = string_field(c, r, BP__HF_ENCRYPTION, "kinesis.encryptionType");
+      break;
+    default: rc = skip_member(c, "kinesis", k);
+    }
+    if (rc) return rc;
+  }
+  return more < 0 ? sfail(c, more, "kinesis") : 0;
+}
+
+static int size_bytes_field(parse_ctx *c, bp__hrec *r) {
+  const char *t;
+  size_t n;
+  int rc = bp__hs_number(&c->s, &t, &n);
+  if (rc) return sfail(c, rc, "dynamodb.SizeBytes");
+  int64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (t[i] < '0' || t[i] > '9' || v > (INT64_MAX - 9) / 10)
+      return perr(c, BP_ERR_INVALID_RECORD, "dynamodb.SizeBytes", "not a non-negative integer");
+    v = v * 10 + (t[i] - '0');
+  }
+  r->size_bytes = v;
+  r->present |= HP_SIZE_BYTES;
+  return 0;
+}
+
+enum { D_ARRIVAL, D_KEYS, D_NEW, D_OLD, D_SEQ, D_SIZE, D_VIEW, D_COUNT };
+static const bp__hkey dynamodb_keys[D_COUNT] = {
+    BP__HKEY("ApproximateCreationDateTime"), BP__HKEY("Keys"), BP__HKEY("NewImage"),
+    BP__HKEY("OldImage"), BP__HKEY("SequenceNumber"), BP__HKEY("SizeBytes"),
+    BP__HKEY("StreamViewType")};
+
+static int image_field(parse_ctx *c, bp__hrec *r, int f, const char *path) {
+  r->present |= BIT(f);
+  return object_span(c, &r->f[f], path);
+}
+
+static int parse_dynamodb(parse_ctx *c, bp__hrec *r) {
+  bp__hscan *s = &c->s;
+  bp__hs_peek(s);
+  const char *start = s->p;
+  int rc = bp__hs_expect(s, '{'), more, which, prev = D_COUNT;
+  if (rc) return perr(c, BP_ERR_INVALID_JSON, "dynamodb", "not an object");
+  bp__hstr k;
+  for (int first = 1; (more = bp__hs_member_known(s, first, dynamodb_keys, D_COUNT,
+                                                  &c->learn_dynamodb, &prev, &which, &k)) == 1;
+       first = 0) {
+    switch (which) {
+    case D_KEYS: rc = image_field(c, r, BP__HF_KEYS, "dynamodb.Keys"); break;
+    case D_NEW: rc = image_field(c, r, BP__HF_NEW_IMAGE, "dynamodb.NewImage"); break;
+    case D_OLD: rc = image_field(c, r, BP__HF_OLD_IMAGE, "dynamodb.OldImage"); break;
+    case D_SEQ: rc = seq_field(c, r, "dynamodb.SequenceNumber"); break;
+    case D_ARRIVAL: rc = arrival_field(c, r, "dynamodb.ApproximateCreationDateTime"); break;
+    case D_SIZE: rc = size_bytes_field(c, r); break;
+    case D_VIEW: rc = string_field(c, r, BP__HF_VIEW_TYPE, "dynamodb.StreamViewType"); break;
+    default: rc = skip_member(c, "dynamodb", k);
+    }
+    if (rc) return rc;
+  }
+  if (more < 0) return sfail(c, more, "dynamodb");
+  r->f[BP__HF_DYNAMODB].off = (uint32_t)(start - s->base);
+  r->f[BP__HF_DYNAMODB].len = (uint32_t)(s->p - start);
+  r->present |= BIT(BP__HF_DYNAMODB);
+  return 0;
+}
+
+typedef struct required {
+  uint32_t bit;
+  const char *path;
+} required;
+
+static const required kinesis_required[] = {
+    {BIT(BP__HF_SEQ), "kinesis.sequenceNumber"},
+    {BIT(BP__HF_DATA), "kinesis.data"},
+    {BIT(BP__HF_PARTITION_KEY), "kinesis.partitionKey"},
+    {BIT(BP__HF_ARRIVAL), "kinesis.approximateArrivalTimestamp"},
+    {BIT(BP__HF_SCHEMA), "kinesis.kinesisSchemaVersion"},
+    {BIT(BP__HF_EVENT_ID), "eventID"},
+    {BIT(BP__HF_EVENT_NAME), "eventName"},
+    {BIT(BP__HF_EVENT_VERSION), "eventVersion"},
+    {BIT(BP__HF_INVOKE_ARN), "invokeIdentityArn"},
+    {BIT(BP__HF_AWS_REGION), "awsRegion"},
+    {BIT(BP__HF_EVENT_SOURCE_ARN), "eventSourceARN"},
+};
+
+static const required dynamodb_required[] = {
+    {BIT(BP__HF_SEQ), "dynamodb.SequenceNumber"},
+    {BIT(BP__HF_KEYS), "dynamodb.Keys"},
+    {BIT(BP__HF_ARRIVAL), "dynamodb.ApproximateCreationDateTime"},
+    {HP_SIZE_BYTES, "dynamodb.SizeBytes"},
+    {BIT(BP__HF_VIEW_TYPE), "dynamodb.StreamViewType"},
+    {BIT(BP__HF_EVENT_ID), "eventID"},
+    {BIT(BP__HF_EVENT_NAME), "eventName"},
+    {BIT(BP__HF_EVENT_VERSION), "eventVersion"},
+    {BIT(BP__HF_AWS_REGION), "awsRegion"},
+    {BIT(BP__HF_EVENT_SOURCE_ARN), "eventSourceARN"},
+};
+
+/* The record's source, from eventSource, and its required members. */
+static int check_record(parse_ctx *c, bp__hrec *r) {
+  bp__hscan *s = &c->s;
+  if (!(r->present & BIT(BP__HF_EVENT_SOURCE)))
+    return perr(c, BP_ERR_INVALID_RECORD, "eventSource", "missing");
+  bp__hstr es = r->f[BP__HF_EVENT_SOURCE];
+  const required *req;
+  size_t nreq;
+  if (KEY(s, es, "aws:kinesis")) {
+    r->source = BP_SOURCE_KINESIS;
+    if (!(r->present & HP_KINESIS)) return perr(c, BP_ERR_INVALID_RECORD, "kinesis", "missing");
+    if (r->present & BIT(BP__HF_DYNAMODB))
+      return perr(c, BP_ERR_INVALID_RECORD, "dynamodb", "in a Kinesis record");
+    req = kinesis_required;
+    nreq = sizeof kinesis_required / sizeof *req;
+  } else if (KEY(s, es, "aws:dynamodb")) {
+    r->source = BP_SOURCE_DYNAMODB;
+    if (!(r->present & BIT(BP__HF_DYNAMODB)))
+      return perr(c, BP_ERR_INVALID_RECORD, "dynamodb", "missing");
+    if (r->present & HP_KINESIS)
+      return perr(c, BP_ERR_INVALID_RECORD, "kinesis", "in a DynamoDB record");
+    req = dynamodb_required;
+    nreq = sizeof dynamodb_required / sizeof *req;
+  } else {
+    return perr(c, BP_ERR_INVALID_RECORD, "eventSource",
+                "not aws:kinesis or aws:dynamodb (a record of another source)");
+  }
+  for (size_t i = 0; i < nreq; i++)
+    if (!(r->present & req[i].bit)) return perr(c, BP_ERR_INVALID_RECORD, req[i].path, "missing");
+  if (c->rec > 0 && r->source != c->h->recs[0].source)
+    return perr(c, BP_ERR_INVALID_RECORD, "eventSource",
+                "differs from the first record's (one event, one source)");
+  return 0;
+}
+
+/* Both sources' envelopes: Kinesis order first, the DynamoDB-only names after. */
+enum { R_KINESIS, R_SOURCE, R_VERSION, R_ID, R_NAME, R_INVOKE, R_REGION, R_ARN, R_DYNAMODB,
+       R_USER, R_COUNT };
+static const bp__hkey record_keys[R_COUNT] = {
+    BP__HKEY("kinesis"),   BP__HKEY("eventSource"),       BP__HKEY("eventVersion"),
+    BP__HKEY("eventID"),   BP__HKEY("eventName"),         BP__HKEY("invokeIdentityArn"),
+    BP__HKEY("awsRegion"), BP__HKEY("eventSourceARN"),    BP__HKEY("dynamodb"),
+    BP__HKEY("userIdentity")};
+/* The envelope member -> field (R_ID .. R_ARN, R_SOURCE, R_VERSION). */
+static int envelope_field(int which, const char **path) {
+  static const struct {
+    int f;
+    const char *path;
+  } map[R_COUNT] = {
+      [R_SOURCE] = {BP__HF_EVENT_SOURCE, "eventSource"},
+      [R_VERSION] = {BP__HF_EVENT_VERSION, "eventVersion"},
+      [R_ID] = {BP__HF_EVENT_ID, "eventID"},
+      [R_NAME] = {BP__HF_EVENT_NAME, "eventName"},
+      [R_INVOKE] = {BP__HF_INVOKE_ARN, "invokeIdentityArn"},
+      [R_REGION] = {BP__HF_AWS_REGION, "awsRegion"},
+      [R_ARN] = {BP__HF_EVENT_SOURCE_ARN, "eventSourceARN"},
+  };
+  *path = map[which].path;
+  return map[which].f;
+}
+
+static int parse_record(parse_ctx *c, bp__hrec *r) {
+  bp__hscan *s = &c->s;
+  memset(r, 0, sizeof *r);
+  int rc = bp__hs_expect(s, '{'), more, which, prev = R_COUNT;
+  if (rc) return perr(c, BP_ERR_INVALID_JSON, "", "not an object");
+  bp__hstr k;
+  for (int first = 1; (more = bp__hs_member_known(s, first, record_keys, R_COUNT,
+                                                  &c->learn_record, &prev, &which, &k)) == 1;
+       first = 0) {
+    const char *path;
+    switch (which) {
+    case R_KINESIS: rc = parse_kinesis(c, r); break;
+    case R_DYNAMODB: rc = parse_dynamodb(c, r); break;
+    case R_USER: rc = image_field(c, r, BP__HF_USER_IDENTITY, "userIdentity"); break;
+    case -1: rc = skip_member(c, "", k); break;
+    default: {
+      int f = envelope_field(which, &path);
+      rc = string_field(c, r, f, path);
+    }
+    }
+    if (rc) return rc;
+  }
+  if (more < 0) return sfail(c, more, "");
+  return check_record(c, r);
+}
+
+static int parse_records(parse_ctx *c) {
+  bp_handler *h = c->h;
+  h->nrecs = 0; /* a duplicated Records member: the last one counts */
+  c->rec = SIZE_MAX;
+  if (bp__hs_peek(&c->s) != '[') return perr(c, BP_ERR_INVALID_JSON, "Records", "not an array");
+  c->s.p++;
+  int more, rc;
+  for (int first = 1; (more = bp__hs_element(&c->s, first)) == 1; first = 0) {
+    if (h->nrecs == h->recs_cap) {
+      size_t cap = h->recs_cap ? h->recs_cap * 2 : 64;
+      bp__hrec *p = bp__realloc(&h->alloc, h->recs, cap * sizeof *p);
+      if (!p) return bp__error(&h->err, BP_ERR_NOMEM, "out of memory");
+      h->recs = p;
+      h->recs_cap = cap;
+    }
+    c->rec = h->nrecs;
+    if ((rc = parse_record(c, &h->recs[h->nrecs]))) return rc;
+    h->nrecs++;
+    c->rec = SIZE_MAX;
+  }
+  return more < 0 ? sfail(c, more, "Records") : 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (era arithmetic). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *p, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v;
+}
+
+/* `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (UTC) to epoch ms, the fraction truncated. */
+static int parse_rfc3339(const char *t, size_t n, int64_t *ms) {
+  if (n < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') || t[13] != ':' ||
+      t[16] != ':' || (t[n - 1] != 'Z' && t[n - 1] != 'z'))
+    return -1;
+  int y = digits(t, 4), mo = digits(t + 5, 2), d = digits(t + 8, 2), hh = digits(t + 11, 2),
+      mi = digits(t + 14, 2), ss = digits(t + 17, 2);
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || hh < 0 || hh > 23 ||
+      mi < 0 || mi > 59 || ss < 0 || ss > 59)
+    return -1;
+  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
+  int milli = 0;
+  if (n > 20) {
+    if (t[19] != '.' || n == 21) return -1;
+    for (size_t i = 20; i < n - 1; i++) {
+      if (t[i] < '0' || t[i] > '9') return -1;
+      if (i < 23) milli = milli * 10 + (t[i] - '0');
+    }
+    for (size_t i = n - 1; i < 23; i++) milli *= 10;
+  } else if (t[19] != 'Z' && t[19] != 'z') {
+    return -1;
+  }
+  int64_t v = ((days_from_civil(y, mo, d) * 24 + hh) * 60 + mi) * 60 + ss;
+  v = v * 1000 + milli;
+  if (!bp__time_in_range(v)) return -1;
+  *ms = v;
+  return 0;
+}
+
+static int window_time(parse_ctx *c, int64_t *ms, int *has, const char *path) {
+  bp__hstr t;
+  int rc = bp__hs_string(&c->s, &t);
+  if (rc) return sfail(c, rc, path);
+  if (parse_rfc3339(bp__hs_ptr(&c->s, t), t.len & ~BP__HS_UNESC, ms))
+    return perr(c, BP_ERR_INVALID_RECORD, path, "not an RFC 3339 UTC time");
+  *has = 1;
+  return 0;
+}
+
+static int parse_window(parse_ctx *c) {
+  bp__hwin *w = &c->h->win;
+  bp__hscan *s = &c->s;
+  int rc = bp__hs_expect(s, '{'), more;
+  if (rc) return perr(c, BP_ERR_INVALID_JSON, "window", "not an object");
+  w->present = 1;
+  bp__hstr k;
+  for (int first = 1; (more = bp__hs_member(s, first, &k)) == 1; first = 0) {
+    if (KEY(s, k, "start")) rc = window_time(c, &w->start_ms, &w->has_start, "window.start");
+    else if (KEY(s, k, "end")) rc = window_time(c, &w->end_ms, &w->has_end, "window.end");
+    else rc = skip_member(c, "window", k);
+    if (rc) return rc;
+  }
+  return more < 0 ? sfail(c, more, "window") : 0;
+}
+
+static int bool_member(parse_ctx *c, int *v, const char *path) {
+  int rc = bp__hs_bool(&c->s, v);
+  return rc ? perr(c, BP_ERR_INVALID_JSON, path, "not a boolean") : 0;
+}
+
+static int top_member(parse_ctx *c, bp__hstr k, int *has_records) {
+  bp__hscan *s = &c->s;
+  bp__hwin *w = &c->h->win;
+  int rc;
+  if (KEY(s, k, "Records")) {
+    *has_records = 1;
+    return parse_records(c);
+  }
+  if (KEY(s, k, "window")) return parse_window(c);
+  if (KEY(s, k, "state")) {
+    bp__hstr span;
+    if ((rc = object_span(c, &span, "state"))) return rc;
+    w->state = s->base + span.off;
+    w->state_len = span.len;
+    return 0;
+  }
+  if (KEY(s, k, "shardId")) {
+    if ((rc = bp__hs_string(s, &w->shard_id))) return sfail(c, rc, "shardId");
+    w->has_shard = 1;
+    return 0;
+  }
+  if (KEY(s, k, "eventSourceARN")) {
+    if ((rc = bp__hs_string(s, &w->event_source_arn))) return sfail(c, rc, "eventSourceARN");
+    w->has_arn = 1;
+    return 0;
+  }
+  if (KEY(s, k, "isFinalInvokeForWindow")) {
+    w->has_final = 1;
+    return bool_member(c, &w->is_final, "isFinalInvokeForWindow");
+  }
+  if (KEY(s, k, "isWindowTerminatedEarly"))
+    return bool_member(c, &w->is_terminated_early, "isWindowTerminatedEarly");
+  return skip_member(c, "", k);
+}
+
+int bp__handler_parse(bp_handler *h, const char *event, size_t len) {
+  parse_ctx c = {.h = h, .rec = SIZE_MAX};
+  bp__hlearn_init(&c.learn_record, R_COUNT);
+  bp__hlearn_init(&c.learn_kinesis, K_COUNT);
+  bp__hlearn_init(&c.learn_dynamodb, D_COUNT);
+  h->nrecs = 0;
+  h->unesc.len = 0;
+  h->data.len = 0;
+  memset(&h->win, 0, sizeof h->win);
+  if (len > INT32_MAX)
+    return bp__error(&h->err, BP_ERR_TOO_LARGE, "event of %zu bytes: at most 2 GiB", len);
+  int rc = bp__buf_reserve(&h->data, len / 4 * 3 + 3);
+  if (rc) return bp__error(&h->err, rc, "out of memory");
+  bp__hs_init(&c.s, event, len, &h->unesc, &h->stack);
+  if (bp__hs_peek(&c.s) != '{')
+    return perr(&c, BP_ERR_INVALID_JSON, "(event)", c.s.p < c.s.end ? "not a JSON object"
+                                                                     : "empty text");
+  c.s.p++;
+  int more, has_records = 0;
+  bp__hstr k;
+  for (int first = 1; (more = bp__hs_member(&c.s, first, &k)) == 1; first = 0)
+    if ((rc = top_member(&c, k, &has_records))) return rc;
+  if (more < 0) return sfail(&c, more, "(event)");
+  if (bp__hs_peek(&c.s) != -1)
+    return perr(&c, BP_ERR_INVALID_JSON, "(event)", "data after the JSON value");
+  if (!has_records) return perr(&c, BP_ERR_INVALID_RECORD, "Records", "missing");
+  bp__hwin *w = &h->win;
+  if (w->present) {
+    const char *miss = !w->has_start   ? "window.start"
+                       : !w->has_end   ? "window.end"
+                       : !w->has_shard ? "shardId"
+                       : !w->has_final ? "isFinalInvokeForWindow"
+                                       : NULL;
+    if (miss) return perr(&c, BP_ERR_INVALID_RECORD, miss, "missing (a tumbling-window event)");
+    if (!w->state) {
+      w->state = "{}";
+      w->state_len = 2;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The function-side processor (bp_handler*.c): the object, the strict JSON scanner its event
+ * parser and DynamoDB reader share, and the compact record index the parser fills. Codec
+ * layer: included by bp_handler*.c only.
+ */
+#ifndef BP_HANDLER_INT_H
+#define BP_HANDLER_INT_H
+
+#include <string.h>
+
+#include "bp_int.h"
+#include "batchpoint/bp_handler.h"
+
+/* ---- The strict JSON scanner (bp_handler_json.c) ---- */
+
+/* A string of the event: [off, off+len) of the event text, or of the processor's unescape
+ * buffer when BP__HS_UNESC is set in len (strings up to 2 GiB). */
+#define BP__HS_UNESC 0x80000000u
+typedef struct bp__hstr {
+  uint32_t off;
+  uint32_t len;
+} bp__hstr;
+
+/* Scanner errors carry a short static reason; the caller adds the JSON path. */
+typedef struct bp__hscan {
+  const char *base; /* start of the text (offsets are relative to it) */
+  const char *p;    /* the next byte */
+  const char *end;
+  const char *why;  /* after a failure: what was wrong (static text) */
+  bp__buf *unesc;   /* where escaped strings are unescaped */
+  bp__buf *stack;   /* nesting stack of bp__hs_skip() */
+} bp__hscan;
+
+void bp__hs_init(bp__hscan *s, const char *text, size_t len, bp__buf *unesc, bp__buf *stack);
+/* Skip JSON whitespace (the slow part of bp__hs_peek). */
+int bp__hs_peek_ws(bp__hscan *s);
+/* Skip JSON whitespace; @return the next byte, or -1 at the end. */
+static inline int bp__hs_peek(bp__hscan *s) {
+  if (s->p < s->end && (unsigned char)*s->p > ' ') return (unsigned char)*s->p;
+  return bp__hs_peek_ws(s);
+}
+/* Expect byte @p c after whitespace (consumed). @return 0 or BP_ERR_INVALID_JSON. */
+int bp__hs_expect(bp__hscan *s, char c);
+/* A string at p (whitespace skipped; the opening quote expected): validated (UTF-8,
+ * escapes), unescaped into s->unesc when it has escapes. @return 0, BP_ERR_INVALID_JSON (not a
+ * string: s->why) or BP_ERR_NOMEM. */
+int bp__hs_string(bp__hscan *s, bp__hstr *out);
+/* A number token: @p tok/@p n its text. @return 0 or BP_ERR_INVALID_JSON. */
+int bp__hs_number(bp__hscan *s, const char **tok, size_t *n);
+/* true / false. @return 0 or BP_ERR_INVALID_JSON. */
+int bp__hs_bool(bp__hscan *s, int *v);
+/* Any JSON value, validated and skipped; @p start/@p n its text. @return 0,
+ * BP_ERR_INVALID_JSON or BP_ERR_NOMEM (the nesting stack). */
+int bp__hs_skip(bp__hscan *s, const char **start, size_t *n);
+/* Inside an object after `{` or a member: @return 1 when a member follows (its name in
+ * @p key and the `:` consumed), 0 at the closing `}` (consumed), <0 on error. @p first is
+ * 1 right after `{`. */
+int bp__hs_member(bp__hscan *s, int first, bp__hstr *key);
+/* A member name the caller expects, written without quotes. */
+typedef struct bp__hkey {
+  const char *name;
+  size_t len;
+} bp__hkey;
+#define BP__HKEY(lit) {lit, sizeof lit - 1}
+/* What bp__hs_member_known() learns of one kind of object: the name that followed each
+ * name (and the first, at [nkeys]) last time. Lambda writes its keys in a fixed order, so
+ * the guess is almost always right and the name is matched byte for byte, without a scan. */
+#define BP__HKEYS_MAX 16
+typedef struct bp__hlearn {
+  signed char next[BP__HKEYS_MAX + 1];
+} bp__hlearn;
+void bp__hlearn_init(bp__hlearn *l, int nkeys);
+/* bp__hs_member() for an object whose member names are mostly known (@p keys, at most
+ * BP__HKEYS_MAX). *@p prev is the index of the previous member (@p nkeys before the first).
+ * On 1, *@p which is the index in @p keys or -1 (an unknown name, in @p key). */
+int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys,
+                        bp__hlearn *learn, int *prev, int *which, bp__hstr *key);
+/* A string of decimal digits without escapes, read directly; @return 1 (read, in @p out), 0
+ * (something else: use bp__hs_string()). */
+int bp__hs_digits(bp__hscan *s, bp__hstr *out);
+/* Inside an array: @return 1 when an element follows, 0 at `]` (consumed), <0 on error. */
+int bp__hs_element(bp__hscan *s, int first);
+/* The bytes of @p str (event text or the unescape buffer). */
+static inline const char *bp__hs_ptr(const bp__hscan *s, bp__hstr str) {
+  return str.len & BP__HS_UNESC ? s->unesc->data + str.off : s->base + str.off;
+}
+/* Does @p str equal @p lit (@p lit_len bytes)? Inline: the member names of the event are
+ * compared with constants, which the compiler turns into a few loads. */
+static inline int bp__hs_eq(const bp__hscan *s, bp__hstr str, const char *lit, size_t lit_len) {
+  return (str.len & ~BP__HS_UNESC) == lit_len && memcmp(bp__hs_ptr(s, str), lit, lit_len) == 0;
+}
+
+/* ---- The record index (filled by bp_handler_event.c) ---- */
+
+enum {
+  BP__HF_EVENT_ID,
+  BP__HF_EVENT_NAME,
+  BP__HF_EVENT_SOURCE,
+  BP__HF_EVENT_SOURCE_ARN,
+  BP__HF_AWS_REGION,
+  BP__HF_EVENT_VERSION,
+  BP__HF_INVOKE_ARN,
+  BP__HF_SEQ,
+  BP__HF_ARRIVAL,
+  BP__HF_PARTITION_KEY,
+  BP__HF_SCHEMA,
+  BP__HF_ENCRYPTION,
+  BP__HF_DATA,
+  BP__HF_DYNAMODB,
+  BP__HF_KEYS,
+  BP__HF_NEW_IMAGE,
+  BP__HF_OLD_IMAGE,
+  BP__HF_USER_IDENTITY,
+  BP__HF_VIEW_TYPE,
+  BP__HF_COUNT
+};
+
+typedef struct bp__hrec {
+  bp__hstr f[BP__HF_COUNT]; /* present when the bit (1 << field) of `present` is set */
+  uint32_t present;
+  uint32_t data_off;        /* decoded Kinesis data in the processor's data buffer */
+  uint32_t data_len;
+  int32_t source;
+  int64_t arrival_ms;
+  int64_t size_bytes;
+} bp__hrec;
+
+/* The window members of the event (top level). */
+typedef struct bp__hwin {
+  int present;  /* a `window` member was seen */
+  int64_t start_ms, end_ms;
+  int has_start, has_end, has_final, has_shard;
+  int is_final, is_terminated_early;
+  bp__hstr shard_id, event_source_arn;
+  int has_arn;
+  const char *state; /* the `state` object's text in the event, NULL when absent */
+  size_t state_len;
+} bp__hwin;
+
+/* ---- The processor ---- */
+
+/* Blocks that never move (values the DynamoDB reader lends stay put while more are made);
+ * kept across records and reset, so a warm processor allocates none. */
+typedef struct bp__hblock {
+  char *p;
+  size_t cap, used;
+} bp__hblock;
+typedef struct bp__hpool {
+  bp__hblock *b;
+  size_t n, cap; /* blocks allocated, slots */
+  size_t cur;    /* the block being filled */
+} bp__hpool;
+
+/* Room for @p n bytes that stays valid until bp__hpool_reset(); NULL on OOM. */
+char *bp__hpool_alloc(bp__hpool *pool, const bp_allocator *a, size_t n);
+void bp__hpool_reset(bp__hpool *pool);
+void bp__hpool_free(bp__hpool *pool, const bp_allocator *a);
+
+typedef struct bp__hfail {
+  size_t index;    /* the record's index */
+  size_t reason;   /* offset in h->reasons, SIZE_MAX when none */
+  size_t reason_len;
+  int skipped;
+} bp__hfail;
+
+struct bp_handler {
+  bp_allocator alloc;
+  bp__errmsg err;
+  uint32_t flags;
+  int in_callback;
+  int processed;        /* an event was parsed: window and failures are readable */
+  int has_response;
+  const char *event;    /* the last event's text (borrowed) */
+  size_t event_len;
+  bp__buf unesc;        /* unescaped strings of the event */
+  bp__buf stack;        /* scanner nesting stack */
+  bp__buf data;         /* decoded Kinesis data */
+  bp__hrec *recs;       /* the record index */
+  size_t nrecs, recs_cap;
+  bp__hwin win;
+  bp__hfail *fails;
+  size_t nfails, fails_cap;
+  bp__buf reasons;      /* failure messages */
+  bp__buf cur_reason;   /* the current record's message */
+  int has_cur_reason;
+  bp__buf state;        /* bp_handler_set_state() copy */
+  int has_state;
+  bp__buf out;          /* the response */
+  bp__hpool values;     /* DynamoDB reader: decoded and unescaped values, reset per record */
+  bp__buf scratch;      /* unescaping while scanning caller text (reader, set_state) */
+  bp__buf scratch_stack;
+};
+
+/* Parse @p event into h->recs and h->win. @return 0 or an error set in h->err. */
+int bp__handler_parse(bp_handler *h, const char *event, size_t len);
+
+#endif
