@@ -98,7 +98,8 @@ endif
 
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
-	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi
+	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi \
+	check-handler
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -184,7 +185,7 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-abi check-spdx check-aws
+		check-abi check-spdx check-aws check-handler
 	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
@@ -274,7 +275,7 @@ sanitize:
 		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" deps unit-tests check-aws check-scenarios check-tools \
-		check-examples
+		check-examples check-handler
 
 # ---- examples and demo ---------------------------------------------------------------
 EXAMPLE_CPPFLAGS := -Iinclude -DBP_STATIC -D_POSIX_C_SOURCE=200809L
@@ -383,3 +384,30 @@ clean:
 
 # The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).
 include lib/aws/aws.mk
+
+# The Node packages of the end-to-end and conformance tests (kinesalite, Powertools, the AWS
+# SDK), from test/aws/node/package-lock.json with npm ci, once (check-aws and check-handler
+# share this one run, so -j2 never runs two npm ci); without npm the tests that need them
+# say skipped (and fail when BP_REQUIRE_ALL=1, as in CI).
+.PHONY: node-packages
+node-packages:
+	@sh test/aws/node/install.sh
+
+# ---- the function side against Powertools (test/handler/) ------------------------------
+# handler_ref: bp_handler with the "marked failing" record handler of the custom-runtime
+# example, one response line per event; a host of the public API only.
+HANDLER_REF := $(BUILD)/test/handler/handler_ref
+$(HANDLER_REF): test/handler/handler_ref.c examples/lambda_runtime/marked.c \
+		examples/lambda_runtime/marked.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -Iexamples/lambda_runtime -o $@ $< \
+		examples/lambda_runtime/marked.c $(STATIC_LIB) -lyajl $(EXTRA_LDFLAGS)
+
+# Conformance with AWS Lambda Powertools' batch utility (the copy pinned in
+# test/aws/node/package.json) over the seed, scenario, randomized and malformed events, and
+# the custom runtime against a local Runtime API; "skipped" without node, npm packages or
+# libcurl (a failure when BP_REQUIRE_ALL=1).
+check-handler: $(HANDLER_REF) $(LAMBDA_BOOTSTRAP) | node-packages
+	@sh test/handler/check_powertools_conformance.sh $(BUILD)
+	@sh test/handler/check_runtime.sh $(BUILD)

@@ -62,7 +62,18 @@ $(BPCONSUME): $(BPCONSUME_SRCS) $(wildcard lib/aws/bpconsume/*.h) lib/aws/bp_aws
 	$(Q)$(CC) $(ALL_CFLAGS) $(AWS_CPPFLAGS) -DBP_STATIC -o $@ $(BPCONSUME_SRCS) \
 		$(AWS_STATIC_LIB) $(STATIC_LIB) $(AWS_LIBS) $(EXTRA_LDFLAGS)
 
-aws: $(AWS_STATIC_LIB) $(AWS_SHARED_LIB) $(BPCONSUME)
+# The Lambda custom runtime in C (examples/lambda_runtime/): the `bootstrap` of a function
+# behind a stream mapping, over the Runtime API with libcurl; a host of the core's public
+# API only (not of the add-on). Tested by check-handler (test/handler/check_runtime.sh).
+LAMBDA_BOOTSTRAP := $(BUILD)/examples/lambda_runtime/bootstrap
+LAMBDA_RUNTIME_SRCS := examples/lambda_runtime/bootstrap.c examples/lambda_runtime/marked.c
+$(LAMBDA_BOOTSTRAP): $(LAMBDA_RUNTIME_SRCS) examples/lambda_runtime/marked.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) $(AWS_CURL_CFLAGS) -o $@ $(LAMBDA_RUNTIME_SRCS) \
+		$(STATIC_LIB) $(AWS_CURL_LIBS) -lyajl $(EXTRA_LDFLAGS)
+
+aws: $(AWS_STATIC_LIB) $(AWS_SHARED_LIB) $(BPCONSUME) $(LAMBDA_BOOTSTRAP)
 all: aws
 
 # ---- tests: test/aws/test_aws_*.c, cmocka, linked with the static add-on and core ----
@@ -74,11 +85,9 @@ $(BUILD)/test/aws/%: test/aws/%.c $(wildcard test/aws/*.h) $(AWS_STATIC_LIB) $(S
 	$(Q)$(CC) $(ALL_CFLAGS) $(AWS_CPPFLAGS) -Itest/aws -DBP_STATIC -o $@ $< $(AWS_STATIC_LIB) \
 		$(STATIC_LIB) $(AWS_LIBS) -lcmocka $(EXTRA_LDFLAGS)
 
-# The Node packages of the end-to-end tests (kinesalite, Powertools, the AWS SDK), from
-# test/aws/node/package-lock.json with npm ci, once; without npm the tests that need them say
-# skipped (and fail when BP_REQUIRE_ALL=1, as in CI).
-check-aws: $(AWS_TEST_BINS) $(AWS_SHARED_LIB) $(BPCONSUME) | $(DEPS_STAMP)
-	@sh test/aws/node/install.sh
+# The Node packages of the end-to-end tests (kinesalite, Powertools, the AWS SDK) come from
+# node-packages (the top Makefile).
+check-aws: $(AWS_TEST_BINS) $(AWS_SHARED_LIB) $(BPCONSUME) | $(DEPS_STAMP) node-packages
 	@sh test/aws/run_tests.sh $(BUILD) $(AWS_TEST_BINS)
 	@CC="$(CC)" EXTRA_FLAGS="$(EXTRA_CFLAGS) $(EXTRA_LDFLAGS)" sh test/aws/install_check.sh $(BUILD)
 
