@@ -295,7 +295,8 @@ int bp__hs_bool(bp__hscan *s, int *v) {
   return hs_fail(s, "expected true or false");
 }
 
-int bp__hs_member(bp__hscan *s, int first, bp__hstr *key) {
+/* Up to a member's opening quote: 1 there, 0 after the object's '}', or the error. */
+static int hs_member_start(bp__hscan *s, int first) {
   int c = bp__hs_peek(s);
   if (c == '}') {
     s->p++;
@@ -307,8 +308,14 @@ int bp__hs_member(bp__hscan *s, int first, bp__hstr *key) {
     c = bp__hs_peek(s);
   }
   if (c != '"') return hs_fail(s, "expected a member name");
+  return 1;
+}
+
+int bp__hs_member(bp__hscan *s, int first, bp__hstr *key) {
+  int rc = hs_member_start(s, first);
+  if (rc <= 0) return rc;
   s->p++;
-  int rc = hs_string_body(s, key);
+  rc = hs_string_body(s, key);
   if (rc) return rc;
   if (bp__hs_peek(s) != ':') return hs_fail(s, "expected ':'");
   s->p++;
@@ -335,17 +342,8 @@ void bp__hlearn_init(bp__hlearn *l, int nkeys) {
 
 int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys,
                         bp__hlearn *learn, int *prev, int *which, bp__hstr *key) {
-  int c = bp__hs_peek(s);
-  if (c == '}') {
-    s->p++;
-    return 0;
-  }
-  if (!first) {
-    if (c != ',') return hs_fail(s, "expected ',' or '}'");
-    s->p++;
-    c = bp__hs_peek(s);
-  }
-  if (c != '"') return hs_fail(s, "expected a member name");
+  int rc = hs_member_start(s, first);
+  if (rc <= 0) return rc;
   int guess = learn->next[*prev];
   const bp__hkey *k = &keys[guess];
   if ((size_t)(s->end - s->p) > k->len + 2 && hs_same(s->p + 1, k->name, k->len) &&
@@ -354,7 +352,7 @@ int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys
     s->p += k->len + 2;
   } else {
     s->p++;
-    int rc = hs_string_body(s, key);
+    rc = hs_string_body(s, key);
     if (rc) return rc;
     *which = -1;
     for (int i = 0; i < nkeys; i++)
