@@ -296,7 +296,7 @@ int bp__hs_bool(bp__hscan *s, int *v) {
 }
 
 /* Up to a member's opening quote: 1 there, 0 after the object's '}', or the error. */
-static int hs_member_start(bp__hscan *s, int first) {
+static inline int hs_member_start(bp__hscan *s, int first) {
   int c = bp__hs_peek(s);
   if (c == '}') {
     s->p++;
