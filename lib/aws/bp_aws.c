@@ -130,6 +130,16 @@ static int client(bp_aws *a, bp__aws_client *c, const char *region, const char *
   return rc;
 }
 
+/* A service's endpoint: the option, else the AWS SDKs' service-specific environment variable
+   (AWS_ENDPOINT_URL_SQS, ...), else AWS_ENDPOINT_URL, else NULL (AWS's own endpoint). */
+static const char *endpoint(const char *option, const char *service_env) {
+  if (option) return option;
+  char name[64];
+  snprintf(name, sizeof name, "AWS_ENDPOINT_URL_%s", service_env);
+  const char *v = env_nonempty(name);
+  return v ? v : env_nonempty("AWS_ENDPOINT_URL");
+}
+
 /* The region of a destination or function ARN, else the default. */
 static void arn_region_or(const char *arn, const char *fallback, char *out, size_t cap) {
   if (!arn || strncmp(arn, "arn:", 4) || bp__aws_arn_region(arn, out, cap) || !*out)
@@ -141,14 +151,16 @@ static int make_clients(bp_aws *a, const bp_config *cfg, const bp_aws_opts *o,
   int32_t source = bp_config_get_source(cfg);
   int rc = source == BP_SOURCE_DYNAMODB
                ? client(a, &a->stream_client, region, "streams.dynamodb", "dynamodb",
-                        o->endpoint_url, 0, err, errlen)
-               : client(a, &a->stream_client, region, "kinesis", "kinesis", o->endpoint_url, 0,
+                        endpoint(o->endpoint_url, "DYNAMODB_STREAMS"), 0, err, errlen)
+               : client(a, &a->stream_client, region, "kinesis", "kinesis",
+                        endpoint(o->endpoint_url, "KINESIS"), 0,
                         err, errlen);
   if (rc) return rc;
   char r[64];
   if (!o->exec_command) {
     arn_region_or(bp_config_get_function_name(cfg), region, r, sizeof r);
-    rc = client(a, &a->lambda_client, r, "lambda", "lambda", o->lambda_endpoint_url,
+    rc = client(a, &a->lambda_client, r, "lambda", "lambda",
+                endpoint(o->lambda_endpoint_url, "LAMBDA"),
                 o->invoke_timeout_ms ? o->invoke_timeout_ms : DEFAULT_INVOKE_TIMEOUT_MS, err,
                 errlen);
     if (rc) return rc;
@@ -158,13 +170,16 @@ static int make_clients(bp_aws *a, const bp_config *cfg, const bp_aws_opts *o,
   if (dest && !o->failures_file) {
     arn_region_or(dest, region, r, sizeof r);
     if (arn_service_is(dest, "sqs")) {
-      rc = client(a, &a->sqs_client, r, "sqs", "sqs", o->sqs_endpoint_url, 0, err, errlen);
+      rc = client(a, &a->sqs_client, r, "sqs", "sqs", endpoint(o->sqs_endpoint_url, "SQS"), 0,
+                  err, errlen);
       a->have_sqs = !rc;
     } else if (arn_service_is(dest, "sns")) {
-      rc = client(a, &a->sns_client, r, "sns", "sns", o->sns_endpoint_url, 0, err, errlen);
+      rc = client(a, &a->sns_client, r, "sns", "sns", endpoint(o->sns_endpoint_url, "SNS"), 0,
+                  err, errlen);
       a->have_sns = !rc;
     } else if (arn_service_is(dest, "s3")) {
-      rc = client(a, &a->s3_client, r, "s3", "s3", o->s3_endpoint_url, 0, err, errlen);
+      rc = client(a, &a->s3_client, r, "s3", "s3", endpoint(o->s3_endpoint_url, "S3"), 0, err,
+                  errlen);
       a->have_s3 = !rc;
     } else {
       snprintf(err, errlen, "on-failure destination %s: only SQS, SNS and S3 are supported",

@@ -22,7 +22,9 @@
  *  - Signing: SigV4 by libcurl; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
  *    AWS_SESSION_TOKEN; region from bp_aws_opts.region, AWS_REGION, AWS_DEFAULT_REGION, then
  *    the stream ARN. Each service's endpoint can be overridden (as the AWS CLI's
- *    --endpoint-url): a local Kinesis (kinesalite), `sam local start-lambda`, ...
+ *    --endpoint-url): a local Kinesis (kinesalite), `sam local start-lambda`, ...: by the
+ *    options, else by the AWS SDKs' environment variables AWS_ENDPOINT_URL_KINESIS,
+ *    _DYNAMODB_STREAMS, _LAMBDA, _SQS, _SNS, _S3, else AWS_ENDPOINT_URL.
  *
  * Use:
  * @code

@@ -49,7 +49,8 @@ static const char usage[] =
     "  --region REGION           default: AWS_REGION, AWS_DEFAULT_REGION, the stream ARN\n"
     "  --trace | --json          every engine event on stdout, for a person or as NDJSON\n"
     "  --help                    this text\n"
-    "Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.\n"
+    "Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. Endpoints\n"
+    "also from AWS_ENDPOINT_URL_<KINESIS|DYNAMODB_STREAMS|LAMBDA|SQS|SNS|S3>, AWS_ENDPOINT_URL.\n"
     "SIGINT/SIGTERM: finish what is in flight, store checkpoints, exit 0.\n"
     "Exit: 0 done, 1 runtime failure, 2 bad arguments or mapping.\n";
 
