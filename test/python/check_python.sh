@@ -18,4 +18,8 @@ export BATCHPOINT_LIBRARY
 PYTHONPATH=lib/bindings/python
 export PYTHONPATH
 python3 -m unittest discover -s lib/bindings/python/tests -t lib/bindings/python || exit 1
-echo "check-python: unit tests passed"
+for f in test/data/esm-scenarios.json test/scenarios/*.json; do
+  python3 -m batchpoint.sim "$f" > "$build/python-sim.out" || { cat "$build/python-sim.out"; exit 1; }
+  echo "check-python: $f: $(tail -1 "$build/python-sim.out")"
+done
+echo "check-python: unit tests and scenario runner passed"
