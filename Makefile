@@ -185,7 +185,7 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-abi check-spdx check-aws check-handler
+		check-abi check-spdx check-aws check-handler check-python
 	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
@@ -381,6 +381,12 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# The Python binding (lib/bindings/python): its unittest suites and its scenario runner,
+# against the build tree's library; "skipped" without python3 (a failure when BP_REQUIRE_ALL=1).
+.PHONY: check-python
+check-python: $(SHARED_LIB)
+	@sh test/python/check_python.sh $(BUILD)
 
 # The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).
 include lib/aws/aws.mk

@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: MIT
+"""batchpoint: Lambda's Kinesis / DynamoDB Streams event source mapping semantics
+(libbatchpoint) from Python, through ctypes."""
+from . import errors
+from ._lib import LIBRARY_PATH, bp_version_string as _version
+from .config import Config
+from .engine import NO_DEADLINE, SHARD_END, WOULDBLOCK, Engine, InvokeResult, Record
+from .errors import BatchpointError, FatalError
+from .views import Event, RecordView, ViewExpiredError
+
+__version__ = _version().decode()
+__all__ = ["Config", "Engine", "InvokeResult", "Record", "Event", "RecordView",
+           "BatchpointError", "FatalError", "ViewExpiredError", "errors", "WOULDBLOCK",
+           "SHARD_END", "NO_DEADLINE", "LIBRARY_PATH"]

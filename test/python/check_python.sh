@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The Python binding's unit tests and its scenario runner over the shared scenario files,
+# against the build tree's library. "skipped" without python3 (a failure when
+# BP_REQUIRE_ALL=1, as in CI).
+# Usage: check_python.sh BUILD_DIR
+build=${1:-build}
+if ! command -v python3 >/dev/null 2>&1; then
+  if [ "${BP_REQUIRE_ALL:-0}" = 1 ]; then
+    echo "check-python: python3 not found (BP_REQUIRE_ALL=1)" >&2
+    exit 1
+  fi
+  echo "skipped: Python binding (no python3)"
+  exit 0
+fi
+BATCHPOINT_LIBRARY=$(cd "$build" && pwd)/libbatchpoint.so.0
+export BATCHPOINT_LIBRARY
+PYTHONPATH=lib/bindings/python
+export PYTHONPATH
+python3 -m unittest discover -s lib/bindings/python/tests -t lib/bindings/python || exit 1
+for f in test/data/esm-scenarios.json test/scenarios/*.json; do
+  python3 -m batchpoint.sim "$f" > "$build/python-sim.out" || { cat "$build/python-sim.out"; exit 1; }
+  echo "check-python: $f: $(tail -1 "$build/python-sim.out")"
+done
+echo "check-python: unit tests and scenario runner passed"
