@@ -99,7 +99,7 @@ endif
 .PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
 	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi \
-	check-handler
+	check-handler check-node-binding
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -185,7 +185,7 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-abi check-spdx check-aws check-handler check-python
+		check-abi check-spdx check-aws check-handler check-python check-node-binding
 	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
@@ -398,6 +398,20 @@ include lib/aws/aws.mk
 .PHONY: node-packages
 node-packages:
 	@sh test/aws/node/install.sh
+	@sh lib/bindings/node/install.sh
+
+# ---- the Node binding (lib/bindings/node/, koffi from npm) ----------------------------------
+# layout: sizeof/offsetof of the structs the binding declares, from the headers (the binding's
+# layout test compares koffi's with them).
+NODE_LAYOUT := $(BUILD)/bindings/node/layout
+$(NODE_LAYOUT): lib/bindings/node/test/layout.c $(wildcard include/batchpoint/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $<
+
+.PHONY: check-node-binding
+check-node-binding: $(SHARED_LIB) $(NODE_LAYOUT) $(BUILD)/examples/bpsim | node-packages
+	@sh lib/bindings/node/check.sh $(BUILD)
 
 # ---- the function side against Powertools (test/handler/) ------------------------------
 # handler_ref: bp_handler with the "marked failing" record handler of the custom-runtime

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+// TypeScript declarations of the batchpoint Node binding (index.js).
+/// <reference types="node" />
+
+export class BatchpointError extends Error {
+  /** the bp_err code (negative) */
+  code: number;
+  /** bp_err_name(code), e.g. "BP_ERR_CONFIG_INVALID" */
+  codeName: string;
+  /** AWS's exception name for configuration rejections, else undefined/null */
+  awsType?: string | null;
+  /** AWS's HTTP status for configuration rejections (400) */
+  httpStatus?: number | null;
+}
+export class ConfigError extends BatchpointError {}
+export class InvalidArgumentError extends BatchpointError {}
+export class StateError extends BatchpointError {}
+export class ResourceError extends BatchpointError {}
+export class FatalError extends BatchpointError {}
+
+export class Config {
+  /** Parses a CreateEventSourceMapping request body; throws ConfigError with AWS's message. */
+  static fromJSON(body: string | Buffer | object): Config;
+  readonly source: 'none' | 'kinesis' | 'dynamodb';
+  readonly batchSize: number;
+  readonly eventSourceArn: string | null;
+  readonly functionName: string | null;
+  close(): void;
+}
+
+/** A record given to a fetch completion or handed to invoke/deliver. */
+export interface StreamRecord {
+  seq: string;
+  arrivalMs: number;
+  partitionKey?: string;
+  data?: Buffer | Uint8Array | string;
+  dataBase64?: boolean;
+  encryptionType?: string;
+  eventId?: string;
+  eventName?: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** DynamoDB StreamRecord JSON (a string when handed out; a string or object when given) */
+  dynamodb?: string | object;
+  userIdentity?: string | object;
+}
+
+export type Position = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP' | 'AFTER_SEQUENCE_NUMBER' |
+  'CONTINUE';
+export interface FetchRequest {
+  reqId: number | bigint; shardId: string; from: Position; maxRecords: number;
+  afterSeq: string | null; timestampMs: number; maxBytes: number;
+}
+export interface InvokeRequest {
+  reqId: number | bigint; shardId: string; lane: number; attempt: number; flags: number;
+  retry: boolean; split: boolean; remainder: boolean; final: boolean; terminatedEarly: boolean;
+  records: StreamRecord[]; windowStartMs: number; windowEndMs: number; state: string | null;
+  /** the encoded Lambda event (full build) */
+  payload: Buffer | null;
+}
+export interface DeliveryRequest {
+  reqId: number | bigint; shardId: string; lane: number;
+  destinationType: 'OTHER' | 'SQS' | 'SNS' | 'S3'; destination: string;
+  recordJson: string | null; s3Key: string | null;
+  condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  approximateInvokeCount: number; timestampMs: number; records: StreamRecord[];
+}
+export interface CheckpointRequest {
+  reqId: number | bigint; shardId: string; seq: string; final: boolean;
+}
+export interface EngineEvent {
+  type: number; detail: number; nowMs: number; shardId: string | null; lane: number;
+  flags: number; firstSeq: string | null; lastSeq: string | null; count: number; value: number;
+  message: string | null;
+}
+/** What a fetch resolves to: the records, or them and the shard's end. Reject with
+ *  `{ throttled: true }` for a throttled read; any other rejection is a failed read. */
+export type FetchResult = StreamRecord[] | { records: StreamRecord[]; shardEnd?: boolean };
+/** What an invoke resolves to: the response body, or the details of the attempt. A rejection
+ *  is a function error ("Unhandled", or err.functionError), err.throttled a throttle. */
+export type InvokeResult = undefined | null | string | Buffer | Uint8Array | {
+  body?: string | Buffer | object; functionError?: string; throttled?: boolean;
+  requestId?: string; executedVersion?: string;
+};
+
+export interface Host {
+  fetch(req: FetchRequest): Promise<FetchResult>;
+  invoke(req: InvokeRequest): Promise<InvokeResult>;
+  /** required when the configuration names an on-failure destination; reject = failed */
+  deliver?(req: DeliveryRequest): Promise<unknown>;
+  storeCheckpoint?(req: CheckpointRequest): Promise<unknown>;
+  /** synchronous; a throw is fatal to the engine */
+  onEvent?(ev: EngineEvent): void;
+}
+
+export interface EngineOptions {
+  invokeIdentityArn?: string; awsRegion?: string; mappingUuid?: string; seed?: number | bigint;
+  maxBufferedRecords?: number; filterFlags?: number; maxBufferedBytes?: number;
+  backoffBaseMs?: number; backoffCapMs?: number; pollIntervalMs?: number;
+  fetchErrorRetryMs?: number; wouldblockRetryMs?: number; maxFetchRecords?: number;
+  functionAccount?: string;
+  /** the time of completions (ms since the epoch); Date.now by default */
+  clock?: () => number;
+}
+
+export interface EngineMetrics {
+  polledEventCount: number; filteredOutEventCount: number; invokedEventCount: number;
+  failedInvokeEventCount: number; droppedEventCount: number;
+  onFailureDestinationDeliveredEventCount: number; destinationDeliveryFailures: number;
+  invocations: number; throttledAttempts: number; fetches: number; checkpointsStored: number;
+  iteratorAgeMs: number; bufferedRecords: number; bufferedBytes: number;
+}
+
+export class Engine {
+  constructor(config: Config | string | object, host: Host, options?: EngineOptions);
+  addShard(shardId: string, opts?: { parentId?: string | null;
+    adjacentParentId?: string | null; checkpoint?: string | null }): void;
+  tick(nowMs?: number): void;
+  setEnabled(enabled: boolean, nowMs?: number): void;
+  shutdown(nowMs?: number): void;
+  readonly drained: boolean;
+  readonly idle: boolean;
+  /** absolute ms of the next due work; null when only completions can make progress */
+  nextDeadline(): number | null;
+  /** resolves when every request's Promise has settled and been completed */
+  settled(): Promise<void>;
+  metrics(shardId?: string | null): EngineMetrics;
+  checkpoint(shardId: string): string | null;
+  shardState(shardId: string): 'WAITING' | 'ACTIVE' | 'ENDING' | 'ENDED';
+  close(): void;
+}
+
+export const library: string;
+export function version(): string;
