@@ -8,7 +8,6 @@
 set -u
 name=check_bpconsume_cli
 bin=$1/bpconsume
-command -v node >/dev/null 2>&1 || { echo "$name: skipped: node not installed"; exit 0; }
 . test/aws/lib_servers.sh
 t0=$(date +%s)
 KARN=arn:aws:kinesis:us-east-1:123456789012:stream

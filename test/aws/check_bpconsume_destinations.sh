@@ -9,8 +9,6 @@
 set -u
 name=check_bpconsume_destinations
 bin=$1/bpconsume
-command -v node >/dev/null 2>&1 || { echo "$name: skipped: node not installed"
-  [ "${BP_REQUIRE_ALL:-}" != 1 ] || exit 1; exit 0; }
 . test/aws/lib_servers.sh
 need_kinesalite
 start_server shapes SHAPES node test/aws/servers/aws_shapes.js

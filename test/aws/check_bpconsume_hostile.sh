@@ -10,7 +10,6 @@
 set -u
 name=check_bpconsume_hostile
 bin=$1/bpconsume
-command -v node >/dev/null 2>&1 || { echo "$name: skipped: node not installed"; exit 0; }
 . test/aws/lib_servers.sh
 need_kinesalite
 start_server proxy PROXY node test/aws/servers/faulty_proxy.js --target "$KIN" --rate 0.2 --seed 2

@@ -8,8 +8,6 @@
 set -u
 name=check_bpconsume_positions
 bin=$1/bpconsume
-command -v node >/dev/null 2>&1 || { echo "$name: skipped: node not installed"
-  [ "${BP_REQUIRE_ALL:-}" != 1 ] || exit 1; exit 0; }
 . test/aws/lib_servers.sh
 need_kinesalite
 t0=$(date +%s)
