@@ -300,3 +300,18 @@ bp_handler_errmsg = _fn("bp_handler_errmsg", c_char_p, c_void_p)
 bp_handler_process = _fn("bp_handler_process", c_int, c_void_p, c_char_p, c_size_t,
                          HANDLER_CB, c_void_p, POINTER(c_void_p), POINTER(c_size_t))
 bp_handler_fail_reason = _fn("bp_handler_fail_reason", c_int, c_void_p, c_char_p, c_size_t)
+
+# ---- bp_store.h (the file store; its ops are opaque to Python: only passed on) ----
+BP_STORE_NOT_FOUND = 1
+BP_STORE_SEQ_CAP = 128 + 1  # BP_MAX_SEQNUM_DIGITS + 1
+bp_file_store_new = _fn("bp_file_store_new", c_int, POINTER(c_void_p), c_char_p, c_void_p,
+                        c_char_p, c_size_t)
+bp_file_store_del = _fn("bp_file_store_del", None, c_void_p)
+bp_file_store_ops = _fn("bp_file_store_ops", c_void_p)
+bp_file_store_errmsg = _fn("bp_file_store_errmsg", c_char_p, c_void_p)
+bp_store_load = _fn("bp_store_load", c_int, c_void_p, c_void_p, c_char_p, c_char_p, c_char_p,
+                    c_size_t, POINTER(c_size_t), c_char_p, c_size_t)
+bp_store_save = _fn("bp_store_save", c_int, c_void_p, c_void_p, c_char_p, c_char_p, c_char_p,
+                    c_size_t, c_char_p, c_size_t)
+bp_store_remove = _fn("bp_store_remove", c_int, c_void_p, c_void_p, c_char_p, c_char_p,
+                      c_char_p, c_size_t)
