@@ -212,3 +212,106 @@ bp_engine_get_metrics = _fn("bp_engine_get_metrics", c_int, c_void_p, c_char_p,
 bp_engine_get_checkpoint = _fn("bp_engine_get_checkpoint", c_int, c_void_p, c_char_p,
                                c_char_p, c_size_t, POINTER(c_size_t))
 bp_engine_get_shard_state = _fn("bp_engine_get_shard_state", c_int, c_void_p, c_char_p)
+
+# ---- bp_filter.h ----
+bp_filter_new = _fn("bp_filter_new", c_int, POINTER(c_void_p), c_uint32, c_void_p)
+bp_filter_del = _fn("bp_filter_del", None, c_void_p)
+bp_filter_errmsg = _fn("bp_filter_errmsg", c_char_p, c_void_p)
+bp_filter_add = _fn("bp_filter_add", c_int, c_void_p, c_char_p, c_size_t)
+bp_filter_count = _fn("bp_filter_count", c_int, c_void_p)
+bp_filter_match_json = _fn("bp_filter_match_json", c_int, c_void_p, c_char_p, c_size_t,
+                           POINTER(c_int))
+
+# ---- bp_codec.h ----
+BP_SOURCE_KINESIS = 1
+BP_SOURCE_DYNAMODB = 2
+
+
+class bp_codec_opts(Structure):
+    _fields_ = [("struct_size", c_uint32), ("source", c_int32),
+                ("event_source_arn", c_char_p), ("aws_region", c_char_p),
+                ("invoke_identity_arn", c_char_p), ("function_arn", c_char_p)]
+
+
+class bp_response_result(Structure):
+    _fields_ = [("struct_size", c_uint32), ("outcome", c_int32), ("reason", c_int32),
+                ("has_state", c_int32), ("failed_index", c_size_t),
+                ("failed_count", c_size_t), ("state_offset", c_size_t),
+                ("state_len", c_size_t), ("reserved", c_uint64 * 4)]
+
+
+bp_codec_opts_init = _fn("bp_codec_opts_init", c_int, POINTER(bp_codec_opts), c_size_t)
+bp_response_result_init = _fn("bp_response_result_init", c_int, POINTER(bp_response_result),
+                              c_size_t)
+bp_codec_new = _fn("bp_codec_new", c_int, POINTER(c_void_p), POINTER(bp_codec_opts), c_void_p)
+bp_codec_del = _fn("bp_codec_del", None, c_void_p)
+bp_codec_errmsg = _fn("bp_codec_errmsg", c_char_p, c_void_p)
+bp_codec_encode_event = _fn("bp_codec_encode_event", c_int, c_void_p, c_char_p, c_void_p,
+                            c_size_t, c_void_p, POINTER(c_void_p), POINTER(c_size_t))
+bp_codec_classify_response = _fn("bp_codec_classify_response", c_int, c_void_p, c_char_p,
+                                 c_size_t, c_void_p, c_size_t, c_uint32,
+                                 POINTER(bp_response_result))
+
+# ---- bp_handler.h ----
+
+
+class bp_handler_opts(Structure):
+    _fields_ = [("struct_size", c_uint32), ("flags", c_uint32)]
+
+
+def _span(*names):
+    out = []
+    for n in names:
+        out += [(n, c_void_p), (n + "_len", c_size_t)]
+    return out
+
+
+class bp_handler_record(Structure):
+    _fields_ = ([("struct_size", c_uint32), ("source", c_int32), ("index", c_size_t)]
+                + _span("event_id", "event_name", "event_source", "event_source_arn",
+                        "aws_region", "event_version", "invoke_identity_arn", "seq")
+                + [("arrival_ms", c_int64)]
+                + _span("arrival_text", "partition_key", "kinesis_schema_version",
+                        "encryption_type", "data", "data_base64", "dynamodb_json",
+                        "keys_json", "new_image_json", "old_image_json",
+                        "user_identity_json", "stream_view_type")
+                + [("size_bytes", c_int64), ("aggregated", c_int32),
+                   ("sub_sequence_number", c_uint32)]
+                + _span("explicit_hash_key")
+                + [("reserved", c_uint64 * 4)])
+
+
+class bp_handler_failure(Structure):
+    _fields_ = [("struct_size", c_uint32), ("skipped", c_int32), ("index", c_size_t),
+                ("seq", c_void_p), ("seq_len", c_size_t),
+                ("reason", c_void_p), ("reason_len", c_size_t),
+                ("reserved", c_uint64 * 4)]
+
+
+HANDLER_P = c_void_p
+HANDLER_CB = ctypes.CFUNCTYPE(c_int, HANDLER_P, POINTER(bp_handler_record), c_void_p)
+bp_handler_opts_init = _fn("bp_handler_opts_init", c_int, POINTER(bp_handler_opts), c_size_t)
+bp_handler_failure_init = _fn("bp_handler_failure_init", c_int, POINTER(bp_handler_failure),
+                              c_size_t)
+bp_handler_new = _fn("bp_handler_new", c_int, POINTER(c_void_p), POINTER(bp_handler_opts),
+                     c_void_p)
+bp_handler_del = _fn("bp_handler_del", None, c_void_p)
+bp_handler_errmsg = _fn("bp_handler_errmsg", c_char_p, c_void_p)
+bp_handler_process = _fn("bp_handler_process", c_int, c_void_p, c_char_p, c_size_t,
+                         HANDLER_CB, c_void_p, POINTER(c_void_p), POINTER(c_size_t))
+bp_handler_fail_reason = _fn("bp_handler_fail_reason", c_int, c_void_p, c_char_p, c_size_t)
+
+# ---- bp_store.h (the file store; its ops are opaque to Python: only passed on) ----
+BP_STORE_NOT_FOUND = 1
+BP_STORE_SEQ_CAP = 128 + 1  # BP_MAX_SEQNUM_DIGITS + 1
+bp_file_store_new = _fn("bp_file_store_new", c_int, POINTER(c_void_p), c_char_p, c_void_p,
+                        c_char_p, c_size_t)
+bp_file_store_del = _fn("bp_file_store_del", None, c_void_p)
+bp_file_store_ops = _fn("bp_file_store_ops", c_void_p)
+bp_file_store_errmsg = _fn("bp_file_store_errmsg", c_char_p, c_void_p)
+bp_store_load = _fn("bp_store_load", c_int, c_void_p, c_void_p, c_char_p, c_char_p, c_char_p,
+                    c_size_t, POINTER(c_size_t), c_char_p, c_size_t)
+bp_store_save = _fn("bp_store_save", c_int, c_void_p, c_void_p, c_char_p, c_char_p, c_char_p,
+                    c_size_t, c_char_p, c_size_t)
+bp_store_remove = _fn("bp_store_remove", c_int, c_void_p, c_void_p, c_char_p, c_char_p,
+                      c_char_p, c_size_t)

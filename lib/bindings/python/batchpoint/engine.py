@@ -97,10 +97,12 @@ def _record_fields(r):
 
 class Engine:
     """A bp_engine over @config (a Config) with @host's callbacks. Keyword options are
-    bp_engine_opts' members (invoke_identity_arn, seed, poll_interval_ms, ...)."""
+    bp_engine_opts' members (invoke_identity_arn, seed, poll_interval_ms, ...). store: a
+    FileStore the engine saves checkpoints to when the host has no store_checkpoint."""
 
-    def __init__(self, config, host, **options):
+    def __init__(self, config, host, store=None, **options):
         self._h = None
+        self._store = None
         self._host = host
         self._pending = None   # the first exception a callback raised, not yet re-raised
         self._depth = 0        # callbacks running now
@@ -114,6 +116,9 @@ class Engine:
                 v = _b(v)
                 keep.append(v)
             setattr(opts, k, v)
+        if store is not None:
+            opts.store, opts.store_user_data = store._acquire()
+            self._store = store  # released by close(), after bp_engine_del
         me = weakref.ref(self)
         t = _lib.bp_transport()
         t.fetch = _lib.FETCH_CB(_trampoline(me, "fetch", FetchRequest))
@@ -130,6 +135,8 @@ class Engine:
         rc = _lib.bp_engine_new_versioned(byref(h), config._h, byref(opts),
                                           _lib.BP_TRANSPORT_VERSION, byref(t), None, None,
                                           err, len(err))
+        if rc < 0:
+            self._release_store()
         check(rc, err.value.decode("utf-8", "replace"))
         self._h = h
 
@@ -272,6 +279,12 @@ class Engine:
             raise check_in_callback()
         self._h = None
         _lib.bp_engine_del(h)
+        self._release_store()
+
+    def _release_store(self):
+        st, self._store = self._store, None
+        if st is not None:
+            st._release()
 
     def __enter__(self):
         return self

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""encode_event: the Kinesis event's fields; classify_response: partial, success, failure."""
+import base64
+import json
+import unittest
+
+import batchpoint as bp
+from batchpoint import errors
+
+ARN = "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+SHARD = "shardId-000000000006"
+SEQS = ["49590338271490256608559692538361571095921575989136588898",
+        "49590338271490256608559692540925702759324208523137515618",
+        "49590338271490256608559692540925702759324208523137515619"]
+
+
+def recs():
+    return [bp.Record(s, 1545084650987 + i, "pk%d" % i, b"payload \x00\xff %d" % i)
+            for i, s in enumerate(SEQS)]
+
+
+class CodecTest(unittest.TestCase):
+    def test_encode_kinesis(self):
+        text = bp.encode_event(recs(), SHARD, event_source_arn=ARN, invoke_identity_arn=ROLE)
+        self.assertIsInstance(text, bytes)
+        ev = json.loads(text)
+        self.assertEqual(len(ev["Records"]), 3)
+        for i, r in enumerate(ev["Records"]):
+            self.assertEqual(r["kinesis"]["sequenceNumber"], SEQS[i])
+            self.assertEqual(base64.b64decode(r["kinesis"]["data"]), b"payload \x00\xff %d" % i)
+            self.assertEqual(r["kinesis"]["partitionKey"], "pk%d" % i)
+            self.assertEqual(r["eventID"], SHARD + ":" + SEQS[i])
+            self.assertEqual(r["eventSource"], "aws:kinesis")
+            self.assertEqual(r["eventSourceARN"], ARN)
+            self.assertEqual(r["invokeIdentityArn"], ROLE)
+            self.assertEqual(r["awsRegion"], "us-east-2")
+        self.assertIn(b'"approximateArrivalTimestamp":1545084650.987', text)
+
+    def test_encode_invalid_record(self):
+        with self.assertRaises(errors.InvalidRecordError) as cm:
+            bp.encode_event([bp.Record("not-a-seq", 0, "pk", b"x")])
+        self.assertTrue(cm.exception.message)
+
+    def test_classify(self):
+        body = json.dumps({"batchItemFailures": [{"itemIdentifier": SEQS[1]}]})
+        r = bp.classify_response(body, SEQS)
+        self.assertEqual((r.outcome, r.failed_index, r.failed_count), ("partial", 1, 1))
+        r = bp.classify_response("{}", SEQS)
+        self.assertEqual((r.outcome, r.failed_index), ("success", None))
+        r = bp.classify_response("not json", SEQS)
+        self.assertEqual((r.outcome, r.reason), ("failure", "invalid_json"))
+        self.assertTrue(r.message)
+        r = bp.classify_response('{"batchItemFailures":[{"itemIdentifier":"7"}]}', SEQS)
+        self.assertEqual((r.outcome, r.reason), ("failure", "unknown_identifier"))
+        r = bp.classify_response(b"not json", SEQS, report_batch_item_failures=False)
+        self.assertEqual((r.outcome, r.reason), ("success", "not_reporting"))
+        d = bp.classify_response('{"state":{"n":1},"batchItemFailures":[]}', SEQS).as_dict()
+        self.assertEqual(d["state"], '{"n":1}')
+
+    def test_classify_bad_batch(self):
+        with self.assertRaises(errors.InvalidArgumentError):
+            bp.classify_response("{}", [SEQS[1], SEQS[0]])
+
+
+if __name__ == "__main__":
+    unittest.main()
