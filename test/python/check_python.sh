@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The Python binding's unit tests (engine, config, and the scenario runner's configuration cases),
+# The Python binding's unit tests (engine, config, filter, codec, function side, file store, and
+# the scenario runner's configuration cases),
 # against the build tree's library. "skipped" without python3 (a failure when
 # BP_REQUIRE_ALL=1, as in CI).
 # Usage: check_python.sh BUILD_DIR
