@@ -7,7 +7,7 @@ import ctypes
 from ctypes import byref, c_size_t, c_void_p
 
 from . import _lib
-from .engine import _b, _record_fields, _set_str
+from .engine import _b, _record_array
 from .errors import check
 
 SUCCESS, PARTIAL, RETURNED_FAILED = 0, 1, 2
@@ -21,28 +21,6 @@ _DEFAULT_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/stream"
 _DEFAULT_ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 
 
-def _record_array(records):
-    """A bp_record array for @records (Record objects, dicts or sequence strings), and what
-    keeps its memory alive."""
-    recs = [_record_fields({"seq": r} if isinstance(r, str) else r) for r in records]
-    n = len(recs)
-    arr = (_lib.bp_record * max(n, 1))()
-    keep = [arr]
-    size = ctypes.sizeof(_lib.bp_record)
-    for i, r in enumerate(recs):
-        v = arr[i]
-        check(_lib.bp_record_init(byref(v), size))
-        v.flags = 1 if r.data_base64 else 0
-        v.arrival_ms = int(r.arrival_ms)
-        _set_str(v, "seq", r.seq, keep)
-        _set_str(v, "partition_key", r.partition_key, keep)
-        _set_str(v, "data", r.data, keep)
-        _set_str(v, "encryption_type", r.encryption_type, keep)
-        _set_str(v, "event_id", r.event_id, keep)
-        _set_str(v, "event_name", r.event_name, keep)
-        _set_str(v, "dynamodb_json", r.dynamodb, keep)
-        _set_str(v, "user_identity_json", r.user_identity, keep)
-    return arr, n, keep
 
 
 class Codec:
@@ -76,7 +54,7 @@ class Codec:
     def encode_event(self, records, shard_id="shardId-000000000000"):
         """The event JSON (bytes) Lambda would send for @records (Record objects or dicts
         with Record's names) of @shard_id."""
-        arr, n, keep = _record_array(records)
+        arr, n, keep = _record_array([{"seq": r} if isinstance(r, str) else r for r in records])
         out, out_len = c_void_p(), c_size_t()
         rc = _lib.bp_codec_encode_event(self._handle(), _b(shard_id), arr if n else None, n,
                                         None, byref(out), byref(out_len))
@@ -89,7 +67,7 @@ class Codec:
         """Classify a returned response @body against the batch's sequence numbers (in
         shard order). Returns a ResponseResult."""
         body = _b(body) or b""
-        arr, n, keep = _record_array([str(s) for s in batch_seqs])
+        arr, n, keep = _record_array([{"seq": str(s)} for s in batch_seqs])
         flags = (REPORT_BATCH_ITEM_FAILURES if report_batch_item_failures else 0) | (
             REQUIRE_STATE if require_state else 0)
         res = _lib.bp_response_result()

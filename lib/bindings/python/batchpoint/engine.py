@@ -95,6 +95,30 @@ def _record_fields(r):
     return r
 
 
+def _record_array(records):
+    """A bp_record array for @records (Record objects or dicts), and what keeps its memory
+    alive (the array first)."""
+    recs = [_record_fields(r) for r in records]
+    n = len(recs)
+    arr = (_lib.bp_record * max(n, 1))()
+    keep = [arr]
+    size = ctypes.sizeof(_lib.bp_record)
+    for i, r in enumerate(recs):
+        v = arr[i]
+        check(_lib.bp_record_init(byref(v), size))
+        v.flags = 1 if r.data_base64 else 0
+        v.arrival_ms = int(r.arrival_ms)
+        _set_str(v, "seq", r.seq, keep)
+        _set_str(v, "partition_key", r.partition_key, keep)
+        _set_str(v, "data", r.data, keep)
+        _set_str(v, "encryption_type", r.encryption_type, keep)
+        _set_str(v, "event_id", r.event_id, keep)
+        _set_str(v, "event_name", r.event_name, keep)
+        _set_str(v, "dynamodb_json", r.dynamodb, keep)
+        _set_str(v, "user_identity_json", r.user_identity, keep)
+    return arr, n, keep
+
+
 class Engine:
     """A bp_engine over @config (a Config) with @host's callbacks. Keyword options are
     bp_engine_opts' members (invoke_identity_arn, seed, poll_interval_ms, ...). store: a
@@ -190,24 +214,7 @@ class Engine:
     # ---- completions ----
 
     def complete_fetch(self, req_id, now_ms, status=0, records=(), flags=0):
-        recs = [_record_fields(r) for r in records]
-        n = len(recs)
-        arr = (_lib.bp_record * max(n, 1))()
-        keep = []
-        size = ctypes.sizeof(_lib.bp_record)
-        for i, r in enumerate(recs):
-            v = arr[i]
-            check(_lib.bp_record_init(byref(v), size))
-            v.flags = 1 if r.data_base64 else 0
-            v.arrival_ms = int(r.arrival_ms)
-            _set_str(v, "seq", r.seq, keep)
-            _set_str(v, "partition_key", r.partition_key, keep)
-            _set_str(v, "data", r.data, keep)
-            _set_str(v, "encryption_type", r.encryption_type, keep)
-            _set_str(v, "event_id", r.event_id, keep)
-            _set_str(v, "event_name", r.event_name, keep)
-            _set_str(v, "dynamodb_json", r.dynamodb, keep)
-            _set_str(v, "user_identity_json", r.user_identity, keep)
+        arr, n, keep = _record_array(records)
         rc = _lib.bp_engine_complete_fetch(self._handle(), req_id, int(now_ms), status,
                                            arr if n else None, n, flags)
         return self._done(rc)
