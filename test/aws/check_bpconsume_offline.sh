@@ -9,16 +9,12 @@
 set -u
 name=check_bpconsume_offline
 bin=$1/bpconsume
-skip() {
-  echo "$name: skipped: $1"
-  [ "${BP_REQUIRE_ALL:-}" != 1 ] || { echo "BP_REQUIRE_ALL=1: nothing may be skipped"; exit 1; }
-  exit 0
-}
-command -v node >/dev/null 2>&1 || skip "node not installed"
+. test/support/skipped.sh
+command -v node >/dev/null 2>&1 || skipped "node not installed"
 [ -f test/aws/node/offline/node_modules/serverless-offline/package.json ] ||
-  skip "serverless-offline not installed (test/aws/node/install.sh)"
+  skipped "serverless-offline not installed (test/aws/node/install.sh)"
 [ -f test/aws/node/node_modules/@aws-sdk/client-kinesis/package.json ] ||
-  skip "npm packages not installed (test/aws/node/install.sh)"
+  skipped "npm packages not installed (test/aws/node/install.sh)"
 . test/aws/lib_servers.sh
 need_kinesalite
 t0=$(date +%s)

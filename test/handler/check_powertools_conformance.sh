@@ -32,11 +32,7 @@
 set -u
 build=$1
 name="powertools conformance"
-skipped() {
-  echo "$name: skipped: $1"
-  [ "${BP_REQUIRE_ALL:-}" != 1 ] || { echo "BP_REQUIRE_ALL=1: nothing may be skipped"; exit 1; }
-  exit 0
-}
+. test/support/skipped.sh
 fail() { echo "$name: $*"; exit 1; }
 command -v node >/dev/null 2>&1 || skipped "node not installed (Debian: nodejs)"
 [ -f test/aws/node/node_modules/@aws-lambda-powertools/batch/package.json ] ||
