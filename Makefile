@@ -424,6 +424,9 @@ $(HANDLER_REF): test/handler/handler_ref.c examples/lambda_runtime/marked.c \
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -Iexamples/lambda_runtime -o $@ $< \
 		examples/lambda_runtime/marked.c $(STATIC_LIB) -lyajl $(EXTRA_LDFLAGS)
 
+# The Node binding's function-side test compares its responses with handler_ref's.
+check-node-binding: $(HANDLER_REF)
+
 # Conformance with AWS Lambda Powertools' batch utility (the copy pinned in
 # test/aws/node/package.json) over the seed, scenario, randomized and malformed events, and
 # the custom runtime against a local Runtime API; "skipped" without node, npm packages or

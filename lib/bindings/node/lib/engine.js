@@ -38,16 +38,18 @@ function borrowed(ptr, type, name) {
   return r;
 }
 
-const freeEngine = new FinalizationRegistry(({ ptr, cbs }) => {
+const freeEngine = new FinalizationRegistry(({ ptr, cbs, store }) => {
   f.engine_del(ptr);
   for (const cb of cbs) koffi.unregister(cb);
+  if (store) store._release(); // after bp_engine_del: the C store outlives the engine
 });
 
 class Engine {
   /**
    * @param {Config|string|object} config a Config or a CreateEventSourceMapping body
    * @param {object} host { fetch, invoke, deliver?, storeCheckpoint?, onEvent? }
-   * @param {object} options engine options (camelCase of bp_engine_opts) and `clock`
+   * @param {object} options engine options (camelCase of bp_engine_opts), `clock`, and
+   *   `store` (a FileStore, used when the host has no storeCheckpoint)
    */
   constructor(config, host, options = {}) {
     if (!host || typeof host.fetch !== 'function' || typeof host.invoke !== 'function') {
@@ -65,6 +67,13 @@ class Engine {
     f.engine_opts_init(opts, koffi.sizeof(types.bp_engine_opts));
     for (const [js, c] of Object.entries(OPTION_MEMBERS)) {
       if (options[js] !== undefined) opts[c] = options[js];
+    }
+    // A FileStore: the engine saves checkpoints there when the host has no storeCheckpoint.
+    const store = options.store || null;
+    if (store) {
+      const { ops, userData } = store._acquire();
+      opts.store = ops;
+      opts.store_user_data = userData;
     }
     const cbs = [];
     const reg = (fn, proto) => {
@@ -89,11 +98,13 @@ class Engine {
     if (config !== cfg) cfg.close();
     if (rc !== 0) {
       for (const cb of cbs) koffi.unregister(cb);
+      if (store) store._release();
       throw errorFor(rc, errbuf.toString('utf8', 0, errbuf.indexOf(0)));
     }
     this._ptr = out[0];
     this._cbs = cbs;
-    freeEngine.register(this, { ptr: this._ptr, cbs }, this);
+    this._store = store;
+    freeEngine.register(this, { ptr: this._ptr, cbs, store }, this);
   }
 
   // Runs one callback body: a synchronous exception is kept and made fatal to the engine.
@@ -302,6 +313,8 @@ class Engine {
     this._closed = true;
     freeEngine.unregister(this);
     for (const cb of this._cbs) koffi.unregister(cb);
+    if (this._store) this._store._release();
+    this._store = null;
   }
 }
 
