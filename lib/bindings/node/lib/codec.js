@@ -139,9 +139,10 @@ class Codec {
   /**
    * The event Lambda would send for `records` of `shardId`: a Buffer (or, with as: 'string',
    * the text). window: { startMs, endMs, state, isFinal, isTerminatedEarly } for a tumbling
-   * window event.
+   * window event. copy: false returns a Buffer over the codec's own memory instead of a copy:
+   * no allocation, but valid only until the next call on this Codec (send it, then reuse).
    */
-  encodeEvent(records, { shardId = DEFAULT_SHARD, window = null, as = 'buffer' } = {}) {
+  encodeEvent(records, { shardId = DEFAULT_SHARD, window = null, as = 'buffer', copy = true } = {}) {
     const ptr = this.ptr;
     const n = writeRecords(this._sc, records, false);
     let win = null;
@@ -160,6 +161,7 @@ class Codec {
     this._check(g.codec_encode_event(ptr, shardId, n ? this._sc.ptr : null, n, win, out, len));
     const nb = Number(len[0]);
     if (as === 'string') return nb ? Buffer.from(koffi.view(out[0], nb)).toString('utf8') : '';
+    if (!copy) return nb ? Buffer.from(koffi.view(out[0], nb)) : Buffer.alloc(0);
     return copyOut(out[0], nb);
   }
 

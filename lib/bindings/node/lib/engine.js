@@ -81,15 +81,20 @@ class Engine {
       cbs.push(p);
       return p;
     };
+    // koffi keeps registered functions alive: they reach the engine through a WeakRef, so an
+    // engine nobody closes can still be collected (and its FinalizationRegistry entry run).
+    const self = new WeakRef(this);
+    const via = (method) => (e, req) => {
+      const me = self.deref();
+      return me ? me._guard(() => me[method](req)) : ERR_CALLBACK_FAILURE;
+    };
     const transport = {
-      fetch: reg((e, req) => this._guard(() => this._onFetch(req)), protos.fetch_cb),
-      invoke: reg((e, req) => this._guard(() => this._onInvoke(req)), protos.invoke_cb),
-      deliver: host.deliver ?
-        reg((e, req) => this._guard(() => this._onDeliver(req)), protos.deliver_cb) : null,
-      store_checkpoint: host.storeCheckpoint ?
-        reg((e, req) => this._guard(() => this._onCheckpoint(req)), protos.checkpoint_cb) : null,
-      on_event: host.onEvent ?
-        reg((e, ev) => this._guard(() => this._onEvent(ev)), protos.event_cb) : null,
+      fetch: reg(via('_onFetch'), protos.fetch_cb),
+      invoke: reg(via('_onInvoke'), protos.invoke_cb),
+      deliver: host.deliver ? reg(via('_onDeliver'), protos.deliver_cb) : null,
+      store_checkpoint: host.storeCheckpoint ? reg(via('_onCheckpoint'), protos.checkpoint_cb) :
+        null,
+      on_event: host.onEvent ? reg(via('_onEvent'), protos.event_cb) : null,
     };
     const out = [null];
     const errbuf = Buffer.alloc(512);
