@@ -424,6 +424,24 @@ $(HANDLER_REF): test/handler/handler_ref.c examples/lambda_runtime/marked.c \
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -Iexamples/lambda_runtime -o $@ $< \
 		examples/lambda_runtime/marked.c $(STATIC_LIB) -lyajl $(EXTRA_LDFLAGS)
 
+# The Node binding's function-side test compares its responses with handler_ref's.
+check-node-binding: $(HANDLER_REF)
+
+# The Node binding's figures in the peers' line format (encode-kinesis-event,
+# filter-match-json; lib/bindings/node/bench.js says on which inputs).
+.PHONY: bench-node soak-bindings
+bench-node: $(SHARED_LIB) | node-packages
+	@if command -v node >/dev/null 2>&1 && [ -d lib/bindings/node/node_modules/koffi ]; then \
+		BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 node lib/bindings/node/bench.js; \
+	else name=bench-node; . test/support/skipped.sh; skipped "node or koffi missing"; fi
+
+# The bindings' leak and crash soak (minutes, so not in make test): Node's 100,000 engine
+# lives dropped in random order with failing host callbacks, RSS bounded (lib/bindings/node/soak.js).
+soak-bindings: $(SHARED_LIB) | node-packages
+	@if command -v node >/dev/null 2>&1 && [ -d lib/bindings/node/node_modules/koffi ]; then \
+		BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 node --expose-gc lib/bindings/node/soak.js; \
+	else name=soak-bindings; . test/support/skipped.sh; skipped "Node (node or koffi missing)"; fi
+
 # Conformance with AWS Lambda Powertools' batch utility (the copy pinned in
 # test/aws/node/package.json) over the seed, scenario, randomized and malformed events, and
 # the custom runtime against a local Runtime API; "skipped" without node, npm packages or

@@ -10,5 +10,6 @@ command -v node >/dev/null 2>&1 || skipped "Node binding (node not installed; De
 [ -d "$here/node_modules/koffi" ] || skipped "Node binding (koffi not installed: npm missing?)"
 export BATCHPOINT_LIBRARY="$build/libbatchpoint.so.0"
 export BP_NODE_LAYOUT="$build/bindings/node/layout"
+export BP_HANDLER_REF="$build/test/handler/handler_ref"
 (cd "$here" && node --test test/)
 echo "check-node-binding: node --test passed"

@@ -17,6 +17,15 @@ export class InvalidArgumentError extends BatchpointError {}
 export class StateError extends BatchpointError {}
 export class ResourceError extends BatchpointError {}
 export class FatalError extends BatchpointError {}
+/** BP_ERR_BATCH_FAILED (-21): every record of a non-empty event failed. */
+export class BatchFailedError extends BatchpointError {
+  /** the {batchItemFailures} response naming every record */
+  response: PartialItemFailureResponse;
+  /** what each failed record's handler threw, in record order */
+  recordErrors: unknown[];
+}
+/** Powertools' name for BatchFailedError (the same class). */
+export { BatchFailedError as FullBatchFailureError };
 
 export class Config {
   /** Parses a CreateEventSourceMapping request body; throws ConfigError with AWS's message. */
@@ -97,6 +106,9 @@ export interface EngineOptions {
   backoffBaseMs?: number; backoffCapMs?: number; pollIntervalMs?: number;
   fetchErrorRetryMs?: number; wouldblockRetryMs?: number; maxFetchRecords?: number;
   functionAccount?: string;
+  /** checkpoints are saved to (and resumed from) this store when the host has no
+   *  storeCheckpoint; the engine keeps it open until the engine is closed */
+  store?: FileStore;
   /** the time of completions (ms since the epoch); Date.now by default */
   clock?: () => number;
 }
@@ -127,6 +139,153 @@ export class Engine {
   shardState(shardId: string): 'WAITING' | 'ACTIVE' | 'ENDING' | 'ENDED';
   close(): void;
 }
+
+/** The library's durable checkpoint store over an existing directory (bp_file_store). */
+export class FileStore {
+  constructor(directory: string);
+  readonly directory: string;
+  /** the shard's checkpoint, or null when it has none */
+  load(mappingId: string, shardId: string): string | null;
+  save(mappingId: string, shardId: string, seq: string | bigint | number): void;
+  /** false when there was no checkpoint */
+  remove(mappingId: string, shardId: string): boolean;
+  /** deferred while an engine uses the store */
+  close(): void;
+}
+
+export type FilterPattern = string | Buffer | Uint8Array | object;
+export interface FilterOptions extends CodecOptions {
+  /** only the operators Lambda documents (BP_FILTER_STRICT_LAMBDA) */
+  strict?: boolean;
+}
+/** FilterCriteria patterns, OR-ed. Invalid patterns throw ConfigError (code -11, message
+ *  "Invalid filter pattern definition.", `reason` event-ruler's text). */
+export class Filter {
+  constructor(...patterns: FilterPattern[]);
+  constructor(patterns: FilterPattern[], options?: FilterOptions);
+  add(pattern: FilterPattern): this;
+  readonly size: number;
+  /** a JSON event (text, bytes or object), or a StreamRecord through its filter view */
+  matches(eventOrRecord: string | Buffer | Uint8Array | object | StreamRecord): boolean;
+  matchRecord(record: StreamRecord, shardId?: string): 'match' | 'no-match' | 'dropped';
+  close(): void;
+}
+/** The error of FilterCriteria rejections carries event-ruler's reason. */
+export interface FilterPatternError extends ConfigError { reason: string }
+
+export interface CodecOptions {
+  source?: 'kinesis' | 'dynamodb';
+  eventSourceArn?: string;
+  invokeIdentityArn?: string;
+  awsRegion?: string | null;
+  functionArn?: string | null;
+}
+export interface WindowFields {
+  startMs: number; endMs: number; state?: string | Buffer | object | null;
+  isFinal?: boolean; isTerminatedEarly?: boolean;
+}
+export interface EncodeOptions {
+  shardId?: string;
+  window?: WindowFields | null;
+  /** 'string': the text instead of a Buffer */
+  as?: 'buffer' | 'string';
+  /** false: a Buffer over the codec's memory, valid until the next call on the codec */
+  copy?: boolean;
+}
+export interface ClassifyOptions {
+  reportBatchItemFailures?: boolean;
+  requireState?: boolean;
+}
+export interface ClassifyResult {
+  outcome: 'success' | 'partial' | 'failure';
+  outcomeCode: number;
+  reason: 'none' | 'not_reporting' | 'empty' | 'invalid_json' | 'not_object' |
+    'failures_not_list' | 'bad_item' | 'unknown_identifier' | 'state_missing';
+  /** partial: the batch index retried from */
+  failedIndex: number | null;
+  failedItemIdentifier: string | null;
+  failedCount: number;
+  /** the response's `state` object text, when it has one */
+  state: string | null;
+  message: string | null;
+}
+export type BatchEntry = string | { seq?: string; sequenceNumber?: string };
+export class Codec {
+  constructor(options?: CodecOptions);
+  readonly source: 'kinesis' | 'dynamodb';
+  encodeEvent(records: StreamRecord[], options: EncodeOptions & { as: 'string' }): string;
+  encodeEvent(records: StreamRecord[], options?: EncodeOptions): Buffer;
+  classifyResponse(batch: BatchEntry[], body: string | Buffer | null | undefined,
+    options?: ClassifyOptions): ClassifyResult;
+  close(): void;
+}
+export function encodeEvent(records: StreamRecord[],
+  options: CodecOptions & EncodeOptions & { as: 'string' }): string;
+export function encodeEvent(records: StreamRecord[], options?: CodecOptions & EncodeOptions): Buffer;
+export function classifyResponse(batch: BatchEntry[], body: string | Buffer | null | undefined,
+  options?: CodecOptions & ClassifyOptions): ClassifyResult;
+
+/** One record of a Lambda event as the record handler sees it (a copy). */
+export class HandlerRecord {
+  readonly index: number;
+  readonly source: 'kinesis' | 'dynamodb' | null;
+  readonly sequenceNumber: string;
+  readonly seq: string;
+  readonly arrivalMs: number;
+  /** Kinesis: the decoded data (of the user record when de-aggregated); DynamoDB: null */
+  readonly data: Buffer | null;
+  readonly eventId: string | null; readonly eventName: string | null;
+  readonly eventSource: string | null; readonly eventSourceArn: string | null;
+  readonly awsRegion: string | null; readonly eventVersion: string | null;
+  readonly invokeIdentityArn: string | null; readonly arrivalText: string | null;
+  readonly partitionKey: string | null; readonly kinesisSchemaVersion: string | null;
+  readonly encryptionType: string | null; readonly dataBase64: string | null;
+  readonly dynamodbJson: string | null; readonly keysJson: string | null;
+  readonly newImageJson: string | null; readonly oldImageJson: string | null;
+  readonly userIdentityJson: string | null; readonly streamViewType: string | null;
+  readonly sizeBytes: number | null;
+  readonly aggregated: boolean;
+  readonly subSequenceNumber: number | null;
+  readonly explicitHashKey: string | null;
+  /** data parsed as JSON */
+  json(): any;
+}
+export interface PartialItemFailureResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+  /** tumbling-window events */
+  state?: object;
+}
+export type RecordHandler<C = unknown> = (record: HandlerRecord, context?: C) => unknown;
+export interface ProcessorOptions {
+  stopAtFirstFailure?: boolean;
+  /** KPL aggregates handed over as their user records */
+  deaggregate?: boolean;
+}
+export interface ProcessOptions<C = unknown> {
+  /** default true (Powertools); ignored with stopAtFirstFailure */
+  processInParallel?: boolean;
+  /** default true: all records failed -> BatchFailedError */
+  throwOnFullBatchFailure?: boolean;
+  context?: C;
+}
+export type LambdaEvent = string | Buffer | Uint8Array | object;
+export class BatchProcessor {
+  constructor(options?: ProcessorOptions);
+  readonly stopAtFirstFailure: boolean;
+  /** the failed records of the last event */
+  failures: { index: number; itemIdentifier: string; error: unknown }[];
+  process<C>(event: LambdaEvent, handler: RecordHandler<C>,
+    options?: ProcessOptions<C>): Promise<PartialItemFailureResponse>;
+  processSync<C>(event: LambdaEvent, handler: RecordHandler<C>,
+    options?: Omit<ProcessOptions<C>, 'processInParallel'>): PartialItemFailureResponse;
+  close(): void;
+}
+export function processPartialResponse<C>(event: LambdaEvent, handler: RecordHandler<C>,
+  options?: ProcessorOptions & ProcessOptions<C> & { processor?: BatchProcessor }):
+  Promise<PartialItemFailureResponse>;
+export function processPartialResponseSync<C>(event: LambdaEvent, handler: RecordHandler<C>,
+  options?: ProcessorOptions & Omit<ProcessOptions<C>, 'processInParallel'> &
+    { processor?: BatchProcessor }): PartialItemFailureResponse;
 
 export const library: string;
 export function version(): string;

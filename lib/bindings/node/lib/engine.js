@@ -38,16 +38,18 @@ function borrowed(ptr, type, name) {
   return r;
 }
 
-const freeEngine = new FinalizationRegistry(({ ptr, cbs }) => {
+const freeEngine = new FinalizationRegistry(({ ptr, cbs, store }) => {
   f.engine_del(ptr);
   for (const cb of cbs) koffi.unregister(cb);
+  if (store) store._release(); // after bp_engine_del: the C store outlives the engine
 });
 
 class Engine {
   /**
    * @param {Config|string|object} config a Config or a CreateEventSourceMapping body
    * @param {object} host { fetch, invoke, deliver?, storeCheckpoint?, onEvent? }
-   * @param {object} options engine options (camelCase of bp_engine_opts) and `clock`
+   * @param {object} options engine options (camelCase of bp_engine_opts), `clock`, and
+   *   `store` (a FileStore, used when the host has no storeCheckpoint)
    */
   constructor(config, host, options = {}) {
     if (!host || typeof host.fetch !== 'function' || typeof host.invoke !== 'function') {
@@ -66,21 +68,33 @@ class Engine {
     for (const [js, c] of Object.entries(OPTION_MEMBERS)) {
       if (options[js] !== undefined) opts[c] = options[js];
     }
+    // A FileStore: the engine saves checkpoints there when the host has no storeCheckpoint.
+    const store = options.store || null;
+    if (store) {
+      const { ops, userData } = store._acquire();
+      opts.store = ops;
+      opts.store_user_data = userData;
+    }
     const cbs = [];
     const reg = (fn, proto) => {
       const p = koffi.register(fn, koffi.pointer(proto));
       cbs.push(p);
       return p;
     };
+    // koffi keeps registered functions alive: they reach the engine through a WeakRef, so an
+    // engine nobody closes can still be collected (and its FinalizationRegistry entry run).
+    const self = new WeakRef(this);
+    const via = (method) => (e, req) => {
+      const me = self.deref();
+      return me ? me._guard(() => me[method](req)) : ERR_CALLBACK_FAILURE;
+    };
     const transport = {
-      fetch: reg((e, req) => this._guard(() => this._onFetch(req)), protos.fetch_cb),
-      invoke: reg((e, req) => this._guard(() => this._onInvoke(req)), protos.invoke_cb),
-      deliver: host.deliver ?
-        reg((e, req) => this._guard(() => this._onDeliver(req)), protos.deliver_cb) : null,
-      store_checkpoint: host.storeCheckpoint ?
-        reg((e, req) => this._guard(() => this._onCheckpoint(req)), protos.checkpoint_cb) : null,
-      on_event: host.onEvent ?
-        reg((e, ev) => this._guard(() => this._onEvent(ev)), protos.event_cb) : null,
+      fetch: reg(via('_onFetch'), protos.fetch_cb),
+      invoke: reg(via('_onInvoke'), protos.invoke_cb),
+      deliver: host.deliver ? reg(via('_onDeliver'), protos.deliver_cb) : null,
+      store_checkpoint: host.storeCheckpoint ? reg(via('_onCheckpoint'), protos.checkpoint_cb) :
+        null,
+      on_event: host.onEvent ? reg(via('_onEvent'), protos.event_cb) : null,
     };
     const out = [null];
     const errbuf = Buffer.alloc(512);
@@ -89,11 +103,13 @@ class Engine {
     if (config !== cfg) cfg.close();
     if (rc !== 0) {
       for (const cb of cbs) koffi.unregister(cb);
+      if (store) store._release();
       throw errorFor(rc, errbuf.toString('utf8', 0, errbuf.indexOf(0)));
     }
     this._ptr = out[0];
     this._cbs = cbs;
-    freeEngine.register(this, { ptr: this._ptr, cbs }, this);
+    this._store = store;
+    freeEngine.register(this, { ptr: this._ptr, cbs, store }, this);
   }
 
   // Runs one callback body: a synchronous exception is kept and made fatal to the engine.
@@ -302,6 +318,8 @@ class Engine {
     this._closed = true;
     freeEngine.unregister(this);
     for (const cb of this._cbs) koffi.unregister(cb);
+    if (this._store) this._store._release();
+    this._store = null;
   }
 }
 
