@@ -9,32 +9,15 @@ const { Config } = require('../config.js');
 const { ConfigError } = require('../errors.js');
 const J = require('./json.js');
 const M = require('./match.js');
+const { Rng, spread } = require('./rng.js');
 
-const MASK = (1n << 64n) - 1n;
 
 class Registry {
   constructor(env, index) {
     this.streams = J.get(env, 'existing_streams');
     this.functions = J.get(env, 'existing_functions');
     this.maps = [];
-    this.rng = (0x636f6e66n ^ ((BigInt(index) + 1n) * 0x9E3779B97F4A7C15n)) & MASK;
-  }
-
-  next() {
-    let x = this.rng;
-    x ^= x >> 12n;
-    x = (x ^ (x << 25n)) & MASK;
-    x ^= x >> 27n;
-    this.rng = x;
-    return (x * 0x2545F4914F6CDD1Dn) & MASK;
-  }
-
-  uuid() {
-    const a = this.next();
-    const b = this.next();
-    const hex = (v, n) => v.toString(16).padStart(n, '0');
-    return `${hex(a >> 32n, 8)}-${hex((a >> 16n) & 0xffffn, 4)}-4${hex(a & 0xfffn, 3)}-` +
-      `${hex(0x8000n | ((b >> 48n) & 0x3fffn), 4)}-${hex(b & 0xffffffffffffn, 12)}`;
+    this.rng = new Rng(0x636f6e66n ^ spread(index + 1)); // the UUIDs of created mappings
   }
 }
 
@@ -117,7 +100,7 @@ function createMapping(reg, input) {
         `function (" ${fn} ") provided mapping already exists. Please update or delete the ` +
         `existing mapping with UUID ${dup.uuid}`);
     }
-    const uuid = reg.uuid();
+    const uuid = reg.rng.uuid();
     const response = buildResponse(c, uuid);
     reg.maps.push({ arn: response.get('EventSourceArn'), fn: name, uuid });
     return { ok: true, status: 202, type: '', message: '', response };

@@ -476,4 +476,4 @@ function checkMapping(s, m, log, rep) {
 /** Whether `expect` of @p m needs the invocations' events kept. */
 const needsPayloads = (m) => J.get(m.expect, 'events') !== undefined;
 
-module.exports = { checkMapping, needsPayloads, contains };
+module.exports = { checkMapping, needsPayloads };

@@ -13,33 +13,13 @@ const { Config } = require('../config.js');
 const J = require('./json.js');
 const M = require('./match.js');
 const { envValue } = require('./load.js');
+const { Rng, spread } = require('./rng.js');
 
 const MAX_ATTEMPTS = 10000; // runaway guard
 const MAX_SPINS = 1000; // ticks at one instant while the engine says "due now"
 const MAX_STEPS = 5000000; // clock steps: a run_until_ms years away must still end
 const SIM_SEED = 0x62707369n;
-const MASK = (1n << 64n) - 1n;
 const ERR_UNSUPPORTED = -12;
-
-/** xorshift64* (request ids and UUIDs, seeded per scenario: runs are reproducible). */
-class Rng {
-  constructor(seed) { this.s = seed & MASK; }
-  next() {
-    let x = this.s;
-    x ^= x >> 12n;
-    x = (x ^ (x << 25n)) & MASK;
-    x ^= x >> 27n;
-    this.s = x;
-    return (x * 0x2545F4914F6CDD1Dn) & MASK;
-  }
-  uuid() {
-    const a = this.next();
-    const b = this.next();
-    const hex = (v, n) => v.toString(16).padStart(n, '0');
-    return `${hex(a >> 32n, 8)}-${hex((a >> 16n) & 0xffffn, 4)}-4${hex(a & 0xfffn, 3)}-` +
-      `${hex(0x8000n | ((b >> 48n) & 0x3fffn), 4)}-${hex(b & 0xffffffffffffn, 12)}`;
-  }
-}
 
 /** What a run records: attempts, deliveries, checkpoint moves, counters, metrics. */
 function newLog() {
@@ -61,7 +41,7 @@ class Host {
     this.ckLast = new Map(); // per shard index: the checkpoint last sampled
     this.pend = [];
     this.order = 0;
-    this.rng = new Rng(SIM_SEED ^ ((BigInt(s.index) * 0x9E3779B97F4A7C15n) & MASK));
+    this.rng = new Rng(SIM_SEED ^ spread(s.index));
     this.stop = false;
     this.shardIndex = new Map(s.shards.map((sh, k) => [sh.id, k]));
   }

@@ -242,22 +242,22 @@ function expectField(l, key, v) {
 
 // ---- the scripted function ----
 
+const INT_CONDITIONS = { when_invocation: 'invocation', when_now_lt_ms: 'nowLt',
+  when_now_ge_ms: 'nowGe' };
+
 /** One rule: its conditions and its response ({ kind: 'body'|'error'|'throttle', ... }). */
 function rule(l, r) {
   if (!J.isObj(r)) l.fail(`an object expected, got ${J.typeName(r)}`);
   const out = { contains: null, invocation: null, nowLt: null, nowGe: null, final: null,
     windowStartMs: null, kind: 'body', body: '', error: null, sleepMs: 0 };
   for (const [k, v] of r) {
+    if (INT_CONDITIONS[k]) { // l.int names the member itself
+      out[INT_CONDITIONS[k]] = l.int(r, k, true, k === 'when_invocation' ? 1 : 0, TIME_MAX_MS + 1);
+      continue;
+    }
     l.at(k, () => {
       if (k === 'when_batch_contains_seq') {
         if (J.isStr(v)) { l.seqRef(v); out.contains = [v]; } else { l.seqList(v); out.contains = v; }
-      } else if (k === 'when_invocation' || k === 'when_now_lt_ms' || k === 'when_now_ge_ms') {
-        l.path = l.path.slice(0, l.path.length - k.length - 1);
-        const x = l.int(r, k, true, k === 'when_invocation' ? 1 : 0, TIME_MAX_MS + 1);
-        l.path = l.path ? `${l.path}.${k}` : k;
-        if (k === 'when_invocation') out.invocation = x;
-        else if (k === 'when_now_lt_ms') out.nowLt = x;
-        else out.nowGe = x;
       } else if (k === 'when_is_final_invoke_for_window') {
         if (!J.isBool(v)) l.fail('a boolean expected');
         out.final = v;

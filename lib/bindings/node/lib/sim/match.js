@@ -191,9 +191,8 @@ function typeOf(v) {
 
 const TIMESTAMP_KEYS = new Set(['approximateArrivalTimestamp', 'ApproximateCreationDateTime']);
 
-/**
- * Compares values for one case. `ctx`: { rep, invocationCount, seqStrings }.
- */
+/** Compares values for one case's report: invocationCount is what {"$ref":
+ *  "invocation_count"} means, seqStrings makes sequence-number strings compare numerically. */
 class Matcher {
   constructor(rep) {
     this.rep = rep;
@@ -324,4 +323,4 @@ class Matcher {
   }
 }
 
-module.exports = { numCmp, seqCmp, isSeq, rfc3339, regex, matcherCheck, Matcher, decParse };
+module.exports = { numCmp, seqCmp, isSeq, rfc3339, regex, matcherCheck, Matcher };
