@@ -329,6 +329,7 @@ class Engine {
     const rc = f.engine_del(this._ptr);
     if (rc !== 0) throw this._error(rc);
     this._closed = true;
+    this._manual.clear();
     freeEngine.unregister(this);
     for (const cb of this._cbs) koffi.unregister(cb);
   }
