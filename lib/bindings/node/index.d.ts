@@ -34,6 +34,28 @@ export class Config {
   readonly batchSize: number;
   readonly eventSourceArn: string | null;
   readonly functionName: string | null;
+  /** FunctionName when given as an ARN, else null; resolveFunctionArn() completes the rest */
+  readonly functionArn: string | null;
+  /** the function's full ARN (the account from EventSourceArn unless given), or null */
+  resolveFunctionArn(account?: string | null): string | null;
+  readonly maximumBatchingWindowInSeconds: number;
+  readonly parallelizationFactor: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP' | null;
+  /** StartingPositionTimestamp in epoch ms, or null */
+  readonly startingPositionTimestampMs: number | null;
+  /** -1: infinite */
+  readonly maximumRetryAttempts: number;
+  /** -1: infinite */
+  readonly maximumRecordAgeInSeconds: number;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly reportBatchItemFailures: boolean;
+  readonly tumblingWindowInSeconds: number;
+  readonly enabled: boolean;
+  /** the on-failure destination ARN, or null */
+  readonly onFailureDestination: string | null;
+  readonly metricsEventCount: boolean;
+  /** the FilterCriteria patterns, as given */
+  readonly filters: string[];
   close(): void;
 }
 
@@ -90,12 +112,16 @@ export type InvokeResult = undefined | null | string | Buffer | Uint8Array | {
   requestId?: string; executedVersion?: string;
 };
 
+/** Each host function returns a Promise (the completion is made when it settles), or
+ *  Engine.PENDING: the host completes the request itself with engine.complete(reqId, value)
+ *  or engine.reject(reqId, err) -- synchronous calls, allowed inside the callback (before it
+ *  returns) or at any later moment, so a host with its own clock decides the order. */
 export interface Host {
-  fetch(req: FetchRequest): Promise<FetchResult>;
-  invoke(req: InvokeRequest): Promise<InvokeResult>;
+  fetch(req: FetchRequest): Promise<FetchResult> | typeof Engine.PENDING;
+  invoke(req: InvokeRequest): Promise<InvokeResult> | typeof Engine.PENDING;
   /** required when the configuration names an on-failure destination; reject = failed */
-  deliver?(req: DeliveryRequest): Promise<unknown>;
-  storeCheckpoint?(req: CheckpointRequest): Promise<unknown>;
+  deliver?(req: DeliveryRequest): Promise<unknown> | typeof Engine.PENDING;
+  storeCheckpoint?(req: CheckpointRequest): Promise<unknown> | typeof Engine.PENDING;
   /** synchronous; a throw is fatal to the engine */
   onEvent?(ev: EngineEvent): void;
 }
@@ -122,7 +148,15 @@ export interface EngineMetrics {
 }
 
 export class Engine {
+  /** returned by a host function that completes its request with complete()/reject() */
+  static readonly PENDING: unique symbol;
   constructor(config: Config | string | object, host: Host, options?: EngineOptions);
+  /** completes request reqId (answered Engine.PENDING) with what its Promise would resolve
+   *  to (FetchResult, InvokeResult, anything for a delivery or checkpoint), at options.clock();
+   *  synchronous, inside a callback or after it; throws the library's error */
+  complete(reqId: number | bigint, value?: FetchResult | InvokeResult | unknown): void;
+  /** fails request reqId (answered Engine.PENDING) as a rejection with err would */
+  reject(reqId: number | bigint, err?: Error | { throttled?: boolean; functionError?: string }): void;
   addShard(shardId: string, opts?: { parentId?: string | null;
     adjacentParentId?: string | null; checkpoint?: string | null }): void;
   tick(nowMs?: number): void;
