@@ -27,6 +27,7 @@ int bp_filter_new(bp_filter **out, uint32_t flags, const bp_allocator *alloc) {
   bp__buf_init(&f->pool, &f->alloc);
   bp__buf_init(&f->scratch, &f->alloc);
   bp__buf_init(&f->payload, &f->alloc);
+  bp__buf_init(&f->unesc, &f->alloc);
   if (bp__filter_index(f)) {
     bp_filter_del(f);
     return BP_ERR_NOMEM;
@@ -42,6 +43,7 @@ void bp_filter_del(bp_filter *f) {
   bp__buf_free(&f->pool);
   bp__buf_free(&f->scratch);
   bp__buf_free(&f->payload);
+  bp__buf_free(&f->unesc);
   void *arrays[] = {f->m,    f->c,    f->s,    f->sc,    f->trie, f->slot, f->slot_conds,
                     f->crec, f->srec, f->refs, f->nodes, f->lv,   f->steps};
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) bp__free(&a, arrays[i]);

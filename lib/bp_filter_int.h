@@ -194,6 +194,7 @@ struct bp_filter {
 
   bp__buf scratch; /* encoded DynamoDB record; Kinesis base64 data or eventID */
   bp__buf payload; /* decoded Kinesis payload */
+  bp__buf unesc;   /* the event's escaped string being decoded (bp__json_scan) */
 };
 
 /* ---- Growing arrays ---- */

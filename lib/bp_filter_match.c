@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The streaming matcher. One pass of yajl events over the event text: keys walk a byte trie
+ * The streaming matcher. One pass of parse events over the event text: keys walk a byte trie
  * of the patterns' paths (a key that leaves it makes its whole value a skipped subtree),
  * leaves at a path some condition names are tested against that path's conditions, and
  * every hit is recorded with its array membership (the innermost element of an array of
@@ -474,12 +474,24 @@ int bp__filter_begin(bp_filter *f) {
   return 0;
 }
 
+/* Parse an event's text: the fast scan, or when it leaves the text undecided, the scan's
+ * events undone (a text is the only one fed to its event, right after bp__filter_begin) and
+ * the yajl bridge for the verdict and its message. */
 static int fm_feed(bp_filter *f, const char *text, size_t n) {
+  uint32_t root_key = f->lv[0].key;
+  size_t nlv = f->nlv;
   f->text_depth = 0;
   f->dead = 0;
-  size_t nlv = f->nlv;
-  int rc = bp__json_parse(&f->json, text, n, &fm_cb, f, &f->err);
+  int rc = bp__json_scan(text, n, &fm_cb, f, &f->unesc);
   f->nlv = nlv; /* an abandoned parse may leave levels behind */
+  if (rc == BP__JSON_UNDECIDED) {
+    if (bp__filter_begin(f)) return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    f->lv[0].key = root_key;
+    f->text_depth = 0;
+    f->dead = 0;
+    rc = bp__json_parse(&f->json, text, n, &fm_cb, f, &f->err);
+    f->nlv = nlv;
+  }
   f->dead = 0;
   if (rc == BP_ERR_NOMEM || f->oom) return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
   return rc;
