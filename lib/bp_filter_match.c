@@ -443,7 +443,13 @@ static uint32_t fm_walk(const bp_filter *f, uint32_t node, int root, const char 
 uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
                              size_t n) {
   uint32_t node = fm_walk(f, parent, root, k, n);
-  return node != BP__FT_DEAD && fm_step_used(f, k, n) ? node : BP__FT_DEAD;
+  if (node == BP__FT_DEAD) return node;
+  /* A key without '.' walked from a segment's start to a segment's end (a path ends or a
+   * '.' follows) is a segment of that path, so a used step: no search. */
+  if (n && (f->trie[node].slot >= 0 || fm_trie_child(f, node, '.') != BP__FT_NONE) &&
+      !memchr(k, '.', n))
+    return node;
+  return fm_step_used(f, k, n) ? node : BP__FT_DEAD;
 }
 
 static int fm_key(void *ctx, const char *k, size_t n) {
