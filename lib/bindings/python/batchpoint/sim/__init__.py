@@ -16,7 +16,8 @@ import sys
 from .config_cases import run_case
 from .expect import check, needs_payloads
 from .host import run
-from .load import LoadError, load
+from .checks import LoadError
+from .load import load
 from .report import Report, summary
 
 USAGE = "usage: python3 -m batchpoint.sim [--only ID,...] FILE.json"

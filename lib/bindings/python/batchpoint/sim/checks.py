@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The loader's shared checks: every value the runner uses is checked where it is read, and a
 malformed file is reported as LoadError("json.path: what") naming the first bad value."""
-from .jsonv import Num, type_name
+import json
+
+from .jsonv import Num, loads, type_name
 from .match import seq_valid
 
 TIME_MAX_MS = 253402300799999  # BP_TIME_MAX_MS
@@ -9,7 +11,11 @@ INT64_MAX = 2**63 - 1
 
 
 class LoadError(Exception):
-    pass
+    """What is wrong (msg) and where (path: a JSON path, "" for the top level)."""
+
+    def __init__(self, path, msg):
+        super().__init__(f"{path or '(top level)'}: {msg}")
+        self.path, self.msg = path, msg
 
 
 def key(path, k):
@@ -17,7 +23,29 @@ def key(path, k):
 
 
 def fail(path, msg):
-    raise LoadError(f"{path or '(top level)'}: {msg}")
+    raise LoadError(path, msg)
+
+
+def read_file(name):
+    """The bytes of file @name; OSError's reason as bpsim words it in LoadError("", ...)."""
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except IsADirectoryError as exc:
+        raise LoadError("", f"read error: {exc.strerror}") from None
+    except OSError as exc:
+        raise LoadError("", f"cannot open: {exc.strerror}") from None
+
+
+def parse(text, one_line=False):
+    """JSON text into values; LoadError("", "not JSON: <where>: <why>") when it is not."""
+    try:
+        return loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"column {exc.colno}" if one_line else f"line {exc.lineno}, column {exc.colno}"
+        raise LoadError("", f"not JSON: {where}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise LoadError("", f"not JSON: {exc}") from None
 
 
 _KINDS = {"string": str, "object": dict, "array": list, "number": Num, "boolean": bool}

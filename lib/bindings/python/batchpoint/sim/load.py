@@ -4,9 +4,9 @@ expectations, and config cases, each field checked where it is read (LoadError n
 JSON path of the first bad value). The records are stream.py's."""
 import os
 
-from .checks import (INT64_MAX, TIME_MAX_MS, LoadError, fail, integer, key, known, member,
-                     seq_val, string_list)
-from .jsonv import DupDict, is_matcher, is_num, loads, type_name
+from .checks import (INT64_MAX, TIME_MAX_MS, fail, integer, key, known, member, parse,
+                     read_file, seq_val, string_list)
+from .jsonv import DupDict, is_matcher, is_num, type_name
 from .match import matcher_check, regex_ok, rfc3339, seq_valid
 from .stream import load_stream
 
@@ -472,15 +472,7 @@ def _unique_keys(v, path):
 
 def load(path):
     """The SimFile at @path; LoadError("json.path: what") when it is not usable."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read()
-    except OSError as exc:
-        raise LoadError(exc.strerror) from None
-    try:
-        root = loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise LoadError(f"not JSON: {exc}") from None
+    root = parse(read_file(path))
     directory = os.path.dirname(path)
     if not isinstance(root, dict):
         fail("", f"an object expected, got {type_name(root)}")

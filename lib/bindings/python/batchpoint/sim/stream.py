@@ -6,8 +6,9 @@ import os
 from bisect import bisect_right
 
 from ..engine import Record
-from .checks import TIME_MAX_MS, LoadError, fail, integer, key, known, member, seq_val
-from .jsonv import dumps, loads, type_name
+from .checks import (TIME_MAX_MS, LoadError, fail, integer, key, known, member, parse,
+                     read_file, seq_val)
+from .jsonv import dumps, type_name
 from .match import seq_cmp
 
 _KINESIS = ("label", "shard", "seq", "partition_key", "arrival_ms", "data", "data_fill")
@@ -110,22 +111,19 @@ def _lines(scn_path, name, directory):
     fpath = key(scn_path, "stream_file")
     if not name:
         fail(fpath, "empty")
-    full = name if os.path.isabs(name) else os.path.join(directory, name)
     try:
-        with open(full, "rb") as f:
-            text = f.read()
-    except OSError as exc:
-        fail(fpath, f"{name}: {exc.strerror}")
+        text = read_file(name if os.path.isabs(name) else os.path.join(directory, name))
+    except LoadError as exc:
+        raise LoadError(fpath, f"{name}: {exc.msg}") from None
     out = []
     for n, line in enumerate(text.split(b"\n"), 1):
         line = line.rstrip(b"\r")
-        where = f"{fpath} {name} line {n}"
-        if not line.strip(b" \t"):
-            continue
-        try:
-            out.append((where, loads(line)))
-        except ValueError as exc:
-            raise LoadError(f"{where}: {exc}") from None
+        if line.strip(b" \t"):
+            where = f"{fpath} {name} line {n}"
+            try:
+                out.append((where, parse(line, one_line=True)))
+            except LoadError as exc:
+                raise LoadError(where, exc.msg) from None
     return out
 
 
@@ -153,8 +151,9 @@ def load_stream(node, dynamodb, scn_path, directory):
                 fail(key(inner, "seq"), f"not above the previous record of shard {r.shard} "
                      "(shard order is ascending)")
         except LoadError as exc:
-            if stream is None:
-                raise LoadError(f"{where}: {exc}".replace(": (top level)", "")) from None
+            if stream is None:  # "...stream_file F line N: seq: what"
+                raise LoadError(f"{where}: {exc.path}" if exc.path else where, exc.msg) \
+                    from None
             raise
         last[r.shard] = r.seq
         recs.append(r)
