@@ -143,7 +143,8 @@ class FetchRequest(_Request):
 
 class InvokeRequest(_Request):
     """An invoke attempt: req_id, shard_id, lane, attempt, flags, count, window_start_ms,
-    window_end_ms, payload_len (None when the build encodes no event); borrowed: records (RecordsView), payload (bytes of the encoded event),
+    window_end_ms, payload_len (None when the build encodes no event); borrowed: records
+    (RecordsView), payload (bytes of the encoded event),
     state (JSON text or None)."""
     RETRY, SPLIT, REMAINDER, FINAL, TERMINATED_EARLY = 0x1, 0x2, 0x4, 0x8, 0x10
 

@@ -8,9 +8,9 @@ import re
 
 from ..config import Config
 from ..errors import BatchpointError
-from .host import M64, Rng
 from .jsonv import MISSING, Num, dumps
 from .match import Matcher, regex
+from .rng import M64, Rng
 
 
 class _Unchecked(Exception):

@@ -12,33 +12,13 @@ from ..errors import BatchpointError
 from .jsonv import dumps, loads
 from .load import RESPOND_ERROR, RESPOND_THROTTLE
 from .match import rfc3339, seq_cmp, seq_eq, seq_valid
+from .rng import M64, Rng
 
 MAX_ATTEMPTS = 10000  # runaway guards
 MAX_SPINS = 1000      # ticks at one instant while the engine says "due now"
 MAX_STEPS = 5000000   # clock steps
 SEED = 0x62707369
-M64 = (1 << 64) - 1
 INVALID_ARGUMENT = -2  # BP_ERR_INVALID_ARGUMENT
-
-
-class Rng:
-    """xorshift64*: request ids and UUIDs, seeded (bpsim's sequence)."""
-
-    def __init__(self, seed):
-        self.s = seed & M64
-
-    def next(self):
-        x = self.s
-        x ^= x >> 12
-        x ^= (x << 25) & M64
-        x ^= x >> 27
-        self.s = x
-        return (x * 0x2545F4914F6CDD1D) & M64
-
-    def uuid(self):
-        a, b = self.next(), self.next()
-        return "%08x-%04x-4%03x-%04x-%012x" % (a >> 32, (a >> 16) & 0xffff, a & 0xfff,
-                                               0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffff)
 
 
 class Invocation:
@@ -141,10 +121,10 @@ def _result(rule, request_id):
 
 
 class Host:
-    """Runs one mapping @m of scenario @s (of file @f) into @log, failures into @rep."""
+    """Runs one mapping @m of scenario @s into @log, failures into @rep."""
 
-    def __init__(self, f, s, m, log, rep, keep_payloads):
-        self.f, self.s, self.m, self.log, self.rep = f, s, m, log, rep
+    def __init__(self, s, m, log, rep, keep_payloads):
+        self.s, self.m, self.log, self.rep = s, m, log, rep
         self.keep_payloads = keep_payloads
         self.engine = None
         self.now = s.start_ms
@@ -394,7 +374,7 @@ def run(f, s, m, rep, keep_payloads):
         if why:
             rep.skip(why)
             return None
-    h = Host(f, s, m, log, rep, keep_payloads)
+    h = Host(s, m, log, rep, keep_payloads)
     try:
         cfg = Config.from_json(dumps(m.config).encode())
     except BatchpointError as exc:
