@@ -382,10 +382,11 @@ uninstall:
 clean:
 	rm -rf build
 
-# The Python binding (lib/bindings/python): its unittest suites and its scenario runner,
-# against the build tree's library; "skipped" without python3 (a failure when BP_REQUIRE_ALL=1).
+# The Python binding (lib/bindings/python): its unittest suites and its scenario runner over
+# every scenario file (the same counts as bpsim), against the build tree's library; "skipped"
+# without python3 (a failure when BP_REQUIRE_ALL=1).
 .PHONY: check-python
-check-python: $(SHARED_LIB)
+check-python: $(SHARED_LIB) $(TOOLS)
 	@sh test/python/check_python.sh $(BUILD)
 
 # The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).

@@ -315,3 +315,27 @@ bp_store_save = _fn("bp_store_save", c_int, c_void_p, c_void_p, c_char_p, c_char
                     c_size_t, c_char_p, c_size_t)
 bp_store_remove = _fn("bp_store_remove", c_int, c_void_p, c_void_p, c_char_p, c_char_p,
                       c_char_p, c_size_t)
+
+# ---- bp_config.h getters (the CreateEventSourceMapping response's values) ----
+BP_CONFIG_FUNCTION_ARN_CAP = 2048 + 4 * 140 + 64
+for _name, _res in (("bp_config_get_maximum_batching_window_in_seconds", c_int32),
+                    ("bp_config_get_parallelization_factor", c_int32),
+                    ("bp_config_get_starting_position", c_int32),
+                    ("bp_config_get_starting_position_timestamp_ms", c_int64),
+                    ("bp_config_get_maximum_retry_attempts", c_int32),
+                    ("bp_config_get_maximum_record_age_in_seconds", c_int32),
+                    ("bp_config_get_bisect_batch_on_function_error", c_int32),
+                    ("bp_config_get_report_batch_item_failures", c_int32),
+                    ("bp_config_get_tumbling_window_in_seconds", c_int32),
+                    ("bp_config_get_enabled", c_int32),
+                    ("bp_config_get_on_failure_destination", c_char_p),
+                    ("bp_config_get_metrics_event_count", c_int32),
+                    ("bp_config_get_filter_count", c_size_t)):
+    globals()[_name] = _fn(_name, _res, c_void_p)
+bp_config_get_filter = _fn("bp_config_get_filter", c_int, c_void_p, c_size_t,
+                           POINTER(c_char_p), POINTER(c_size_t))
+bp_config_resolve_function_arn = _fn("bp_config_resolve_function_arn", c_int, c_void_p,
+                                     c_char_p, c_char_p, c_size_t, POINTER(c_size_t))
+
+# ---- bp_seqnum.h ----
+bp_seqnum_validate = _fn("bp_seqnum_validate", c_int, c_char_p, c_size_t)
