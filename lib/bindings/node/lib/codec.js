@@ -32,6 +32,9 @@ const O = {
 const TWO32 = 4294967296;
 const GROW = Symbol('grow');
 const BUFFER_TOO_SMALL = -3;
+// An ASCII event (the usual one: JSON escapes control characters, and data is base64) is
+// decoded as Latin-1, far cheaper than UTF-8 for the same string; isAscii is Node >= 18.15.
+const { isAscii } = require('node:buffer');
 
 /**
  * Writes records (the objects Engine hands out and fetch completions take: seq, arrivalMs,
@@ -187,7 +190,7 @@ class Codec {
     this._check(rc);
     const nb = Number(len[0]);
     const ev = into ? Buffer.from(into.buffer, into.byteOffset, nb) : dst.subarray(0, nb);
-    if (as === 'string') return ev.toString('utf8');
+    if (as === 'string') return ev.toString(isAscii && isAscii(ev) ? 'latin1' : 'utf8');
     if (into || !copy) return ev;
     const out = Buffer.allocUnsafe(nb);
     ev.copy(out);

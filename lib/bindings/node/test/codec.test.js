@@ -119,6 +119,8 @@ test('copy: false and into: the same bytes as the copy, written where the caller
   assert.ok(c.encodeEvent(recs, { into: u8, window: win }).equals(ownWin));
   assert.ok(Buffer.from(u8).equals(ownWin));
   assert.strictEqual(c.encodeEvent(recs, { into, as: 'string' }), own.toString());
+  const ascii = recs.filter((r) => r.partitionKey !== 'clé');
+  assert.strictEqual(c.encodeEvent(ascii, { as: 'string' }), c.encodeEvent(ascii).toString('utf8'));
   // too small: nothing written, the length needed said
   const small = Buffer.alloc(own.length - 1, 0x23);
   assert.throws(() => c.encodeEvent(recs, { into: small }),
