@@ -3,7 +3,8 @@
 // (encodeEvent), and the classification of a function's response against its batch
 // (classifyResponse, SEMANTICS.md §3.4). A batch crosses into C as one bp_record array written
 // straight into native memory (pointers into the same block), so encoding N records is one
-// FFI call and no per-record object is made for koffi to convert.
+// FFI call and no per-record object is made for koffi to convert; the library writes the event
+// straight into JavaScript memory (a Buffer the Codec keeps, or the caller's).
 'use strict';
 const { koffi, types } = require('./ffi.js');
 const { g, Scratch, types: ctypes } = require('./ffi_codec.js');

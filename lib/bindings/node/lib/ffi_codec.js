@@ -77,8 +77,6 @@ const g = {
   codec_errmsg: lib.func('const char *bp_codec_errmsg(void *c)'),
   window_fields_init: lib.func('int bp_window_fields_init(_Inout_ bp_window_fields *w, ' +
     'size_t size)'),
-  codec_encode_event: lib.func('int bp_codec_encode_event(void *c, const char *shard, ' +
-    'void *recs, size_t n, const bp_window_fields *win, _Out_ void **out, _Out_ size_t *len)'),
   // buf: a Buffer (its memory, written in place); len: a one-element BigUint64Array
   codec_encode_event_to: lib.func('int bp_codec_encode_event_to(void *c, const char *shard, ' +
     'void *recs, size_t n, const bp_window_fields *win, void *buf, size_t cap, void *len)'),
