@@ -6,7 +6,9 @@
 //   encode-kinesis-event  N records of S pseudo-random bytes (xorshift32 from 0x9e3779b9),
 //                         56-digit sequence numbers, 'pk-<i%16>', arrival times -> the event,
 //                         through encodeEvent (the FFI crossing and the copy out included;
-//                         peer=batchpoint-node-nocopy: with copy: false, the codec's memory)
+//                         peer=batchpoint-node-nocopy: with copy: false, the codec's reused
+//                         Buffer; peer=batchpoint-node-into: into a Buffer of the caller's;
+//                         peer=batchpoint-node-string: as: 'string', a string as the peer's)
 //   filter-match-json     N JSON texts of S bytes (one xorshift32 draw each) matched against
 //                         the 3-field pattern with Filter.matches (text in, one call each)
 // usage: node bench.js [--n=10000] [--size=100] [--filter-size=200] [--runs=9] [--warmup=2]
@@ -85,11 +87,19 @@ const event = encodeEvent(records, opts);
   }
 }
 bench('encode-kinesis-event', n, event.length, () => encodeEvent(records, opts));
-// the same with copy: false (the event left in the codec's memory, valid until its next call)
+// the same with copy: false (a view of the codec's reused Buffer, valid until its next call)
 const view = { ...opts, copy: false };
 check(encodeEvent(records, view).equals(event), 'copy: false gives the same bytes');
 bench('encode-kinesis-event', n, event.length, () => encodeEvent(records, view),
   'batchpoint-node-nocopy');
+const into = { ...opts, into: Buffer.allocUnsafe(event.length) };
+check(encodeEvent(records, into).equals(event), 'into gives the same bytes');
+bench('encode-kinesis-event', n, event.length, () => encodeEvent(records, into),
+  'batchpoint-node-into');
+const str = { ...opts, as: 'string' };
+check(encodeEvent(records, str) === event.toString(), 'as: string gives the same text');
+bench('encode-kinesis-event', n, event.length, () => encodeEvent(records, str),
+  'batchpoint-node-string');
 
 // ---- filter-match-json ----
 const fsize = args['filter-size'];

@@ -223,8 +223,13 @@ export interface EncodeOptions {
   window?: WindowFields | null;
   /** 'string': the text instead of a Buffer */
   as?: 'buffer' | 'string';
-  /** false: a Buffer over the codec's memory, valid until the next call on the codec */
+  /** false: no copy; a view of the Buffer the Codec keeps and reuses, valid until the next
+   *  encodeEvent or close() on that Codec (for encodeEvent(): on the kept codec of the same
+   *  options, shared by the process) */
   copy?: boolean;
+  /** the caller's memory the event is written into; the result is a Buffer over its first
+   *  bytes. Too small: an InvalidArgumentError (code -3) whose `needed` is the length. */
+  into?: Uint8Array | null;
 }
 export interface ClassifyOptions {
   reportBatchItemFailures?: boolean;

@@ -3,10 +3,11 @@
 // (encodeEvent), and the classification of a function's response against its batch
 // (classifyResponse, SEMANTICS.md §3.4). A batch crosses into C as one bp_record array written
 // straight into native memory (pointers into the same block), so encoding N records is one
-// FFI call and no per-record object is made for koffi to convert.
+// FFI call and no per-record object is made for koffi to convert; the library writes the event
+// straight into JavaScript memory (a Buffer the Codec keeps, or the caller's).
 'use strict';
 const { koffi, types } = require('./ffi.js');
-const { g, Scratch, copyOut, types: ctypes } = require('./ffi_codec.js');
+const { g, Scratch, types: ctypes } = require('./ffi_codec.js');
 const { errorFor } = require('./errors.js');
 
 const SOURCES = { kinesis: 1, dynamodb: 2 };
@@ -31,17 +32,18 @@ const O = {
 };
 const TWO32 = 4294967296;
 const GROW = Symbol('grow');
-
-function put64(u32, at, v) {
-  u32[at >>> 2] = v % TWO32;
-  u32[(at >>> 2) + 1] = Math.floor(v / TWO32);
-}
+const BUFFER_TOO_SMALL = -3;
+// An ASCII event (the usual one: JSON escapes control characters, and data is base64) is
+// decoded as Latin-1, far cheaper than UTF-8 for the same string; isAscii is Node >= 18.15.
+const { isAscii } = require('node:buffer');
 
 /**
  * Writes records (the objects Engine hands out and fetch completions take: seq, arrivalMs,
  * partitionKey, data, dataBase64, encryptionType, eventId, eventName, dynamodb, userIdentity)
  * into sc as a bp_record array at offset 0 followed by their bytes. seqOnly: only seq (a
- * batch for classification; an element may then be the sequence number itself).
+ * batch for classification; an element may then be the sequence number itself). Per member
+ * JavaScript stores numbers into a Uint32Array (a pointer is the block's address + an
+ * offset) and copies the bytes in (Buffer.write, TypedArray.set): no call into koffi.
  */
 function writeRecords(sc, list, seqOnly) {
   const n = list.length;
@@ -58,10 +60,12 @@ function writeRecords(sc, list, seqOnly) {
 
 function tryWrite(sc, list, n, seqOnly) {
   const { bytes, u32, addr, size } = sc;
+  const lo = addr % TWO32;
+  const hi = Math.floor(addr / TWO32);
   let pos = n * RS;
   bytes.fill(0, 0, pos);
-  // One member: its bytes after the array, its pointer and length in the record.
-  const put = (rec, at, v) => {
+  // One member: its bytes at pos, its pointer (addr + pos) and length at byte `at`.
+  const put = (at, v) => {
     if (v === undefined || v === null) return;
     let len;
     if (typeof v === 'string') {
@@ -72,32 +76,38 @@ function tryWrite(sc, list, n, seqOnly) {
       bytes.set(v, pos);
       len = v.length;
     } else {
-      return put(rec, at, typeof v === 'object' ? JSON.stringify(v) : String(v));
+      put(at, typeof v === 'object' ? JSON.stringify(v) : String(v));
+      return;
     }
-    put64(u32, rec + at, addr + pos);
-    put64(u32, rec + at + 8, len);
+    const w = at >>> 2;
+    const a = lo + pos;
+    u32[w] = a >>> 0; // ToUint32: a modulo 2^32
+    u32[w + 1] = a >= TWO32 ? hi + 1 : hi;
+    u32[w + 2] = len; // its high word stays 0: the block is below 4 GiB
     pos += len;
   };
   for (let i = 0; i < n; i++) {
     const r = list[i];
     const rec = i * RS;
     u32[(rec + O.size) >>> 2] = RS;
-    if (seqOnly && typeof r !== 'object') { put(rec, O.seq, String(r)); continue; }
+    if (seqOnly && typeof r !== 'object') { put(rec + O.seq, String(r)); continue; }
     if (r === null || typeof r !== 'object') {
       throw new TypeError(`record ${i} is not an object`);
     }
     const seq = r.seq ?? r.sequenceNumber;
-    put(rec, O.seq, seq === undefined || seq === null ? seq : String(seq));
+    put(rec + O.seq, seq === undefined || seq === null ? seq : String(seq));
     if (seqOnly) continue;
     if (r.dataBase64) u32[(rec + O.flags) >>> 2] = 1;
-    put64(u32, rec + O.arrival, r.arrivalMs || 0);
-    put(rec, O.pk, r.partitionKey);
-    put(rec, O.data, r.data);
-    put(rec, O.enc, r.encryptionType);
-    put(rec, O.eventId, r.eventId);
-    put(rec, O.eventName, r.eventName);
-    put(rec, O.ddb, r.dynamodb);
-    put(rec, O.user, r.userIdentity);
+    const arrival = r.arrivalMs || 0;
+    u32[(rec + O.arrival) >>> 2] = arrival % TWO32;
+    u32[((rec + O.arrival) >>> 2) + 1] = Math.floor(arrival / TWO32);
+    put(rec + O.pk, r.partitionKey);
+    put(rec + O.data, r.data);
+    put(rec + O.enc, r.encryptionType);
+    put(rec + O.eventId, r.eventId);
+    put(rec + O.eventName, r.eventName);
+    put(rec + O.ddb, r.dynamodb);
+    put(rec + O.user, r.userIdentity);
   }
   return n;
 }
@@ -123,6 +133,8 @@ class Codec {
     if (rc !== 0) throw errorFor(rc, `bp_codec_new: ${rc === -1 ? 'invalid options' : ''}`);
     this._ptr = out[0];
     this._sc = new Scratch(1 << 16);
+    this._out = Buffer.alloc(0); // the event, written by the library (see encodeEvent)
+    this._len = new BigUint64Array(1); // its length, written by the library
     this.source = src;
     freeCodec.register(this, { ptr: this._ptr, sc: this._sc }, this);
   }
@@ -137,13 +149,22 @@ class Codec {
   }
 
   /**
-   * The event Lambda would send for `records` of `shardId`: a Buffer (or, with as: 'string',
-   * the text). window: { startMs, endMs, state, isFinal, isTerminatedEarly } for a tumbling
-   * window event. copy: false returns a Buffer over the codec's own memory instead of a copy:
-   * no allocation, but valid only until the next call on this Codec (send it, then reuse).
+   * The event Lambda would send for `records` of `shardId`: a Buffer of its own (or, with
+   * as: 'string', the text). window: { startMs, endMs, state, isFinal, isTerminatedEarly } for
+   * a tumbling window event. The library writes the event into a Buffer this Codec keeps
+   * (grown to the largest event, freed by close()); by default it is copied out of it.
+   * copy: false returns that Buffer's first bytes instead (a subarray, no allocation): valid
+   * until the next encodeEvent or close() on this Codec, which overwrite them (send it, then
+   * encode the next). into: a Buffer or Uint8Array of the caller's the event is written
+   * into instead (the result is a Buffer over its first bytes); one too small throws an
+   * InvalidArgumentError (code -3) whose `needed` is the length, having written nothing.
    */
-  encodeEvent(records, { shardId = DEFAULT_SHARD, window = null, as = 'buffer', copy = true } = {}) {
+  encodeEvent(records, { shardId = DEFAULT_SHARD, window = null, as = 'buffer', copy = true,
+    into = null } = {}) {
     const ptr = this.ptr;
+    if (into !== null && !(into instanceof Uint8Array)) {
+      throw new TypeError('into must be a Buffer or a Uint8Array');
+    }
     const n = writeRecords(this._sc, records, false);
     let win = null;
     if (window) {
@@ -156,13 +177,33 @@ class Codec {
         state_json: state, state_json_len: state ? state.length : 0,
         is_final: window.isFinal ? 1 : 0, is_terminated_early: window.isTerminatedEarly ? 1 : 0 });
     }
-    const out = [null];
-    const len = [0];
-    this._check(g.codec_encode_event(ptr, shardId, n ? this._sc.ptr : null, n, win, out, len));
+    const recs = n ? this._sc.ptr : null;
+    const len = this._len;
+    let dst = into || this._out;
+    let rc = g.codec_encode_event_to(ptr, shardId, recs, n, win, dst, dst.length, len);
+    if (rc === BUFFER_TOO_SMALL && !into) {
+      dst = this._grow(Number(len[0]));
+      rc = g.codec_encode_event_to(ptr, shardId, recs, n, win, dst, dst.length, len);
+    }
+    if (rc === BUFFER_TOO_SMALL) {
+      throw errorFor(rc, g.codec_errmsg(ptr), { needed: Number(len[0]) });
+    }
+    this._check(rc);
     const nb = Number(len[0]);
-    if (as === 'string') return nb ? Buffer.from(koffi.view(out[0], nb)).toString('utf8') : '';
-    if (!copy) return nb ? Buffer.from(koffi.view(out[0], nb)) : Buffer.alloc(0);
-    return copyOut(out[0], nb);
+    const ev = into ? Buffer.from(into.buffer, into.byteOffset, nb) : dst.subarray(0, nb);
+    if (as === 'string') return ev.toString(isAscii && isAscii(ev) ? 'latin1' : 'utf8');
+    if (into || !copy) return ev;
+    const out = Buffer.allocUnsafe(nb);
+    ev.copy(out);
+    return out;
+  }
+
+  // The kept output Buffer, at least `need` bytes (powers of two from 64 KiB).
+  _grow(need) {
+    let cap = Math.max(1 << 16, this._out.length);
+    while (cap < need) cap *= 2;
+    this._out = Buffer.allocUnsafeSlow(cap);
+    return this._out;
   }
 
   /**
@@ -201,6 +242,7 @@ class Codec {
     freeCodec.unregister(this);
     g.codec_del(this._ptr);
     this._sc.free();
+    this._out = null;
     this._ptr = null;
   }
 }

@@ -77,8 +77,9 @@ const g = {
   codec_errmsg: lib.func('const char *bp_codec_errmsg(void *c)'),
   window_fields_init: lib.func('int bp_window_fields_init(_Inout_ bp_window_fields *w, ' +
     'size_t size)'),
-  codec_encode_event: lib.func('int bp_codec_encode_event(void *c, const char *shard, ' +
-    'void *recs, size_t n, const bp_window_fields *win, _Out_ void **out, _Out_ size_t *len)'),
+  // buf: a Buffer (its memory, written in place); len: a one-element BigUint64Array
+  codec_encode_event_to: lib.func('int bp_codec_encode_event_to(void *c, const char *shard, ' +
+    'void *recs, size_t n, const bp_window_fields *win, void *buf, size_t cap, void *len)'),
   response_result_init: lib.func('int bp_response_result_init(_Inout_ bp_response_result *r, ' +
     'size_t size)'),
   codec_classify_response: lib.func('int bp_codec_classify_response(void *c, void *body, ' +
@@ -123,16 +124,8 @@ class Scratch {
   }
 }
 
-/** A copy of the n bytes at the library's pointer p (its memory is reused by the next call). */
-function copyOut(p, n) {
-  if (!n) return Buffer.alloc(0);
-  const out = Buffer.allocUnsafe(n);
-  Buffer.from(koffi.view(p, n)).copy(out);
-  return out;
-}
-
 module.exports = {
-  g, Scratch, copyOut, handler_cb, HANDLER_STRINGS_A, HANDLER_STRINGS_B,
+  g, Scratch, handler_cb, HANDLER_STRINGS_A, HANDLER_STRINGS_B,
   types: { bp_codec_opts, bp_window_fields, bp_response_result, bp_handler_opts,
     bp_handler_record, bp_handler_failure },
 };

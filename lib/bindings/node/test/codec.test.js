@@ -89,3 +89,46 @@ test('classifyResponse: partial, success, failure reasons, state', () => {
   assert.strictEqual(classifyResponse(seqs, '{}', { requireState: true }).reason, 'state_missing');
   assert.throws(() => classifyResponse(['2', '1'], '{}'), (e) => e.code === -1 || e.code === -4);
 });
+
+test('copy: false and into: the same bytes as the copy, written where the caller says', () => {
+  const c = new Codec({ eventSourceArn: ARN, invokeIdentityArn: ROLE });
+  const recs = Array.from({ length: 50 }, (_, i) => ({ seq: String(1000 + i), arrivalMs: 1e12 + i,
+    partitionKey: i % 7 ? `k${i}` : 'clé', data: Buffer.alloc(i, i) }));
+  const win = { startMs: 60000, endMs: 120000, state: { n: 1 } };
+  const own = c.encodeEvent(recs);
+  const ownWin = c.encodeEvent(recs, { window: win });
+  // copy: false: a view of the Codec's buffer, overwritten by its next encodeEvent
+  const view = c.encodeEvent(recs, { copy: false });
+  assert.ok(view.equals(own));
+  c.encodeEvent(recs.slice(0, 2), { copy: false });
+  assert.ok(!view.equals(own), 'the next call reuses the memory the view shows');
+  assert.strictEqual(view.subarray(0, 12).toString(), '{"Records":[');
+  // copies (the default) are the caller's and never change
+  c.encodeEvent([], { copy: false });
+  assert.ok(own.equals(c.encodeEvent(recs)));
+  // into: a Buffer at an offset of a larger one, a plain Uint8Array, strings
+  const big = Buffer.alloc(own.length + 100, 0x23);
+  const into = big.subarray(10, 10 + own.length + 50);
+  const got = c.encodeEvent(recs, { into });
+  assert.ok(got.equals(own));
+  assert.strictEqual(got.buffer, big.buffer);
+  assert.strictEqual(got.byteOffset, 10);
+  assert.strictEqual(big[9], 0x23);
+  assert.strictEqual(big[10 + own.length], 0x23);
+  const u8 = new Uint8Array(ownWin.length);
+  assert.ok(c.encodeEvent(recs, { into: u8, window: win }).equals(ownWin));
+  assert.ok(Buffer.from(u8).equals(ownWin));
+  assert.strictEqual(c.encodeEvent(recs, { into, as: 'string' }), own.toString());
+  const ascii = recs.filter((r) => r.partitionKey !== 'clé');
+  assert.strictEqual(c.encodeEvent(ascii, { as: 'string' }), c.encodeEvent(ascii).toString('utf8'));
+  // too small: nothing written, the length needed said
+  const small = Buffer.alloc(own.length - 1, 0x23);
+  assert.throws(() => c.encodeEvent(recs, { into: small }),
+    (e) => e instanceof InvalidArgumentError && e.code === -3 && e.needed === own.length);
+  assert.ok(small.every((b) => b === 0x23));
+  assert.throws(() => c.encodeEvent(recs, { into: [] }), TypeError);
+  // bad records fail the same way with into
+  assert.throws(() => c.encodeEvent([{ seq: '01', arrivalMs: 0, partitionKey: 'p', data: 'x' }],
+    { into }), (e) => e.code === -18);
+  c.close();
+});
