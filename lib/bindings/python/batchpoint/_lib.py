@@ -221,6 +221,9 @@ bp_filter_add = _fn("bp_filter_add", c_int, c_void_p, c_char_p, c_size_t)
 bp_filter_count = _fn("bp_filter_count", c_int, c_void_p)
 bp_filter_match_json = _fn("bp_filter_match_json", c_int, c_void_p, c_char_p, c_size_t,
                            POINTER(c_int))
+bp_filter_match_record = _fn("bp_filter_match_record", c_int, c_void_p, c_void_p, c_char_p,
+                             c_void_p, POINTER(c_int))
+BP_FILTER_MATCH, BP_FILTER_DROPPED = 1, 2
 
 # ---- bp_codec.h ----
 BP_SOURCE_KINESIS = 1
