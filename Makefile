@@ -384,8 +384,9 @@ clean:
 
 # The Python binding (lib/bindings/python): its unittest suites and its scenario runner,
 # against the build tree's library; "skipped" without python3 (a failure when BP_REQUIRE_ALL=1).
+# handler_ref (below) is the C answer the function-side tests compare with.
 .PHONY: check-python
-check-python: $(SHARED_LIB)
+check-python: $(SHARED_LIB) $(BUILD)/test/handler/handler_ref
 	@sh test/python/check_python.sh $(BUILD)
 
 # The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).

@@ -18,6 +18,9 @@ BATCHPOINT_LIBRARY=$(cd "$build" && pwd)/libbatchpoint.so.0
 export BATCHPOINT_LIBRARY
 PYTHONPATH=lib/bindings/python
 export PYTHONPATH
+# the C function side's answers, compared with process_batch's (test_handler_window.py)
+BATCHPOINT_HANDLER_REF=$(cd "$build" && pwd)/test/handler/handler_ref
+export BATCHPOINT_HANDLER_REF
 python3 -m unittest discover -s lib/bindings/python/tests -t lib/bindings/python || exit 1
 # (batchpoint.sim replays only the configuration cases so far: its unit test checks those;
 # the engine scenarios come with the next stage of the binding)

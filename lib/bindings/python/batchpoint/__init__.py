@@ -9,12 +9,14 @@ from .errors import BatchpointError, FatalError
 from .codec import Codec, ResponseResult, classify_response, encode_event
 from .filter import Filter
 from .store import FileStore
-from .handler import BatchProcessor, HandlerRecord, batch_handler, process_batch
+from .handler import (BatchProcessor, HandlerRecord, Window, batch_handler, process_batch,
+                      process_window)
 from .views import Event, RecordView, ViewExpiredError
 
 __version__ = _version().decode()
 __all__ = ["Config", "Filter", "Codec", "ResponseResult", "encode_event",
            "classify_response", "BatchProcessor", "HandlerRecord", "batch_handler",
-           "process_batch", "FileStore", "Engine", "InvokeResult", "Record", "Event", "RecordView",
+           "process_batch", "process_window", "Window", "FileStore", "Engine", "InvokeResult",
+           "Record", "Event", "RecordView",
            "BatchpointError", "FatalError", "ViewExpiredError", "errors", "WOULDBLOCK",
            "SHARD_END", "NO_DEADLINE", "LIBRARY_PATH"]
