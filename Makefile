@@ -388,6 +388,16 @@ clean:
 .PHONY: check-python
 check-python: $(SHARED_LIB) $(BUILD)/test/handler/handler_ref
 	@sh test/python/check_python.sh $(BUILD)
+	@sh test/python/check_python_install.sh $(BUILD) "$(MAKE)"
+
+# The package without pip: its modules copied to PYTHONDIR (default: the user's site
+# directory). With pip: python3 -m pip install lib/bindings/python (offline, no setuptools).
+PYTHONDIR ?= $(shell python3 -c 'import site; print(site.getusersitepackages())' 2>/dev/null)
+.PHONY: install-python
+install-python:
+	@test -n "$(PYTHONDIR)" || { echo "install-python: set PYTHONDIR"; exit 1; }
+	install -d $(DESTDIR)$(PYTHONDIR)/batchpoint
+	install -m 644 lib/bindings/python/batchpoint/*.py $(DESTDIR)$(PYTHONDIR)/batchpoint/
 
 # The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).
 include lib/aws/aws.mk
