@@ -390,6 +390,12 @@ check-python: $(SHARED_LIB) $(BUILD)/test/handler/handler_ref
 	@sh test/python/check_python.sh $(BUILD)
 	@sh test/python/check_python_install.sh $(BUILD) "$(MAKE)"
 
+# The Python binding's benchmarks in the peers' line format (peer=batchpoint-python):
+# encode-kinesis-event, filter-match-json, engine-noop-bs100-pf1 (figures, nothing asserted).
+.PHONY: bench-python
+bench-python: $(SHARED_LIB)
+	@BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 python3 lib/bindings/python/bench.py
+
 # The package without pip: its modules copied to PYTHONDIR (default: the user's site
 # directory). With pip: python3 -m pip install lib/bindings/python (offline, no setuptools).
 PYTHONDIR ?= $(shell python3 -c 'import site; print(site.getusersitepackages())' 2>/dev/null)

@@ -7,7 +7,7 @@ import ctypes
 from ctypes import byref, c_size_t, c_void_p
 
 from . import _lib
-from .engine import COLUMNS, _b, _columns_array, _record_array
+from .engine import COLUMNS, RecordBatch, _b, _columns_array, _record_array
 from .errors import check
 
 SUCCESS, PARTIAL, RETURNED_FAILED = 0, 1, 2
@@ -52,8 +52,10 @@ class Codec:
     def encode_event(self, records, shard_id="shardId-000000000000"):
         """The event JSON (bytes) Lambda would send for @records (Record objects or dicts
         with Record's names) of @shard_id."""
+        if isinstance(records, RecordBatch):
+            return self._encode(shard_id, records._address(), len(records), records)
         arr, n, keep = _record_array([{"seq": r} if isinstance(r, str) else r for r in records])
-        return self._encode(shard_id, arr, n, keep)
+        return self._encode(shard_id, ctypes.addressof(arr), n, keep)
 
     def encode_columns(self, shard_id="shardId-000000000000", **columns):
         """encode_event for a batch given column by column, the fast path for large
@@ -65,11 +67,11 @@ class Codec:
             raise TypeError(f"encode_columns: unknown column(s) {sorted(unknown)}")
         n = len(columns["seq"])
         arr, n, keep = _columns_array(n, columns)
-        return self._encode(shard_id, arr, n, keep)
+        return self._encode(shard_id, ctypes.addressof(arr), n, keep)
 
-    def _encode(self, shard_id, arr, n, keep):
+    def _encode(self, shard_id, addr, n, keep):
         out, out_len = c_void_p(), c_size_t()
-        rc = _lib.bp_codec_encode_event(self._handle(), _b(shard_id), arr if n else None, n,
+        rc = _lib.bp_codec_encode_event(self._handle(), _b(shard_id), addr if n else None, n,
                                         None, byref(out), byref(out_len))
         self._check(rc)
         del keep

@@ -171,6 +171,41 @@ def _columns_array(n, columns):
     return arr, n, keep
 
 
+class RecordBatch:
+    """Records prepared once as the library's bp_record array, column by column (see
+    _columns_array for the columns), for hosts that hand over many records: complete_fetch
+    and Codec.encode_event take a RecordBatch or a slice of one (batch[i:j], no copy)
+    without building anything per record. RecordBatch.of(records) converts Record objects."""
+    __slots__ = ("_arr", "_keep", "_start", "_n")
+
+    def __init__(self, seq=(), **columns):
+        columns["seq"] = list(seq)
+        self._arr, n, self._keep = _columns_array(len(columns["seq"]), columns)
+        self._start, self._n = 0, n
+
+    @classmethod
+    def of(cls, records):
+        b = cls.__new__(cls)
+        b._arr, b._n, b._keep = _record_array(records)
+        b._start = 0
+        return b
+
+    def __len__(self):
+        return self._n
+
+    def __getitem__(self, sl):
+        if not isinstance(sl, slice) or sl.step not in (None, 1):
+            raise TypeError("RecordBatch: only contiguous slices (batch[i:j])")
+        i, j, _ = sl.indices(self._n)
+        b = RecordBatch.__new__(RecordBatch)
+        b._arr, b._keep = self._arr, self._keep
+        b._start, b._n = self._start + i, max(j - i, 0)
+        return b
+
+    def _address(self):
+        return ctypes.addressof(self._arr) + self._start * ctypes.sizeof(_lib.bp_record)
+
+
 def _record_fields(r):
     if isinstance(r, dict):
         return Record(**r)
@@ -288,9 +323,15 @@ class Engine:
     # ---- completions ----
 
     def complete_fetch(self, req_id, now_ms, status=0, records=(), flags=0):
-        arr, n, keep = _record_array(records)
+        """@records: Record objects, dicts with Record's names, or a RecordBatch (slice)."""
+        if isinstance(records, RecordBatch):
+            n, addr, keep = len(records), records._address(), records
+        else:
+            arr, n, keep = _record_array(records)
+            addr = ctypes.addressof(arr)
         rc = _lib.bp_engine_complete_fetch(self._handle(), req_id, int(now_ms), status,
-                                           arr if n else None, n, flags)
+                                           addr if n else None, n, flags)
+        del keep
         return self._done(rc)
 
     def complete_invoke(self, req_id, now_ms, result=None):

@@ -83,6 +83,10 @@ class EncodeColumnsTest(unittest.TestCase):
         self.assertEqual(c.encode_columns(**dict(cols, data=b64), data_base64=True),
                          c.encode_event(recs, "shardId-000000000000"))
         self.assertEqual(c.encode_columns(seq=[]), c.encode_event([]))
+        batch = bp.RecordBatch(**cols)
+        self.assertEqual(c.encode_event(batch[5:9]), c.encode_event(recs[5:9]))
+        self.assertEqual(c.encode_event(bp.RecordBatch.of(recs)[40:]), c.encode_event(recs[40:]))
+        self.assertEqual(len(batch[45:100]), 5)
 
     def test_dynamodb_columns(self):
         arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024-01-01T00:00:00.000"
