@@ -28,6 +28,7 @@ class Codec:
     def __init__(self, event_source_arn=_DEFAULT_ARN, invoke_identity_arn=_DEFAULT_ROLE,
                  source=None, aws_region=None, function_arn=None):
         self._h = None
+        self._scratch = None
         if source is None:
             source = "dynamodb" if ":dynamodb:" in event_source_arn else "kinesis"
         o = _lib.bp_codec_opts()
@@ -66,7 +67,8 @@ class Codec:
         if unknown:
             raise TypeError(f"encode_columns: unknown column(s) {sorted(unknown)}")
         n = len(columns["seq"])
-        arr, n, keep = _columns_array(n, columns)
+        arr, n, keep = _columns_array(n, columns, self._scratch)
+        self._scratch = arr  # reused by the next call (the codec is one thread's at a time)
         return self._encode(shard_id, ctypes.addressof(arr), n, keep)
 
     def _encode(self, shard_id, addr, n, keep):
