@@ -392,10 +392,12 @@ check-python: $(SHARED_LIB) $(BUILD)/test/handler/handler_ref
 
 # The Python binding's leak and crash soak: SOAK_LIVES engine lives (default 100,000; about
 # 1.5 minutes) created and dropped in random order with raising callbacks, RSS and malloc's
-# bytes in use flat (check-python runs 5,000 of them).
+# bytes in use flat (check-python runs 5,000 of them). soak-bindings runs it with the other
+# bindings' soaks.
 SOAK_LIVES ?= 100000
-.PHONY: soak-bindings
-soak-bindings: $(SHARED_LIB)
+.PHONY: soak-python soak-bindings
+soak-bindings: soak-python
+soak-python: $(SHARED_LIB)
 	@PYTHONPATH=lib/bindings/python BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 \
 		python3 lib/bindings/python/tests/soak_lives.py $(SOAK_LIVES)
 

@@ -23,7 +23,7 @@ export PYTHONPATH
 BATCHPOINT_HANDLER_REF=$(cd "$build" && pwd)/test/handler/handler_ref
 export BATCHPOINT_HANDLER_REF
 python3 -m unittest discover -s lib/bindings/python/tests -t lib/bindings/python || exit 1
-# the leak and crash soak, short (make soak-bindings runs 100,000 lives)
+# the leak and crash soak, short (make soak-python runs 100,000 lives)
 python3 lib/bindings/python/tests/soak_lives.py 5000 || exit 1
 # (batchpoint.sim replays only the configuration cases so far: its unit test checks those;
 # the engine scenarios come with the next stage of the binding)

@@ -11,7 +11,7 @@ in use (mallinfo2) by at most HEAP_BOUND_KB (default 512). glibc's mmap
 threshold is pinned at 128 KiB (mallopt) so that the engines' large blocks go back to the
 system when freed: RSS then measures what is held, not heap fragmentation.
 
-  python3 soak_lives.py [LIVES]          (BATCHPOINT_LIBRARY, PYTHONPATH=lib/bindings/python)
+  python3 soak_lives.py [LIVES]   (make soak-python; BATCHPOINT_LIBRARY, PYTHONPATH=lib/bindings/python)
 Prints one line: lives, seconds, RSS at warm-up / middle / end, raised and re-raised counts.
 """
 import ctypes
