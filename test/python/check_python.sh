@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The Python binding's unit tests (engine, config, filter, codec, function side, file store, the
-# scenario runner), then the scenario runner as users run it -- python3 -m batchpoint.sim FILE --
-# over every scenario file: each case passes, as many as the C bpsim passes (when it is built)
+# asyncio example, the scenario runner), 5,000 lives of the leak and crash soak, then the
+# scenario runner as users run it -- python3 -m batchpoint.sim FILE -- over every scenario file: each case passes, as many as the C bpsim passes (when it is built)
 # and as the file has; the files of test/scenarios/fail/ fail, as with bpsim.
 # Against the build tree's library. "skipped" without python3 (a failure when BP_REQUIRE_ALL=1,
 # as in CI).
@@ -20,7 +20,12 @@ BATCHPOINT_LIBRARY=$(cd "$build" && pwd)/libbatchpoint.so.0
 export BATCHPOINT_LIBRARY
 PYTHONPATH=lib/bindings/python
 export PYTHONPATH
+# the C function side's answers, compared with process_batch's (test_handler_window.py)
+BATCHPOINT_HANDLER_REF=$(cd "$build" && pwd)/test/handler/handler_ref
+export BATCHPOINT_HANDLER_REF
 python3 -m unittest discover -s lib/bindings/python/tests -t lib/bindings/python || exit 1
+# the leak and crash soak, short (make soak-python runs 100,000 lives)
+python3 lib/bindings/python/tests/soak_lives.py 5000 || exit 1
 echo "check-python: unit tests passed"
 
 bpsim=$build/examples/bpsim
