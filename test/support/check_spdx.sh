@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Every source file names its license (MIT, the LICENSE file) with an SPDX identifier line in
 # its first 3 lines, after a shebang if it has one: the tracked *.c *.h *.js *.mjs *.py *.sh
-# files, the Makefiles and .ci/run (git ls-files; outside a git checkout, every such file).
+# files, the Makefiles and .ci/run (git ls-files; outside a git checkout, every such file but
+# the build tree's and installed npm packages').
 # Lists the offenders and fails. With --fix, adds the line instead, in the file's comment
 # style: `/* <the line> */` first in C and JavaScript files (`// ...` after a shebang),
 # `# <the line>` first (after the shebang) in the others.
@@ -13,7 +14,7 @@ tag='SPDX-License-Identifier: MIT'
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   list=$(git ls-files)
 else
-  list=$(find . -path ./build -prune -o -type f -print | sed 's|^\./||')
+  list=$(find . \( -path ./build -o -name node_modules \) -prune -o -type f -print | sed 's|^\./||')
 fi
 bad=0; fixed=0; checked=0
 for f in $list; do
