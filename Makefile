@@ -8,11 +8,12 @@
 #   make sanitize        the same unit tests under ASan + UBSan
 #   make fuzz            libFuzzer runs of every fuzz target (clang; FUZZ_SECONDS each)
 #   make bench           benchmarks (figures printed, nothing asserted)
+#   make bench-peers     the same beside the peers' figures (../shared/bench/peers), with ratios
 #   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib BINDIR=$(PREFIX)/bin DESTDIR=
 #   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile), in build/core-only
 #   make deps            check (and on Debian install) libyajl-dev libb64-dev libcmocka-dev
 #
-# Only `make deps` and the targets that start with it (demo, test, sanitize, bench, soak,
+# Only `make deps` and the targets that start with it (demo, test, sanitize, bench, bench-peers, soak,
 # fuzz) may install packages; `make`, `make install` and vendored builds only check the
 # library's own dependency (yajl; none for CORE_ONLY=1) and stop naming the package.
 # INSTALL_DEPS=0 never runs apt-get: missing packages are only named.
@@ -96,7 +97,7 @@ Q := @
 say = @echo "  $(1)	$(2)"
 endif
 
-.PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
+.PHONY: all deps demo test unit-tests sanitize fuzz bench bench-peers install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
 	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi \
 	check-handler check-node-binding
@@ -119,7 +120,7 @@ $(LIB_DEPS_STAMP): test/support/deps.sh
 	@$(DEPS_ENV) sh test/support/deps.sh lib
 	@mkdir -p $(BUILD) && touch $@
 # When an installing target was asked for, the library waits for the installation (-j).
-INSTALLING_GOALS := deps demo test sanitize bench soak fuzz
+INSTALLING_GOALS := deps demo test sanitize bench bench-peers soak fuzz
 ifneq ($(filter $(INSTALLING_GOALS),$(MAKECMDGOALS)),)
 $(LIB_DEPS_STAMP): | $(DEPS_STAMP)
 endif
@@ -353,6 +354,13 @@ $(BUILD)/bench/%: test/bench/%.c $(wildcard test/bench/*.h) $(STATIC_LIB)
 
 bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+# The peers' harness ($(SHARED)/bench/peers, set up once in $(BUILD)/peers) and these benches
+# (and the bindings' bench-node / bench-python where they exist) in one sitting: each peer's
+# line with batchpoint's lines of the same work id under it and the ratio. Skipped (exit 0)
+# without $(SHARED)/bench/peers; `make bench` never needs it.
+bench-peers: deps $(BENCH_BINS)
+	@MAKE="$(MAKE)" sh test/bench/bench_peers.sh "$(SHARED)" "$(BUILD)" $(BENCH_BINS)
 
 # ---- install -------------------------------------------------------------------------
 # The .pc file is written at install time, so it always names the PREFIX being installed.

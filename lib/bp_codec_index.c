@@ -13,10 +13,10 @@
 
 #include "bp_codec_int.h"
 
-#define K1 UINT64_C(0x9E3779B97F4A7C15)
-#define K2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define IDX_K1 UINT64_C(0x9E3779B97F4A7C15)
+#define IDX_K2 UINT64_C(0xC2B2AE3D27D4EB4F)
 
-static uint64_t load64(const char *p) {
+static uint64_t idx_load64(const char *p) {
   uint64_t w;
   memcpy(&w, p, sizeof w);
   return w;
@@ -26,23 +26,23 @@ static uint64_t load64(const char *p) {
  * word to word is only a rotation and an addition, and the rotation keeps the words' order
  * in the sum. The last step spreads high bits into the low ones the table indexes by. */
 uint64_t bp__seq_hash(const char *s, size_t len) {
-  uint64_t h = (uint64_t)len * K2;
+  uint64_t h = (uint64_t)len * IDX_K2;
   if (len >= 8) { /* whole words, the last one overlapping the one before when len % 8 */
     size_t i = 0;
-    for (; i + 8 < len; i += 8) h = ((h << 23) | (h >> 41)) + load64(s + i) * K1;
-    h = ((h << 23) | (h >> 41)) + load64(s + len - 8) * K1;
+    for (; i + 8 < len; i += 8) h = ((h << 23) | (h >> 41)) + idx_load64(s + i) * IDX_K1;
+    h = ((h << 23) | (h >> 41)) + idx_load64(s + len - 8) * IDX_K1;
   } else {
     uint64_t w = 0;
     memcpy(&w, s, len);
-    h += w * K1;
+    h += w * IDX_K1;
   }
   h ^= h >> 32;
-  h *= K2;
+  h *= IDX_K2;
   return h ^ (h >> 32);
 }
 
 /* The record's sequence number, read at its stride (host arrays of any bp_record size). */
-static void seq_at(const bp__seq_index *x, size_t i, const char **s, size_t *len) {
+static void idx_seq_at(const bp__seq_index *x, size_t i, const char **s, size_t *len) {
   const char *r = x->base + i * x->stride;
   memcpy(s, r + offsetof(bp_record, seq), sizeof *s);
   memcpy(len, r + offsetof(bp_record, seq_len), sizeof *len);
@@ -71,7 +71,7 @@ int bp__seq_index_build(bp__seq_index *x, const bp_allocator *a) {
   for (size_t i = 0; i < x->n; i++) {
     const char *s;
     size_t len;
-    seq_at(x, i, &s, &len);
+    idx_seq_at(x, i, &s, &len);
     uint64_t h = bp__seq_hash(s, len);
     size_t j = (size_t)h & x->mask;
     while (x->slots[j]) j = (j + 1) & x->mask;
@@ -88,7 +88,7 @@ int bp__seq_index_find(const bp__seq_index *x, const char *s, size_t len, size_t
     size_t i = (size_t)(v & 0xFFFFFFFFu) - 1;
     const char *t;
     size_t tlen;
-    seq_at(x, i, &t, &tlen);
+    idx_seq_at(x, i, &t, &tlen);
     if (tlen == len && memcmp(t, s, len) == 0) {
       *pos = i;
       return 1;

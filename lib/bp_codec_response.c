@@ -253,7 +253,7 @@ static void set(bp_response_result *r, int outcome, int reason) {
 }
 
 /* One bit per batch record, all clear: which records were reported (failed_count). */
-static int marks_reset(bp_codec *c, size_t n) {
+static int resp_marks_reset(bp_codec *c, size_t n) {
   size_t need = n / 8 + 1;
   if (need > c->marks_cap) {
     unsigned char *m = bp__realloc(&c->alloc, c->marks, need);
@@ -267,14 +267,14 @@ static int marks_reset(bp_codec *c, size_t n) {
 
 /* ---- The common shape, in one pass ---- */
 
-static const char *skip_ws(const char *p, const char *e) {
+static const char *resp_skip_ws(const char *p, const char *e) {
   while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
   return p;
 }
 
 /* The decimal digits from @p p on: eight at a time while they last (the test of
  * bp_seqnum_validate()), then one by one. */
-static const char *skip_digits(const char *p, const char *e) {
+static const char *resp_skip_digits(const char *p, const char *e) {
   const uint64_t threes = UINT64_C(0x3030303030303030), high = UINT64_C(0xF0F0F0F0F0F0F0F0);
   while (e - p >= 8) {
     uint64_t w;
@@ -291,7 +291,7 @@ static const char *skip_digits(const char *p, const char *e) {
   do {                                                                                \
     if ((size_t)(e - p) < sizeof(lit) - 1 || memcmp(p, lit, sizeof(lit) - 1) != 0)    \
       return 0;                                                                       \
-    p = skip_ws(p + sizeof(lit) - 1, e);                                              \
+    p = resp_skip_ws(p + sizeof(lit) - 1, e);                                              \
   } while (0)
 
 /* The shape functions return, {"batchItemFailures":[{"itemIdentifier":"<digits>"},...]} with
@@ -300,15 +300,15 @@ static const char *skip_digits(const char *p, const char *e) {
  * classify PARTIAL, so the result is theirs. Any other text (another member, an escape, an
  * unknown identifier, invalid JSON...) returns 0 and the general passes decide, message
  * included. Returns 1 when *r is filled, BP_ERR_NOMEM. */
-static int classify_common(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
+static int resp_classify_common(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
                            bp_response_result *r) {
-  const char *p = skip_ws(body, body + len), *e = body + len;
+  const char *p = resp_skip_ws(body, body + len), *e = body + len;
   size_t lowest = SIZE_MAX, count = 0;
   EXPECT("{");
   EXPECT("\"batchItemFailures\"");
   EXPECT(":");
   EXPECT("[");
-  int rc = marks_reset(c, x->n);
+  int rc = resp_marks_reset(c, x->n);
   if (rc) return rc;
   for (;;) {
     EXPECT("{");
@@ -316,7 +316,7 @@ static int classify_common(bp_codec *c, const char *body, size_t len, bp__seq_in
     EXPECT(":");
     if (p == e || *p != '"') return 0;
     const char *id = ++p;
-    p = skip_digits(p, e);
+    p = resp_skip_digits(p, e);
     size_t id_len = (size_t)(p - id), at;
     EXPECT("\"");
     EXPECT("}");
@@ -331,7 +331,7 @@ static int classify_common(bp_codec *c, const char *body, size_t len, bp__seq_in
     }
     if (at < lowest) lowest = at;
     if (p < e && *p == ',') {
-      p = skip_ws(p + 1, e);
+      p = resp_skip_ws(p + 1, e);
       continue;
     }
     EXPECT("]");
@@ -350,7 +350,7 @@ static int classify_common(bp_codec *c, const char *body, size_t len, bp__seq_in
 /* Rules 7 and 8 over body[b->bif_start, b->bif_end). */
 static int classify_items(bp_codec *c, const char *body, const body_ctx *b, bp__seq_index *x,
                           bp_response_result *r) {
-  int rc = marks_reset(c, x->n);
+  int rc = resp_marks_reset(c, x->n);
   if (rc) return rc;
   items_ctx t;
   memset(&t, 0, sizeof t);
@@ -373,8 +373,8 @@ static int classify_items(bp_codec *c, const char *body, const body_ctx *b, bp__
 }
 
 /* The rules over the batch that @p x indexes; body and flags already checked. */
-static int classify(bp_codec *c, const char *body, size_t len, bp__seq_index *x, uint32_t flags,
-                    bp_response_result *r) {
+static int resp_classify(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
+                         uint32_t flags, bp_response_result *r) {
   const int rbif = (flags & BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES) != 0;
   const int need_state = (flags & BP_CLASSIFY_REQUIRE_STATE) != 0;
   if (!rbif && !need_state) { /* the body is not read at all */
@@ -383,7 +383,7 @@ static int classify(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
   }
   int rc;
   if (rbif && !need_state && body) { /* the common shape: one pass, done */
-    rc = classify_common(c, body, len, x, r);
+    rc = resp_classify_common(c, body, len, x, r);
     if (rc) return rc < 0 ? rc : 0;
   }
 
@@ -438,7 +438,7 @@ static int classify(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
 }
 
 /* Checks every entry point makes first: the body's span and the flags. */
-static int check_call(bp_codec *c, const char *body, size_t len, uint32_t flags) {
+static int resp_check_call(bp_codec *c, const char *body, size_t len, uint32_t flags) {
   if (!body && len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body NULL, len > 0");
   if (body && !bp__span_ok(body, len)) /* checked even when the body is not read */
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
@@ -449,16 +449,16 @@ static int check_call(bp_codec *c, const char *body, size_t len, uint32_t flags)
 }
 
 /* Classify against @p batch (records of @p stride), validated unless @p trusted. */
-static int classify_batch(bp_codec *c, const char *body, size_t len, const bp_record *batch,
+static int resp_classify_batch(bp_codec *c, const char *body, size_t len, const bp_record *batch,
                           size_t n, size_t stride, int trusted, uint32_t flags,
                           bp_response_result *r) {
   memset(r, 0, sizeof *r);
   bp__errmsg_clear(&c->err);
-  int rc = check_call(c, body, len, flags);
+  int rc = resp_check_call(c, body, len, flags);
   if (!rc && !trusted) rc = check_batch(c, batch, n, stride);
   if (rc) return rc;
   bp__seq_index_set(&c->scratch_index, batch, stride, n);
-  return classify(c, body, len, &c->scratch_index, flags, r);
+  return resp_classify(c, body, len, &c->scratch_index, flags, r);
 }
 
 #define RESPONSE_RESULT_SIZE_V1 BP__SIZE_V1(bp_response_result, reserved)
@@ -470,14 +470,14 @@ int bp_response_result_init(bp_response_result *r, size_t size) {
 }
 
 /* The host's result: checked first, written last (as far as its struct_size allows). */
-static int result_check(bp_codec *c, bp_response_result *out) {
+static int resp_result_check(bp_codec *c, bp_response_result *out) {
   bp__errmsg_clear(&c->err);
   if (!out) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
   return bp__struct_check(out, RESPONSE_RESULT_SIZE_V1, "bp_response_result", c->err.text,
                           sizeof c->err.text);
 }
 
-static void result_out(bp_response_result *out, bp_response_result *r) {
+static void resp_result_out(bp_response_result *out, bp_response_result *r) {
   r->struct_size = sizeof *r;
   bp__struct_out(out, r, sizeof *r, RESPONSE_RESULT_SIZE_V1, "bp_response_result", NULL, 0);
 }
@@ -486,20 +486,20 @@ int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
                                const bp_record *batch, size_t n, uint32_t flags,
                                bp_response_result *out) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
-  int rc = result_check(c, out);
+  int rc = resp_result_check(c, out);
   if (rc) return rc;
   bp_response_result r;
   size_t stride = sizeof *batch;
   memset(&r, 0, sizeof r);
   if (batch && n) rc = bp__records_stride(batch, n, &stride, c->err.text, sizeof c->err.text);
-  if (!rc) rc = classify_batch(c, body, len, batch, n, stride, 0, flags, &r);
-  result_out(out, &r);
+  if (!rc) rc = resp_classify_batch(c, body, len, batch, n, stride, 0, flags, &r);
+  resp_result_out(out, &r);
   return rc;
 }
 
 int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
                        size_t n, uint32_t flags, bp_response_result *r) {
-  return classify_batch(c, body, len, batch, n, sizeof *batch, 1, flags, r);
+  return resp_classify_batch(c, body, len, batch, n, sizeof *batch, 1, flags, r);
 }
 
 int bp_codec_index_batch(bp_codec *c, const bp_record *batch, size_t n, uint32_t flags) {
@@ -525,15 +525,15 @@ int bp_codec_index_batch(bp_codec *c, const bp_record *batch, size_t n, uint32_t
 int bp_codec_classify_indexed(bp_codec *c, const char *body, size_t len, uint32_t flags,
                               bp_response_result *out) {
   if (!c) return BP_ERR_INVALID_ARGUMENT;
-  int rc = result_check(c, out);
+  int rc = resp_result_check(c, out);
   if (rc) return rc;
   bp_response_result r;
   memset(&r, 0, sizeof r);
   if (!c->host_index.ready)
     rc = bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
                    "no batch is indexed: bp_codec_index_batch() first");
-  else rc = check_call(c, body, len, flags);
-  if (!rc) rc = classify(c, body, len, &c->host_index, flags, &r);
-  result_out(out, &r);
+  else rc = resp_check_call(c, body, len, flags);
+  if (!rc) rc = resp_classify(c, body, len, &c->host_index, flags, &r);
+  resp_result_out(out, &r);
   return rc;
 }

@@ -20,9 +20,12 @@
 #define RBIF BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES
 #define STATE BP_CLASSIFY_REQUIRE_STATE
 
-static const bp_codec_opts kin_opts = {sizeof(bp_codec_opts), BP_SOURCE_KINESIS,
-                                       "arn:aws:kinesis:us-east-1:111111111111:stream/s1", NULL,
-                                       "arn:aws:iam::111111111111:role/r", NULL};
+static const bp_codec_opts kin_opts = {sizeof(bp_codec_opts),
+                                       BP_SOURCE_KINESIS,
+                                       "arn:aws:kinesis:us-east-1:111111111111:stream/s1",
+                                       NULL,
+                                       "arn:aws:iam::111111111111:role/r",
+                                       NULL};
 
 /* A batch of N sequence numbers: "1000..." + 7 i (21 digits, ascending). */
 enum { N = 300 };
@@ -134,7 +137,8 @@ static void test_shapes(void **state) {
   snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"%s\"}]}", seqs[5]);
   agree(body, "one", P, BP_REASON_NONE, 5, 1);
   snprintf(body, sizeof body,
-           " \r\n\t{ \"batchItemFailures\" :\n[ { \"itemIdentifier\" : \"%s\" } ,\t{\"itemIdentifier\":\"%s\"}\n] }\n ",
+           " \r\n\t{ \"batchItemFailures\" :\n[ { \"itemIdentifier\" : \"%s\" } "
+           ",\t{\"itemIdentifier\":\"%s\"}\n] }\n ",
            seqs[9], seqs[2]);
   agree(body, "spaces", P, BP_REASON_NONE, 2, 2);
   /* duplicates count once; the lowest wins wherever it stands */
@@ -145,7 +149,8 @@ static void test_shapes(void **state) {
   agree(body, "dups", P, BP_REASON_NONE, 0, 3);
   /* not in the batch: a number between two, a leading zero, too short, empty, too long */
   snprintf(body, sizeof body,
-           "{\"batchItemFailures\":[{\"itemIdentifier\":\"%s\"},{\"itemIdentifier\":\"100000000000000001001\"}]}",
+           "{\"batchItemFailures\":[{\"itemIdentifier\":\"%s\"},{\"itemIdentifier\":"
+           "\"100000000000000001001\"}]}",
            seqs[1]);
   agree(body, "between", F, BP_REASON_UNKNOWN_IDENTIFIER, 0, 0);
   snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"0%s\"}]}", seqs[1]);
@@ -167,8 +172,8 @@ static void test_shapes(void **state) {
   agree("{\"batchItemFailures\":[]}", "empty list", S, BP_REASON_NONE, 0, 0);
   agree("{\"batchItemFailures\":null}", "null list", S, BP_REASON_NONE, 0, 0);
   /* escapes and other members leave the common shape: same verdicts */
-  agree("{\"batchItemFailures\":[{\"itemIdentifier\":\"\\u003100000000000000001007\"}]}",
-        "escape", P, BP_REASON_NONE, 1, 1);
+  agree("{\"batchItemFailures\":[{\"itemIdentifier\":\"\\u003100000000000000001007\"}]}", "escape",
+        P, BP_REASON_NONE, 1, 1);
   snprintf(body, sizeof body,
            "{\"batchItemFailures\":[{\"itemIdentifier\":\"%s\",\"itemIdentifier\":\"%s\"}]}",
            seqs[0], seqs[3]);
@@ -180,7 +185,8 @@ static void test_shapes(void **state) {
   snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"%s\"}]}x", seqs[4]);
   agree(body, "trailing", F, BP_REASON_INVALID_JSON, 0, 0);
   snprintf(body, sizeof body,
-           "{\"batchItemFailures\":[{\"itemIdentifier\":\"1000000000000000000000\"},{\"itemIdentifier\":\"%s\"}",
+           "{\"batchItemFailures\":[{\"itemIdentifier\":\"1000000000000000000000\"},{"
+           "\"itemIdentifier\":\"%s\"}",
            seqs[4]);
   agree(body, "unknown then truncated", F, BP_REASON_INVALID_JSON, 0, 0);
   snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"%s\"},]}", seqs[4]);
@@ -310,8 +316,10 @@ static void test_collisions(void **state) {
     char s[32];
     cand(k, s);
     if ((bp__seq_hash(s, strlen(s)) & 31) != 31) continue;
-    if (got < 12) snprintf(pool[got++], 32, "%s", s);
-    else snprintf(extra, sizeof extra, "%s", s);
+    if (got < 12)
+      snprintf(pool[got++], 32, "%s", s);
+    else
+      snprintf(extra, sizeof extra, "%s", s);
   }
   for (size_t i = 0; i < 12; i++) sorted[i] = pool[i];
   qsort(sorted, 12, sizeof sorted[0], cmp_seq);
@@ -455,10 +463,14 @@ static size_t random_body(uint32_t *rng, char *out, size_t cap) {
     len += (size_t)snprintf(out + len, cap - len, ":");
     WS();
     uint32_t pick = NEXT() % 20;
-    if (pick == 0) len += (size_t)snprintf(out + len, cap - len, "\"100000000000000001001\"");
-    else if (pick == 1) len += (size_t)snprintf(out + len, cap - len, "\"\"");
-    else if (pick == 2) len += (size_t)snprintf(out + len, cap - len, "7");
-    else len += (size_t)snprintf(out + len, cap - len, "\"%s\"", seqs[NEXT() % N]);
+    if (pick == 0)
+      len += (size_t)snprintf(out + len, cap - len, "\"100000000000000001001\"");
+    else if (pick == 1)
+      len += (size_t)snprintf(out + len, cap - len, "\"\"");
+    else if (pick == 2)
+      len += (size_t)snprintf(out + len, cap - len, "7");
+    else
+      len += (size_t)snprintf(out + len, cap - len, "\"%s\"", seqs[NEXT() % N]);
     WS();
     len += (size_t)snprintf(out + len, cap - len, "}");
   }
