@@ -97,7 +97,7 @@ Q := @
 say = @echo "  $(1)	$(2)"
 endif
 
-.PHONY: all deps demo test unit-tests sanitize fuzz bench bench-peers install uninstall clean soak check-scenarios \
+.PHONY: all deps demo test unit-tests sanitize fuzz bench bench-peers check-bench-peers install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
 	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi \
 	check-handler check-node-binding
@@ -186,7 +186,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-abi check-spdx check-aws check-handler check-python check-node-binding
+		check-abi check-spdx check-aws check-handler check-python check-node-binding \
+		check-bench-peers
 	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
@@ -361,6 +362,10 @@ bench: deps $(BENCH_BINS)
 # without $(SHARED)/bench/peers; `make bench` never needs it.
 bench-peers: deps $(BENCH_BINS)
 	@MAKE="$(MAKE)" sh test/bench/bench_peers.sh "$(SHARED)" "$(BUILD)" $(BENCH_BINS)
+
+# bench-peers' pairing and ratios, on a stand-in harness (no node, no network).
+check-bench-peers:
+	@sh test/support/check_bench_peers.sh $(BUILD)
 
 # ---- install -------------------------------------------------------------------------
 # The .pc file is written at install time, so it always names the PREFIX being installed.

@@ -64,50 +64,62 @@ if [ -n "${MAKE:-}" ]; then
   done
 fi
 
-# Peer lines in their order; under each, batchpoint's lines of its work id with the ratio.
+# Peer lines in their order (the harness's, then other libraries our benches measure, such
+# as libb64); under each, batchpoint's lines of its work id, and of its variants (a work id
+# W-suffix that no peer measures: the same input through another path, e.g.
+# classify-response-untrusted), each with the ratio of the medians.
 awk '
-  function field(line, name,   n, i, a, kv) {
+  function field(line, name,   n, i, a) {
     n = split(line, a, " ")
-    for (i = 1; i <= n; i++) {
-      split(a[i], kv, "=")
-      if (kv[1] == name) return substr(a[i], length(name) + 2)
-    }
+    for (i = 1; i <= n; i++)
+      if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2)
     return ""
   }
-  !/^peer=/ { next }
-  FILENAME == ARGV[1] { peers[++np] = $0; next }
-  {
-    w = field($0, "work")
-    ours[w] = ours[w] $0 "\n"
-    if (!(w in seen)) { seen[w] = 1; order[++no] = w }
+  function ratio(peer, ours,   pms, bms, r, note) {
+    pms = field(peer, "ms") + 0
+    bms = field(ours, "ms") + 0
+    if (bms <= 0 || pms <= 0) { print "  ratio=- (a median of 0 ms)"; return }
+    r = pms / bms
+    note = ""
+    if (field(ours, "work") != field(peer, "work")) note = ", another path on the same input"
+    else if (field(ours, "n") != field(peer, "n") || field(ours, "bytes") != field(peer, "bytes"))
+      note = ", but n or bytes differ: not the same input"
+    if (r >= 1) printf "  ratio=%.1fx (batchpoint faster%s)\n", r, note
+    else printf "  ratio=%.1fx (batchpoint slower: %.1fx the time%s)\n", r, 1 / r, note
   }
+  !/^peer=/ { next }
+  FILENAME == ARGV[1] || field($0, "peer") !~ /^batchpoint/ {
+    peers[++np] = $0
+    measured[field($0, "work")] = 1
+    next
+  }
+  { ours[++no] = $0 }
   END {
+    # Each of our lines goes under the work id it measures, or the longest measured W of
+    # which it is a variant W-suffix; else it is listed at the end.
+    for (j = 1; j <= no; j++) {
+      w = field(ours[j], "work")
+      home = ""
+      if (w in measured) home = w
+      else
+        for (m in measured)
+          if (index(w, m "-") == 1 && length(m) > length(home)) home = m
+      if (home == "") { alone[++na] = ours[j]; continue }
+      under[home] = under[home] ours[j] "\n"
+    }
     for (i = 1; i <= np; i++) {
       print peers[i]
       w = field(peers[i], "work")
-      pms = field(peers[i], "ms") + 0
-      if (!(w in ours)) { print "  (batchpoint prints no line for this work)"; continue }
-      used[w] = 1
-      n = split(ours[w], lines, "\n")
+      if (!(w in under)) { print "  (batchpoint prints no line for this work)"; continue }
+      n = split(under[w], lines, "\n")
       for (k = 1; k <= n; k++) {
         if (lines[k] == "") continue
         print "  " lines[k]
-        bms = field(lines[k], "ms") + 0
-        if (bms <= 0 || pms <= 0) { print "  ratio=- (a median of 0 ms)"; continue }
-        r = pms / bms
-        same = field(lines[k], "n") == field(peers[i], "n") && \
-               field(lines[k], "bytes") == field(peers[i], "bytes")
-        note = same ? "" : ", but n or bytes differ: not the same input"
-        if (r >= 1) printf "  ratio=%.1fx (batchpoint faster%s)\n", r, note
-        else printf "  ratio=%.1fx (batchpoint slower: %.1fx the time%s)\n", r, 1 / r, note
+        ratio(peers[i], lines[k])
       }
     }
-    header = 0
-    for (j = 1; j <= no; j++) {
-      if (order[j] in used) continue
-      if (!header) { print "batchpoint only (no peer measures this work):"; header = 1 }
-      printf "%s", ours[order[j]]
-    }
+    if (na) print "batchpoint only (no peer measures this work):"
+    for (j = 1; j <= na; j++) print alone[j]
   }
 ' "$peers_out" "$ours_out"
 exit $fail
