@@ -21,7 +21,10 @@ typedef struct bp__seq_index {
   const char *base; /* the batch, read at its stride; only seq/seq_len are read */
   size_t stride;
   size_t n;
-  int ready;        /* slots index base[0, n) */
+  const char *first; /* base[0]'s number when width > 0 */
+  size_t width;      /* every number's length, or 0 (mixed lengths, or n < 2) */
+  size_t prefix;     /* bytes every number shares with `first` (0 when width is 0) */
+  int ready;         /* slots index base[0, n) */
 } bp__seq_index;
 
 /* Hash of a sequence number's bytes (every byte counts). */

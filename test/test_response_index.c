@@ -155,6 +155,13 @@ static void test_shapes(void **state) {
   agree(body, "between", F, BP_REASON_UNKNOWN_IDENTIFIER, 0, 0);
   snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"0%s\"}]}", seqs[1]);
   agree(body, "leading zero", F, BP_REASON_UNKNOWN_IDENTIFIER, 0, 0);
+  snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"2%.30s\"}]}",
+           seqs[5] + 1);
+  agree(body, "same length, another first digit", F, BP_REASON_UNKNOWN_IDENTIFIER, 0, 0);
+  snprintf(body, sizeof body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"%.10s9%.20s\"}]}",
+           seqs[5], seqs[5] + 11);
+  agree(body, "same length, a digit of the shared prefix changed", F, BP_REASON_UNKNOWN_IDENTIFIER,
+        0, 0);
   agree("{\"batchItemFailures\":[{\"itemIdentifier\":\"1\"}]}", "short", F,
         BP_REASON_UNKNOWN_IDENTIFIER, 0, 0);
   agree("{\"batchItemFailures\":[{\"itemIdentifier\":\"\"}]}", "empty", F,
@@ -297,9 +304,10 @@ static int cmp_seq(const void *a, const void *b) {
   return strcmp(x, y);
 }
 
-/* Candidate sequence numbers for the collision searches (19 digits, distinct for each k). */
+/* Candidate sequence numbers for the collision searches: distinct for each k, of 1 to 10
+ * digits, so a batch of them has numbers of several lengths and the index hashes them whole. */
 static void cand(uint64_t k, char out[32]) {
-  snprintf(out, 32, "%llu", (unsigned long long)(UINT64_C(5000000000000000000) + k * 7919u));
+  snprintf(out, 32, "%llu", (unsigned long long)(k * 7919u + 7u));
 }
 
 /* Slot collisions: 12 numbers whose hashes share the table's low bits (the last slot, so
@@ -323,6 +331,7 @@ static void test_collisions(void **state) {
   }
   for (size_t i = 0; i < 12; i++) sorted[i] = pool[i];
   qsort(sorted, 12, sizeof sorted[0], cmp_seq);
+  assert_true(strlen(sorted[0]) != strlen(sorted[11])); /* whole numbers are hashed */
   bp_record b[12];
   for (size_t i = 0; i < 12; i++) {
     bp_record_init(&b[i], sizeof b[i]);
