@@ -48,7 +48,8 @@ INSTALL_DEPS ?= 1
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_struct.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
 	bp_time.c bp_utf8.c bp_config.c bp_batch.c bp_checkpoint.c bp_bisect.c bp_resolver.c \
 	bp_store.c bp_store_file.c bp_engine.c bp_engine_lane.c bp_engine_records.c
-CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_index.c bp_codec_kinesis.c bp_codec_ddb.c \
+CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_scan.c bp_json_dom.c bp_codec.c bp_codec_index.c \
+	bp_codec_kinesis.c bp_codec_ddb.c \
 	bp_codec_failure.c bp_codec_response.c bp_config_json.c bp_filter.c bp_filter_case.c \
 	bp_filter_compile.c bp_filter_match.c bp_filter_syntax.c bp_filter_value.c bp_md5.c bp_kpl.c \
 	bp_handler.c bp_handler_json.c bp_handler_event.c bp_handler_ddb.c
@@ -395,11 +396,40 @@ uninstall:
 clean:
 	rm -rf build
 
-# The Python binding (lib/bindings/python): its unittest suites and its scenario runner,
-# against the build tree's library; "skipped" without python3 (a failure when BP_REQUIRE_ALL=1).
+# The Python binding (lib/bindings/python): its unittest suites and its scenario runner over
+# every scenario file (the same counts as bpsim), against the build tree's library; "skipped"
+# without python3 (a failure when BP_REQUIRE_ALL=1). handler_ref (below) is the C answer the
+# function-side tests compare with.
 .PHONY: check-python
-check-python: $(SHARED_LIB)
+check-python: $(SHARED_LIB) $(TOOLS) $(BUILD)/test/handler/handler_ref
 	@sh test/python/check_python.sh $(BUILD)
+	@sh test/python/check_python_install.sh $(BUILD) "$(MAKE)"
+
+# The Python binding's leak and crash soak: SOAK_LIVES engine lives (default 100,000; about
+# 1.5 minutes) created and dropped in random order with raising callbacks, RSS and malloc's
+# bytes in use flat (check-python runs 5,000 of them). soak-bindings runs it with the other
+# bindings' soaks.
+SOAK_LIVES ?= 100000
+.PHONY: soak-python soak-node soak-bindings
+soak-bindings: soak-python soak-node
+soak-python: $(SHARED_LIB)
+	@PYTHONPATH=lib/bindings/python BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 \
+		python3 lib/bindings/python/tests/soak_lives.py $(SOAK_LIVES)
+
+# The Python binding's benchmarks in the peers' line format (peer=batchpoint-python):
+# encode-kinesis-event, filter-match-json, engine-noop-bs100-pf1 (figures, nothing asserted).
+.PHONY: bench-python
+bench-python: $(SHARED_LIB)
+	@BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 python3 lib/bindings/python/bench.py
+
+# The package without pip: its modules copied to PYTHONDIR (default: the user's site
+# directory). With pip: python3 -m pip install lib/bindings/python (offline, no setuptools).
+PYTHONDIR ?= $(shell python3 -c 'import site; print(site.getusersitepackages())' 2>/dev/null)
+.PHONY: install-python
+install-python:
+	@test -n "$(PYTHONDIR)" || { echo "install-python: set PYTHONDIR"; exit 1; }
+	install -d $(DESTDIR)$(PYTHONDIR)/batchpoint
+	install -m 644 lib/bindings/python/batchpoint/*.py $(DESTDIR)$(PYTHONDIR)/batchpoint/
 
 # The optional AWS add-on, libbatchpoint-aws (lib/aws/aws.mk says what it builds and when).
 include lib/aws/aws.mk
@@ -436,6 +466,24 @@ $(HANDLER_REF): test/handler/handler_ref.c examples/lambda_runtime/marked.c \
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXAMPLE_CPPFLAGS) -Iexamples/lambda_runtime -o $@ $< \
 		examples/lambda_runtime/marked.c $(STATIC_LIB) -lyajl $(EXTRA_LDFLAGS)
+
+# The Node binding's function-side test compares its responses with handler_ref's.
+check-node-binding: $(HANDLER_REF)
+
+# The Node binding's figures in the peers' line format (encode-kinesis-event,
+# filter-match-json; lib/bindings/node/bench.js says on which inputs).
+.PHONY: bench-node
+bench-node: $(SHARED_LIB) | node-packages
+	@if command -v node >/dev/null 2>&1 && [ -d lib/bindings/node/node_modules/koffi ]; then \
+		BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 node lib/bindings/node/bench.js; \
+	else name=bench-node; . test/support/skipped.sh; skipped "node or koffi missing"; fi
+
+# The Node binding's leak and crash soak (minutes, so not in make test): 100,000 engine lives
+# dropped in random order with failing host callbacks, RSS bounded (lib/bindings/node/soak.js).
+soak-node: $(SHARED_LIB) | node-packages
+	@if command -v node >/dev/null 2>&1 && [ -d lib/bindings/node/node_modules/koffi ]; then \
+		BATCHPOINT_LIBRARY=$(BUILD)/libbatchpoint.so.0 node --expose-gc lib/bindings/node/soak.js; \
+	else name=soak-node; . test/support/skipped.sh; skipped "Node (node or koffi missing)"; fi
 
 # Conformance with AWS Lambda Powertools' batch utility (the copy pinned in
 # test/aws/node/package.json) over the seed, scenario, randomized and malformed events, and

@@ -327,6 +327,9 @@ int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record 
 static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len);
+static int write_event_at(bp_codec *c, const shard_text *s, const bp_record *recs,
+                          const unsigned char *shapes, size_t n, const bp_window_fields *win,
+                          size_t size, char *dst);
 
 int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record *recs,
                               const size_t *sizes, const unsigned char *shapes, size_t n,
@@ -341,6 +344,26 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
   return write_event(c, &s, recs, shapes, n, win, size, out, out_len);
 }
 
+/* Validates the arguments and measures the event (sizes and DynamoDB shapes in c->shapes):
+ * what both encoders do before writing. */
+static int prepare_event(bp_codec *c, const char *shard_id, const bp_record *host_recs, size_t n,
+                         const bp_window_fields *host_win, shard_text *s, bp_window_fields *wf,
+                         const bp_window_fields **win, const bp_record **recs, size_t *size) {
+  int rc = window_read(c, host_win, wf, win);
+  if (!rc) rc = bp__codec_records(c, host_recs, n, recs);
+  if (!rc) rc = shard_prepare(c, shard_id, s);
+  if (rc) return rc;
+  if (n && (!*recs || !bp__array_ok(*recs, n, sizeof **recs))) /* before sizing shapes for n */
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL or n %zu too large", n);
+  if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
+    unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);
+    if (!p) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
+    c->shapes = p;
+    c->shapes_cap = n;
+  }
+  return event_size(c, s, *recs, n, *win, size, c->shapes);
+}
+
 int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *host_recs,
                           size_t n, const bp_window_fields *host_win, const char **out,
                           size_t *out_len) {
@@ -352,30 +375,37 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
-  int rc = window_read(c, host_win, &wf, &win);
-  if (!rc) rc = bp__codec_records(c, host_recs, n, &recs);
-  if (!rc) rc = shard_prepare(c, shard_id, &s);
-  if (rc) return rc;
-  if (n && (!recs || !bp__array_ok(recs, n, sizeof *recs))) /* before sizing shapes for n */
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL or n %zu too large", n);
-  if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
-    unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);
-    if (!p) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
-    c->shapes = p;
-    c->shapes_cap = n;
-  }
-  if ((rc = event_size(c, &s, recs, n, win, &size, c->shapes))) return rc;
-  return write_event(c, &s, recs, c->shapes, n, win, size, out, out_len);
+  int rc = prepare_event(c, shard_id, host_recs, n, host_win, &s, &wf, &win, &recs, &size);
+  return rc ? rc : write_event(c, &s, recs, c->shapes, n, win, size, out, out_len);
 }
 
-/* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes. */
-static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
-                       const unsigned char *shapes, size_t n, const bp_window_fields *win,
-                       size_t size, const char **out, size_t *out_len) {
-  c->out.len = 0;
-  if (bp__buf_reserve(&c->out, size))
-    return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
-  char *p = c->out.data;
+int bp_codec_encode_event_to(bp_codec *c, const char *shard_id, const bp_record *host_recs,
+                             size_t n, const bp_window_fields *host_win, char *buf, size_t cap,
+                             size_t *out_len) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&c->err);
+  if (!out_len || (!buf && cap))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
+  shard_text s = {NULL, 0, 0};
+  size_t size;
+  bp_window_fields wf;
+  const bp_window_fields *win;
+  const bp_record *recs;
+  int rc = prepare_event(c, shard_id, host_recs, n, host_win, &s, &wf, &win, &recs, &size);
+  if (rc) return rc;
+  *out_len = size;
+  if (size > cap)
+    return bp__error(&c->err, BP_ERR_BUFFER_TOO_SMALL, "the event needs %zu bytes, the buffer "
+                                                       "holds %zu", size, cap);
+  return write_event_at(c, &s, recs, c->shapes, n, win, size, buf);
+}
+
+/* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes at
+ * @p dst, which holds at least that many. */
+static int write_event_at(bp_codec *c, const shard_text *s, const bp_record *recs,
+                          const unsigned char *shapes, size_t n, const bp_window_fields *win,
+                          size_t size, char *dst) {
+  char *p = dst;
   p = BP__PUT_LIT(p, "{\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
@@ -385,9 +415,22 @@ static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
   *p++ = ']';
   if (win) p = window_put(c, s->raw, s->raw_len, win, p);
   *p++ = '}';
-  c->out.len = (size_t)(p - c->out.data);
-  if (c->out.len != size)
-    return bp__error(&c->err, BP_ERR_INTERNAL, "encoded %zu bytes, computed %zu", c->out.len, size);
+  size_t len = (size_t)(p - dst);
+  if (len != size)
+    return bp__error(&c->err, BP_ERR_INTERNAL, "encoded %zu bytes, computed %zu", len, size);
+  return 0;
+}
+
+/* The same into the codec's own buffer, NUL-terminated. */
+static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+                       const unsigned char *shapes, size_t n, const bp_window_fields *win,
+                       size_t size, const char **out, size_t *out_len) {
+  c->out.len = 0;
+  if (bp__buf_reserve(&c->out, size))
+    return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
+  int rc = write_event_at(c, s, recs, shapes, n, win, size, c->out.data);
+  if (rc) return rc;
+  c->out.len = size;
   bp__buf_terminate(&c->out);
   *out = c->out.data;
   *out_len = c->out.len;

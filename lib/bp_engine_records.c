@@ -53,28 +53,27 @@ void bp__records_free(bp_engine *e, bp__shard *s) {
   s->slots = NULL;
 }
 
-static const char *field_ptr(const bp_record *r, int f, size_t *len) {
-  switch (f) {
-  case F_SEQ: *len = r->seq_len; return r->seq;
-  case F_PK: *len = r->partition_key_len; return r->partition_key;
-  case F_DATA: *len = r->data_len; return (const char *)r->data;
-  case F_ENC: *len = r->encryption_type_len; return r->encryption_type;
-  case F_EVID: *len = r->event_id_len; return r->event_id;
-  case F_EVNAME: *len = r->event_name_len; return r->event_name;
-  case F_DDB: *len = r->dynamodb_json_len; return r->dynamodb_json;
-  default: *len = r->user_identity_json_len; return r->user_identity_json;
-  }
+/* A record's fields in F_* order (pointer, length). */
+static void fields_of(const bp_record *r, const char *p[F_COUNT], size_t len[F_COUNT]) {
+  p[F_SEQ] = r->seq, len[F_SEQ] = r->seq_len;
+  p[F_PK] = r->partition_key, len[F_PK] = r->partition_key_len;
+  p[F_DATA] = (const char *)r->data, len[F_DATA] = r->data_len;
+  p[F_ENC] = r->encryption_type, len[F_ENC] = r->encryption_type_len;
+  p[F_EVID] = r->event_id, len[F_EVID] = r->event_id_len;
+  p[F_EVNAME] = r->event_name, len[F_EVNAME] = r->event_name_len;
+  p[F_DDB] = r->dynamodb_json, len[F_DDB] = r->dynamodb_json_len;
+  p[F_UI] = r->user_identity_json, len[F_UI] = r->user_identity_json_len;
 }
 
 const char *bp__records_oversized(const bp_record *r) {
   static const char *const name[F_COUNT] = {"seq",      "partition_key", "data",
                                             "encryption_type", "event_id", "event_name",
                                             "dynamodb_json", "user_identity_json"};
-  size_t len;
-  for (int f = 0; f < F_COUNT; f++) {
-    const char *p = field_ptr(r, f, &len);
-    if (len > UINT32_MAX || (p && !bp__span_ok(p, len))) return name[f];
-  }
+  const char *p[F_COUNT];
+  size_t len[F_COUNT];
+  fields_of(r, p, len);
+  for (int f = 0; f < F_COUNT; f++)
+    if (len[f] > UINT32_MAX || (p[f] && !bp__span_ok(p[f], len[f]))) return name[f];
   return NULL;
 }
 
@@ -109,28 +108,30 @@ static bp__chunk *chunk_for(bp_engine *e, bp__shard *s, size_t n) {
 
 int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
                     uint32_t *slot_out) {
-  size_t total = 0, len;
+  const char *p[F_COUNT];
+  size_t len[F_COUNT], total = 0;
+  fields_of(r, p, len);
   for (int f = 0; f < F_COUNT; f++) {
-    field_ptr(r, f, &len);
-    if (len > UINT32_MAX || total + len < total) return BP_ERR_TOO_LARGE;
-    total += len;
+    if (len[f] > UINT32_MAX || total + len[f] < total) return BP_ERR_TOO_LARGE;
+    total += len[f];
   }
   bp__chunk *c = chunk_for(e, s, total ? total : 1);
   if (!c) return BP_ERR_NOMEM;
   uint32_t idx = (uint32_t)(s->next_pos % s->cap);
   bp__slot *sl = &s->slots[idx];
-  memset(sl, 0, sizeof *sl);
   sl->pos = s->next_pos;
   sl->chunk = c;
   sl->off = c->used;
+  sl->present = 0;
+  sl->shape = 0;
+  char *to = c->data + c->used;
   for (int f = 0; f < F_COUNT; f++) {
-    const char *p = field_ptr(r, f, &len);
-    if (p) sl->present |= (uint16_t)(1u << f);
-    if (len) memcpy(c->data + c->used, p, len);
-    c->used += len;
-    sl->len[f] = (uint32_t)len;
+    if (p[f]) sl->present |= (uint16_t)(1u << f);
+    if (len[f]) memcpy(to, p[f], len[f]);
+    to += len[f];
+    sl->len[f] = (uint32_t)len[f];
   }
-  if (!total) c->used += 1; /* keep distinct offsets; harmless */
+  c->used += total ? total : 1; /* an empty record keeps a distinct offset; harmless */
   c->live++;
   sl->arrival_ms = r->arrival_ms;
   sl->record_bytes = record_bytes;
@@ -149,8 +150,9 @@ void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
     f[i] = (sl->present & (1u << i)) ? p : NULL;
     p += sl->len[i];
   }
-  memset(out, 0, sizeof *out);
+  /* every member is set: no memset of the whole view first */
   out->struct_size = sizeof *out;
+  out->flags = sl->flags;
   out->seq = f[F_SEQ];
   out->seq_len = sl->len[F_SEQ];
   out->arrival_ms = sl->arrival_ms;
@@ -168,7 +170,6 @@ void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
   out->dynamodb_json_len = sl->len[F_DDB];
   out->user_identity_json = f[F_UI];
   out->user_identity_json_len = sl->len[F_UI];
-  out->flags = sl->flags;
 }
 
 /* Release every record up to position @p upto (the checkpoint passed them). */

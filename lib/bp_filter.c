@@ -27,6 +27,7 @@ int bp_filter_new(bp_filter **out, uint32_t flags, const bp_allocator *alloc) {
   bp__buf_init(&f->pool, &f->alloc);
   bp__buf_init(&f->scratch, &f->alloc);
   bp__buf_init(&f->payload, &f->alloc);
+  bp__buf_init(&f->unesc, &f->alloc);
   if (bp__filter_index(f)) {
     bp_filter_del(f);
     return BP_ERR_NOMEM;
@@ -42,6 +43,7 @@ void bp_filter_del(bp_filter *f) {
   bp__buf_free(&f->pool);
   bp__buf_free(&f->scratch);
   bp__buf_free(&f->payload);
+  bp__buf_free(&f->unesc);
   void *arrays[] = {f->m,    f->c,    f->s,    f->sc,    f->trie, f->slot, f->slot_conds,
                     f->crec, f->srec, f->refs, f->nodes, f->lv,   f->steps};
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) bp__free(&a, arrays[i]);
@@ -136,63 +138,82 @@ static int ff_payload(bp_filter *f, const bp_record *r, const char **data, size_
   return 0;
 }
 
+/* The Kinesis record view's keys, in BP__FV_* order: the top level's, then kinesis's. */
+static const struct {
+  const char *key;
+  uint8_t len;
+} ff_view_keys[BP__FV_COUNT] = {
+    {"kinesis", 7},        {"eventSource", 11},  {"eventVersion", 12},
+    {"eventID", 7},        {"eventName", 9},     {"invokeIdentityArn", 17},
+    {"awsRegion", 9},      {"eventSourceARN", 14}, {"kinesisSchemaVersion", 20},
+    {"partitionKey", 12},  {"sequenceNumber", 14}, {"data", 4},
+    {"approximateArrivalTimestamp", 27}, {"encryptionType", 14}};
+
+void bp__filter_view_index(bp_filter *f) {
+  for (int i = 0; i < BP__FV_COUNT; i++) {
+    uint32_t parent = i < BP__FV_SCHEMA ? 0 : f->view_key[BP__FV_KINESIS];
+    f->view_key[i] = bp__filter_key_node(f, parent, i < BP__FV_SCHEMA, ff_view_keys[i].key,
+                                         ff_view_keys[i].len);
+  }
+}
+
+/* Does some condition test the view member @p i (a scalar)? Members no condition names are
+ * neither built nor fed: a parse would walk their keys into no slot. */
+static int ff_tested(const bp_filter *f, int i) {
+  uint32_t node = f->view_key[i];
+  return node != BP__FT_DEAD && f->trie[node].slot >= 0;
+}
+
+static void ff_member(bp_filter *f, int i, const char *s, size_t n) {
+  if (!ff_tested(f, i)) return;
+  bp__filter_ev_key_node(f, f->view_key[i]);
+  bp__filter_ev_string(f, s, n);
+}
+
 /* The Kinesis record as delivered (bp__kinesis_record_put's members and values), fed as
  * calls instead of being written and parsed again. @return 0 or BP_ERR_NOMEM. The record
  * was validated. */
 static int ff_kinesis_events(bp_filter *f, const bp_codec *c, const char *shard,
                              size_t shard_len, const bp_record *r) {
-  const char *data = "";
-  size_t data_n = 0;
-  if (f->needs_kinesis_data && (r->flags & BP_RECORD_DATA_BASE64)) {
-    data = (const char *)r->data;
-    data_n = r->data_len;
-  } else if (f->needs_kinesis_data) {
-    f->scratch.len = 0;
-    if (bp__buf_reserve(&f->scratch, bp_base64_encoded_len(r->data_len) + 1))
-      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
-    data = f->scratch.data;
-    data_n = bp__b64_encode(r->data, r->data_len, f->scratch.data);
-  }
-  /* eventID = shardId:sequenceNumber, in the payload buffer when not holding `data` */
-  bp__buf *idb = data == f->scratch.data ? &f->payload : &f->scratch;
-  idb->len = 0;
-  if (bp__buf_append(idb, shard, shard_len) || bp__buf_append(idb, ":", 1) ||
-      bp__buf_append(idb, r->seq, r->seq_len))
-    return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
-  char ts[40];
-  size_t ts_n = bp__fmt_epoch_seconds(r->arrival_ms, ts);
   bp__filter_ev_begin(f);
-  bp__filter_ev_key(f, "kinesis", 7);
-  bp__filter_ev_open(f);
-  bp__filter_ev_key(f, "kinesisSchemaVersion", 20);
-  bp__filter_ev_string(f, "1.0", 3);
-  bp__filter_ev_key(f, "partitionKey", 12);
-  bp__filter_ev_string(f, r->partition_key ? r->partition_key : "", r->partition_key_len);
-  bp__filter_ev_key(f, "sequenceNumber", 14);
-  bp__filter_ev_string(f, r->seq, r->seq_len);
-  bp__filter_ev_key(f, "data", 4);
-  bp__filter_ev_string(f, data, data_n);
-  bp__filter_ev_key(f, "approximateArrivalTimestamp", 27);
-  bp__filter_ev_number(f, ts, ts_n);
-  if (r->encryption_type) {
-    bp__filter_ev_key(f, "encryptionType", 14);
-    bp__filter_ev_string(f, r->encryption_type, r->encryption_type_len);
+  if (f->view_key[BP__FV_KINESIS] != BP__FT_DEAD) {
+    bp__filter_ev_key_node(f, f->view_key[BP__FV_KINESIS]);
+    bp__filter_ev_open(f);
+    ff_member(f, BP__FV_SCHEMA, "1.0", 3);
+    ff_member(f, BP__FV_PARTITION_KEY, r->partition_key ? r->partition_key : "",
+              r->partition_key_len);
+    ff_member(f, BP__FV_SEQ, r->seq, r->seq_len);
+    if (f->needs_kinesis_data && (r->flags & BP_RECORD_DATA_BASE64)) {
+      ff_member(f, BP__FV_DATA, (const char *)r->data, r->data_len);
+    } else if (f->needs_kinesis_data) {
+      f->scratch.len = 0;
+      if (bp__buf_reserve(&f->scratch, bp_base64_encoded_len(r->data_len) + 1))
+        return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+      ff_member(f, BP__FV_DATA, f->scratch.data,
+                bp__b64_encode(r->data, r->data_len, f->scratch.data));
+    }
+    if (ff_tested(f, BP__FV_ARRIVAL)) {
+      char ts[40];
+      bp__filter_ev_key_node(f, f->view_key[BP__FV_ARRIVAL]);
+      bp__filter_ev_number(f, ts, bp__fmt_epoch_seconds(r->arrival_ms, ts));
+    }
+    if (r->encryption_type)
+      ff_member(f, BP__FV_ENCRYPTION, r->encryption_type, r->encryption_type_len);
+    bp__filter_ev_close(f);
   }
-  bp__filter_ev_close(f);
-  bp__filter_ev_key(f, "eventSource", 11);
-  bp__filter_ev_string(f, "aws:kinesis", 11);
-  bp__filter_ev_key(f, "eventVersion", 12);
-  bp__filter_ev_string(f, "1.0", 3);
-  bp__filter_ev_key(f, "eventID", 7);
-  bp__filter_ev_string(f, idb->data, idb->len);
-  bp__filter_ev_key(f, "eventName", 9);
-  bp__filter_ev_string(f, "aws:kinesis:record", 18);
-  bp__filter_ev_key(f, "invokeIdentityArn", 17);
-  bp__filter_ev_string(f, c->role.raw, c->role.raw_len);
-  bp__filter_ev_key(f, "awsRegion", 9);
-  bp__filter_ev_string(f, c->region.raw, c->region.raw_len);
-  bp__filter_ev_key(f, "eventSourceARN", 14);
-  bp__filter_ev_string(f, c->arn.raw, c->arn.raw_len);
+  ff_member(f, BP__FV_EVENT_SOURCE, "aws:kinesis", 11);
+  ff_member(f, BP__FV_EVENT_VERSION, "1.0", 3);
+  if (ff_tested(f, BP__FV_EVENT_ID)) { /* shardId:sequenceNumber */
+    f->payload.len = 0;
+    if (bp__buf_append(&f->payload, shard, shard_len) || bp__buf_append(&f->payload, ":", 1) ||
+        bp__buf_append(&f->payload, r->seq, r->seq_len))
+      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    ff_member(f, BP__FV_EVENT_ID, f->payload.data, f->payload.len);
+  }
+  ff_member(f, BP__FV_EVENT_NAME, "aws:kinesis:record", 18);
+  ff_member(f, BP__FV_INVOKE_ARN, c->role.raw, c->role.raw_len);
+  ff_member(f, BP__FV_REGION, c->region.raw, c->region.raw_len);
+  ff_member(f, BP__FV_SOURCE_ARN, c->arn.raw, c->arn.raw_len);
   return bp__filter_ev_end(f);
 }
 

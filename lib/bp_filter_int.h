@@ -98,6 +98,25 @@ typedef struct bp__fslot {
   uint8_t track; /* some condition here has an absence alternative: record every leaf */
 } bp__fslot;
 
+/* The members of the Kinesis record view (bp_filter.c), their trie nodes kept by the index. */
+enum {
+  BP__FV_KINESIS, /* top level */
+  BP__FV_EVENT_SOURCE,
+  BP__FV_EVENT_VERSION,
+  BP__FV_EVENT_ID,
+  BP__FV_EVENT_NAME,
+  BP__FV_INVOKE_ARN,
+  BP__FV_REGION,
+  BP__FV_SOURCE_ARN,
+  BP__FV_SCHEMA, /* in `kinesis` */
+  BP__FV_PARTITION_KEY,
+  BP__FV_SEQ,
+  BP__FV_DATA,
+  BP__FV_ARRIVAL,
+  BP__FV_ENCRYPTION,
+  BP__FV_COUNT
+};
+
 /* ---- Per-event state ---- */
 
 /* Leaves recorded for one condition (hits) or one tracked path (occurrences). */
@@ -170,6 +189,7 @@ struct bp_filter {
   int uses_data;          /* some pattern references top-level `data` */
   int needs_record;       /* some condition path is not under top-level `data` */
   int needs_kinesis_data; /* some condition sits on `kinesis.data` itself */
+  uint32_t view_key[BP__FV_COUNT]; /* trie node of each view member's key, BP__FT_DEAD */
 
   /* Per-event state (grown, never shrunk). */
   uint32_t gen;
@@ -194,6 +214,7 @@ struct bp_filter {
 
   bp__buf scratch; /* encoded DynamoDB record; Kinesis base64 data or eventID */
   bp__buf payload; /* decoded Kinesis payload */
+  bp__buf unesc;   /* the event's escaped string being decoded (bp__json_scan) */
 };
 
 /* ---- Growing arrays ---- */
@@ -254,8 +275,15 @@ int bp__filter_compile(bp_filter *f, const char *text, size_t len);
 
 /* ---- Matching (bp_filter_match.c) ---- */
 
-/** Rebuild the trie and slots over every referenced condition. @return 0 or NOMEM. */
+/** Rebuild the trie and slots over every referenced condition (and the view's key nodes).
+ *  @return 0 or NOMEM. */
 int bp__filter_index(bp_filter *f);
+/** The trie node an object key leads to from its object's node @p parent (@p root: the
+ *  event's top level), as a parse would find it: BP__FT_DEAD when no path goes on. */
+uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
+                             size_t n);
+/** Fill f->view_key (bp_filter.c), once the index is built. */
+void bp__filter_view_index(bp_filter *f);
 /** Start an event (new generation, empty root object). @return 0 or NOMEM. */
 int bp__filter_begin(bp_filter *f);
 /** Feed a JSON object text whose members are the root's members. */
@@ -268,6 +296,8 @@ int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const c
  *  @return of end: 0 or BP_ERR_NOMEM. */
 void bp__filter_ev_begin(bp_filter *f);
 void bp__filter_ev_key(bp_filter *f, const char *k, size_t n);
+/** A key whose node is known (bp__filter_key_node() from the current object's node). */
+void bp__filter_ev_key_node(bp_filter *f, uint32_t node);
 void bp__filter_ev_string(bp_filter *f, const char *s, size_t n);
 void bp__filter_ev_number(bp_filter *f, const char *s, size_t n);
 void bp__filter_ev_open(bp_filter *f);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The streaming matcher. One pass of yajl events over the event text: keys walk a byte trie
+ * The streaming matcher. One pass of parse events over the event text: keys walk a byte trie
  * of the patterns' paths (a key that leaves it makes its whole value a skipped subtree),
  * leaves at a path some condition names are tested against that path's conditions, and
  * every hit is recorded with its array membership (the innermost element of an array of
@@ -180,6 +180,7 @@ int bp__filter_index(bp_filter *f) {
   memset(f->crec, 0, f->crec_cap * sizeof *f->crec);
   memset(f->srec, 0, f->srec_cap * sizeof *f->srec);
   f->gen = 0;
+  bp__filter_view_index(f);
   return 0;
 }
 
@@ -431,21 +432,31 @@ static int fm_start_array(void *ctx) { return fm_open(ctx, BP__FL_ARR); }
 static int fm_end(void *ctx) { return fm_close(ctx); }
 
 /* The trie node of a key in an object (BP__FT_DEAD when no path continues with it). */
-static uint32_t fm_walk(const bp_filter *f, const bp__flevel *l, const char *k, size_t n) {
-  uint32_t node = l->trie;
+static uint32_t fm_walk(const bp_filter *f, uint32_t node, int root, const char *k, size_t n) {
   if (node == BP__FT_DEAD) return node;
-  if (!l->root && (node = fm_trie_child(f, node, '.')) == BP__FT_NONE) return BP__FT_DEAD;
+  if (!root && (node = fm_trie_child(f, node, '.')) == BP__FT_NONE) return BP__FT_DEAD;
   for (size_t i = 0; i < n; i++)
     if ((node = fm_trie_child(f, node, (uint8_t)k[i])) == BP__FT_NONE) return BP__FT_DEAD;
   return node;
+}
+
+uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
+                             size_t n) {
+  uint32_t node = fm_walk(f, parent, root, k, n);
+  if (node == BP__FT_DEAD) return node;
+  /* A key without '.' walked from a segment's start to a segment's end (a path ends or a
+   * '.' follows) is a segment of that path, so a used step: no search. */
+  if (n && (f->trie[node].slot >= 0 || fm_trie_child(f, node, '.') != BP__FT_NONE) &&
+      !memchr(k, '.', n))
+    return node;
+  return fm_step_used(f, k, n) ? node : BP__FT_DEAD;
 }
 
 static int fm_key(void *ctx, const char *k, size_t n) {
   bp_filter *f = ctx;
   if (f->dead) return 1;
   bp__flevel *l = &f->lv[f->nlv - 1];
-  l->key = fm_walk(f, l, k, n);
-  if (l->key != BP__FT_DEAD && !fm_step_used(f, k, n)) l->key = BP__FT_DEAD;
+  l->key = bp__filter_key_node(f, l->trie, l->root, k, n);
   return 1;
 }
 
@@ -474,12 +485,24 @@ int bp__filter_begin(bp_filter *f) {
   return 0;
 }
 
+/* Parse an event's text: the fast scan, or when it leaves the text undecided, the scan's
+ * events undone (a text is the only one fed to its event, right after bp__filter_begin) and
+ * the yajl bridge for the verdict and its message. */
 static int fm_feed(bp_filter *f, const char *text, size_t n) {
+  uint32_t root_key = f->lv[0].key;
+  size_t nlv = f->nlv;
   f->text_depth = 0;
   f->dead = 0;
-  size_t nlv = f->nlv;
-  int rc = bp__json_parse(&f->json, text, n, &fm_cb, f, &f->err);
+  int rc = bp__json_scan(text, n, &fm_cb, f, &f->unesc);
   f->nlv = nlv; /* an abandoned parse may leave levels behind */
+  if (rc == BP__JSON_UNDECIDED) {
+    if (bp__filter_begin(f)) return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    f->lv[0].key = root_key;
+    f->text_depth = 0;
+    f->dead = 0;
+    rc = bp__json_parse(&f->json, text, n, &fm_cb, f, &f->err);
+    f->nlv = nlv;
+  }
   f->dead = 0;
   if (rc == BP_ERR_NOMEM || f->oom) return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
   return rc;
@@ -493,8 +516,7 @@ int bp__filter_feed_members(bp_filter *f, const char *text, size_t n) {
 int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const char *text,
                           size_t n) {
   f->members_mode = 0;
-  f->lv[0].key = fm_walk(f, &f->lv[0], key, key_len);
-  if (!fm_step_used(f, key, key_len)) f->lv[0].key = BP__FT_DEAD;
+  f->lv[0].key = bp__filter_key_node(f, 0, 1, key, key_len);
   return fm_feed(f, text, n);
 }
 
@@ -508,6 +530,9 @@ void bp__filter_ev_begin(bp_filter *f) {
   fm_open(f, BP__FL_OBJ);
 }
 void bp__filter_ev_key(bp_filter *f, const char *k, size_t n) { fm_key(f, k, n); }
+void bp__filter_ev_key_node(bp_filter *f, uint32_t node) {
+  if (!f->dead) f->lv[f->nlv - 1].key = node;
+}
 void bp__filter_ev_string(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_STRING, s, n); }
 void bp__filter_ev_number(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_NUMBER, s, n); }
 void bp__filter_ev_open(bp_filter *f) { fm_open(f, BP__FL_OBJ); }

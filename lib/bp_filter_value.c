@@ -71,8 +71,20 @@ static int fv_decimal_of(const char *s, size_t len, fv_decimal *d) {
   return 0;
 }
 
-/* The double nearest to a normalized decimal (no decimal point: locale-proof). */
+/* The double nearest to a normalized decimal (no decimal point: locale-proof). Up to 15
+ * digits times 10^-22 .. 10^22 both operands are exact doubles, so one IEEE multiply or
+ * divide (evaluated in double precision) rounds correctly; the rest goes through strtod. */
 static double fv_decimal_value(const fv_decimal *d) {
+#if FLT_EVAL_METHOD == 0
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (d->n <= 15 && d->exp >= -22 && d->exp <= 22) {
+    uint64_t m = 0;
+    for (size_t i = 0; i < d->n; i++) m = m * 10 + (uint64_t)(d->dig[i] - '0');
+    return d->exp >= 0 ? (double)m * pow10[d->exp] : (double)m / pow10[-d->exp];
+  }
+#endif
   char buf[64];
   long long e = d->exp;
   if (e > 100000) e = 100000;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The yajl bridge (bp_json.c): streaming parse with a recycling memory pool. Only bp_json.c
- * includes yajl. Codec layer: included by codec sources (bp_codec*.c, bp_json*.c,
- * bp_config_json.c, bp_filter*.c) only, never by base, components or the engine.
+ * includes yajl; bp_json_scan.c is a fast path without it. Codec layer: included by codec
+ * sources (bp_codec*.c, bp_json*.c, bp_config_json.c, bp_filter*.c) only, never by base,
+ * components or the engine.
  */
 #ifndef BP_JSON_INT_H
 #define BP_JSON_INT_H
@@ -56,5 +57,19 @@ int bp__json_parse(bp__json_pool *pool, const char *text, size_t n, const bp__js
  * being reported. Valid only during bp__json_parse callbacks of @p pool's current parse.
  */
 size_t bp__json_offset(const bp__json_pool *pool);
+
+/** bp__json_scan(): the text is left to bp__json_parse. */
+#define BP__JSON_UNDECIDED 1
+
+/**
+ * Fast path of bp__json_parse (bp_json_scan.c): the same events for every text it accepts,
+ * with escaped strings decoded into @p unesc (grown to the text's length at most) and every
+ * other string given in place. No pool, no allocation once @p unesc has grown.
+ * @return 0 (valid, every event made); BP_ERR_NOMEM (a callback returned -1, or @p unesc
+ * could not grow); BP__JSON_UNDECIDED: invalid, a callback stopped, or the text holds what
+ * only bp__json_parse decodes (a \u escape of a surrogate, nesting past 1024). Events may
+ * have been made: the caller undoes their effect and asks bp__json_parse for the verdict.
+ */
+int bp__json_scan(const char *text, size_t n, const bp__json_cb *cb, void *ctx, bp__buf *unesc);
 
 #endif

@@ -56,6 +56,24 @@ static const char *encode(bp_codec *c, const char *shard, const bp_record *r, si
   assert_int_equal(*len, size);
   assert_int_equal(strlen(out), *len);
   assert_true(test_json_valid(out, *len));
+  /* bp_codec_encode_event_to: the same bytes in the caller's buffer, nothing past them and
+   * nothing at all into a buffer one byte short (whose length it still reports). */
+  char *buf = malloc(size + 2);
+  assert_non_null(buf);
+  memset(buf, '#', size + 2);
+  size_t to_len = 0;
+  if (size > 0) {
+    assert_int_equal(bp_codec_encode_event_to(c, shard, r, n, w, buf, size - 1, &to_len),
+                     BP_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(to_len, size);
+    assert_int_equal(buf[0], '#');
+  }
+  to_len = 0;
+  assert_int_equal(bp_codec_encode_event_to(c, shard, r, n, w, buf, size + 1, &to_len), 0);
+  assert_int_equal(to_len, size);
+  assert_memory_equal(buf, out, size); /* out (the codec's memory) is left as it was */
+  assert_int_equal(buf[size], '#');
+  free(buf);
   return out;
 }
 
@@ -231,6 +249,20 @@ static void test_window_event(void **state) {
   w.start_ms = -1;
   size_t size;
   assert_int_equal(bp_codec_event_size(c, "s", &r, 1, &w, &size), BP_ERR_RANGE);
+  char buf[512];
+  size = 7;
+  assert_int_equal(bp_codec_encode_event_to(c, "s", &r, 1, &w, buf, sizeof buf, &size),
+                   BP_ERR_RANGE);
+  assert_int_equal(size, 7); /* untouched on a validation error */
+  assert_int_equal(bp_codec_encode_event_to(c, "s", &r, 1, NULL, NULL, 0, &size),
+                   BP_ERR_BUFFER_TOO_SMALL); /* a size query with no buffer */
+  assert_true(size > 0 && size < sizeof buf);
+  assert_int_equal(bp_codec_encode_event_to(c, "s", &r, 1, NULL, NULL, 1, &size),
+                   BP_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bp_codec_encode_event_to(c, "s", &r, 1, NULL, buf, sizeof buf, NULL),
+                   BP_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bp_codec_encode_event_to(NULL, "s", &r, 1, NULL, buf, sizeof buf, &size),
+                   BP_ERR_INVALID_ARGUMENT);
   bp_codec_del(c);
 }
 

@@ -133,6 +133,22 @@ BP_API int bp_codec_encode_event(bp_codec *codec, const char *shard_id, const bp
                                  size_t n, const bp_window_fields *win, const char **out,
                                  size_t *out_len);
 
+/**
+ * Encode the same event as bp_codec_encode_event() into the caller's @p buf: for a host
+ * that owns its output memory (a binding's reusable buffer), so the event is written once,
+ * where it is sent from, and never copied out of the codec.
+ * @param buf receives exactly *@p out_len bytes (no NUL); may be NULL when @p cap is 0.
+ * @param cap bytes @p buf holds.
+ * @param out_len out: the event's length, also when the buffer is too small (then nothing
+ *        is written to @p buf: grow it to *@p out_len and call again).
+ * @return 0; ::BP_ERR_BUFFER_TOO_SMALL (@p cap below the event's length); the errors of
+ *         bp_codec_event_size() (then *@p out_len is untouched).
+ */
+BP_API int bp_codec_encode_event_to(bp_codec *codec, const char *shard_id,
+                                    const bp_record *recs, size_t n,
+                                    const bp_window_fields *win, char *buf, size_t cap,
+                                    size_t *out_len);
+
 /* ---- On-failure records (SEMANTICS.md §5.3-§5.5) ---- */
 
 /** Everything an on-failure record says about one discarded batch. Initialise with

@@ -4,6 +4,9 @@
 // completion is made when the host's Promise settles (a rejection takes the engine's failure
 // path for that request). A host function that throws synchronously, or an onEvent that
 // throws, is a fatal callback failure: the exception is kept and thrown by the driving call.
+// A host function may instead return Engine.PENDING and settle the request itself with
+// engine.complete(reqId, value) / engine.reject(reqId, err): synchronous completions, inside
+// the callback or at any later moment the host chooses (a simulated clock, a replay).
 'use strict';
 const { koffi, f, types, protos, METRIC_NAMES, TRANSPORT_VERSION, text, bytes, cstr } =
   require('./ffi.js');
@@ -38,16 +41,18 @@ function borrowed(ptr, type, name) {
   return r;
 }
 
-const freeEngine = new FinalizationRegistry(({ ptr, cbs }) => {
+const freeEngine = new FinalizationRegistry(({ ptr, cbs, store }) => {
   f.engine_del(ptr);
   for (const cb of cbs) koffi.unregister(cb);
+  if (store) store._release(); // after bp_engine_del: the C store outlives the engine
 });
 
 class Engine {
   /**
    * @param {Config|string|object} config a Config or a CreateEventSourceMapping body
    * @param {object} host { fetch, invoke, deliver?, storeCheckpoint?, onEvent? }
-   * @param {object} options engine options (camelCase of bp_engine_opts) and `clock`
+   * @param {object} options engine options (camelCase of bp_engine_opts), `clock`, and
+   *   `store` (a FileStore, used when the host has no storeCheckpoint)
    */
   constructor(config, host, options = {}) {
     if (!host || typeof host.fetch !== 'function' || typeof host.invoke !== 'function') {
@@ -59,6 +64,7 @@ class Engine {
     this._failure = null; // the first exception of a callback, thrown by the driving call
     this._asyncErrors = []; // errors of completions made after a Promise settled
     this._pending = new Set();
+    this._manual = new Map(); // reqId -> completion, for requests answered Engine.PENDING
     this._closed = false;
 
     const opts = {};
@@ -66,21 +72,33 @@ class Engine {
     for (const [js, c] of Object.entries(OPTION_MEMBERS)) {
       if (options[js] !== undefined) opts[c] = options[js];
     }
+    // A FileStore: the engine saves checkpoints there when the host has no storeCheckpoint.
+    const store = options.store || null;
+    if (store) {
+      const { ops, userData } = store._acquire();
+      opts.store = ops;
+      opts.store_user_data = userData;
+    }
     const cbs = [];
     const reg = (fn, proto) => {
       const p = koffi.register(fn, koffi.pointer(proto));
       cbs.push(p);
       return p;
     };
+    // koffi keeps registered functions alive: they reach the engine through a WeakRef, so an
+    // engine nobody closes can still be collected (and its FinalizationRegistry entry run).
+    const self = new WeakRef(this);
+    const via = (method) => (e, req) => {
+      const me = self.deref();
+      return me ? me._guard(() => me[method](req)) : ERR_CALLBACK_FAILURE;
+    };
     const transport = {
-      fetch: reg((e, req) => this._guard(() => this._onFetch(req)), protos.fetch_cb),
-      invoke: reg((e, req) => this._guard(() => this._onInvoke(req)), protos.invoke_cb),
-      deliver: host.deliver ?
-        reg((e, req) => this._guard(() => this._onDeliver(req)), protos.deliver_cb) : null,
-      store_checkpoint: host.storeCheckpoint ?
-        reg((e, req) => this._guard(() => this._onCheckpoint(req)), protos.checkpoint_cb) : null,
-      on_event: host.onEvent ?
-        reg((e, ev) => this._guard(() => this._onEvent(ev)), protos.event_cb) : null,
+      fetch: reg(via('_onFetch'), protos.fetch_cb),
+      invoke: reg(via('_onInvoke'), protos.invoke_cb),
+      deliver: host.deliver ? reg(via('_onDeliver'), protos.deliver_cb) : null,
+      store_checkpoint: host.storeCheckpoint ? reg(via('_onCheckpoint'), protos.checkpoint_cb) :
+        null,
+      on_event: host.onEvent ? reg(via('_onEvent'), protos.event_cb) : null,
     };
     const out = [null];
     const errbuf = Buffer.alloc(512);
@@ -89,11 +107,13 @@ class Engine {
     if (config !== cfg) cfg.close();
     if (rc !== 0) {
       for (const cb of cbs) koffi.unregister(cb);
+      if (store) store._release();
       throw errorFor(rc, errbuf.toString('utf8', 0, errbuf.indexOf(0)));
     }
     this._ptr = out[0];
     this._cbs = cbs;
-    freeEngine.register(this, { ptr: this._ptr, cbs }, this);
+    this._store = store;
+    freeEngine.register(this, { ptr: this._ptr, cbs, store }, this);
   }
 
   // Runs one callback body: a synchronous exception is kept and made fatal to the engine.
@@ -106,9 +126,24 @@ class Engine {
     }
   }
 
-  // Calls the host and completes the request when its Promise settles.
-  _request(call, complete) {
-    const p = Promise.resolve(call()).then(
+  // Calls the host for request id; completes it when the host's Promise settles, or leaves
+  // it to complete()/reject() (callable from inside the host's function too) when the host
+  // answered Engine.PENDING.
+  _request(id, callHost, complete) {
+    const key = String(id);
+    this._manual.set(key, complete);
+    let call;
+    try {
+      call = callHost(); // a synchronous throw is fatal (_guard)
+    } catch (err) {
+      this._manual.delete(key);
+      throw err;
+    }
+    if (call === PENDING) return;
+    if (!this._manual.delete(key)) {
+      throw new Error(`request ${key} was completed by complete()/reject(): return Engine.PENDING`);
+    }
+    const p = Promise.resolve(call).then(
       (v) => this._complete(() => complete(v, null)),
       (err) => this._complete(() => complete(undefined, err || new Error('rejected'))));
     this._pending.add(p);
@@ -136,8 +171,7 @@ class Engine {
       maxRecords: r.max_records, afterSeq: text(r.after_seq, r.after_seq_len),
       timestampMs: Number(r.timestamp_ms), maxBytes: Number(r.max_bytes),
     };
-    const call = this._host.fetch(req); // a synchronous throw is fatal (_guard)
-    this._request(() => call, (v, err) => {
+    this._request(id, () => this._host.fetch(req), (v, err) => {
       if (err) {
         return f.engine_complete_fetch(this._ptr, id, this._clock(),
           err.throttled ? ERR_WOULDBLOCK : ERR_IO, null, 0, 0);
@@ -163,8 +197,7 @@ class Engine {
       state: text(r.state, r.state_len),
       payload: r.payload ? bytes(r.payload, r.payload_len) : null,
     };
-    const call = this._host.invoke(req);
-    this._request(() => call, (v, err) => this._completeInvoke(id, v, err));
+    this._request(id, () => this._host.invoke(req), (v, err) => this._completeInvoke(id, v, err));
   }
 
   _completeInvoke(id, v, err) {
@@ -213,8 +246,7 @@ class Engine {
       approximateInvokeCount: r.approximate_invoke_count, timestampMs: Number(r.timestamp_ms),
       records: r.records ? decodeRecords(r.records, r.record_stride, r.count) : [],
     };
-    const call = this._host.deliver(req);
-    this._request(() => call, (v, err) =>
+    this._request(id, () => this._host.deliver(req), (v, err) =>
       f.engine_complete_delivery(this._ptr, id, this._clock(), err ? ERR_IO : 0));
   }
 
@@ -223,8 +255,7 @@ class Engine {
     const id = r.req_id;
     const req = { reqId: id, shardId: cstr(r.shard_id), seq: text(r.seq, r.seq_len),
       final: !!r.final };
-    const call = this._host.storeCheckpoint(req);
-    this._request(() => call, (v, err) =>
+    this._request(id, () => this._host.storeCheckpoint(req), (v, err) =>
       f.engine_complete_checkpoint(this._ptr, id, this._clock(), err ? ERR_IO : 0));
   }
 
@@ -266,6 +297,20 @@ class Engine {
     const d = f.engine_next_deadline(this.ptr);
     return BigInt(d) === 9223372036854775807n ? null : Number(d);
   }
+  /** Completes request reqId (answered Engine.PENDING) with what its Promise would resolve
+   *  to; synchronous, allowed inside a callback. Throws the library's error. */
+  complete(reqId, value) { this._settle(reqId, value, null); }
+  /** Fails request reqId (answered Engine.PENDING) as a rejection with err would. */
+  reject(reqId, err) { this._settle(reqId, undefined, err || new Error('rejected')); }
+  _settle(reqId, value, err) {
+    const key = String(reqId);
+    const complete = this._manual.get(key);
+    if (this._closed) throw new Error('Engine is closed');
+    if (!complete) throw new Error(`no request ${key} awaits complete()/reject()`);
+    this._manual.delete(key);
+    const rc = complete(value, err);
+    if (rc !== 0) throw this._error(rc);
+  }
   /** Every request's Promise settled and its completion made (for tests and shutdown). */
   async settled() {
     while (this._pending.size) await Promise.allSettled([...this._pending]);
@@ -300,9 +345,16 @@ class Engine {
     const rc = f.engine_del(this._ptr);
     if (rc !== 0) throw this._error(rc);
     this._closed = true;
+    this._manual.clear();
     freeEngine.unregister(this);
     for (const cb of this._cbs) koffi.unregister(cb);
+    if (this._store) this._store._release();
+    this._store = null;
   }
 }
+
+/** What a host function returns to complete the request itself (complete()/reject()). */
+const PENDING = Symbol('batchpoint.pending');
+Engine.PENDING = PENDING;
 
 module.exports = { Engine };

@@ -23,6 +23,9 @@ class StateError extends BatchpointError {}
 class ResourceError extends BatchpointError {}
 /** A fatal failure: the object is unusable (CALLBACK_FAILURE, INTERNAL). */
 class FatalError extends BatchpointError {}
+/** BATCH_FAILED: every record of a non-empty event failed (Powertools' FullBatchFailureError);
+ *  `response` holds the batchItemFailures response, `recordErrors` what each record threw. */
+class BatchFailedError extends BatchpointError {}
 
 const FAMILY = new Map([
   [-10, ConfigError], [-11, ConfigError],
@@ -31,7 +34,7 @@ const FAMILY = new Map([
   [-8, InvalidArgumentError], [-9, InvalidArgumentError], [-18, InvalidArgumentError],
   [-13, StateError], [-14, StateError], [-15, StateError], [-16, StateError], [-17, StateError],
   [-2, ResourceError], [-12, ResourceError], [-19, ResourceError], [-20, ResourceError],
-  [-21, ResourceError],
+  [-21, BatchFailedError],
 ]);
 
 function errorFor(code, message, extra) {
@@ -41,5 +44,5 @@ function errorFor(code, message, extra) {
 
 module.exports = {
   BatchpointError, ConfigError, InvalidArgumentError, StateError, ResourceError, FatalError,
-  errorFor,
+  BatchFailedError, FullBatchFailureError: BatchFailedError, errorFor,
 };

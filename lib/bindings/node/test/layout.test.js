@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Every struct lib/ffi.js declares has the C compiler's size and member offsets: the
+// Every struct lib/ffi.js and lib/ffi_codec.js declare has the C compiler's size and member offsets: the
 // layout program (test/layout.c, built by `make check-node-binding`; its path in
 // BP_NODE_LAYOUT) prints them from the public headers.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
 const { execFileSync } = require('node:child_process');
-const { koffi, types } = require('../lib/ffi.js');
+const { koffi } = require('../lib/ffi.js');
+
+const types = { ...require('../lib/ffi.js').types, ...require('../lib/ffi_codec.js').types };
 
 const probe = process.env.BP_NODE_LAYOUT;
 

@@ -221,6 +221,9 @@ bp_filter_add = _fn("bp_filter_add", c_int, c_void_p, c_char_p, c_size_t)
 bp_filter_count = _fn("bp_filter_count", c_int, c_void_p)
 bp_filter_match_json = _fn("bp_filter_match_json", c_int, c_void_p, c_char_p, c_size_t,
                            POINTER(c_int))
+bp_filter_match_record = _fn("bp_filter_match_record", c_int, c_void_p, c_void_p, c_char_p,
+                             c_void_p, POINTER(c_int))
+BP_FILTER_MATCH, BP_FILTER_DROPPED = 1, 2
 
 # ---- bp_codec.h ----
 BP_SOURCE_KINESIS = 1
@@ -315,3 +318,59 @@ bp_store_save = _fn("bp_store_save", c_int, c_void_p, c_void_p, c_char_p, c_char
                     c_size_t, c_char_p, c_size_t)
 bp_store_remove = _fn("bp_store_remove", c_int, c_void_p, c_void_p, c_char_p, c_char_p,
                       c_char_p, c_size_t)
+
+# ---- bp_config.h getters (the CreateEventSourceMapping response's values) ----
+BP_CONFIG_FUNCTION_ARN_CAP = 2048 + 4 * 140 + 64
+for _name, _res in (("bp_config_get_maximum_batching_window_in_seconds", c_int32),
+                    ("bp_config_get_parallelization_factor", c_int32),
+                    ("bp_config_get_starting_position", c_int32),
+                    ("bp_config_get_starting_position_timestamp_ms", c_int64),
+                    ("bp_config_get_maximum_retry_attempts", c_int32),
+                    ("bp_config_get_maximum_record_age_in_seconds", c_int32),
+                    ("bp_config_get_bisect_batch_on_function_error", c_int32),
+                    ("bp_config_get_report_batch_item_failures", c_int32),
+                    ("bp_config_get_tumbling_window_in_seconds", c_int32),
+                    ("bp_config_get_enabled", c_int32),
+                    ("bp_config_get_on_failure_destination", c_char_p),
+                    ("bp_config_get_metrics_event_count", c_int32),
+                    ("bp_config_get_filter_count", c_size_t)):
+    globals()[_name] = _fn(_name, _res, c_void_p)
+bp_config_get_filter = _fn("bp_config_get_filter", c_int, c_void_p, c_size_t,
+                           POINTER(c_char_p), POINTER(c_size_t))
+bp_config_resolve_function_arn = _fn("bp_config_resolve_function_arn", c_int, c_void_p,
+                                     c_char_p, c_char_p, c_size_t, POINTER(c_size_t))
+
+# ---- bp_seqnum.h ----
+bp_seqnum_validate = _fn("bp_seqnum_validate", c_int, c_char_p, c_size_t)
+
+# ---- bp_handler.h: tumbling windows and the DynamoDB attribute reader ----
+
+
+class bp_handler_window(Structure):
+    _fields_ = [("struct_size", c_uint32), ("is_final", c_int32),
+                ("start_ms", c_int64), ("end_ms", c_int64)]
+    _fields_ += _span("state_json", "shard_id", "event_source_arn")
+    _fields_ += [("is_terminated_early", c_int32), ("pad_", c_int32),
+                 ("reserved", c_uint64 * 4)]
+
+
+class bp_ddb_attr(Structure):
+    _fields_ = [("struct_size", c_uint32), ("type", c_int32),
+                ("value", c_void_p), ("value_len", c_size_t),
+                ("json", c_void_p), ("json_len", c_size_t),
+                ("boolean", c_int32), ("pad_", c_int32), ("reserved", c_uint64 * 4)]
+
+
+BP_DDB_S, BP_DDB_N, BP_DDB_B, BP_DDB_BOOL, BP_DDB_NULL = 1, 2, 3, 4, 5
+BP_DDB_M, BP_DDB_L, BP_DDB_SS, BP_DDB_NS, BP_DDB_BS = 6, 7, 8, 9, 10
+bp_handler_window_init = _fn("bp_handler_window_init", c_int, POINTER(bp_handler_window),
+                             c_size_t)
+bp_handler_get_window = _fn("bp_handler_get_window", c_int, c_void_p,
+                            POINTER(bp_handler_window))
+bp_handler_set_state = _fn("bp_handler_set_state", c_int, c_void_p, c_char_p, c_size_t)
+bp_handler_response = _fn("bp_handler_response", c_int, c_void_p, POINTER(c_void_p),
+                          POINTER(c_size_t))
+bp_ddb_attr_init = _fn("bp_ddb_attr_init", c_int, POINTER(bp_ddb_attr), c_size_t)
+bp_handler_ddb_next = _fn("bp_handler_ddb_next", c_int, c_void_p, c_int32, c_void_p, c_size_t,
+                          POINTER(c_size_t), POINTER(c_void_p), POINTER(c_size_t),
+                          POINTER(bp_ddb_attr))

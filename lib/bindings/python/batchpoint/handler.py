@@ -13,10 +13,21 @@ The callable receives a HandlerRecord, a view valid only while the callable runs
 it afterwards raises ViewExpiredError); copy what you keep. When every record of a non-empty
 event fails, BatchFailedError (BP_ERR_BATCH_FAILED) is raised, carrying `response` and the
 records' `exceptions`, so that Lambda reports a function error and retries the batch.
+
+DynamoDB records give their Keys / NewImage / OldImage as plain dicts (record.keys,
+record.new_image, record.old_image; read by the library's typed attribute reader). Tumbling
+windows, state in and state out:
+
+    def record_handler(record, window):
+        window.state["sum"] = window.state.get("sum", 0) + record.json()["amount"]
+
+    def lambda_handler(event, context):
+        return process_window(event, record_handler)   # {"state": ..., "batchItemFailures": ...}
 """
 import ctypes
 import json
 
+from decimal import Decimal
 from ctypes import byref, c_size_t, c_void_p
 
 from . import _lib
@@ -41,10 +52,10 @@ class HandlerRecord:
     data_base64, explicit_hash_key; JSON text: dynamodb_json, keys_json, new_image_json,
     old_image_json, user_identity_json, stream_view_type; data (bytes, base64-decoded);
     numbers: index, arrival_ms, size_bytes, aggregated, sub_sequence_number; source."""
-    __slots__ = ("_lease", "_p")
+    __slots__ = ("_lease", "_p", "_h")
 
-    def __init__(self, lease, p):
-        self._lease, self._p = lease, p
+    def __init__(self, lease, p, h=None):
+        self._lease, self._p, self._h = lease, p, h
 
     def _rec(self):
         if not self._lease.valid:
@@ -79,6 +90,29 @@ class HandlerRecord:
         """data parsed as JSON."""
         return json.loads(self.data)
 
+    def _image(self, field):
+        r = self._rec()
+        if not _covers(r.struct_size, field + "_len") or not getattr(r, field):
+            return None
+        return _ddb_map(self._h, getattr(r, field), getattr(r, field + "_len"))
+
+    @property
+    def keys(self):
+        """DynamoDB: dynamodb.Keys as a plain dict (typed values read by the library:
+        S str, N decimal.Decimal, B bytes, BOOL bool, NULL None, M dict, L list, SS/NS/BS
+        set), as boto3's TypeDeserializer gives them; None for Kinesis."""
+        return self._image("keys_json")
+
+    @property
+    def new_image(self):
+        """DynamoDB: dynamodb.NewImage as a plain dict (see keys), None when absent."""
+        return self._image("new_image_json")
+
+    @property
+    def old_image(self):
+        """DynamoDB: dynamodb.OldImage as a plain dict (see keys), None when absent."""
+        return self._image("old_image_json")
+
     def __repr__(self):
         if not self._lease.valid:
             return "<HandlerRecord (expired)>"
@@ -100,6 +134,81 @@ for _f in ("index", "arrival_ms", "size_bytes", "aggregated", "sub_sequence_numb
 HandlerRecord.seq = HandlerRecord.sequence_number
 
 
+def _ddb_value(h, a):
+    t = a.type
+    if t in (_lib.BP_DDB_M, _lib.BP_DDB_L, _lib.BP_DDB_SS, _lib.BP_DDB_NS, _lib.BP_DDB_BS):
+        items = _ddb_items(h, t, a.value, a.value_len)
+        if t == _lib.BP_DDB_M:
+            return dict(items)
+        vals = [v for _, v in items]
+        return vals if t == _lib.BP_DDB_L else set(vals)
+    raw = ctypes.string_at(a.value, a.value_len) if a.value else b""
+    if t == _lib.BP_DDB_S:
+        return raw.decode("utf-8")
+    if t == _lib.BP_DDB_N:
+        return Decimal(raw.decode("ascii"))
+    if t == _lib.BP_DDB_B:
+        return raw
+    if t == _lib.BP_DDB_BOOL:
+        return bool(a.boolean)
+    return None  # BP_DDB_NULL
+
+
+def _ddb_items(h, type_, ptr, n):
+    """[(name or None, value)] of a DynamoDB container, read by bp_handler_ddb_next. The
+    container's text is copied first: the reader's buffer is reset as it goes."""
+    text = ctypes.create_string_buffer(ctypes.string_at(ptr, n), n)
+    cur, name, name_len = c_size_t(0), c_void_p(), c_size_t()
+    a = _lib.bp_ddb_attr()
+    out = []
+    while True:
+        check(_lib.bp_ddb_attr_init(byref(a), ctypes.sizeof(a)))
+        rc = _lib.bp_handler_ddb_next(h, type_, text, n, byref(cur), byref(name),
+                                      byref(name_len), byref(a))
+        if rc < 0:
+            check(rc, _lib.bp_handler_errmsg(h).decode("utf-8", "replace"))
+        if rc == 0:
+            return out
+        key = ctypes.string_at(name.value, name_len.value).decode("utf-8") if name.value else None
+        out.append((key, _ddb_value(h, a)))
+
+
+def _ddb_map(h, ptr, n):
+    return dict(_ddb_items(h, _lib.BP_DDB_M, ptr, n))
+
+
+class Window:
+    """A tumbling-window event's members (SEMANTICS.md §6): start_ms, end_ms, is_final,
+    is_terminated_early, shard_id, event_source_arn, and `state`: the event's state as a
+    dict, yours to change (or replace); the response carries it back."""
+
+    def __init__(self, w):
+        def text(f):
+            p = getattr(w, f)
+            return ctypes.string_at(p, getattr(w, f + "_len")).decode("utf-8") if p else None
+        self.start_ms, self.end_ms = w.start_ms, w.end_ms
+        self.is_final, self.is_terminated_early = bool(w.is_final), bool(w.is_terminated_early)
+        self.shard_id, self.event_source_arn = text("shard_id"), text("event_source_arn")
+        self.state = json.loads(text("state_json") or "{}")
+        self._state_in = _compact(self.state)
+
+    def __repr__(self):
+        return (f"<Window {self.start_ms}..{self.end_ms} final={self.is_final} "
+                f"state={self.state!r}>")
+
+
+def _compact(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _window(h):
+    w = _lib.bp_handler_window()
+    check(_lib.bp_handler_window_init(byref(w), ctypes.sizeof(w)))
+    rc = _lib.bp_handler_get_window(h, byref(w))
+    check(rc)
+    return Window(w) if rc == 1 else None
+
+
 class BatchProcessor:
     """A reusable bp_handler (one per Lambda container). stop_at_first_failure and
     deaggregate are bp_handler_opts' flags. After process(), `exceptions` lists
@@ -116,8 +225,12 @@ class BatchProcessor:
         self._h = h
         self.exceptions = []
 
-    def process(self, event, handler):
-        """Run @handler over @event (dict, str or bytes); return the response dict."""
+    def process(self, event, handler, on_window=None):
+        """Run @handler over @event (dict, str or bytes); return the response dict.
+        Tumbling windows: `self.window` is the event's Window (None for a plain event), set
+        before the first record; @handler may update window.state; @on_window(window), when
+        given, runs after the records (also for an event with none, as final invocations
+        often are) and may update it too. The response carries window.state back."""
         if not self._h:
             raise ValueError("BatchProcessor is closed")
         if isinstance(event, dict):
@@ -126,12 +239,15 @@ class BatchProcessor:
             event = event.encode("utf-8")
         event = bytes(event)
         self.exceptions = []
+        self.window = None
         fatal = []
 
         def cb(h, p, _ud):
             lease = _Lease()
-            rec = HandlerRecord(lease, p)
+            rec = HandlerRecord(lease, p, h)
             try:
+                if self.window is None and p.contents.index == 0:
+                    self.window = _window(h)
                 handler(rec)
                 return 0
             except BaseException as exc:  # noqa: B902 - a failed record, whatever it raised
@@ -154,6 +270,10 @@ class BatchProcessor:
             raise fatal[0]
         if rc < 0 and not out.value:
             check(rc, _lib.bp_handler_errmsg(self._h).decode("utf-8", "replace"))
+        if self.window is None:
+            self.window = _window(self._h)
+        if self.window is not None:
+            self._state_out(on_window, out, out_len)
         response = json.loads(ctypes.string_at(out.value, out_len.value))
         if rc < 0:
             exc = error_for(rc, "All records failed processing. " + "; ".join(
@@ -163,6 +283,20 @@ class BatchProcessor:
             raise exc
         return response
 
+    def _state_out(self, on_window, out, out_len):
+        """window.state (after on_window) into the response; an unchanged state leaves the
+        event's own text, as the library echoes it."""
+        if on_window is not None:
+            on_window(self.window)
+        if not isinstance(self.window.state, dict):
+            raise TypeError("window.state must be a dict (a JSON object)")
+        state = _compact(self.window.state)
+        if state == self.window._state_in:
+            return
+        rc = _lib.bp_handler_set_state(self._h, state, len(state))
+        check(rc, _lib.bp_handler_errmsg(self._h).decode("utf-8", "replace"))
+        check(_lib.bp_handler_response(self._h, byref(out), byref(out_len)))
+
     def close(self):
         h, self._h = getattr(self, "_h", None), None
         if h:
@@ -171,12 +305,26 @@ class BatchProcessor:
     __del__ = close
 
 
-def process_batch(event, handler, stop_at_first_failure=False, deaggregate=False):
+def process_batch(event, handler, stop_at_first_failure=False, deaggregate=False,
+                  on_window=None):
     """Process @event with @handler(record) and return {"batchItemFailures": [...]} (see
-    the module's documentation)."""
+    the module's documentation); for a tumbling-window event, see process_window."""
     p = BatchProcessor(stop_at_first_failure, deaggregate)
     try:
-        return p.process(event, handler)
+        return p.process(event, handler, on_window)
+    finally:
+        p.close()
+
+
+def process_window(event, handler, on_window=None, **options):
+    """Tumbling windows, state in, state out: @handler(record, window) for each record,
+    window.state being the event's state as a dict to update; @on_window(window) once after
+    the records (final invocation: window.is_final). Returns
+    {"state": window.state, "batchItemFailures": [...]}. A plain (non-window) event gives
+    window None and no state."""
+    p = BatchProcessor(**options)
+    try:
+        return p.process(event, lambda r: handler(r, p.window), on_window)
     finally:
         p.close()
 

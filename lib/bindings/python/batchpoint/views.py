@@ -143,7 +143,8 @@ class FetchRequest(_Request):
 
 class InvokeRequest(_Request):
     """An invoke attempt: req_id, shard_id, lane, attempt, flags, count, window_start_ms,
-    window_end_ms; borrowed: records (RecordsView), payload (bytes of the encoded event),
+    window_end_ms, payload_len (None when the build encodes no event); borrowed: records
+    (RecordsView), payload (bytes of the encoded event),
     state (JSON text or None)."""
     RETRY, SPLIT, REMAINDER, FINAL, TERMINATED_EARLY = 0x1, 0x2, 0x4, 0x8, 0x10
 
@@ -154,6 +155,7 @@ class InvokeRequest(_Request):
         self.lane, self.attempt, self.flags = r.lane, r.attempt, r.flags
         self.count = r.count
         self.window_start_ms, self.window_end_ms = r.window_start_ms, r.window_end_ms
+        self.payload_len = r.payload_len if r.payload else None  # None: no payload
         self._r = r
         self.records = RecordsView(lease, r.records, r.record_stride, r.count)
 

@@ -75,6 +75,26 @@ class EngineTest(unittest.TestCase):
             self.assertIn("invoke", h.events)
             self.assertIn("checkpoint", h.events)
 
+    def test_fetch_from_a_record_batch(self):
+        batch = bp.RecordBatch(seq=[str(i) for i in range(1, 8)], arrival_ms=[1000] * 7,
+                               partition_key=["pk"] * 7,
+                               data=[b"payload-%d" % i for i in range(1, 8)])
+
+        class BatchHost(Host):
+            def fetch(self, req):  # max_records at a time, slices of the prepared array
+                k = getattr(self, "k", 0)
+                self.k = min(k + req.max_records, len(batch))
+                self.engine.complete_fetch(req.req_id, 1000, 0, batch[k:self.k])
+
+        h = BatchHost([])
+        with engine_for(h, BatchSize=3) as e:
+            for _ in range(6):
+                e.tick(1000)
+            self.assertEqual([s for inv in h.invokes for s, _ in inv],
+                             [str(i) for i in range(1, 8)])
+            self.assertEqual(h.invokes[0][0], ("1", b"payload-1"))
+            self.assertEqual(e.checkpoint(SHARD), "7")
+
     def test_completion_after_the_callback(self):
         h = Host(records(2), sync=False)
         with engine_for(h) as e:

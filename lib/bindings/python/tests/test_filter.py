@@ -50,6 +50,10 @@ class FilterTest(unittest.TestCase):
         self.assertTrue(f.matches({"b": 1.0}))
         self.assertFalse(f.matches('{"a": "yz", "b": 2}'))
         self.assertTrue(bp.Filter().matches("{}"))
+        texts = [b'{"a": "xyz"}', '{"b": 1}', '{"a": "yz", "b": 2}', bytearray(b'{"b": [1]}')]
+        self.assertEqual(f.match_many(texts), [True, True, False, True])
+        with self.assertRaises(errors.InvalidJsonError):
+            f.match_many(['{"b": 1}', "not json"])
         with self.assertRaises(errors.InvalidJsonError):
             f.matches("not json")
         with self.assertRaises(errors.ConfigInvalidError):
