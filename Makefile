@@ -8,11 +8,12 @@
 #   make sanitize        the same unit tests under ASan + UBSan
 #   make fuzz            libFuzzer runs of every fuzz target (clang; FUZZ_SECONDS each)
 #   make bench           benchmarks (figures printed, nothing asserted)
+#   make bench-peers     the same beside the peers' figures (../shared/bench/peers), with ratios
 #   make install         PREFIX=/usr/local LIBDIR=$(PREFIX)/lib BINDIR=$(PREFIX)/bin DESTDIR=
 #   make CORE_ONLY=1     the core without yajl/libb64 (firmware profile), in build/core-only
 #   make deps            check (and on Debian install) libyajl-dev libb64-dev libcmocka-dev
 #
-# Only `make deps` and the targets that start with it (demo, test, sanitize, bench, soak,
+# Only `make deps` and the targets that start with it (demo, test, sanitize, bench, bench-peers, soak,
 # fuzz) may install packages; `make`, `make install` and vendored builds only check the
 # library's own dependency (yajl; none for CORE_ONLY=1) and stop naming the package.
 # INSTALL_DEPS=0 never runs apt-get: missing packages are only named.
@@ -47,7 +48,8 @@ INSTALL_DEPS ?= 1
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_struct.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
 	bp_time.c bp_utf8.c bp_config.c bp_batch.c bp_checkpoint.c bp_bisect.c bp_resolver.c \
 	bp_store.c bp_store_file.c bp_engine.c bp_engine_lane.c bp_engine_records.c
-CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_scan.c bp_json_dom.c bp_codec.c bp_codec_kinesis.c bp_codec_ddb.c \
+CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_scan.c bp_json_dom.c bp_codec.c bp_codec_index.c \
+	bp_codec_kinesis.c bp_codec_ddb.c \
 	bp_codec_failure.c bp_codec_response.c bp_config_json.c bp_filter.c bp_filter_case.c \
 	bp_filter_compile.c bp_filter_match.c bp_filter_syntax.c bp_filter_value.c bp_md5.c bp_kpl.c \
 	bp_handler.c bp_handler_json.c bp_handler_event.c bp_handler_ddb.c
@@ -96,7 +98,7 @@ Q := @
 say = @echo "  $(1)	$(2)"
 endif
 
-.PHONY: all deps demo test unit-tests sanitize fuzz bench install uninstall clean soak check-scenarios \
+.PHONY: all deps demo test unit-tests sanitize fuzz bench bench-peers check-bench-peers install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
 	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi \
 	check-handler check-node-binding
@@ -119,7 +121,7 @@ $(LIB_DEPS_STAMP): test/support/deps.sh
 	@$(DEPS_ENV) sh test/support/deps.sh lib
 	@mkdir -p $(BUILD) && touch $@
 # When an installing target was asked for, the library waits for the installation (-j).
-INSTALLING_GOALS := deps demo test sanitize bench soak fuzz
+INSTALLING_GOALS := deps demo test sanitize bench bench-peers soak fuzz
 ifneq ($(filter $(INSTALLING_GOALS),$(MAKECMDGOALS)),)
 $(LIB_DEPS_STAMP): | $(DEPS_STAMP)
 endif
@@ -185,7 +187,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 # The unit-test summary is repeated last, as the closing line of the whole run.
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
-		check-abi check-spdx check-aws check-handler check-python check-node-binding
+		check-abi check-spdx check-aws check-handler check-python check-node-binding \
+		check-bench-peers
 	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
 	@cat $(BUILD)/test-summary
 
@@ -353,6 +356,17 @@ $(BUILD)/bench/%: test/bench/%.c $(wildcard test/bench/*.h) $(STATIC_LIB)
 
 bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+# The peers' harness ($(SHARED)/bench/peers, set up once in $(BUILD)/peers) and these benches
+# (and the bindings' bench-node / bench-python where they exist) in one sitting: each peer's
+# line with batchpoint's lines of the same work id under it and the ratio. Skipped (exit 0)
+# without $(SHARED)/bench/peers; `make bench` never needs it.
+bench-peers: deps $(BENCH_BINS)
+	@MAKE="$(MAKE)" sh test/bench/bench_peers.sh "$(SHARED)" "$(BUILD)" $(BENCH_BINS)
+
+# bench-peers' pairing and ratios, on a stand-in harness (no node, no network).
+check-bench-peers:
+	@sh test/support/check_bench_peers.sh $(BUILD)
 
 # ---- install -------------------------------------------------------------------------
 # The .pc file is written at install time, so it always names the PREFIX being installed.

@@ -48,6 +48,8 @@ void bp_codec_del(bp_codec *c) {
   bp__free(&a, c->role.text);
   bp__free(&a, c->function.text);
   bp__free(&a, c->marks);
+  bp__seq_index_free(&c->scratch_index, &a);
+  bp__seq_index_free(&c->host_index, &a);
   bp__free(&a, c->shapes);
   bp__free(&a, c->norm);
   bp__free(&a, c);

@@ -12,6 +12,31 @@
 #include "bp_json_int.h"
 #include "batchpoint/bp_codec.h"
 
+/* ---- The classifier's batch index (bp_codec_index.c) ---- */
+
+typedef struct bp__seq_index {
+  uint64_t *slots;  /* open addressing: hash high 32 bits | position + 1; 0 = empty */
+  size_t cap;       /* slots allocated */
+  size_t mask;      /* slots in use - 1 (a power of two - 1) */
+  const char *base; /* the batch, read at its stride; only seq/seq_len are read */
+  size_t stride;
+  size_t n;
+  const char *first; /* base[0]'s number when width > 0 */
+  size_t width;      /* every number's length, or 0 (mixed lengths, or n < 2) */
+  size_t prefix;     /* bytes every number shares with `first` (0 when width is 0) */
+  int ready;         /* slots index base[0, n) */
+} bp__seq_index;
+
+/* Hash of a sequence number's bytes (every byte counts). */
+uint64_t bp__seq_hash(const char *s, size_t len);
+/* Point the index at a batch; the table is built by the next bp__seq_index_build(). */
+void bp__seq_index_set(bp__seq_index *x, const bp_record *batch, size_t stride, size_t n);
+/* Build the table (once per bp__seq_index_set()). BP_ERR_NOMEM. */
+int bp__seq_index_build(bp__seq_index *x, const bp_allocator *a);
+/* 1 and *pos when @p s equals, byte for byte, the sequence number of batch[*pos]; else 0. */
+int bp__seq_index_find(const bp__seq_index *x, const char *s, size_t len, size_t *pos);
+void bp__seq_index_free(bp__seq_index *x, const bp_allocator *a);
+
 /* ---- The codec object ---- */
 
 typedef struct bp__jtok {
@@ -34,6 +59,8 @@ struct bp_codec {
   bp__json_pool json;   /* yajl memory */
   unsigned char *marks; /* classifier scratch: one bit per batch record */
   size_t marks_cap;     /* bytes */
+  bp__seq_index scratch_index; /* the batch of the current classification call */
+  bp__seq_index host_index;    /* bp_codec_index_batch()'s, kept until replaced */
   unsigned char *shapes; /* encoder scratch: one DynamoDB record shape per record */
   size_t shapes_cap;
   bp_record *norm;       /* a host's record array of another bp_record size, copied */

@@ -20,7 +20,8 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
                               const bp_window_fields *win, const char **out, size_t *out_len);
 
 /* bp_codec_classify_response() over sizeof(bp_record)-strided records and a result of this
- * library's size (the engine's own). */
+ * library's size (the engine's own), whose sequence numbers the engine validated and ordered
+ * at intake: they are not validated again (bp_codec_index_batch()'s BP_INDEX_TRUSTED). */
 int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
                        size_t n, uint32_t flags, bp_response_result *r);
 

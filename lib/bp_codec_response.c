@@ -125,8 +125,8 @@ enum ident { ID_NONE, ID_NOT_STRING, ID_UNKNOWN, ID_FOUND };
 
 typedef struct items_ctx {
   bp_codec *c;
-  const bp_record *batch;
-  size_t n;
+  bp__seq_index *x;  /* the batch */
+  int nomem;         /* building the index failed */
   size_t depth;      /* relative to the array: 1 inside it, 2 inside an element */
   size_t element;    /* index of the current element */
   int pending;       /* the next depth-2 value is an itemIdentifier */
@@ -137,22 +137,15 @@ typedef struct items_ctx {
   size_t count;      /* distinct indices reported */
 } items_ctx;
 
-/* Binary search by (length, bytes): a total order on all byte strings that is numeric
- * order on the (validated, strictly ascending) batch, so any text can be looked up. */
-static int lookup(const bp_record *batch, size_t n, const char *s, size_t len, size_t *index) {
+/* Batch position of identifier @p s, or 0 (none). The index is built at the first lookup, so
+ * a response that names no record never pays for it. */
+static int lookup(items_ctx *t, const char *s, size_t len, size_t *index) {
   if (len == 0 || len > BP_MAX_SEQNUM_DIGITS) return 0;
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int cmp = bp__seq_cmp(batch[mid].seq, batch[mid].seq_len, s, len);
-    if (cmp == 0) {
-      *index = mid;
-      return 1;
-    }
-    if (cmp < 0) lo = mid + 1;
-    else hi = mid;
+  if (bp__seq_index_build(t->x, &t->c->alloc)) {
+    t->nomem = 1;
+    return -1;
   }
-  return 0;
+  return bp__seq_index_find(t->x, s, len, index);
 }
 
 static int bad_item(items_ctx *t, int reason, const char *why) {
@@ -168,8 +161,13 @@ static int i_value(items_ctx *t, int kind, const char *s, size_t n) {
     t->pending = 0;
   } else if (t->depth == 2 && t->pending) {
     t->pending = 0;
-    if (kind != V_STRING) t->ident = ID_NOT_STRING;
-    else t->ident = lookup(t->batch, t->n, s, n, &t->found) ? ID_FOUND : ID_UNKNOWN;
+    if (kind != V_STRING) {
+      t->ident = ID_NOT_STRING;
+    } else {
+      int found = lookup(t, s, n, &t->found);
+      if (found < 0) return 0; /* out of memory: stop */
+      t->ident = found ? ID_FOUND : ID_UNKNOWN;
+    }
   }
   if (kind == V_MAP || kind == V_ARRAY) t->depth++;
   return 1;
@@ -222,18 +220,23 @@ static const bp__json_cb items_cb = {i_null,  i_bool, i_number,      i_string, i
 
 /* ---- Entry point ---- */
 
-static int check_batch(bp_codec *c, const bp_record *batch, size_t n) {
+/* Every sequence number of the batch (records of @p stride, checked by
+ * bp__records_stride()) valid and strictly above the one before. */
+static int check_batch(bp_codec *c, const bp_record *batch, size_t n, size_t stride) {
   if (!batch && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "batch NULL, n > 0");
-  if (batch && !bp__array_ok(batch, n, sizeof *batch))
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
+  const char *prev = NULL;
+  size_t prev_len = 0;
   for (size_t i = 0; i < n; i++) {
-    if (bp_seqnum_validate(batch[i].seq, batch[i].seq_len))
+    bp_record tmp;
+    const bp_record *r = bp__record_get(batch, stride, i, &tmp);
+    if (bp_seqnum_validate(r->seq, r->seq_len))
       return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
                        "batch[%zu]: invalid sequence number", i);
-    if (i && bp__seq_cmp(batch[i - 1].seq, batch[i - 1].seq_len, batch[i].seq,
-                         batch[i].seq_len) >= 0)
+    if (i && bp__seq_cmp(prev, prev_len, r->seq, r->seq_len) >= 0)
       return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
                        "batch[%zu]: sequence number not above the previous one", i);
+    prev = r->seq;
+    prev_len = r->seq_len;
   }
   return 0;
 }
@@ -249,9 +252,8 @@ static void set(bp_response_result *r, int outcome, int reason) {
   r->reason = reason;
 }
 
-/* Rules 7 and 8 over body[b->bif_start, b->bif_end). */
-static int classify_items(bp_codec *c, const char *body, const body_ctx *b,
-                          const bp_record *batch, size_t n, bp_response_result *r) {
+/* One bit per batch record, all clear: which records were reported (failed_count). */
+static int resp_marks_reset(bp_codec *c, size_t n) {
   size_t need = n / 8 + 1;
   if (need > c->marks_cap) {
     unsigned char *m = bp__realloc(&c->alloc, c->marks, need);
@@ -260,15 +262,104 @@ static int classify_items(bp_codec *c, const char *body, const body_ctx *b,
     c->marks_cap = need;
   }
   memset(c->marks, 0, need);
+  return 0;
+}
+
+/* ---- The common shape, in one pass ---- */
+
+static const char *resp_skip_ws(const char *p, const char *e) {
+  while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  return p;
+}
+
+/* The decimal digits from @p p on: eight at a time while they last (the test of
+ * bp_seqnum_validate()), then one by one. */
+static const char *resp_skip_digits(const char *p, const char *e) {
+  const uint64_t threes = UINT64_C(0x3030303030303030), high = UINT64_C(0xF0F0F0F0F0F0F0F0);
+  while (e - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if ((w & high) != threes || ((w + UINT64_C(0x0606060606060606)) & high) != threes) break;
+    p += 8;
+  }
+  while (p < e && (unsigned char)(*p - '0') <= 9) p++;
+  return p;
+}
+
+/* The token @p lit, then whitespace; else the text is not of the common shape. */
+#define EXPECT(lit)                                                                   \
+  do {                                                                                \
+    if ((size_t)(e - p) < sizeof(lit) - 1 || memcmp(p, lit, sizeof(lit) - 1) != 0)    \
+      return 0;                                                                       \
+    p = resp_skip_ws(p + sizeof(lit) - 1, e);                                              \
+  } while (0)
+
+/* The shape functions return, {"batchItemFailures":[{"itemIdentifier":"<digits>"},...]} with
+ * JSON whitespace anywhere between tokens and every identifier a sequence number of the
+ * batch, in one pass with no parser. These texts are valid JSON that the general passes
+ * classify PARTIAL, so the result is theirs. Any other text (another member, an escape, an
+ * unknown identifier, invalid JSON...) returns 0 and the general passes decide, message
+ * included. Returns 1 when *r is filled, BP_ERR_NOMEM. */
+static int resp_classify_common(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
+                           bp_response_result *r) {
+  const char *p = resp_skip_ws(body, body + len), *e = body + len;
+  size_t lowest = SIZE_MAX, count = 0;
+  EXPECT("{");
+  EXPECT("\"batchItemFailures\"");
+  EXPECT(":");
+  EXPECT("[");
+  int rc = resp_marks_reset(c, x->n);
+  if (rc) return rc;
+  for (;;) {
+    EXPECT("{");
+    EXPECT("\"itemIdentifier\"");
+    EXPECT(":");
+    if (p == e || *p != '"') return 0;
+    const char *id = ++p;
+    p = resp_skip_digits(p, e);
+    size_t id_len = (size_t)(p - id), at;
+    EXPECT("\"");
+    EXPECT("}");
+    if (id_len == 0 || id_len > BP_MAX_SEQNUM_DIGITS) return 0;
+    if (bp__seq_index_build(x, &c->alloc))
+      return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
+    if (!bp__seq_index_find(x, id, id_len, &at)) return 0;
+    unsigned char bit = (unsigned char)(1u << (at & 7));
+    if (!(c->marks[at >> 3] & bit)) {
+      c->marks[at >> 3] |= bit;
+      count++;
+    }
+    if (at < lowest) lowest = at;
+    if (p < e && *p == ',') {
+      p = resp_skip_ws(p + 1, e);
+      continue;
+    }
+    EXPECT("]");
+    break;
+  }
+  EXPECT("}");
+  if (p != e) return 0;
+  set(r, BP_ATTEMPT_PARTIAL, BP_REASON_NONE);
+  r->failed_index = lowest;
+  r->failed_count = count;
+  return 1;
+}
+
+#undef EXPECT
+
+/* Rules 7 and 8 over body[b->bif_start, b->bif_end). */
+static int classify_items(bp_codec *c, const char *body, const body_ctx *b, bp__seq_index *x,
+                          bp_response_result *r) {
+  int rc = resp_marks_reset(c, x->n);
+  if (rc) return rc;
   items_ctx t;
   memset(&t, 0, sizeof t);
   t.c = c;
-  t.batch = batch;
-  t.n = n;
+  t.x = x;
   t.lowest = SIZE_MAX;
-  int rc = bp__json_parse(&c->json, body + b->bif_start, b->bif_end - b->bif_start, &items_cb,
-                          &t, NULL);
-  if (rc == BP_ERR_NOMEM) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
+  rc = bp__json_parse(&c->json, body + b->bif_start, b->bif_end - b->bif_start, &items_cb, &t,
+                      NULL);
+  if (rc == BP_ERR_NOMEM || t.nomem) return bp__error(&c->err, BP_ERR_NOMEM, "out of memory");
   if (t.reason) {
     set(r, BP_ATTEMPT_RETURNED_FAILED, t.reason);
     return 0;
@@ -281,51 +372,19 @@ static int classify_items(bp_codec *c, const char *body, const body_ctx *b,
   return 0;
 }
 
-#define RESPONSE_RESULT_SIZE_V1 BP__SIZE_V1(bp_response_result, reserved)
-
-int bp_response_result_init(bp_response_result *r, size_t size) {
-  int rc = bp__struct_init(r, size, RESPONSE_RESULT_SIZE_V1);
-  if (rc) return rc;
-  return 0;
-}
-
-int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
-                               const bp_record *batch, size_t n, uint32_t flags,
-                               bp_response_result *out) {
-  if (!c) return BP_ERR_INVALID_ARGUMENT;
-  bp__errmsg_clear(&c->err);
-  if (!out) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
-  int rc = bp__struct_check(out, RESPONSE_RESULT_SIZE_V1, "bp_response_result", c->err.text,
-                            sizeof c->err.text);
-  if (rc) return rc;
-  bp_response_result r;
-  const bp_record *recs;
-  memset(&r, 0, sizeof r);
-  rc = bp__codec_records(c, batch, n, &recs);
-  if (!rc) rc = bp__codec_classify(c, body, len, recs, n, flags, &r);
-  r.struct_size = sizeof r;
-  bp__struct_out(out, &r, sizeof r, RESPONSE_RESULT_SIZE_V1, "bp_response_result", NULL, 0);
-  return rc;
-}
-
-int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
-                       size_t n, uint32_t flags, bp_response_result *r) {
-  memset(r, 0, sizeof *r);
-  bp__errmsg_clear(&c->err);
-  if (!body && len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body NULL, len > 0");
-  if (body && !bp__span_ok(body, len)) /* checked even when the body is not read */
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
-                     "body length %zu is larger than any object", len);
-  if (flags & ~(uint32_t)(BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES | BP_CLASSIFY_REQUIRE_STATE))
-    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "unknown flags 0x%x", (unsigned)flags);
-  int rc = check_batch(c, batch, n);
-  if (rc) return rc;
-
+/* The rules over the batch that @p x indexes; body and flags already checked. */
+static int resp_classify(bp_codec *c, const char *body, size_t len, bp__seq_index *x,
+                         uint32_t flags, bp_response_result *r) {
   const int rbif = (flags & BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES) != 0;
   const int need_state = (flags & BP_CLASSIFY_REQUIRE_STATE) != 0;
   if (!rbif && !need_state) { /* the body is not read at all */
     set(r, BP_ATTEMPT_SUCCESS, BP_REASON_NOT_REPORTING);
     return 0;
+  }
+  int rc;
+  if (rbif && !need_state && body) { /* the common shape: one pass, done */
+    rc = resp_classify_common(c, body, len, x, r);
+    if (rc) return rc < 0 ? rc : 0;
   }
 
   /* Pass 1. */
@@ -364,7 +423,7 @@ int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_recor
   } else if (b.bif != BIF_ARRAY) {                     /* rule 6 */
     set(r, BP_ATTEMPT_RETURNED_FAILED, BP_REASON_FAILURES_NOT_LIST);
     bp__error(&c->err, BP_ERR_INVALID_JSON, "batchItemFailures is not an array");
-  } else if ((rc = classify_items(c, body, &b, batch, n, r))) { /* rules 7, 8 */
+  } else if ((rc = classify_items(c, body, &b, x, r))) { /* rules 7, 8 */
     memset(r, 0, sizeof *r); /* no classification was made */
     return rc;
   }
@@ -376,4 +435,105 @@ int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_recor
   }
   if (r->outcome != BP_ATTEMPT_RETURNED_FAILED) bp__errmsg_clear(&c->err);
   return 0;
+}
+
+/* Checks every entry point makes first: the body's span and the flags. */
+static int resp_check_call(bp_codec *c, const char *body, size_t len, uint32_t flags) {
+  if (!body && len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "body NULL, len > 0");
+  if (body && !bp__span_ok(body, len)) /* checked even when the body is not read */
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
+                     "body length %zu is larger than any object", len);
+  if (flags & ~(uint32_t)(BP_CLASSIFY_REPORT_BATCH_ITEM_FAILURES | BP_CLASSIFY_REQUIRE_STATE))
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "unknown flags 0x%x", (unsigned)flags);
+  return 0;
+}
+
+/* Classify against @p batch (records of @p stride), validated unless @p trusted. */
+static int resp_classify_batch(bp_codec *c, const char *body, size_t len, const bp_record *batch,
+                          size_t n, size_t stride, int trusted, uint32_t flags,
+                          bp_response_result *r) {
+  memset(r, 0, sizeof *r);
+  bp__errmsg_clear(&c->err);
+  int rc = resp_check_call(c, body, len, flags);
+  if (!rc && !trusted) rc = check_batch(c, batch, n, stride);
+  if (rc) return rc;
+  bp__seq_index_set(&c->scratch_index, batch, stride, n);
+  return resp_classify(c, body, len, &c->scratch_index, flags, r);
+}
+
+#define RESPONSE_RESULT_SIZE_V1 BP__SIZE_V1(bp_response_result, reserved)
+
+int bp_response_result_init(bp_response_result *r, size_t size) {
+  int rc = bp__struct_init(r, size, RESPONSE_RESULT_SIZE_V1);
+  if (rc) return rc;
+  return 0;
+}
+
+/* The host's result: checked first, written last (as far as its struct_size allows). */
+static int resp_result_check(bp_codec *c, bp_response_result *out) {
+  bp__errmsg_clear(&c->err);
+  if (!out) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "result is NULL");
+  return bp__struct_check(out, RESPONSE_RESULT_SIZE_V1, "bp_response_result", c->err.text,
+                          sizeof c->err.text);
+}
+
+static void resp_result_out(bp_response_result *out, bp_response_result *r) {
+  r->struct_size = sizeof *r;
+  bp__struct_out(out, r, sizeof *r, RESPONSE_RESULT_SIZE_V1, "bp_response_result", NULL, 0);
+}
+
+int bp_codec_classify_response(bp_codec *c, const char *body, size_t len,
+                               const bp_record *batch, size_t n, uint32_t flags,
+                               bp_response_result *out) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  int rc = resp_result_check(c, out);
+  if (rc) return rc;
+  bp_response_result r;
+  size_t stride = sizeof *batch;
+  memset(&r, 0, sizeof r);
+  if (batch && n) rc = bp__records_stride(batch, n, &stride, c->err.text, sizeof c->err.text);
+  if (!rc) rc = resp_classify_batch(c, body, len, batch, n, stride, 0, flags, &r);
+  resp_result_out(out, &r);
+  return rc;
+}
+
+int bp__codec_classify(bp_codec *c, const char *body, size_t len, const bp_record *batch,
+                       size_t n, uint32_t flags, bp_response_result *r) {
+  return resp_classify_batch(c, body, len, batch, n, sizeof *batch, 1, flags, r);
+}
+
+int bp_codec_index_batch(bp_codec *c, const bp_record *batch, size_t n, uint32_t flags) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  bp__errmsg_clear(&c->err);
+  bp__seq_index_set(&c->host_index, NULL, sizeof *batch, 0); /* no index until this succeeds */
+  if (flags & ~(uint32_t)BP_INDEX_TRUSTED)
+    return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "unknown flags 0x%x", (unsigned)flags);
+  size_t stride = sizeof *batch;
+  int rc = 0;
+  if (batch && n) rc = bp__records_stride(batch, n, &stride, c->err.text, sizeof c->err.text);
+  if (!rc && !batch && n) rc = bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "batch NULL, n > 0");
+  if (!rc && !(flags & BP_INDEX_TRUSTED)) rc = check_batch(c, batch, n, stride);
+  if (rc) return rc;
+  bp__seq_index_set(&c->host_index, batch, stride, n);
+  if (bp__seq_index_build(&c->host_index, &c->alloc)) {
+    bp__seq_index_set(&c->host_index, NULL, sizeof *batch, 0);
+    return bp__error(&c->err, BP_ERR_NOMEM, "out of memory indexing %zu records", n);
+  }
+  return 0;
+}
+
+int bp_codec_classify_indexed(bp_codec *c, const char *body, size_t len, uint32_t flags,
+                              bp_response_result *out) {
+  if (!c) return BP_ERR_INVALID_ARGUMENT;
+  int rc = resp_result_check(c, out);
+  if (rc) return rc;
+  bp_response_result r;
+  memset(&r, 0, sizeof r);
+  if (!c->host_index.ready)
+    rc = bp__error(&c->err, BP_ERR_INVALID_ARGUMENT,
+                   "no batch is indexed: bp_codec_index_batch() first");
+  else rc = resp_check_call(c, body, len, flags);
+  if (!rc) rc = resp_classify(c, body, len, &c->host_index, flags, &r);
+  resp_result_out(out, &r);
+  return rc;
 }

@@ -113,6 +113,24 @@ static int hev_seconds_to_ms(const char *t, size_t n, int64_t *ms) {
   return 0;
 }
 
+/* hev_seconds_to_ms() of the form Lambda writes, digits[.digits] with at most 12 integer
+ * digits, in one loop: 1 when done (in range), 0 to leave the token to hev_seconds_to_ms(). */
+static int hev_seconds_plain(const char *t, size_t n, int64_t *ms) {
+  size_t i = 0;
+  int64_t v = 0;
+  while (i < n && i < 12 && (unsigned)(t[i] - '0') < 10) v = v * 10 + (t[i++] - '0');
+  int frac = 0, k = 0;
+  if (i < n && t[i] == '.')
+    for (i++; i < n && (unsigned)(t[i] - '0') < 10; i++)
+      if (k < 3) frac = frac * 10 + (t[i] - '0'), k++;
+  if (i == 0 || i != n) return 0;
+  for (; k < 3; k++) frac *= 10;
+  v = v * 1000 + frac;
+  if (!bp__time_in_range(v)) return 0;
+  *ms = v;
+  return 1;
+}
+
 static int hev_arrival_field(hev_parse_ctx *c, bp__hrec *r, const char *path) {
   const char *t;
   size_t n;
@@ -120,7 +138,7 @@ static int hev_arrival_field(hev_parse_ctx *c, bp__hrec *r, const char *path) {
     return hev_perr(c, BP_ERR_INVALID_JSON, path, "a string, not a number");
   int rc = bp__hs_number(&c->s, &t, &n);
   if (rc) return hev_sfail(c, rc, path);
-  if (hev_seconds_to_ms(t, n, &r->arrival_ms))
+  if (!hev_seconds_plain(t, n, &r->arrival_ms) && hev_seconds_to_ms(t, n, &r->arrival_ms))
     return hev_perr(c, BP_ERR_INVALID_RECORD, path, "epoch seconds out of range");
   r->f[BP__HF_ARRIVAL].off = (uint32_t)(t - c->s.base);
   r->f[BP__HF_ARRIVAL].len = (uint32_t)n;
@@ -130,13 +148,18 @@ static int hev_arrival_field(hev_parse_ctx *c, bp__hrec *r, const char *path) {
 
 static int hev_seq_field(hev_parse_ctx *c, bp__hrec *r, const char *path) {
   /* Plain digits (always, from Lambda) are read directly; anything else is scanned. */
-  if (!bp__hs_digits(&c->s, &r->f[BP__HF_SEQ])) {
+  int digits = bp__hs_digits(&c->s, &r->f[BP__HF_SEQ]);
+  if (!digits) {
     int rc = bp__hs_string(&c->s, &r->f[BP__HF_SEQ]);
     if (rc) return hev_sfail(c, rc, path);
   }
   r->present |= HEV_BIT(BP__HF_SEQ);
   bp__hstr q = r->f[BP__HF_SEQ];
-  if (bp_seqnum_validate(bp__hs_ptr(&c->s, q), q.len & ~BP__HS_UNESC))
+  const char *t = bp__hs_ptr(&c->s, q);
+  size_t n = q.len & ~BP__HS_UNESC;
+  /* Read as digits, only bp_seqnum_validate()'s length and leading-zero rules are left. */
+  if (digits ? n == 0 || n > BP_MAX_SEQNUM_DIGITS || (t[0] == '0' && n > 1)
+             : bp_seqnum_validate(t, n) != 0)
     return hev_perr(c, BP_ERR_INVALID_RECORD, path, "not a sequence number (decimal digits)");
   return 0;
 }
@@ -359,7 +382,8 @@ static int hev_envelope_field(int which, const char **path) {
 
 static int hev_parse_record(hev_parse_ctx *c, bp__hrec *r) {
   bp__hscan *s = &c->s;
-  memset(r, 0, sizeof *r);
+  static const bp__hrec empty; /* copied, not memset: a call per record costs more */
+  *r = empty;
   int rc = bp__hs_expect(s, '{'), more, which, prev = HEV_R_COUNT;
   if (rc) return hev_perr(c, BP_ERR_INVALID_JSON, "", "not an object");
   bp__hstr k;

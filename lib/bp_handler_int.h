@@ -71,11 +71,76 @@ typedef struct bp__hlearn {
   signed char next[BP__HKEYS_MAX + 1];
 } bp__hlearn;
 void bp__hlearn_init(bp__hlearn *l, int nkeys);
+/* A failure of the inline parts below: sets s->why, @return BP_ERR_INVALID_JSON. */
+int bp__hs_member_fail(bp__hscan *s, const char *why);
+/* Up to a member's opening quote: 1 there, 0 after the object's '}' (consumed), or the
+ * error. @p first is 1 right after `{`. */
+static inline int bp__hs_member_start(bp__hscan *s, int first) {
+  int c = bp__hs_peek(s);
+  if (c == '}') {
+    s->p++;
+    return 0;
+  }
+  if (!first) {
+    if (c != ',') return bp__hs_member_fail(s, "expected ',' or '}'");
+    s->p++;
+    c = bp__hs_peek(s);
+  }
+  if (c != '"') return bp__hs_member_fail(s, "expected a member name");
+  return 1;
+}
+/* memcmp(a, b, n) == 0 for short n, inline: whole words, the last one overlapping the one
+ * before, so no byte loop (the event's member names have 4 to 27 bytes). */
+static inline int bp__hs_same(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  for (; n; n--)
+    if (*a++ != *b++) return 0;
+  return 1;
+}
+/* bp__hs_member_known() after a wrong guess: the name read and looked up. */
+int bp__hs_member_guess_missed(bp__hscan *s, const bp__hkey *keys, int nkeys, bp__hlearn *learn,
+                               int *prev, int *which, bp__hstr *key);
 /* bp__hs_member() for an object whose member names are mostly known (@p keys, at most
  * BP__HKEYS_MAX). *@p prev is the index of the previous member (@p nkeys before the first).
- * On 1, *@p which is the index in @p keys or -1 (an unknown name, in @p key). */
-int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys,
-                        bp__hlearn *learn, int *prev, int *which, bp__hstr *key);
+ * On 1, *@p which is the index in @p keys or -1 (an unknown name, in @p key). Inline: it
+ * runs for every member of every record, and the guess is almost always right. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys,
+                                      bp__hlearn *learn, int *prev, int *which, bp__hstr *key) {
+  int rc = bp__hs_member_start(s, first);
+  if (rc <= 0) return rc;
+  int guess = learn->next[*prev];
+  const bp__hkey *k = &keys[guess];
+  if (!((size_t)(s->end - s->p) > k->len + 2 && bp__hs_same(s->p + 1, k->name, k->len) &&
+        s->p[k->len + 1] == '"'))
+    return bp__hs_member_guess_missed(s, keys, nkeys, learn, prev, which, key);
+  *which = *prev = guess;
+  s->p += k->len + 2;
+  if (bp__hs_peek(s) != ':') return bp__hs_member_fail(s, "expected ':'");
+  s->p++;
+  return 1;
+}
 /* A string of decimal digits without escapes, read directly; @return 1 (read, in @p out), 0
  * (something else: use bp__hs_string()). */
 int bp__hs_digits(bp__hscan *s, bp__hstr *out);

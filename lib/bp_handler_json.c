@@ -295,24 +295,10 @@ int bp__hs_bool(bp__hscan *s, int *v) {
   return hs_fail(s, "expected true or false");
 }
 
-/* Up to a member's opening quote: 1 there, 0 after the object's '}', or the error. */
-static inline int hs_member_start(bp__hscan *s, int first) {
-  int c = bp__hs_peek(s);
-  if (c == '}') {
-    s->p++;
-    return 0;
-  }
-  if (!first) {
-    if (c != ',') return hs_fail(s, "expected ',' or '}'");
-    s->p++;
-    c = bp__hs_peek(s);
-  }
-  if (c != '"') return hs_fail(s, "expected a member name");
-  return 1;
-}
+int bp__hs_member_fail(bp__hscan *s, const char *why) { return hs_fail(s, why); }
 
 int bp__hs_member(bp__hscan *s, int first, bp__hstr *key) {
-  int rc = hs_member_start(s, first);
+  int rc = bp__hs_member_start(s, first);
   if (rc <= 0) return rc;
   s->p++;
   rc = hs_string_body(s, key);
@@ -322,44 +308,23 @@ int bp__hs_member(bp__hscan *s, int first, bp__hstr *key) {
   return 1;
 }
 
-/* memcmp(a, b, n) == 0 for short n, inline (a libc call per member name costs more). */
-static int hs_same(const char *a, const char *b, size_t n) {
-  uint64_t x, y;
-  for (; n >= 8; n -= 8, a += 8, b += 8) {
-    memcpy(&x, a, 8);
-    memcpy(&y, b, 8);
-    if (x != y) return 0;
-  }
-  for (; n; n--)
-    if (*a++ != *b++) return 0;
-  return 1;
-}
-
 void bp__hlearn_init(bp__hlearn *l, int nkeys) {
   for (int i = 0; i < nkeys; i++) l->next[i] = (signed char)(i + 1 < nkeys ? i + 1 : 0);
   l->next[nkeys] = 0;
 }
 
-int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys,
-                        bp__hlearn *learn, int *prev, int *which, bp__hstr *key) {
-  int rc = hs_member_start(s, first);
-  if (rc <= 0) return rc;
-  int guess = learn->next[*prev];
-  const bp__hkey *k = &keys[guess];
-  if ((size_t)(s->end - s->p) > k->len + 2 && hs_same(s->p + 1, k->name, k->len) &&
-      s->p[k->len + 1] == '"') {
-    *which = guess;
-    s->p += k->len + 2;
-  } else {
-    s->p++;
-    rc = hs_string_body(s, key);
-    if (rc) return rc;
-    *which = -1;
-    for (int i = 0; i < nkeys; i++)
-      if (bp__hs_eq(s, *key, keys[i].name, keys[i].len)) *which = i;
-    if (*which >= 0) learn->next[*prev] = (signed char)*which;
+int bp__hs_member_guess_missed(bp__hscan *s, const bp__hkey *keys, int nkeys, bp__hlearn *learn,
+                                int *prev, int *which, bp__hstr *key) {
+  s->p++;
+  int rc = hs_string_body(s, key);
+  if (rc) return rc;
+  *which = -1;
+  for (int i = 0; i < nkeys; i++)
+    if (bp__hs_eq(s, *key, keys[i].name, keys[i].len)) *which = i;
+  if (*which >= 0) {
+    learn->next[*prev] = (signed char)*which;
+    *prev = *which;
   }
-  if (*which >= 0) *prev = *which;
   if (bp__hs_peek(s) != ':') return hs_fail(s, "expected ':'");
   s->p++;
   return 1;
@@ -368,6 +333,14 @@ int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys
 int bp__hs_digits(bp__hscan *s, bp__hstr *out) {
   if (bp__hs_peek(s) != '"') return 0;
   const char *p = s->p + 1, *start = p;
+  /* Eight digits at a time (the test of bp_seqnum_validate()), then one by one. */
+  const uint64_t threes = HS_ONES * 0x30, high = HS_ONES * 0xF0;
+  while (s->end - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if ((w & high) != threes || ((w + HS_ONES * 6) & high) != threes) break;
+    p += 8;
+  }
   while (p < s->end && (unsigned)(*p - '0') < 10) p++;
   if (p >= s->end || *p != '"') return 0;
   out->off = (uint32_t)(start - s->base);

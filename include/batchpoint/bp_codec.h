@@ -283,7 +283,8 @@ BP_API int bp_response_result_init(bp_response_result *r, size_t size);
  * text in @p body, from its `{` to its matching `}`, whatever the outcome. Fields the
  * outcome does not use are 0. After a FAILURE, bp_codec_errmsg() says why; otherwise it is "".
  * Body length is not limited and never changes the outcome; nesting depth is not limited.
- * Cost: O(len + n + F log n) for F identifiers; no allocation per identifier.
+ * Cost: O(len + n + F) for F identifiers (validation, then a hash index of the batch built
+ * only when an identifier is to be looked up); no allocation per record or identifier.
  *
  * @param body the response bytes (any content; may be NULL when @p len is 0).
  * @param batch the batch's records in shard order (strictly ascending sequence numbers);
@@ -302,6 +303,43 @@ BP_API int bp_response_result_init(bp_response_result *r, size_t size);
 BP_API int bp_codec_classify_response(bp_codec *codec, const char *body, size_t len,
                                       const bp_record *batch, size_t n, uint32_t flags,
                                       bp_response_result *result);
+
+/** Flag of bp_codec_index_batch(): the caller vouches for the batch (see there). */
+#define BP_INDEX_TRUSTED 0x1u
+
+/**
+ * Index @p batch once for any number of bp_codec_classify_indexed() calls: a hash table from
+ * sequence number to batch position, built in O(n) in memory the codec keeps and reuses (no
+ * allocation per record). Without ::BP_INDEX_TRUSTED the batch is validated exactly as
+ * bp_codec_classify_response() validates it.
+ *
+ * The index refers to @p batch: its elements (seq/seq_len and the text they point to) must
+ * stay alive and unchanged until the next bp_codec_index_batch() on this codec, or
+ * bp_codec_del(). bp_codec_classify_response() neither uses nor changes it.
+ *
+ * @param batch the batch's records in shard order, of any bp_record struct_size (the same in
+ *        every element, as everywhere); only seq/seq_len are read.
+ * @param flags 0, or ::BP_INDEX_TRUSTED: the caller built the batch from sequence numbers it
+ *        already validated (bp_seqnum_validate(), strictly ascending), as the engine and the
+ *        function side do, so they are not read again here. The promise is the caller's: a
+ *        batch that breaks it gives unspecified classifications.
+ * @return 0; ::BP_ERR_INVALID_ARGUMENT (NULL @p codec; NULL @p batch with @p n > 0; unknown
+ *         @p flags; a struct_size; without ::BP_INDEX_TRUSTED an invalid sequence number or one
+ *         not above the previous one); ::BP_ERR_NOMEM. After an error no batch is indexed.
+ */
+BP_API int bp_codec_index_batch(bp_codec *codec, const bp_record *batch, size_t n,
+                                uint32_t flags);
+
+/**
+ * bp_codec_classify_response() against the batch of the last successful
+ * bp_codec_index_batch() on @p codec: the same rules, outcome, reason, result and message,
+ * for the same body, flags and batch. The batch is neither validated nor walked again: cost
+ * O(len + F) for F identifiers (each looked up by hash).
+ * @return as bp_codec_classify_response(); also ::BP_ERR_INVALID_ARGUMENT when no batch is
+ *         indexed.
+ */
+BP_API int bp_codec_classify_indexed(bp_codec *codec, const char *body, size_t len,
+                                     uint32_t flags, bp_response_result *result);
 
 /* ---- Base64 (standard alphabet, `=` padding, never a line break) ---- */
 
