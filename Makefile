@@ -47,7 +47,7 @@ INSTALL_DEPS ?= 1
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_struct.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
 	bp_time.c bp_utf8.c bp_config.c bp_batch.c bp_checkpoint.c bp_bisect.c bp_resolver.c \
 	bp_store.c bp_store_file.c bp_engine.c bp_engine_lane.c bp_engine_records.c
-CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_kinesis.c bp_codec_ddb.c \
+CODEC_SRCS := bp_b64.c bp_b64_x86.c bp_jsonw.c bp_json.c bp_json_dom.c bp_codec.c bp_codec_kinesis.c bp_codec_ddb.c \
 	bp_codec_failure.c bp_codec_response.c bp_config_json.c bp_filter.c bp_filter_case.c \
 	bp_filter_compile.c bp_filter_match.c bp_filter_syntax.c bp_filter_value.c bp_md5.c bp_kpl.c \
 	bp_handler.c bp_handler_json.c bp_handler_event.c bp_handler_ddb.c
