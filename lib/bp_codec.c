@@ -163,14 +163,7 @@ static char *window_put(const bp_codec *c, const char *shard, size_t shard_len,
   return p;
 }
 
-/* A shard id is written once escaped; its escaped form is computed per call. */
-typedef struct shard_text {
-  const char *raw;
-  size_t raw_len;
-  size_t quoted_len; /* escaped, with quotes */
-} shard_text;
-
-static int shard_prepare(bp_codec *c, const char *shard_id, shard_text *s) {
+static int shard_prepare(bp_codec *c, const char *shard_id, bp__shard *s) {
   if (!shard_id) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "shard id is NULL");
   s->raw = shard_id;
   s->raw_len = strlen(shard_id);
@@ -180,7 +173,7 @@ static int shard_prepare(bp_codec *c, const char *shard_id, shard_text *s) {
   return 0;
 }
 
-static int overhead(bp_codec *c, const shard_text *s, const bp_window_fields *w, size_t *size) {
+static int overhead(bp_codec *c, const bp__shard *s, const bp_window_fields *w, size_t *size) {
   size_t n = sizeof("{\"Records\":[]}") - 1;
   if (w) {
     int rc = check_window(c, w);
@@ -209,12 +202,12 @@ static int record_spans(bp_codec *c, const bp_record *r, size_t index) {
   return 0;
 }
 
-static int record_size(bp_codec *c, const shard_text *s, const bp_record *r, size_t index,
+static int record_size(bp_codec *c, const bp__shard *s, const bp_record *r, size_t index,
                        size_t *size, unsigned char *shape) {
   int rc = record_spans(c, r, index);
   if (rc) return rc;
   if (c->source == BP_SOURCE_KINESIS)
-    return bp__kinesis_record_size(c, s->raw, s->raw_len, r, index, size);
+    return bp__kinesis_record_size_q(c, s->quoted_len, r, index, size);
   return bp__ddb_record_size(c, r, index, size, shape);
 }
 
@@ -256,7 +249,7 @@ int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_f
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  shard_text s = {NULL, 0, 0};
+  bp__shard s = {NULL, 0, 0, NULL};
   bp_window_fields wf;
   const bp_window_fields *win;
   int rc = window_read(c, host_win, &wf, &win);
@@ -270,7 +263,7 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size || !host_rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
-  shard_text s = {NULL, 0, 0};
+  bp__shard s = {NULL, 0, 0, NULL};
   bp_record rec;
   int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
                          c->err.text, sizeof c->err.text);
@@ -278,7 +271,7 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   return rc ? rc : record_size(c, &s, &rec, 0, size, NULL);
 }
 
-static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
+static int event_size(bp_codec *c, const bp__shard *s, const bp_record *recs, size_t n,
                       const bp_window_fields *w, size_t *size, unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
   if (recs && !bp__array_ok(recs, n, sizeof *recs))
@@ -303,7 +296,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  shard_text s = {NULL, 0, 0};
+  bp__shard s = {NULL, 0, 0, NULL};
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
@@ -316,13 +309,13 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
 int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
                              size_t *size, unsigned char *shape) {
   bp__errmsg_clear(&c->err);
-  shard_text s = {NULL, 0, 0};
+  bp__shard s = {NULL, 0, 0, NULL};
   *shape = 0;
   int rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : record_size(c, &s, rec, 0, size, shape);
 }
 
-static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+static int write_event(bp_codec *c, bp__shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len);
 
@@ -330,7 +323,7 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
                               const size_t *sizes, const unsigned char *shapes, size_t n,
                               const bp_window_fields *win, const char **out, size_t *out_len) {
   bp__errmsg_clear(&c->err);
-  shard_text s = {NULL, 0, 0};
+  bp__shard s = {NULL, 0, 0, NULL};
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc || (rc = overhead(c, &s, win, &size))) return rc;
@@ -345,7 +338,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  shard_text s = {NULL, 0, 0};
+  bp__shard s = {NULL, 0, 0, NULL};
   size_t size;
   bp_window_fields wf;
   const bp_window_fields *win;
@@ -367,7 +360,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
 }
 
 /* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes. */
-static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+static int write_event(bp_codec *c, bp__shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len) {
   c->out.len = 0;
@@ -377,7 +370,7 @@ static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
   p = BP__PUT_LIT(p, "{\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
-    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s->raw, s->raw_len, &recs[i], p)
+    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s, &recs[i], p)
                                        : bp__ddb_record_put(c, &recs[i], shapes[i], p);
   }
   *p++ = ']';

@@ -45,11 +45,23 @@ struct bp_codec {
  * the next call). Checks every element's struct_size (bp__records_stride()). */
 int bp__codec_records(bp_codec *c, const bp_record *recs, size_t n, const bp_record **out);
 
+/* The shard id of an event: itself and its quoted, escaped length, computed once a call.
+ * The Kinesis writer escapes it into the first record's eventID and copies it from there
+ * for the others (@p escaped: that text, opening quote included; NULL until written). */
+typedef struct bp__shard {
+  const char *raw;
+  size_t raw_len;
+  size_t quoted_len;
+  const char *escaped;
+} bp__shard;
+
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size);
-char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t shard_len,
-                             const bp_record *r, char *out);
+/* The same with the shard's quoted length known. */
+int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
+                              size_t index, size_t *size);
+char *bp__kinesis_record_put(const bp_codec *c, bp__shard *shard, const bp_record *r, char *out);
 /* DynamoDB: the size pass records each record's shape (which members the host's dynamodb
  * text lacks) for the write pass; @p shape may be NULL when only sizing. */
 int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size,

@@ -41,6 +41,11 @@ static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *l
 
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size) {
+  return bp__kinesis_record_size_q(c, bp__json_str_len(shard_id, shard_len), r, index, size);
+}
+
+int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
+                              size_t index, size_t *size) {
   if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
   if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
   if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
@@ -61,7 +66,7 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
              bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) + r->seq_len +
              LIT_LEN(K_NAME) + c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) +
              c->arn.len + 1;
-  n = bp__size_add(bp__size_add(n, data_len), bp__json_str_len(shard_id, shard_len));
+  n = bp__size_add(bp__size_add(n, data_len), shard_quoted_len);
   if (r->encryption_type) {
     if (!bp__utf8_valid(r->encryption_type, r->encryption_type_len))
       return kin_bad(c, index, "encryptionType is not valid UTF-8");
@@ -73,8 +78,7 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
   return 0;
 }
 
-char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t shard_len,
-                             const bp_record *r, char *p) {
+char *bp__kinesis_record_put(const bp_codec *c, bp__shard *shard, const bp_record *r, char *p) {
   p = BP__PUT_LIT(p, K_OPEN);
   p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
   p = BP__PUT_LIT(p, K_SEQ);
@@ -89,7 +93,12 @@ char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t sha
     p = bp__json_str_put(p, r->encryption_type, r->encryption_type_len);
   }
   p = BP__PUT_LIT(p, K_MID);
-  p = bp__json_str_put(p, shard_id, shard_len) - 1; /* reopen: eventID continues */
+  if (shard->escaped) { /* eventID: the shard, reopened, then ':' */
+    p = bp__put(p, shard->escaped, shard->quoted_len - 1);
+  } else {
+    shard->escaped = p;
+    p = bp__json_str_put(p, shard->raw, shard->raw_len) - 1;
+  }
   *p++ = ':';
   p = bp__put(p, r->seq, r->seq_len);
   p = BP__PUT_LIT(p, K_NAME);

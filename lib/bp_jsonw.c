@@ -77,11 +77,6 @@ char *bp__json_str_put(char *out, const char *s, size_t n) {
   return out;
 }
 
-char *bp__put(char *out, const char *s, size_t n) {
-  if (n) memcpy(out, s, n);
-  return out + n;
-}
-
 size_t bp__u64_len(uint64_t v) {
   size_t n = 1;
   while (v >= 10) {

@@ -198,6 +198,20 @@ static void test_time_epoch_seconds(void **state) {
     assert_string_equal(buf, cases[i].text);
     assert_int_equal(bp__epoch_seconds_len(cases[i].ms), strlen(cases[i].text));
   }
+  /* every digit-count boundary (10^k - 1, 10^k seconds) and odd millisecond values, against
+   * printf */
+  for (int64_t p10 = 1; p10 * 1000 <= BP_TIME_MAX_MS; p10 *= 10) {
+    for (int64_t s = p10 - 1; s <= p10 + 1; s++) {
+      for (int64_t frac = 0; frac < 1000; frac += 7) {
+        int64_t ms = s * 1000 + frac;
+        char want[32];
+        int n = snprintf(want, sizeof want, "%lld.%03lld", (long long)s, (long long)frac);
+        assert_int_equal(bp_time_format_epoch_seconds(ms, buf, sizeof buf), n);
+        assert_string_equal(buf, want);
+        assert_int_equal(bp__epoch_seconds_len(ms), (size_t)n);
+      }
+    }
+  }
   assert_int_equal(bp_time_format_epoch_seconds(1545084650987, buf, 14), BP_ERR_BUFFER_TOO_SMALL);
   assert_int_equal(bp_time_format_epoch_seconds(1545084650987, buf, 15), 14);
   assert_int_equal(bp_time_format_epoch_seconds(-5, buf, sizeof buf), BP_ERR_RANGE);
