@@ -109,26 +109,31 @@ static const unsigned char b64_dec[256] = {
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64};
 
-/* The length of the prefix of s[0..n) that the SIMD loops of @p path checked (or decoded into
- * @p out when not NULL); *bad set non-zero if a byte there is outside the alphabet. */
-static size_t bulk(int path, const unsigned char *s, size_t n, uint8_t *out, unsigned *bad) {
+/* The length of the prefix of s[0..n) that the SIMD loops of @p path decoded into @p out (or,
+ * when @p dec is 0, checked and copied to @p out unless NULL); *bad set non-zero if a byte
+ * there is outside the alphabet. */
+static size_t bulk(int path, const unsigned char *s, size_t n, int dec, void *out,
+                   unsigned *bad) {
   size_t i = 0;
 #if BP__B64_X86
   const char *t = (const char *)s;
-  if (out) {
-    if (path >= BP__B64_AVX2) i = bp__b64_dec_avx2(t, n, out, bad);
-    if (path >= BP__B64_SSSE3) i += bp__b64_dec_ssse3(t + i, n - i, out + i / 4 * 3, bad);
+  if (dec) {
+    uint8_t *o = out;
+    if (path >= BP__B64_AVX2) i = bp__b64_dec_avx2(t, n, o, bad);
+    if (path >= BP__B64_SSSE3) i += bp__b64_dec_ssse3(t + i, n - i, o + i / 4 * 3, bad);
   } else {
-    if (path >= BP__B64_AVX2) i = bp__b64_valid_avx2(t, n, bad);
-    if (path >= BP__B64_SSSE3) i += bp__b64_valid_ssse3(t + i, n - i, bad);
+    char *o = out;
+    if (path >= BP__B64_AVX2) i = bp__b64_valid_avx2(t, n, o, bad);
+    if (path >= BP__B64_SSSE3) i += bp__b64_valid_ssse3(t + i, n - i, o ? o + i : NULL, bad);
   }
 #else
-  (void)path, (void)s, (void)n, (void)out, (void)bad;
+  (void)path, (void)s, (void)n, (void)dec, (void)out, (void)bad;
 #endif
   return i;
 }
 
-static int check_on(int path, const char *in, size_t n, size_t *decoded_len) {
+/* The strict check of in[0..n), and its copy to @p copy unless NULL. */
+static int check_on(int path, const char *in, size_t n, char *copy, size_t *decoded_len) {
   const unsigned char *s = (const unsigned char *)in;
   if (n % 4) return BP_ERR_INVALID_BASE64;
   if (n == 0) {
@@ -137,7 +142,12 @@ static int check_on(int path, const char *in, size_t n, size_t *decoded_len) {
   }
   size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
   unsigned bad = 0;
-  size_t i = bulk(path, s, n - pad, NULL, &bad);
+  size_t i = bulk(path, s, n - pad, 0, copy, &bad);
+  if (copy && n - i > 2) {
+    memcpy(copy + i, s + i, n - i);
+  } else if (copy) { /* the padding after a SIMD pass: no call for two bytes */
+    for (size_t k = i; k < n; k++) copy[k] = (char)s[k];
+  }
   unsigned acc = 0;
   for (; i < n - pad; i++) acc |= b64_dec[s[i]];
   if (bad || (acc & 64)) return BP_ERR_INVALID_BASE64;
@@ -149,11 +159,21 @@ static int check_on(int path, const char *in, size_t n, size_t *decoded_len) {
 }
 
 int bp__b64_check_on(int path, const char *in, size_t n, size_t *decoded_len) {
-  return check_on(clamp_path(path), in, n, decoded_len);
+  return check_on(clamp_path(path), in, n, NULL, decoded_len);
 }
 
 int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
-  return check_on(bp__b64_path(), in, n, decoded_len);
+  return check_on(bp__b64_path(), in, n, NULL, decoded_len);
+}
+
+int bp__b64_check_copy_on(int path, const char *in, size_t n, char *out) {
+  size_t len;
+  return check_on(clamp_path(path), in, n, out, &len);
+}
+
+int bp__b64_check_copy(const char *in, size_t n, char *out) {
+  size_t len;
+  return check_on(bp__b64_path(), in, n, out, &len);
 }
 
 /* Decode full quads while OR-ing their table values: one pass validates and decodes (an
@@ -201,9 +221,10 @@ static int decode_on(int path, const char *in, size_t n, uint8_t *out, size_t ou
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
   size_t full = n / 4 - 1; /* the last quad, padded or not, is checked strictly apart */
   size_t tail_need;
-  if (check_on(BP__B64_PORTABLE, in + full * 4, 4, &tail_need)) return BP_ERR_INVALID_BASE64;
+  if (check_on(BP__B64_PORTABLE, in + full * 4, 4, NULL, &tail_need))
+    return BP_ERR_INVALID_BASE64;
   unsigned bad = 0;
-  size_t done = bulk(path, s, full * 4, out, &bad) / 4; /* quads */
+  size_t done = bulk(path, s, full * 4, 1, out, &bad) / 4; /* quads */
   bad |= decode_quads(s + done * 4, full - done, out + done * 3) & 64;
   if (bad) return BP_ERR_INVALID_BASE64;
   decode_last_quad(s + full * 4, out + full * 3);

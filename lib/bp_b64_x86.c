@@ -107,12 +107,17 @@ SSE_TARGET size_t bp__b64_dec_ssse3(const char *in, size_t n, uint8_t *out, unsi
   return i;
 }
 
-SSE_TARGET size_t bp__b64_valid_ssse3(const char *in, size_t n, unsigned *bad) {
+SSE_TARGET size_t bp__b64_valid_ssse3(const char *in, size_t n, char *copy, unsigned *bad) {
   __m128i err = _mm_setzero_si128();
   size_t i = 0;
-  for (; n - i >= 16; i += 16) {
+  for (;; i += 16) {
+    if (n - i < 16) {
+      if (i == n || n < 16) break;
+      i = n - 16; /* the last block overlaps the one before: no scalar tail */
+    }
     __m128i v = _mm_loadu_si128((const __m128i *)(in + i));
     err = _mm_or_si128(err, sse_invalid(v, sse_hi_nibble(v)));
+    if (copy) _mm_storeu_si128((__m128i *)(copy + i), v);
   }
   *bad |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) ^ 0xFFFFu;
   return i;
@@ -192,12 +197,17 @@ AVX_TARGET size_t bp__b64_dec_avx2(const char *in, size_t n, uint8_t *out, unsig
   return i;
 }
 
-AVX_TARGET size_t bp__b64_valid_avx2(const char *in, size_t n, unsigned *bad) {
+AVX_TARGET size_t bp__b64_valid_avx2(const char *in, size_t n, char *copy, unsigned *bad) {
   __m256i err = _mm256_setzero_si256();
   size_t i = 0;
-  for (; n - i >= 32; i += 32) {
+  for (;; i += 32) {
+    if (n - i < 32) {
+      if (i == n || n < 32) break;
+      i = n - 32; /* the last block overlaps the one before: no scalar tail */
+    }
     __m256i v = _mm256_loadu_si256((const __m256i *)(in + i));
     err = _mm256_or_si256(err, avx_invalid(v, avx_hi_nibble(v)));
+    if (copy) _mm256_storeu_si256((__m256i *)(copy + i), v);
   }
   *bad |= avx_any(err);
   return i;

@@ -202,12 +202,13 @@ static int record_spans(bp_codec *c, const bp_record *r, size_t index) {
   return 0;
 }
 
+/* @p defer_b64: see bp__kinesis_record_size_q(). */
 static int record_size(bp_codec *c, const bp__shard *s, const bp_record *r, size_t index,
-                       size_t *size, unsigned char *shape) {
+                       int defer_b64, size_t *size, unsigned char *shape) {
   int rc = record_spans(c, r, index);
   if (rc) return rc;
   if (c->source == BP_SOURCE_KINESIS)
-    return bp__kinesis_record_size_q(c, s->quoted_len, r, index, size);
+    return bp__kinesis_record_size_q(c, s->quoted_len, r, index, defer_b64, size);
   return bp__ddb_record_size(c, r, index, size, shape);
 }
 
@@ -268,25 +269,45 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
                          c->err.text, sizeof c->err.text);
   if (!rc) rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, &rec, 0, size, NULL);
+  return rc ? rc : record_size(c, &s, &rec, 0, 0, size, NULL);
 }
 
+/* The error of the first of recs[0..n) whose base64 data is not strict, else 0: the error an
+ * encoder that deferred those checks owes before any later one (event_size, write_event). */
+static int first_bad_data(bp_codec *c, const bp_record *recs, size_t n) {
+  for (size_t k = 0; c->source == BP_SOURCE_KINESIS && k < n; k++) {
+    int rc = bp__kinesis_data_check(c, &recs[k], k);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* With @p defer_b64 (the encoder, whose write pass checks base64 data as it copies it) the
+ * error of a record is still the first one in record order: a record before it with bad
+ * base64 data is reported instead. */
 static int event_size(bp_codec *c, const bp__shard *s, const bp_record *recs, size_t n,
-                      const bp_window_fields *w, size_t *size, unsigned char *shapes) {
+                      const bp_window_fields *w, int defer_b64, size_t *size,
+                      unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
   if (recs && !bp__array_ok(recs, n, sizeof *recs))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   size_t total;
   int rc = overhead(c, s, w, &total);
   if (rc) return rc;
+  defer_b64 = defer_b64 && c->source == BP_SOURCE_KINESIS;
   for (size_t i = 0; i < n; i++) {
     size_t r;
-    if ((rc = record_size(c, s, &recs[i], i, &r, shapes ? &shapes[i] : NULL))) return rc;
+    if ((rc = record_size(c, s, &recs[i], i, defer_b64, &r, shapes ? &shapes[i] : NULL))) {
+      int data_rc = defer_b64 ? first_bad_data(c, recs, i) : 0;
+      return data_rc ? data_rc : rc;
+    }
     total = bp__size_add(total, bp__size_add(r, i > 0));
   }
-  if (total == SIZE_MAX)
+  if (total == SIZE_MAX) {
+    if (defer_b64 && (rc = first_bad_data(c, recs, n))) return rc;
     return bp__error(&c->err, BP_ERR_INVALID_RECORD, "event too large: its size does not fit "
                                                      "in a size_t");
+  }
   *size = total;
   return 0;
 }
@@ -303,7 +324,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   int rc = window_read(c, host_win, &wf, &win);
   if (!rc) rc = bp__codec_records(c, host_recs, n, &recs);
   if (!rc) rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : event_size(c, &s, recs, n, win, size, NULL);
+  return rc ? rc : event_size(c, &s, recs, n, win, 0, size, NULL);
 }
 
 int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
@@ -312,7 +333,7 @@ int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record 
   bp__shard s = {NULL, 0, 0, NULL};
   *shape = 0;
   int rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, rec, 0, size, shape);
+  return rc ? rc : record_size(c, &s, rec, 0, 0, size, shape);
 }
 
 static int write_event(bp_codec *c, bp__shard *s, const bp_record *recs,
@@ -355,7 +376,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
     c->shapes = p;
     c->shapes_cap = n;
   }
-  if ((rc = event_size(c, &s, recs, n, win, &size, c->shapes))) return rc;
+  if ((rc = event_size(c, &s, recs, n, win, 1, &size, c->shapes))) return rc;
   return write_event(c, &s, recs, c->shapes, n, win, size, out, out_len);
 }
 
@@ -364,14 +385,20 @@ static int write_event(bp_codec *c, bp__shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len) {
   c->out.len = 0;
-  if (bp__buf_reserve(&c->out, size))
-    return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
+  if (bp__buf_reserve(&c->out, size)) {
+    int rc = first_bad_data(c, recs, n); /* bad data before no memory, as when checked first */
+    return rc ? rc : bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
+  }
   char *p = c->out.data;
   p = BP__PUT_LIT(p, "{\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
     p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s, &recs[i], p)
                                        : bp__ddb_record_put(c, &recs[i], shapes[i], p);
+    if (!p) { /* base64 data checked as it was copied (event_size deferred it) */
+      int rc = bp__kinesis_data_check(c, &recs[i], i);
+      return rc ? rc : bp__error(&c->err, BP_ERR_INTERNAL, "record %zu not written", i);
+    }
   }
   *p++ = ']';
   if (win) p = window_put(c, s->raw, s->raw_len, win, p);

@@ -58,9 +58,13 @@ typedef struct bp__shard {
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size);
-/* The same with the shard's quoted length known. */
+/* The same with the shard's quoted length known; @p defer_b64 leaves base64 data unchecked
+ * (the event encoder's write pass checks it as it copies it, in one pass). */
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
-                              size_t index, size_t *size);
+                              size_t index, int defer_b64, size_t *size);
+/* The error of a record whose base64 data is not strict base64, else 0. */
+int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index);
+/* Writes the record; NULL (nothing else reported) when its base64 data is not strict. */
 char *bp__kinesis_record_put(const bp_codec *c, bp__shard *shard, const bp_record *r, char *out);
 /* DynamoDB: the size pass records each record's shape (which members the host's dynamodb
  * text lacks) for the write pass; @p shape may be NULL when only sizing. */

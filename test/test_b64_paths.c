@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Base64 on every path this CPU runs (portable, SSSE3, AVX2: bp__b64_path()) gives the same
- * result: output bytes and return code of encode, decode and the strict check, on the
+ * result: output bytes and return code of encode, decode and the strict check (and its
+ * copying form), on the
  * inputs of test_b64.c, on random valid texts of every length 0..300 and large ones, and on
  * each of them corrupted at every position class (a byte outside the alphabet, '=' inside,
  * wrong padding, non-zero unused bits, trailing data, whitespace, truncation). A spec-level
@@ -63,6 +64,14 @@ static int same_on_all_paths(const char *text, size_t n) {
     fail_msg("portable: decode %d check %d, spec says %s (n %zu)", ref_rc, ref_chk,
              valid ? "valid" : "invalid", n);
   if (valid) assert_int_equal(ref_w, ref_len);
+  /* the check that copies (the encoder's pass-through), into an exact-size block */
+  for (int p = BP__B64_PORTABLE; p <= best; p++) {
+    char *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    assert_int_equal(bp__b64_check_copy_on(p, in, n, copy), ref_chk);
+    if (valid) assert_memory_equal(copy, text, n);
+    free(copy);
+  }
   for (int p = BP__B64_PORTABLE + 1; p <= best; p++) {
     /* exactly the decoded length when valid: the SIMD stores must stay inside it */
     size_t cap = valid ? ref_w : room;
