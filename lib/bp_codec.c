@@ -47,6 +47,7 @@ void bp_codec_del(bp_codec *c) {
   bp__free(&a, c->region.text);
   bp__free(&a, c->role.text);
   bp__free(&a, c->function.text);
+  bp__free(&a, c->kin_tail);
   bp__free(&a, c->marks);
   bp__free(&a, c->shapes);
   bp__free(&a, c->norm);
@@ -102,6 +103,7 @@ int bp_codec_new(bp_codec **out, const bp_codec_opts *host_opts, const bp_alloca
     rc = make_tok(&a, opts->invoke_identity_arn, strlen(opts->invoke_identity_arn), &c->role);
   if (!rc && opts->function_arn)
     rc = make_tok(&a, opts->function_arn, strlen(opts->function_arn), &c->function);
+  if (!rc && opts->source == BP_SOURCE_KINESIS) rc = bp__kinesis_codec_init(c);
   if (rc) {
     bp_codec_del(c);
     return rc;
@@ -250,7 +252,7 @@ int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_f
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  bp__shard s = {NULL, 0, 0, NULL};
+  bp__shard s = {NULL, 0, 0, NULL, 0};
   bp_window_fields wf;
   const bp_window_fields *win;
   int rc = window_read(c, host_win, &wf, &win);
@@ -264,7 +266,7 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size || !host_rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
-  bp__shard s = {NULL, 0, 0, NULL};
+  bp__shard s = {NULL, 0, 0, NULL, 0};
   bp_record rec;
   int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
                          c->err.text, sizeof c->err.text);
@@ -317,7 +319,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  bp__shard s = {NULL, 0, 0, NULL};
+  bp__shard s = {NULL, 0, 0, NULL, 0};
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
@@ -330,7 +332,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
 int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
                              size_t *size, unsigned char *shape) {
   bp__errmsg_clear(&c->err);
-  bp__shard s = {NULL, 0, 0, NULL};
+  bp__shard s = {NULL, 0, 0, NULL, 0};
   *shape = 0;
   int rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : record_size(c, &s, rec, 0, 0, size, shape);
@@ -344,7 +346,7 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
                               const size_t *sizes, const unsigned char *shapes, size_t n,
                               const bp_window_fields *win, const char **out, size_t *out_len) {
   bp__errmsg_clear(&c->err);
-  bp__shard s = {NULL, 0, 0, NULL};
+  bp__shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc || (rc = overhead(c, &s, win, &size))) return rc;
@@ -359,7 +361,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  bp__shard s = {NULL, 0, 0, NULL};
+  bp__shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   bp_window_fields wf;
   const bp_window_fields *win;

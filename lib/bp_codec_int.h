@@ -30,6 +30,8 @@ struct bp_codec {
   bp__jtok region;   /* awsRegion */
   bp__jtok role;     /* invokeIdentityArn (Kinesis) */
   bp__jtok function; /* functionArn (failure records); len 0 when not configured */
+  char *kin_tail;     /* Kinesis: the end of every record, from eventID's closing quote */
+  size_t kin_tail_len;
   bp__buf out;          /* text returned to the caller */
   bp__json_pool json;   /* yajl memory */
   unsigned char *marks; /* classifier scratch: one bit per batch record */
@@ -46,14 +48,19 @@ struct bp_codec {
 int bp__codec_records(bp_codec *c, const bp_record *recs, size_t n, const bp_record **out);
 
 /* The shard id of an event: itself and its quoted, escaped length, computed once a call.
- * The Kinesis writer escapes it into the first record's eventID and copies it from there
- * for the others (@p escaped: that text, opening quote included; NULL until written). */
+ * The Kinesis writer escapes it into the first record's eventID and copies that record's
+ * text from the end of its kinesis object to the ':' after the shard for the others
+ * (@p mid, @p mid_len; NULL until written). */
 typedef struct bp__shard {
   const char *raw;
   size_t raw_len;
   size_t quoted_len;
-  const char *escaped;
+  const char *mid;
+  size_t mid_len;
 } bp__shard;
+
+/* Kinesis: build c->kin_tail (bp_codec_new, once). */
+int bp__kinesis_codec_init(bp_codec *c);
 
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,

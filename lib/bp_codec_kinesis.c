@@ -22,6 +22,23 @@
 #define K_ARN ",\"eventSourceARN\":"
 #define LIT_LEN(s) (sizeof(s) - 1)
 
+int bp__kinesis_codec_init(bp_codec *c) {
+  size_t n = LIT_LEN(K_NAME) + c->role.len + LIT_LEN(K_REGION) + c->region.len +
+             LIT_LEN(K_ARN) + c->arn.len + 1;
+  char *p = bp__malloc(&c->alloc, n);
+  if (!p) return BP_ERR_NOMEM;
+  c->kin_tail = p;
+  c->kin_tail_len = n;
+  p = BP__PUT_LIT(p, K_NAME);
+  p = bp__put(p, c->role.text, c->role.len);
+  p = BP__PUT_LIT(p, K_REGION);
+  p = bp__put(p, c->region.text, c->region.len);
+  p = BP__PUT_LIT(p, K_ARN);
+  p = bp__put(p, c->arn.text, c->arn.len);
+  *p = '}';
+  return 0;
+}
+
 static int kin_bad(bp_codec *c, size_t index, const char *what) {
   return bp__error(&c->err, BP_ERR_INVALID_RECORD, "record %zu: %s", index, what);
 }
@@ -80,8 +97,7 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
   size_t n = LIT_LEN(K_OPEN) + bp__json_str_len(r->partition_key, r->partition_key_len) +
              LIT_LEN(K_SEQ) + r->seq_len + LIT_LEN(K_DATA) + LIT_LEN(K_TS) +
              bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) + r->seq_len +
-             LIT_LEN(K_NAME) + c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) +
-             c->arn.len + 1;
+             c->kin_tail_len;
   n = bp__size_add(bp__size_add(n, data_len), shard_quoted_len);
   if (r->encryption_type) {
     if (!bp__utf8_valid(r->encryption_type, r->encryption_type_len))
@@ -110,21 +126,15 @@ char *bp__kinesis_record_put(const bp_codec *c, bp__shard *shard, const bp_recor
     p = BP__PUT_LIT(p, K_ENC);
     p = bp__json_str_put(p, r->encryption_type, r->encryption_type_len);
   }
-  p = BP__PUT_LIT(p, K_MID);
-  if (shard->escaped) { /* eventID: the shard, reopened, then ':' */
-    p = bp__put(p, shard->escaped, shard->quoted_len - 1);
+  if (shard->mid) { /* the same text as the first record's */
+    p = bp__put(p, shard->mid, shard->mid_len);
   } else {
-    shard->escaped = p;
-    p = bp__json_str_put(p, shard->raw, shard->raw_len) - 1;
+    shard->mid = p;
+    p = BP__PUT_LIT(p, K_MID);
+    p = bp__json_str_put(p, shard->raw, shard->raw_len) - 1; /* eventID: reopened */
+    *p++ = ':';
+    shard->mid_len = (size_t)(p - shard->mid);
   }
-  *p++ = ':';
   p = bp__put(p, r->seq, r->seq_len);
-  p = BP__PUT_LIT(p, K_NAME);
-  p = bp__put(p, c->role.text, c->role.len);
-  p = BP__PUT_LIT(p, K_REGION);
-  p = bp__put(p, c->region.text, c->region.len);
-  p = BP__PUT_LIT(p, K_ARN);
-  p = bp__put(p, c->arn.text, c->arn.len);
-  *p++ = '}';
-  return p;
+  return bp__put(p, c->kin_tail, c->kin_tail_len);
 }
