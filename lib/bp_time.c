@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Epoch milliseconds to text, without a clock or the C library's time functions. */
+#include <string.h>
+
 #include "bp_int.h"
 #include "batchpoint/bp_time.h"
 
@@ -87,26 +89,37 @@ static size_t dec_digits(uint64_t v) {
 
 size_t bp__epoch_seconds_len(int64_t ms) { return dec_digits((uint64_t)ms / 1000) + 4; }
 
-/* ms >= 0 (bp__time_in_range). Seconds two digits at a time, from the end. */
+/* "00" .. "99": two digits a step. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+/* Two digits a step from the end; in 32 bits while the value fits (every date before 2106). */
+static void put_digits(char *end, uint64_t s) {
+  for (; s > UINT32_MAX; s /= 100) {
+    end -= 2;
+    memcpy(end, digit_pairs + s % 100 * 2, 2);
+  }
+  uint32_t v = (uint32_t)s;
+  for (; v >= 100; v /= 100) {
+    end -= 2;
+    memcpy(end, digit_pairs + v % 100 * 2, 2);
+  }
+  if (v >= 10) memcpy(end - 2, digit_pairs + v * 2, 2);
+  else end[-1] = (char)('0' + v);
+}
+
+/* ms >= 0 (bp__time_in_range). */
 size_t bp__fmt_epoch_seconds(int64_t ms, char *out) {
   uint64_t s = (uint64_t)ms / 1000;
   unsigned frac = (unsigned)((uint64_t)ms % 1000);
   size_t n = dec_digits(s);
-  char *p = out + n;
-  p[0] = '.';
-  p[1] = (char)('0' + frac / 100);
-  p[2] = (char)('0' + frac / 10 % 10);
-  p[3] = (char)('0' + frac % 10);
-  for (; s >= 100; s /= 100) {
-    unsigned r = (unsigned)(s % 100);
-    *--p = (char)('0' + r % 10);
-    *--p = (char)('0' + r / 10);
-  }
-  if (s >= 10) {
-    *--p = (char)('0' + s % 10);
-    s /= 10;
-  }
-  *--p = (char)('0' + s);
+  put_digits(out + n, s);
+  out[n] = '.';
+  out[n + 1] = (char)('0' + frac / 100);
+  memcpy(out + n + 2, digit_pairs + frac % 100 * 2, 2);
   return n + 4;
 }
 

@@ -10,6 +10,7 @@
 
 #include "batchpoint.h"
 #include "bp_int.h"
+#include "bp_jsonw_int.h"
 #include "test_alloc.h"
 
 /* ---- errors ---- */
@@ -180,6 +181,21 @@ static void test_time_calendar_walk(void **state) {
           fail_msg("day %lld: got %d-%d-%d, want %d-%d-%d", (long long)day, yy, mo, dd, y, m, d);
       }
     }
+  }
+}
+
+/* bp__put (the encoders' inline copy) at every length of its size classes: exactly n bytes,
+ * none around them touched. */
+static void test_put_lengths(void **state) {
+  (void)state;
+  char src[200], dst[220];
+  for (size_t i = 0; i < sizeof src; i++) src[i] = (char)('a' + i % 26);
+  for (size_t n = 0; n < sizeof src; n++) {
+    memset(dst, '#', sizeof dst);
+    assert_ptr_equal(bp__put(dst + 8, src, n), dst + 8 + n);
+    assert_memory_equal(dst + 8, src, n);
+    for (size_t k = 0; k < sizeof dst; k++)
+      if (k < 8 || k >= 8 + n) assert_int_equal(dst[k], '#');
   }
 }
 
@@ -402,7 +418,7 @@ int main(void) {
       cmocka_unit_test(test_version),          cmocka_unit_test(test_features),
       cmocka_unit_test(test_seqnum_compare),   cmocka_unit_test(test_seqnum_validate),
       cmocka_unit_test(test_time_iso),         cmocka_unit_test(test_time_calendar_walk),
-      cmocka_unit_test(test_time_epoch_seconds), cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_time_epoch_seconds), cmocka_unit_test(test_put_lengths), cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_alloc_hooks),      cmocka_unit_test(test_buf),
       cmocka_unit_test(test_arena_basic),      cmocka_unit_test(test_arena_realloc),
       cmocka_unit_test(test_arena_errors),     cmocka_unit_test(test_arena_churn),
