@@ -165,7 +165,7 @@ static char *window_put(const bp_codec *c, const char *shard, size_t shard_len,
   return p;
 }
 
-static int shard_prepare(bp_codec *c, const char *shard_id, bp__shard *s) {
+static int shard_prepare(bp_codec *c, const char *shard_id, bp__kin_shard *s) {
   if (!shard_id) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "shard id is NULL");
   s->raw = shard_id;
   s->raw_len = strlen(shard_id);
@@ -175,7 +175,7 @@ static int shard_prepare(bp_codec *c, const char *shard_id, bp__shard *s) {
   return 0;
 }
 
-static int overhead(bp_codec *c, const bp__shard *s, const bp_window_fields *w, size_t *size) {
+static int overhead(bp_codec *c, const bp__kin_shard *s, const bp_window_fields *w, size_t *size) {
   size_t n = sizeof("{\"Records\":[]}") - 1;
   if (w) {
     int rc = check_window(c, w);
@@ -205,7 +205,7 @@ static int record_spans(bp_codec *c, const bp_record *r, size_t index) {
 }
 
 /* @p defer_b64: see bp__kinesis_record_size_q(). */
-static int record_size(bp_codec *c, const bp__shard *s, const bp_record *r, size_t index,
+static int record_size(bp_codec *c, const bp__kin_shard *s, const bp_record *r, size_t index,
                        int defer_b64, size_t *size, unsigned char *shape) {
   int rc = record_spans(c, r, index);
   if (rc) return rc;
@@ -252,7 +252,7 @@ int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_f
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  bp__shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   bp_window_fields wf;
   const bp_window_fields *win;
   int rc = window_read(c, host_win, &wf, &win);
@@ -266,7 +266,7 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size || !host_rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
-  bp__shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   bp_record rec;
   int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
                          c->err.text, sizeof c->err.text);
@@ -287,7 +287,7 @@ static int first_bad_data(bp_codec *c, const bp_record *recs, size_t n) {
 /* With @p defer_b64 (the encoder, whose write pass checks base64 data as it copies it) the
  * error of a record is still the first one in record order: a record before it with bad
  * base64 data is reported instead. */
-static int event_size(bp_codec *c, const bp__shard *s, const bp_record *recs, size_t n,
+static int event_size(bp_codec *c, const bp__kin_shard *s, const bp_record *recs, size_t n,
                       const bp_window_fields *w, int defer_b64, size_t *size,
                       unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
@@ -319,7 +319,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  bp__shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
@@ -332,13 +332,13 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
 int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
                              size_t *size, unsigned char *shape) {
   bp__errmsg_clear(&c->err);
-  bp__shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   *shape = 0;
   int rc = shard_prepare(c, shard_id, &s);
   return rc ? rc : record_size(c, &s, rec, 0, 0, size, shape);
 }
 
-static int write_event(bp_codec *c, bp__shard *s, const bp_record *recs,
+static int write_event(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len);
 
@@ -346,7 +346,7 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
                               const size_t *sizes, const unsigned char *shapes, size_t n,
                               const bp_window_fields *win, const char **out, size_t *out_len) {
   bp__errmsg_clear(&c->err);
-  bp__shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc || (rc = overhead(c, &s, win, &size))) return rc;
@@ -361,7 +361,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  bp__shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   bp_window_fields wf;
   const bp_window_fields *win;
@@ -383,7 +383,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
 }
 
 /* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes. */
-static int write_event(bp_codec *c, bp__shard *s, const bp_record *recs,
+static int write_event(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len) {
   c->out.len = 0;

@@ -51,13 +51,13 @@ int bp__codec_records(bp_codec *c, const bp_record *recs, size_t n, const bp_rec
  * The Kinesis writer escapes it into the first record's eventID and copies that record's
  * text from the end of its kinesis object to the ':' after the shard for the others
  * (@p mid, @p mid_len; NULL until written). */
-typedef struct bp__shard {
+typedef struct bp__kin_shard {
   const char *raw;
   size_t raw_len;
   size_t quoted_len;
   const char *mid;
   size_t mid_len;
-} bp__shard;
+} bp__kin_shard;
 
 /* Kinesis: build c->kin_tail (bp_codec_new, once). */
 int bp__kinesis_codec_init(bp_codec *c);
@@ -72,7 +72,7 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
 /* The error of a record whose base64 data is not strict base64, else 0. */
 int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index);
 /* Writes the record; NULL (nothing else reported) when its base64 data is not strict. */
-char *bp__kinesis_record_put(const bp_codec *c, bp__shard *shard, const bp_record *r, char *out);
+char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *out);
 /* DynamoDB: the size pass records each record's shape (which members the host's dynamodb
  * text lacks) for the write pass; @p shape may be NULL when only sizing. */
 int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size,

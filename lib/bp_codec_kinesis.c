@@ -111,7 +111,7 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
   return 0;
 }
 
-char *bp__kinesis_record_put(const bp_codec *c, bp__shard *shard, const bp_record *r, char *p) {
+char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *p) {
   p = BP__PUT_LIT(p, K_OPEN);
   p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
   p = BP__PUT_LIT(p, K_SEQ);

@@ -97,7 +97,7 @@ static const char digit_pairs[201] =
     "75767778798081828384858687888990919293949596979899";
 
 /* Two digits a step from the end; in 32 bits while the value fits (every date before 2106). */
-static void put_digits(char *end, uint64_t s) {
+static void epoch_digits_put(char *end, uint64_t s) {
   for (; s > UINT32_MAX; s /= 100) {
     end -= 2;
     memcpy(end, digit_pairs + s % 100 * 2, 2);
@@ -116,7 +116,7 @@ size_t bp__fmt_epoch_seconds(int64_t ms, char *out) {
   uint64_t s = (uint64_t)ms / 1000;
   unsigned frac = (unsigned)((uint64_t)ms % 1000);
   size_t n = dec_digits(s);
-  put_digits(out + n, s);
+  epoch_digits_put(out + n, s);
   out[n] = '.';
   out[n + 1] = (char)('0' + frac / 100);
   memcpy(out + n + 2, digit_pairs + frac % 100 * 2, 2);
