@@ -56,6 +56,8 @@ int bp__b64_path(void) {
    * cached here. */
   if (__builtin_cpu_supports("avx2")) return BP__B64_AVX2;
   if (__builtin_cpu_supports("ssse3")) return BP__B64_SSSE3;
+#elif BP__B64_ARM64
+  return BP__B64_NEON;
 #endif
   return BP__B64_PORTABLE;
 }
@@ -66,6 +68,8 @@ static size_t encode_on(int path, const uint8_t *in, size_t n, char *out) {
 #if BP__B64_X86
   if (path >= BP__B64_AVX2) i = bp__b64_enc_avx2(in, n, out);
   if (path >= BP__B64_SSSE3) i += bp__b64_enc_ssse3(in + i, n - i, out + i / 3 * 4);
+#elif BP__B64_ARM64
+  if (path >= BP__B64_NEON) i = bp__b64_enc_neon(in, n, out);
 #else
   (void)path;
 #endif
@@ -126,6 +130,10 @@ static size_t bulk(int path, const unsigned char *s, size_t n, int dec, void *ou
     if (path >= BP__B64_AVX2) i = bp__b64_valid_avx2(t, n, o, bad);
     if (path >= BP__B64_SSSE3) i += bp__b64_valid_ssse3(t + i, n - i, o ? o + i : NULL, bad);
   }
+#elif BP__B64_ARM64
+  const char *t = (const char *)s;
+  if (dec && path >= BP__B64_NEON) i = bp__b64_dec_neon(t, n, out, bad);
+  else if (path >= BP__B64_NEON) i = bp__b64_valid_neon(t, n, out, bad);
 #else
   (void)path, (void)s, (void)n, (void)dec, (void)out, (void)bad;
 #endif

@@ -17,8 +17,9 @@ int bp__b64_check(const char *in, size_t n, size_t *decoded_len);
 int bp__b64_check_copy(const char *in, size_t n, char *out);
 
 /* The bulk loops, by preference: the portable ones, then SIMD ones where the compiler can
- * target them (gcc and clang on x86-64) and the CPU has them (asked per call). */
-enum { BP__B64_PORTABLE, BP__B64_SSSE3, BP__B64_AVX2 };
+ * target them (gcc and clang on x86-64, asked of the CPU per call; AArch64, always). The
+ * numbers are levels within one architecture. */
+enum { BP__B64_PORTABLE = 0, BP__B64_SSSE3 = 1, BP__B64_AVX2 = 2, BP__B64_NEON = 1 };
 /** The best path of this build on this CPU. */
 int bp__b64_path(void);
 /* Test hooks: bp__b64_encode(), bp_base64_decode() and bp__b64_check() on @p path (a path
@@ -45,6 +46,17 @@ size_t bp__b64_valid_ssse3(const char *in, size_t n, char *copy, unsigned *bad);
 size_t bp__b64_valid_avx2(const char *in, size_t n, char *copy, unsigned *bad);
 #else
 #define BP__B64_X86 0
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__) && \
+    defined(__ARM_NEON) && !defined(BP_B64_PORTABLE_ONLY)
+#define BP__B64_ARM64 1
+/* bp_b64_neon.c: as the x86 loops above, in blocks of 48 bytes / 64 characters (valid: 16). */
+size_t bp__b64_enc_neon(const uint8_t *in, size_t n, char *out);
+size_t bp__b64_dec_neon(const char *in, size_t n, uint8_t *out, unsigned *bad);
+size_t bp__b64_valid_neon(const char *in, size_t n, char *copy, unsigned *bad);
+#else
+#define BP__B64_ARM64 0
 #endif
 
 #endif
