@@ -5,6 +5,11 @@
  * every 72 characters and at the end (Lambda events carry none), its decoder silently
  * accepts bad alphabet, bad padding and trailing data, and a table-driven encoder is several
  * times faster (test/bench/bench_codec.c prints both). The tests use libb64 as an oracle.
+ *
+ * Here: the portable code, which every build has and which finishes what the SIMD bulk
+ * loops (bp_b64_x86.c, bp_b64_neon.c) leave: the tail, and the last quad with its padding.
+ * The path is chosen on each call (bp__b64_path()): no state is kept, and a SIMD path sees
+ * only whole blocks of alphabet characters, so strictness lives in one place.
  */
 #include <string.h>
 
