@@ -48,8 +48,8 @@ INSTALL_DEPS ?= 1
 CORE_SRCS := bp_err.c bp_errmsg.c bp_mem.c bp_struct.c bp_buf.c bp_arena.c bp_version.c bp_seqnum.c \
 	bp_time.c bp_utf8.c bp_config.c bp_batch.c bp_checkpoint.c bp_bisect.c bp_resolver.c \
 	bp_store.c bp_store_file.c bp_engine.c bp_engine_lane.c bp_engine_records.c
-CODEC_SRCS := bp_b64.c bp_jsonw.c bp_json.c bp_json_scan.c bp_json_dom.c bp_codec.c bp_codec_index.c \
-	bp_codec_kinesis.c bp_codec_ddb.c \
+CODEC_SRCS := bp_b64.c bp_b64_x86.c bp_b64_neon.c bp_jsonw.c bp_json.c bp_json_scan.c bp_json_dom.c \
+	bp_codec.c bp_codec_index.c bp_codec_kinesis.c bp_codec_ddb.c \
 	bp_codec_failure.c bp_codec_response.c bp_config_json.c bp_filter.c bp_filter_case.c \
 	bp_filter_compile.c bp_filter_match.c bp_filter_syntax.c bp_filter_value.c bp_md5.c bp_kpl.c \
 	bp_handler.c bp_handler_json.c bp_handler_event.c bp_handler_ddb.c
@@ -101,7 +101,7 @@ endif
 .PHONY: all deps demo test unit-tests sanitize fuzz bench bench-peers check-bench-peers install uninstall clean soak check-scenarios \
 	check-symbols check-install check-core-only check-clang check-fuzz-corpus check-tools check-data \
 	check-layers check-amalgamation check-doc-examples check-spdx check-examples check-abi \
-	check-handler check-node-binding
+	check-handler check-node-binding check-b64-arm64
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(GEN_FEATURES) $(TOOLS)
 
@@ -188,8 +188,8 @@ unit-tests: $(TEST_BINS) $(FUZZ_REPLAY)
 test: deps check-data unit-tests check-scenarios check-tools check-examples check-symbols \
 		check-install check-core-only check-clang check-layers check-amalgamation check-doc-examples \
 		check-abi check-spdx check-aws check-handler check-python check-node-binding \
-		check-bench-peers
-	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI and SPDX checks passed"
+		check-bench-peers check-b64-arm64
+	@echo "make test: data, scenarios, tools, examples, symbols, install, core-only, clang, layers, one-file build, docs, old-binary ABI, SPDX and AArch64 base64 checks passed"
 	@cat $(BUILD)/test-summary
 
 # test/data's copies equal their upstream in $(SHARED) byte for byte (skipped without it).
@@ -211,6 +211,10 @@ check-amalgamation: | $(DEPS_STAMP)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_LIB) -DBP_BUILDING -DBP_CORE_ONLY \
 		-c $(BUILD)/amalgamation/batchpoint_core.c -o $(BUILD)/amalgamation/batchpoint_core.o
 	@echo "check-amalgamation: one-file builds of lib/ (full and core-only) compile"
+
+# The base64 NEON path, cross-built for AArch64 and run under qemu-user (skipped without them).
+check-b64-arm64:
+	@sh test/support/check_b64_arm64.sh $(BUILD)
 
 # A host built against the headers of the ABI baseline (test/abi/include, never include/) runs
 # against today's shared library: appended members must not break an old binary.

@@ -5,6 +5,11 @@
  * every 72 characters and at the end (Lambda events carry none), its decoder silently
  * accepts bad alphabet, bad padding and trailing data, and a table-driven encoder is several
  * times faster (test/bench/bench_codec.c prints both). The tests use libb64 as an oracle.
+ *
+ * Here: the portable code, which every build has and which finishes what the SIMD bulk
+ * loops (bp_b64_x86.c, bp_b64_neon.c) leave: the tail, and the last quad with its padding.
+ * The path is chosen on each call (bp__b64_path()): no state is kept, and a SIMD path sees
+ * only whole blocks of alphabet characters, so strictness lives in one place.
  */
 #include <string.h>
 
@@ -24,7 +29,7 @@ size_t bp_base64_encoded_len(size_t n) {
   return n > MAX_RAW ? SIZE_MAX : (n / 3 + (n % 3 != 0)) * 4;
 }
 
-size_t bp__b64_encode(const uint8_t *in, size_t n, char *out) {
+static size_t encode_portable(const uint8_t *in, size_t n, char *out) {
   char *o = out;
   size_t i = 0;
   for (; i + 3 <= n; i += 3) {
@@ -49,12 +54,52 @@ size_t bp__b64_encode(const uint8_t *in, size_t n, char *out) {
   return (size_t)(o - out);
 }
 
+int bp__b64_path(void) {
+#if BP__B64_X86
+  /* The toolchain's CPU model (filled once at load by libgcc or compiler-rt, before which it
+   * reads as no feature): one load and a test, so it is asked per call and nothing is
+   * cached here. */
+  if (__builtin_cpu_supports("avx2")) return BP__B64_AVX2;
+  if (__builtin_cpu_supports("ssse3")) return BP__B64_SSSE3;
+#elif BP__B64_ARM64
+  return BP__B64_NEON;
+#endif
+  return BP__B64_PORTABLE;
+}
+
+/* Whole blocks with the SIMD loops of @p path, the rest portable. */
+static size_t encode_on(int path, const uint8_t *in, size_t n, char *out) {
+  size_t i = 0;
+#if BP__B64_X86
+  if (path >= BP__B64_AVX2) i = bp__b64_enc_avx2(in, n, out);
+  if (path >= BP__B64_SSSE3) i += bp__b64_enc_ssse3(in + i, n - i, out + i / 3 * 4);
+#elif BP__B64_ARM64
+  if (path >= BP__B64_NEON) i = bp__b64_enc_neon(in, n, out);
+#else
+  (void)path;
+#endif
+  return i / 3 * 4 + encode_portable(in + i, n - i, out + i / 3 * 4);
+}
+
+static int clamp_path(int path) {
+  int best = bp__b64_path();
+  return path > best ? best : path;
+}
+
+size_t bp__b64_encode_on(int path, const uint8_t *in, size_t n, char *out) {
+  return encode_on(clamp_path(path), in, n, out);
+}
+
+size_t bp__b64_encode(const uint8_t *in, size_t n, char *out) {
+  return encode_on(bp__b64_path(), in, n, out);
+}
+
 int bp_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_len, size_t *written) {
   if ((!in && n) || (!out && n) || !written) return BP_ERR_INVALID_ARGUMENT;
   if (n > MAX_RAW) return BP_ERR_TOO_LARGE;
   size_t need = bp_base64_encoded_len(n);
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
-  *written = bp__b64_encode(in, n, out);
+  *written = encode_on(bp__b64_path(), in, n, out);
   return 0;
 }
 
@@ -73,7 +118,35 @@ static const unsigned char b64_dec[256] = {
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64};
 
-int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
+/* The length of the prefix of s[0..n) that the SIMD loops of @p path decoded into @p out (or,
+ * when @p dec is 0, checked and copied to @p out unless NULL); *bad set non-zero if a byte
+ * there is outside the alphabet. */
+static size_t bulk(int path, const unsigned char *s, size_t n, int dec, void *out,
+                   unsigned *bad) {
+  size_t i = 0;
+#if BP__B64_X86
+  const char *t = (const char *)s;
+  if (dec) {
+    uint8_t *o = out;
+    if (path >= BP__B64_AVX2) i = bp__b64_dec_avx2(t, n, o, bad);
+    if (path >= BP__B64_SSSE3) i += bp__b64_dec_ssse3(t + i, n - i, o + i / 4 * 3, bad);
+  } else {
+    char *o = out;
+    if (path >= BP__B64_AVX2) i = bp__b64_valid_avx2(t, n, o, bad);
+    if (path >= BP__B64_SSSE3) i += bp__b64_valid_ssse3(t + i, n - i, o ? o + i : NULL, bad);
+  }
+#elif BP__B64_ARM64
+  const char *t = (const char *)s;
+  if (dec && path >= BP__B64_NEON) i = bp__b64_dec_neon(t, n, out, bad);
+  else if (path >= BP__B64_NEON) i = bp__b64_valid_neon(t, n, out, bad);
+#else
+  (void)path, (void)s, (void)n, (void)dec, (void)out, (void)bad;
+#endif
+  return i;
+}
+
+/* The strict check of in[0..n), and its copy to @p copy unless NULL. */
+static int check_on(int path, const char *in, size_t n, char *copy, size_t *decoded_len) {
   const unsigned char *s = (const unsigned char *)in;
   if (n % 4) return BP_ERR_INVALID_BASE64;
   if (n == 0) {
@@ -82,13 +155,38 @@ int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
   }
   size_t pad = (s[n - 1] == '=') + (s[n - 1] == '=' && s[n - 2] == '=');
   unsigned bad = 0;
-  for (size_t i = 0; i < n - pad; i++) bad |= b64_dec[s[i]];
-  if (bad & 64) return BP_ERR_INVALID_BASE64;
+  size_t i = bulk(path, s, n - pad, 0, copy, &bad);
+  if (copy && n - i > 2) {
+    memcpy(copy + i, s + i, n - i);
+  } else if (copy) { /* the padding after a SIMD pass: no call for two bytes */
+    for (size_t k = i; k < n; k++) copy[k] = (char)s[k];
+  }
+  unsigned acc = 0;
+  for (; i < n - pad; i++) acc |= b64_dec[s[i]];
+  if (bad || (acc & 64)) return BP_ERR_INVALID_BASE64;
   /* The unused low bits of the last symbol must be zero (canonical encoding). */
   if (pad == 1 && (b64_dec[s[n - 2]] & 3)) return BP_ERR_INVALID_BASE64;
   if (pad == 2 && (b64_dec[s[n - 3]] & 15)) return BP_ERR_INVALID_BASE64;
   *decoded_len = n / 4 * 3 - pad;
   return 0;
+}
+
+int bp__b64_check_on(int path, const char *in, size_t n, size_t *decoded_len) {
+  return check_on(clamp_path(path), in, n, NULL, decoded_len);
+}
+
+int bp__b64_check(const char *in, size_t n, size_t *decoded_len) {
+  return check_on(bp__b64_path(), in, n, NULL, decoded_len);
+}
+
+int bp__b64_check_copy_on(int path, const char *in, size_t n, char *out) {
+  size_t len;
+  return check_on(clamp_path(path), in, n, out, &len);
+}
+
+int bp__b64_check_copy(const char *in, size_t n, char *out) {
+  size_t len;
+  return check_on(bp__b64_path(), in, n, out, &len);
 }
 
 /* Decode full quads while OR-ing their table values: one pass validates and decodes (an
@@ -119,7 +217,8 @@ static void decode_last_quad(const unsigned char *t, uint8_t *out) {
   if (pad == 1) out[1] = (uint8_t)(v >> 8);
 }
 
-int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, size_t *written) {
+static int decode_on(int path, const char *in, size_t n, uint8_t *out, size_t out_len,
+                     size_t *written) {
   if ((!in && n) || !written) return BP_ERR_INVALID_ARGUMENT;
   const unsigned char *s = (const unsigned char *)in;
   if (n % 4) return BP_ERR_INVALID_BASE64;
@@ -135,9 +234,22 @@ int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, siz
   if (out_len < need) return BP_ERR_BUFFER_TOO_SMALL;
   size_t full = n / 4 - 1; /* the last quad, padded or not, is checked strictly apart */
   size_t tail_need;
-  if (bp__b64_check(in + full * 4, 4, &tail_need)) return BP_ERR_INVALID_BASE64;
-  if (decode_quads(s, full, out) & 64) return BP_ERR_INVALID_BASE64;
+  if (check_on(BP__B64_PORTABLE, in + full * 4, 4, NULL, &tail_need))
+    return BP_ERR_INVALID_BASE64;
+  unsigned bad = 0;
+  size_t done = bulk(path, s, full * 4, 1, out, &bad) / 4; /* quads */
+  bad |= decode_quads(s + done * 4, full - done, out + done * 3) & 64;
+  if (bad) return BP_ERR_INVALID_BASE64;
   decode_last_quad(s + full * 4, out + full * 3);
   *written = need;
   return 0;
+}
+
+int bp__b64_decode_on(int path, const char *in, size_t n, uint8_t *out, size_t out_len,
+                      size_t *written) {
+  return decode_on(clamp_path(path), in, n, out, out_len, written);
+}
+
+int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, size_t *written) {
+  return decode_on(bp__b64_path(), in, n, out, out_len, written);
 }

@@ -47,6 +47,7 @@ void bp_codec_del(bp_codec *c) {
   bp__free(&a, c->region.text);
   bp__free(&a, c->role.text);
   bp__free(&a, c->function.text);
+  bp__free(&a, c->kin_tail);
   bp__free(&a, c->marks);
   bp__seq_index_free(&c->scratch_index, &a);
   bp__seq_index_free(&c->host_index, &a);
@@ -104,6 +105,7 @@ int bp_codec_new(bp_codec **out, const bp_codec_opts *host_opts, const bp_alloca
     rc = make_tok(&a, opts->invoke_identity_arn, strlen(opts->invoke_identity_arn), &c->role);
   if (!rc && opts->function_arn)
     rc = make_tok(&a, opts->function_arn, strlen(opts->function_arn), &c->function);
+  if (!rc && opts->source == BP_SOURCE_KINESIS) rc = bp__kinesis_codec_init(c);
   if (rc) {
     bp_codec_del(c);
     return rc;
@@ -165,14 +167,7 @@ static char *window_put(const bp_codec *c, const char *shard, size_t shard_len,
   return p;
 }
 
-/* A shard id is written once escaped; its escaped form is computed per call. */
-typedef struct shard_text {
-  const char *raw;
-  size_t raw_len;
-  size_t quoted_len; /* escaped, with quotes */
-} shard_text;
-
-static int shard_prepare(bp_codec *c, const char *shard_id, shard_text *s) {
+static int shard_prepare(bp_codec *c, const char *shard_id, bp__kin_shard *s) {
   if (!shard_id) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "shard id is NULL");
   s->raw = shard_id;
   s->raw_len = strlen(shard_id);
@@ -182,7 +177,7 @@ static int shard_prepare(bp_codec *c, const char *shard_id, shard_text *s) {
   return 0;
 }
 
-static int overhead(bp_codec *c, const shard_text *s, const bp_window_fields *w, size_t *size) {
+static int overhead(bp_codec *c, const bp__kin_shard *s, const bp_window_fields *w, size_t *size) {
   size_t n = sizeof("{\"Records\":[]}") - 1;
   if (w) {
     int rc = check_window(c, w);
@@ -211,12 +206,13 @@ static int record_spans(bp_codec *c, const bp_record *r, size_t index) {
   return 0;
 }
 
-static int record_size(bp_codec *c, const shard_text *s, const bp_record *r, size_t index,
-                       size_t *size, unsigned char *shape) {
+/* @p defer_b64: see bp__kinesis_record_size_q(). */
+static int record_size(bp_codec *c, const bp__kin_shard *s, const bp_record *r, size_t index,
+                       int defer_b64, size_t *size, unsigned char *shape) {
   int rc = record_spans(c, r, index);
   if (rc) return rc;
   if (c->source == BP_SOURCE_KINESIS)
-    return bp__kinesis_record_size(c, s->raw, s->raw_len, r, index, size);
+    return bp__kinesis_record_size_q(c, s->quoted_len, r, index, defer_b64, size);
   return bp__ddb_record_size(c, r, index, size, shape);
 }
 
@@ -258,7 +254,7 @@ int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_f
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   bp_window_fields wf;
   const bp_window_fields *win;
   int rc = window_read(c, host_win, &wf, &win);
@@ -272,30 +268,50 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size || !host_rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   bp_record rec;
   int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
                          c->err.text, sizeof c->err.text);
   if (!rc) rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, &rec, 0, size, NULL);
+  return rc ? rc : record_size(c, &s, &rec, 0, 0, size, NULL);
 }
 
-static int event_size(bp_codec *c, const shard_text *s, const bp_record *recs, size_t n,
-                      const bp_window_fields *w, size_t *size, unsigned char *shapes) {
+/* The error of the first of recs[0..n) whose base64 data is not strict, else 0: the error an
+ * encoder that deferred those checks owes before any later one (event_size, write_event). */
+static int first_bad_data(bp_codec *c, const bp_record *recs, size_t n) {
+  for (size_t k = 0; c->source == BP_SOURCE_KINESIS && k < n; k++) {
+    int rc = bp__kinesis_data_check(c, &recs[k], k);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* With @p defer_b64 (the encoder, whose write pass checks base64 data as it copies it) the
+ * error of a record is still the first one in record order: a record before it with bad
+ * base64 data is reported instead. */
+static int event_size(bp_codec *c, const bp__kin_shard *s, const bp_record *recs, size_t n,
+                      const bp_window_fields *w, int defer_b64, size_t *size,
+                      unsigned char *shapes) {
   if (!recs && n) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL, n > 0");
   if (recs && !bp__array_ok(recs, n, sizeof *recs))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "n %zu is larger than any array", n);
   size_t total;
   int rc = overhead(c, s, w, &total);
   if (rc) return rc;
+  defer_b64 = defer_b64 && c->source == BP_SOURCE_KINESIS;
   for (size_t i = 0; i < n; i++) {
     size_t r;
-    if ((rc = record_size(c, s, &recs[i], i, &r, shapes ? &shapes[i] : NULL))) return rc;
+    if ((rc = record_size(c, s, &recs[i], i, defer_b64, &r, shapes ? &shapes[i] : NULL))) {
+      int data_rc = defer_b64 ? first_bad_data(c, recs, i) : 0;
+      return data_rc ? data_rc : rc;
+    }
     total = bp__size_add(total, bp__size_add(r, i > 0));
   }
-  if (total == SIZE_MAX)
+  if (total == SIZE_MAX) {
+    if (defer_b64 && (rc = first_bad_data(c, recs, n))) return rc;
     return bp__error(&c->err, BP_ERR_INVALID_RECORD, "event too large: its size does not fit "
                                                      "in a size_t");
+  }
   *size = total;
   return 0;
 }
@@ -305,29 +321,29 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
   int rc = window_read(c, host_win, &wf, &win);
   if (!rc) rc = bp__codec_records(c, host_recs, n, &recs);
   if (!rc) rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : event_size(c, &s, recs, n, win, size, NULL);
+  return rc ? rc : event_size(c, &s, recs, n, win, 0, size, NULL);
 }
 
 int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
                              size_t *size, unsigned char *shape) {
   bp__errmsg_clear(&c->err);
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   *shape = 0;
   int rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, rec, 0, size, shape);
+  return rc ? rc : record_size(c, &s, rec, 0, 0, size, shape);
 }
 
-static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+static int write_event(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len);
-static int write_event_at(bp_codec *c, const shard_text *s, const bp_record *recs,
+static int write_event_at(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
                           const unsigned char *shapes, size_t n, const bp_window_fields *win,
                           size_t size, char *dst);
 
@@ -335,7 +351,7 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
                               const size_t *sizes, const unsigned char *shapes, size_t n,
                               const bp_window_fields *win, const char **out, size_t *out_len) {
   bp__errmsg_clear(&c->err);
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc || (rc = overhead(c, &s, win, &size))) return rc;
@@ -345,9 +361,10 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
 }
 
 /* Validates the arguments and measures the event (sizes and DynamoDB shapes in c->shapes):
- * what both encoders do before writing. */
+ * what both encoders do before writing. Base64 data is left for the write pass to check as it
+ * copies it (first_bad_data owes its error when no write follows). */
 static int prepare_event(bp_codec *c, const char *shard_id, const bp_record *host_recs, size_t n,
-                         const bp_window_fields *host_win, shard_text *s, bp_window_fields *wf,
+                         const bp_window_fields *host_win, bp__kin_shard *s, bp_window_fields *wf,
                          const bp_window_fields **win, const bp_record **recs, size_t *size) {
   int rc = window_read(c, host_win, wf, win);
   if (!rc) rc = bp__codec_records(c, host_recs, n, recs);
@@ -361,7 +378,7 @@ static int prepare_event(bp_codec *c, const char *shard_id, const bp_record *hos
     c->shapes = p;
     c->shapes_cap = n;
   }
-  return event_size(c, s, *recs, n, *win, size, c->shapes);
+  return event_size(c, s, *recs, n, *win, 1, size, c->shapes);
 }
 
 int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *host_recs,
@@ -370,7 +387,7 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   bp_window_fields wf;
   const bp_window_fields *win;
@@ -386,31 +403,39 @@ int bp_codec_encode_event_to(bp_codec *c, const char *shard_id, const bp_record 
   bp__errmsg_clear(&c->err);
   if (!out_len || (!buf && cap))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  shard_text s = {NULL, 0, 0};
+  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
   size_t size;
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
   int rc = prepare_event(c, shard_id, host_recs, n, host_win, &s, &wf, &win, &recs, &size);
   if (rc) return rc;
-  *out_len = size;
-  if (size > cap)
+  if (size > cap) { /* bad data before too small, as when checked first */
+    if ((rc = first_bad_data(c, recs, n))) return rc;
+    *out_len = size;
     return bp__error(&c->err, BP_ERR_BUFFER_TOO_SMALL, "the event needs %zu bytes, the buffer "
                                                        "holds %zu", size, cap);
-  return write_event_at(c, &s, recs, c->shapes, n, win, size, buf);
+  }
+  if ((rc = write_event_at(c, &s, recs, c->shapes, n, win, size, buf))) return rc;
+  *out_len = size;
+  return 0;
 }
 
 /* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes at
  * @p dst, which holds at least that many. */
-static int write_event_at(bp_codec *c, const shard_text *s, const bp_record *recs,
+static int write_event_at(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
                           const unsigned char *shapes, size_t n, const bp_window_fields *win,
                           size_t size, char *dst) {
   char *p = dst;
   p = BP__PUT_LIT(p, "{\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
-    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s->raw, s->raw_len, &recs[i], p)
+    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s, &recs[i], p)
                                        : bp__ddb_record_put(c, &recs[i], shapes[i], p);
+    if (!p) { /* base64 data checked as it was copied (event_size deferred it) */
+      int rc = bp__kinesis_data_check(c, &recs[i], i);
+      return rc ? rc : bp__error(&c->err, BP_ERR_INTERNAL, "record %zu not written", i);
+    }
   }
   *p++ = ']';
   if (win) p = window_put(c, s->raw, s->raw_len, win, p);
@@ -422,12 +447,14 @@ static int write_event_at(bp_codec *c, const shard_text *s, const bp_record *rec
 }
 
 /* The same into the codec's own buffer, NUL-terminated. */
-static int write_event(bp_codec *c, const shard_text *s, const bp_record *recs,
+static int write_event(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
                        const unsigned char *shapes, size_t n, const bp_window_fields *win,
                        size_t size, const char **out, size_t *out_len) {
   c->out.len = 0;
-  if (bp__buf_reserve(&c->out, size))
-    return bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
+  if (bp__buf_reserve(&c->out, size)) {
+    int rc = first_bad_data(c, recs, n); /* bad data before no memory, as when checked first */
+    return rc ? rc : bp__error(&c->err, BP_ERR_NOMEM, "out of memory for a %zu-byte event", size);
+  }
   int rc = write_event_at(c, s, recs, shapes, n, win, size, c->out.data);
   if (rc) return rc;
   c->out.len = size;

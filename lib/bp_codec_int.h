@@ -55,6 +55,8 @@ struct bp_codec {
   bp__jtok region;   /* awsRegion */
   bp__jtok role;     /* invokeIdentityArn (Kinesis) */
   bp__jtok function; /* functionArn (failure records); len 0 when not configured */
+  char *kin_tail;     /* Kinesis: the end of every record, from eventID's closing quote */
+  size_t kin_tail_len;
   bp__buf out;          /* text returned to the caller */
   bp__json_pool json;   /* yajl memory */
   unsigned char *marks; /* classifier scratch: one bit per batch record */
@@ -72,11 +74,32 @@ struct bp_codec {
  * the next call). Checks every element's struct_size (bp__records_stride()). */
 int bp__codec_records(bp_codec *c, const bp_record *recs, size_t n, const bp_record **out);
 
+/* The shard id of an event: itself and its quoted, escaped length, computed once a call.
+ * The Kinesis writer escapes it into the first record's eventID and copies that record's
+ * text from the end of its kinesis object to the ':' after the shard for the others
+ * (@p mid, @p mid_len; NULL until written). */
+typedef struct bp__kin_shard {
+  const char *raw;
+  size_t raw_len;
+  size_t quoted_len;
+  const char *mid;
+  size_t mid_len;
+} bp__kin_shard;
+
+/* Kinesis: build c->kin_tail (bp_codec_new, once). */
+int bp__kinesis_codec_init(bp_codec *c);
+
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size);
-char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t shard_len,
-                             const bp_record *r, char *out);
+/* The same with the shard's quoted length known; @p defer_b64 leaves base64 data unchecked
+ * (the event encoder's write pass checks it as it copies it, in one pass). */
+int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
+                              size_t index, int defer_b64, size_t *size);
+/* The error of a record whose base64 data is not strict base64, else 0. */
+int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index);
+/* Writes the record; NULL (nothing else reported) when its base64 data is not strict. */
+char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *out);
 /* DynamoDB: the size pass records each record's shape (which members the host's dynamodb
  * text lacks) for the write pass; @p shape may be NULL when only sizing. */
 int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size,

@@ -22,16 +22,42 @@
 #define K_ARN ",\"eventSourceARN\":"
 #define LIT_LEN(s) (sizeof(s) - 1)
 
+int bp__kinesis_codec_init(bp_codec *c) {
+  size_t n = LIT_LEN(K_NAME) + c->role.len + LIT_LEN(K_REGION) + c->region.len +
+             LIT_LEN(K_ARN) + c->arn.len + 1;
+  char *p = bp__malloc(&c->alloc, n);
+  if (!p) return BP_ERR_NOMEM;
+  c->kin_tail = p;
+  c->kin_tail_len = n;
+  p = BP__PUT_LIT(p, K_NAME);
+  p = bp__put(p, c->role.text, c->role.len);
+  p = BP__PUT_LIT(p, K_REGION);
+  p = bp__put(p, c->region.text, c->region.len);
+  p = BP__PUT_LIT(p, K_ARN);
+  p = bp__put(p, c->arn.text, c->arn.len);
+  *p = '}';
+  return 0;
+}
+
 static int kin_bad(bp_codec *c, size_t index, const char *what) {
   return bp__error(&c->err, BP_ERR_INVALID_RECORD, "record %zu: %s", index, what);
 }
 
-static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *len) {
+int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index) {
+  size_t decoded;
+  if ((r->flags & BP_RECORD_DATA_BASE64) && r->data &&
+      bp__b64_check((const char *)r->data, r->data_len, &decoded))
+    return kin_bad(c, index, "data is not strict base64");
+  return 0;
+}
+
+/* data's length in the event. Base64 data is checked here unless @p defer (the writer checks
+ * it as it copies it). */
+static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, int defer, size_t *len) {
   if (!r->data && r->data_len) return kin_bad(c, index, "data is NULL with a non-zero length");
   if (r->flags & BP_RECORD_DATA_BASE64) {
-    size_t decoded;
-    if (bp__b64_check((const char *)r->data, r->data_len, &decoded))
-      return kin_bad(c, index, "data is not strict base64");
+    int rc = defer ? 0 : bp__kinesis_data_check(c, r, index);
+    if (rc) return rc;
     *len = r->data_len;
   } else {
     *len = bp_base64_encoded_len(r->data_len); /* SIZE_MAX when too large: refused below */
@@ -39,8 +65,20 @@ static int data_b64_len(bp_codec *c, const bp_record *r, size_t index, size_t *l
   return 0;
 }
 
+/* An error of a check after the data's: with that check deferred, bad base64 data is still
+ * the record's first error. */
+static int late_bad(bp_codec *c, const bp_record *r, size_t index, int defer, const char *what) {
+  int rc = defer ? bp__kinesis_data_check(c, r, index) : 0;
+  return rc ? rc : kin_bad(c, index, what);
+}
+
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size) {
+  return bp__kinesis_record_size_q(c, bp__json_str_len(shard_id, shard_len), r, index, 0, size);
+}
+
+int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
+                              size_t index, int defer_b64, size_t *size) {
   if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
   if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
   if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
@@ -52,52 +90,51 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
   default: break;
   }
   size_t data_len = 0;
-  int rc = data_b64_len(c, r, index, &data_len);
+  int rc = data_b64_len(c, r, index, defer_b64, &data_len);
   if (rc) return rc;
   /* Every term but data, the shard id and encryptionType is bounded; those three are summed
    * with saturation so a size that does not fit in a size_t is refused, never wrapped. */
   size_t n = LIT_LEN(K_OPEN) + bp__json_str_len(r->partition_key, r->partition_key_len) +
              LIT_LEN(K_SEQ) + r->seq_len + LIT_LEN(K_DATA) + LIT_LEN(K_TS) +
              bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) + r->seq_len +
-             LIT_LEN(K_NAME) + c->role.len + LIT_LEN(K_REGION) + c->region.len + LIT_LEN(K_ARN) +
-             c->arn.len + 1;
-  n = bp__size_add(bp__size_add(n, data_len), bp__json_str_len(shard_id, shard_len));
+             c->kin_tail_len;
+  n = bp__size_add(bp__size_add(n, data_len), shard_quoted_len);
   if (r->encryption_type) {
     if (!bp__utf8_valid(r->encryption_type, r->encryption_type_len))
-      return kin_bad(c, index, "encryptionType is not valid UTF-8");
+      return late_bad(c, r, index, defer_b64, "encryptionType is not valid UTF-8");
     n = bp__size_add(n, LIT_LEN(K_ENC) +
                             bp__json_str_len(r->encryption_type, r->encryption_type_len));
   }
-  if (n == SIZE_MAX) return kin_bad(c, index, "record too large: its size does not fit in a size_t");
+  if (n == SIZE_MAX)
+    return late_bad(c, r, index, defer_b64, "record too large: its size does not fit in a size_t");
   *size = n;
   return 0;
 }
 
-char *bp__kinesis_record_put(const bp_codec *c, const char *shard_id, size_t shard_len,
-                             const bp_record *r, char *p) {
+char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *p) {
   p = BP__PUT_LIT(p, K_OPEN);
   p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
   p = BP__PUT_LIT(p, K_SEQ);
   p = bp__put(p, r->seq, r->seq_len);
   p = BP__PUT_LIT(p, K_DATA);
-  if (r->flags & BP_RECORD_DATA_BASE64) p = bp__put(p, (const char *)r->data, r->data_len);
-  else p += bp__b64_encode(r->data, r->data_len, p);
+  if (!(r->flags & BP_RECORD_DATA_BASE64)) p += bp__b64_encode(r->data, r->data_len, p);
+  else if (bp__b64_check_copy((const char *)r->data, r->data_len, p)) return NULL;
+  else p += r->data_len;
   p = BP__PUT_LIT(p, K_TS);
   p += bp__fmt_epoch_seconds(r->arrival_ms, p);
   if (r->encryption_type) {
     p = BP__PUT_LIT(p, K_ENC);
     p = bp__json_str_put(p, r->encryption_type, r->encryption_type_len);
   }
-  p = BP__PUT_LIT(p, K_MID);
-  p = bp__json_str_put(p, shard_id, shard_len) - 1; /* reopen: eventID continues */
-  *p++ = ':';
+  if (shard->mid) { /* the same text as the first record's */
+    p = bp__put(p, shard->mid, shard->mid_len);
+  } else {
+    shard->mid = p;
+    p = BP__PUT_LIT(p, K_MID);
+    p = bp__json_str_put(p, shard->raw, shard->raw_len) - 1; /* eventID: reopened */
+    *p++ = ':';
+    shard->mid_len = (size_t)(p - shard->mid);
+  }
   p = bp__put(p, r->seq, r->seq_len);
-  p = BP__PUT_LIT(p, K_NAME);
-  p = bp__put(p, c->role.text, c->role.len);
-  p = BP__PUT_LIT(p, K_REGION);
-  p = bp__put(p, c->region.text, c->region.len);
-  p = BP__PUT_LIT(p, K_ARN);
-  p = bp__put(p, c->arn.text, c->arn.len);
-  *p++ = '}';
-  return p;
+  return bp__put(p, c->kin_tail, c->kin_tail_len);
 }

@@ -53,8 +53,7 @@ char *bp__json_str_put(char *out, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = p[i];
     if (esc_len[c] == 1) continue;
-    memcpy(out, p + run, i - run);
-    out += i - run;
+    out = bp__put(out, s + run, i - run);
     run = i + 1;
     *out++ = '\\';
     switch (c) {
@@ -71,15 +70,9 @@ char *bp__json_str_put(char *out, const char *s, size_t n) {
         *out++ = hex[c & 15];
     }
   }
-  memcpy(out, p + run, n - run);
-  out += n - run;
+  out = bp__put(out, s + run, n - run);
   *out++ = '"';
   return out;
-}
-
-char *bp__put(char *out, const char *s, size_t n) {
-  if (n) memcpy(out, s, n);
-  return out + n;
 }
 
 size_t bp__u64_len(uint64_t v) {

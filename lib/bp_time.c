@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Epoch milliseconds to text, without a clock or the C library's time functions. */
+#include <string.h>
+
 #include "bp_int.h"
 #include "batchpoint/bp_time.h"
 
@@ -63,25 +65,62 @@ size_t bp__fmt_iso(int64_t ms, int with_ms, char *out) {
   return (size_t)(p - out);
 }
 
-size_t bp__epoch_seconds_len(int64_t ms) {
+/* Decimal digits of v, without a division loop (the encoders size every record's time). */
+static size_t dec_digits(uint64_t v) {
   size_t n = 1;
-  for (int64_t s = ms / 1000; s >= 10; s /= 10) n++;
-  return n + 4;
+  if (v >= 100000000u) {
+    n += 8;
+    v /= 100000000u;
+  }
+  if (v >= 100000000u) { /* v was >= 10^16 */
+    n += 8;
+    v /= 100000000u;
+  }
+  if (v >= 10000u) {
+    n += 4;
+    v /= 10000u;
+  }
+  if (v >= 100u) {
+    n += 2;
+    v /= 100u;
+  }
+  return n + (v >= 10u);
 }
 
+size_t bp__epoch_seconds_len(int64_t ms) { return dec_digits((uint64_t)ms / 1000) + 4; }
+
+/* "00" .. "99": two digits a step. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+/* Two digits a step from the end; in 32 bits while the value fits (every date before 2106). */
+static void epoch_digits_put(char *end, uint64_t s) {
+  for (; s > UINT32_MAX; s /= 100) {
+    end -= 2;
+    memcpy(end, digit_pairs + s % 100 * 2, 2);
+  }
+  uint32_t v = (uint32_t)s;
+  for (; v >= 100; v /= 100) {
+    end -= 2;
+    memcpy(end, digit_pairs + v % 100 * 2, 2);
+  }
+  if (v >= 10) memcpy(end - 2, digit_pairs + v * 2, 2);
+  else end[-1] = (char)('0' + v);
+}
+
+/* ms >= 0 (bp__time_in_range). */
 size_t bp__fmt_epoch_seconds(int64_t ms, char *out) {
-  size_t n = bp__epoch_seconds_len(ms);
-  int64_t frac = ms % 1000, s = ms / 1000;
-  out[n - 1] = (char)('0' + frac % 10);
-  out[n - 2] = (char)('0' + frac / 10 % 10);
-  out[n - 3] = (char)('0' + frac / 100);
-  out[n - 4] = '.';
-  size_t i = n - 5;
-  do {
-    out[i] = (char)('0' + s % 10);
-    s /= 10;
-  } while (i-- > 0);
-  return n;
+  uint64_t s = (uint64_t)ms / 1000;
+  unsigned frac = (unsigned)((uint64_t)ms % 1000);
+  size_t n = dec_digits(s);
+  epoch_digits_put(out + n, s);
+  out[n] = '.';
+  out[n + 1] = (char)('0' + frac / 100);
+  memcpy(out + n + 2, digit_pairs + frac % 100 * 2, 2);
+  return n + 4;
 }
 
 static int format(int64_t ms, char *buf, size_t len, size_t need,

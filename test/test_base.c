@@ -10,6 +10,7 @@
 
 #include "batchpoint.h"
 #include "bp_int.h"
+#include "bp_jsonw_int.h"
 #include "test_alloc.h"
 
 /* ---- errors ---- */
@@ -183,6 +184,21 @@ static void test_time_calendar_walk(void **state) {
   }
 }
 
+/* bp__put (the encoders' inline copy) at every length of its size classes: exactly n bytes,
+ * none around them touched. */
+static void test_put_lengths(void **state) {
+  (void)state;
+  char src[200], dst[220];
+  for (size_t i = 0; i < sizeof src; i++) src[i] = (char)('a' + i % 26);
+  for (size_t n = 0; n < sizeof src; n++) {
+    memset(dst, '#', sizeof dst);
+    assert_ptr_equal(bp__put(dst + 8, src, n), dst + 8 + n);
+    assert_memory_equal(dst + 8, src, n);
+    for (size_t k = 0; k < sizeof dst; k++)
+      if (k < 8 || k >= 8 + n) assert_int_equal(dst[k], '#');
+  }
+}
+
 static void test_time_epoch_seconds(void **state) {
   (void)state;
   char buf[BP_TIME_EPOCH_S_LEN];
@@ -197,6 +213,20 @@ static void test_time_epoch_seconds(void **state) {
                      (int)strlen(cases[i].text));
     assert_string_equal(buf, cases[i].text);
     assert_int_equal(bp__epoch_seconds_len(cases[i].ms), strlen(cases[i].text));
+  }
+  /* every digit-count boundary (10^k - 1, 10^k seconds) and odd millisecond values, against
+   * printf */
+  for (int64_t p10 = 1; p10 * 1000 <= BP_TIME_MAX_MS; p10 *= 10) {
+    for (int64_t s = p10 - 1; s <= p10 + 1; s++) {
+      for (int64_t frac = 0; frac < 1000; frac += 7) {
+        int64_t ms = s * 1000 + frac;
+        char want[32];
+        int n = snprintf(want, sizeof want, "%lld.%03lld", (long long)s, (long long)frac);
+        assert_int_equal(bp_time_format_epoch_seconds(ms, buf, sizeof buf), n);
+        assert_string_equal(buf, want);
+        assert_int_equal(bp__epoch_seconds_len(ms), (size_t)n);
+      }
+    }
   }
   assert_int_equal(bp_time_format_epoch_seconds(1545084650987, buf, 14), BP_ERR_BUFFER_TOO_SMALL);
   assert_int_equal(bp_time_format_epoch_seconds(1545084650987, buf, 15), 14);
@@ -388,7 +418,7 @@ int main(void) {
       cmocka_unit_test(test_version),          cmocka_unit_test(test_features),
       cmocka_unit_test(test_seqnum_compare),   cmocka_unit_test(test_seqnum_validate),
       cmocka_unit_test(test_time_iso),         cmocka_unit_test(test_time_calendar_walk),
-      cmocka_unit_test(test_time_epoch_seconds), cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_time_epoch_seconds), cmocka_unit_test(test_put_lengths), cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_alloc_hooks),      cmocka_unit_test(test_buf),
       cmocka_unit_test(test_arena_basic),      cmocka_unit_test(test_arena_realloc),
       cmocka_unit_test(test_arena_errors),     cmocka_unit_test(test_arena_churn),

@@ -389,6 +389,67 @@ static void test_kinesis_partition_key_limits(void **state) {
   bp_codec_del(c);
 }
 
+/* The encoder checks base64 data as it copies it (one pass), after the size pass: its error
+ * must still be the one the size functions give, the first in record order. Random batches
+ * with defects (bad sequence number, base64, partition key, encryptionType) in random
+ * records, each compared. */
+static void test_deferred_base64_error_order(void **state) {
+  (void)state;
+  bp_codec *c = kinesis_codec("arn:aws:kinesis:us-east-1:1:stream/s", "arn:aws:iam::1:role/r");
+  uint32_t rng = 12345;
+  int b64_errors = 0;
+  for (int iter = 0; iter < 3000; iter++) {
+    bp_record r[6];
+    for (size_t i = 0; i < 6; i++) {
+      rng = rng * 1103515245u + 12345u;
+      unsigned defects = (rng >> 16) % 32 < 20 ? 0 : (rng >> 21); /* most records clean */
+      r[i] = krec((defects & 1) ? "01" : "1", 1, (defects & 4) ? "\xc3" : "k",
+                  (defects & 2) ? "Zm9v Zg==" : "Zm9vZg==", (defects & 2) ? 9 : 8,
+                  BP_RECORD_DATA_BASE64);
+      if (defects & 8) {
+        r[i].encryption_type = "\xff";
+        r[i].encryption_type_len = 1;
+      }
+    }
+    size_t size, len;
+    const char *out;
+    int want = bp_codec_event_size(c, "s", r, 6, NULL, &size);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", bp_codec_errmsg(c));
+    int got = bp_codec_encode_event(c, "s", r, 6, NULL, &out, &len);
+    assert_int_equal(got, want);
+    if (strcmp(msg, bp_codec_errmsg(c)))
+      fail_msg("iteration %d: size says '%s', encode '%s'", iter, msg, bp_codec_errmsg(c));
+    /* into a caller's buffer, large or too small: the data error before "too small" */
+    static char to[8192];
+    size_t caps[2] = {sizeof to, 16};
+    for (size_t k = 0; k < 2; k++) {
+      got = bp_codec_encode_event_to(c, "s", r, 6, NULL, to, caps[k], &len);
+      assert_int_equal(got, want || k == 0 ? want : BP_ERR_BUFFER_TOO_SMALL);
+      if (want && strcmp(msg, bp_codec_errmsg(c)))
+        fail_msg("iteration %d: size says '%s', encode_to '%s'", iter, msg, bp_codec_errmsg(c));
+    }
+    b64_errors += strstr(msg, "base64") != NULL;
+  }
+  assert_true(b64_errors > 100); /* the case under test did occur */
+  /* bad base64 found only by the write pass: the record after clean ones is named */
+  bp_record r[3] = {krec("1", 1, "k", "Zm9v", 4, BP_RECORD_DATA_BASE64),
+                    krec("2", 1, "k", "Zm9v", 4, BP_RECORD_DATA_BASE64),
+                    krec("3", 1, "k", "Zm9\x80", 4, BP_RECORD_DATA_BASE64)};
+  const char *out;
+  size_t len;
+  assert_int_equal(bp_codec_encode_event(c, "s", r, 3, NULL, &out, &len), BP_ERR_INVALID_RECORD);
+  assert_non_null(strstr(bp_codec_errmsg(c), "record 2: data is not strict base64"));
+  /* and the codec keeps working: the same records, fixed, encode as the raw bytes do */
+  r[2] = krec("3", 1, "k", "Zm9v", 4, BP_RECORD_DATA_BASE64);
+  char *b64_event = strdup(encode(c, "s", r, 3, NULL, &len));
+  for (size_t i = 0; i < 3; i++) r[i] = krec(i == 0 ? "1" : i == 1 ? "2" : "3", 1, "k", "foo", 3, 0);
+  size_t raw_len;
+  assert_string_equal(encode(c, "s", r, 3, NULL, &raw_len), b64_event);
+  free(b64_event);
+  bp_codec_del(c);
+}
+
 /* Sizes that do not fit in a size_t are refused, never wrapped; raw data is not read to
  * measure it, and a length no object can have is refused before anything is read. */
 static void test_record_size_overflow(void **state) {
@@ -745,6 +806,7 @@ int main(void) {
       cmocka_unit_test(test_steady_state_no_alloc),
       cmocka_unit_test(test_kinesis_partition_key_limits),
       cmocka_unit_test(test_record_size_overflow),
+      cmocka_unit_test(test_deferred_base64_error_order),
   };
   return cmocka_run_group_tests_name("codec_event", tests, NULL, NULL);
 }
