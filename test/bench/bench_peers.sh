@@ -67,7 +67,8 @@ fi
 # Peer lines in their order (the harness's, then other libraries our benches measure, such
 # as libb64); under each, batchpoint's lines of its work id, and of its variants (a work id
 # W-suffix that no peer measures: the same input through another path, e.g.
-# classify-response-untrusted), each with the ratio of the medians.
+# classify-response-untrusted), each with the ratio of the medians; last, the bound lines
+# (peer=bound: memcpy of the same bytes).
 awk '
   function field(line, name,   n, i, a) {
     n = split(line, a, " ")
@@ -88,6 +89,7 @@ awk '
     else printf "  ratio=%.1fx (batchpoint slower: %.1fx the time%s)\n", r, 1 / r, note
   }
   !/^peer=/ { next }
+  field($0, "peer") == "bound" { bounds[++nb] = $0; next }
   FILENAME == ARGV[1] || field($0, "peer") !~ /^batchpoint/ {
     peers[++np] = $0
     measured[field($0, "work")] = 1
@@ -120,6 +122,8 @@ awk '
     }
     if (na) print "batchpoint only (no peer measures this work):"
     for (j = 1; j <= na; j++) print alone[j]
+    if (nb) print "the machine'"'"'s bound (memcpy of the same bytes, same buffers):"
+    for (j = 1; j <= nb; j++) print bounds[j]
   }
 ' "$peers_out" "$ours_out"
 exit $fail
