@@ -259,8 +259,11 @@ static int run_config(host *h, uint32_t batch_size, int factor, int runs) {
 
 int main(int argc, char **argv) {
   size_t n = (size_t)bench_env("BENCH_ENGINE_N", 100000);
-  for (int i = 1; i < argc; i++)
+  const char *only = NULL; /* --only=bs100-pf10: that configuration alone (profiling) */
+  for (int i = 1; i < argc; i++) {
     if (!strncmp(argv[i], "--n=", 4)) n = (size_t)atol(argv[i] + 4);
+    if (!strncmp(argv[i], "--only=", 7)) only = argv[i] + 7;
+  }
   int runs = bench_env("BENCH_RUNS", 9);
   if (runs > 64) runs = 64;
   if (n < 1 || n > 9999999) {
@@ -301,7 +304,11 @@ int main(int argc, char **argv) {
   static const int factors[] = {1, 10};
   int rc = 0;
   for (size_t b = 0; b < 2 && !rc; b++)
-    for (size_t f = 0; f < 2 && !rc; f++) rc = run_config(&h, sizes[b], factors[f], runs);
+    for (size_t f = 0; f < 2 && !rc; f++) {
+      char name[32];
+      snprintf(name, sizeof name, "bs%u-pf%d", sizes[b], factors[f]);
+      if (!only || !strcmp(only, name)) rc = run_config(&h, sizes[b], factors[f], runs);
+    }
   free(h.recs);
   free(h.seqs);
   free(pks);
