@@ -799,10 +799,10 @@ static int intake(bp_engine *e, bp__shard *s, const bp__intake_shard *sh, const 
     return rc < 0 ? rc : 0;
   }
   uint32_t lane = bp__lane_of(r->partition_key, r->partition_key ? r->partition_key_len : 0, e->pf);
-  s->slots[slot].next = BP__NIL;
+  s->links[slot].next = BP__NIL;
   bp__lane *l = &s->lanes[lane];
   if (l->tail == BP__NIL) l->head = slot;
-  else s->slots[l->tail].next = slot;
+  else s->links[l->tail].next = slot;
   l->tail = slot;
   if (l->offer_next == BP__NIL && l->offered == l->pending) l->offer_next = slot;
   l->pending++;

@@ -30,7 +30,8 @@ int bp_lane_of(const char *partition_key, size_t len, int parallelization_factor
 
 int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_bytes) {
   s->slots = bp__calloc(&e->alloc, cap, sizeof *s->slots);
-  if (!s->slots) return BP_ERR_NOMEM;
+  s->links = bp__calloc(&e->alloc, cap, sizeof *s->links);
+  if (!s->slots || !s->links) return BP_ERR_NOMEM; /* bp__records_free frees either */
   s->cap = cap;
   size_t cs = (size_t)(max_bytes / 8);
   s->chunk_size = cs < CHUNK_MIN ? CHUNK_MIN : cs > CHUNK_MAX ? CHUNK_MAX : cs;
@@ -50,7 +51,9 @@ void bp__records_free(bp_engine *e, bp__shard *s) {
   chunk_list_free(e, s->chunk_free);
   s->chunk_head = s->chunk_tail = s->chunk_free = NULL;
   bp__free(&e->alloc, s->slots);
+  bp__free(&e->alloc, s->links);
   s->slots = NULL;
+  s->links = NULL;
 }
 
 /* A record's fields in F_* order (pointer, length). */
@@ -134,9 +137,9 @@ int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t recor
   c->used += total ? total : 1; /* an empty record keeps a distinct offset; harmless */
   c->live++;
   sl->arrival_ms = r->arrival_ms;
-  sl->record_bytes = record_bytes;
   sl->flags = (uint16_t)r->flags;
-  sl->next = BP__NIL;
+  s->links[idx].record_bytes = record_bytes;
+  s->links[idx].next = BP__NIL;
   s->next_pos++;
   *slot_out = idx;
   return 0;
