@@ -75,10 +75,6 @@ const char *bp__records_oversized(const bp_record *r) {
   const char *p[F_COUNT];
   size_t len[F_COUNT];
   fields_of(r, p, len);
-  int bad = 0; /* branch-free over the eight fields: the usual record has none */
-  for (int f = 0; f < F_COUNT; f++)
-    bad |= (len[f] > UINT32_MAX) | (p[f] && !bp__span_ok(p[f], len[f]));
-  if (!bad) return NULL;
   for (int f = 0; f < F_COUNT; f++)
     if (len[f] > UINT32_MAX || (p[f] && !bp__span_ok(p[f], len[f]))) return name[f];
   return NULL;
