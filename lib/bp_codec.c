@@ -212,7 +212,8 @@ static int record_size(bp_codec *c, const bp__kin_shard *s, const bp_record *r, 
   int rc = record_spans(c, r, index);
   if (rc) return rc;
   if (c->source == BP_SOURCE_KINESIS)
-    return bp__kinesis_record_size_q(c, s->quoted_len, r, index, defer_b64, size);
+    return bp__kinesis_record_size_q(c, s->quoted_len, r, index,
+                                     defer_b64 ? BP__SIZE_DEFER_B64 : 0u, size);
   return bp__ddb_record_size(c, r, index, size, shape);
 }
 
@@ -331,13 +332,20 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   return rc ? rc : event_size(c, &s, recs, n, win, 0, size, NULL);
 }
 
-int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
-                             size_t *size, unsigned char *shape) {
+int bp__codec_shard_prepare(bp_codec *c, const char *shard_id, bp__codec_shard *out) {
   bp__errmsg_clear(&c->err);
   bp__kin_shard s = {NULL, 0, 0, NULL, 0};
-  *shape = 0;
   int rc = shard_prepare(c, shard_id, &s);
-  return rc ? rc : record_size(c, &s, rec, 0, 0, size, shape);
+  out->quoted_len = s.quoted_len;
+  return rc;
+}
+
+int bp__codec_record_measure(bp_codec *c, const bp__codec_shard *s, const bp_record *rec,
+                             size_t *size, unsigned char *shape) {
+  *shape = 0;
+  if (c->source == BP_SOURCE_KINESIS)
+    return bp__kinesis_record_size_q(c, s->quoted_len, rec, 0, BP__SIZE_TRUSTED, size);
+  return bp__ddb_record_size_trusted(c, rec, size, shape);
 }
 
 static int write_event(bp_codec *c, bp__kin_shard *s, const bp_record *recs,

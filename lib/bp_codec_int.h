@@ -92,10 +92,14 @@ int bp__kinesis_codec_init(bp_codec *c);
 /* Per-source record encoding (bp_codec_kinesis.c, bp_codec_ddb.c). Sizes are exact. */
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size);
-/* The same with the shard's quoted length known; @p defer_b64 leaves base64 data unchecked
- * (the event encoder's write pass checks it as it copies it, in one pass). */
+/* The same with the shard's quoted length known. @p flags: BP__SIZE_DEFER_B64 leaves base64
+ * data unchecked (the event encoder's write pass checks it as it copies it, in one pass);
+ * BP__SIZE_TRUSTED skips what the engine checked at intake (sequence number, arrival time,
+ * field spans). */
+#define BP__SIZE_DEFER_B64 1u
+#define BP__SIZE_TRUSTED 2u
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
-                              size_t index, int defer_b64, size_t *size);
+                              size_t index, unsigned flags, size_t *size);
 /* The error of a record whose base64 data is not strict base64, else 0. */
 int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index);
 /* Writes the record; NULL (nothing else reported) when its base64 data is not strict. */
@@ -104,6 +108,9 @@ char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_r
  * text lacks) for the write pass; @p shape may be NULL when only sizing. */
 int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size,
                         unsigned char *shape);
+/* The same for a record whose sequence number and arrival time the engine validated. */
+int bp__ddb_record_size_trusted(bp_codec *c, const bp_record *r, size_t *size,
+                                unsigned char *shape);
 char *bp__ddb_record_put(const bp_codec *c, const bp_record *r, unsigned char shape, char *out);
 
 #endif

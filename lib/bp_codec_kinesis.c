@@ -78,9 +78,12 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
 }
 
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
-                              size_t index, int defer_b64, size_t *size) {
-  if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
-  if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
+                              size_t index, unsigned flags, size_t *size) {
+  int defer_b64 = (flags & BP__SIZE_DEFER_B64) != 0;
+  if (!(flags & BP__SIZE_TRUSTED)) {
+    if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
+    if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
+  }
   if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
   switch (bp__utf8_len_check(r->partition_key ? r->partition_key : "", r->partition_key_len, 1,
                              BP_KINESIS_MAX_PARTITION_KEY_CHARS)) {

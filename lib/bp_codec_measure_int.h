@@ -9,9 +9,17 @@
 
 #include "batchpoint/bp_codec.h"
 
-/* For a host that validated each record once (the engine, at intake): the record's exact
- * size in an event and its shape (DynamoDB; 0 for Kinesis), as the encoder computes them. */
-int bp__codec_record_measure(bp_codec *c, const char *shard_id, const bp_record *rec,
+/* A shard id checked and measured once for the records of a fetch. */
+typedef struct bp__codec_shard {
+  size_t quoted_len; /* its length as a JSON string */
+} bp__codec_shard;
+/* @return 0, or the encoder's error for this shard id (with its message in the codec). */
+int bp__codec_shard_prepare(bp_codec *c, const char *shard_id, bp__codec_shard *s);
+/* For a host that validated each record once (the engine, at intake: its sequence number,
+ * arrival time and field spans, which are not checked again here): the record's exact size
+ * in an event of the shard @p s (prepared above) and its shape (DynamoDB; 0 for Kinesis), as
+ * the encoder computes them. The codec's message is set on an error only. */
+int bp__codec_record_measure(bp_codec *c, const bp__codec_shard *s, const bp_record *rec,
                              size_t *size, unsigned char *shape);
 /* bp_codec_encode_event() over records measured before: sizes[i] and shapes[i] from
  * bp__codec_record_measure() of the same codec and shard; nothing is validated again. */

@@ -708,8 +708,18 @@ static int shard_fetch(bp_engine *e, bp__shard *s, int64_t now) {
   return bp__engine_fail(e, BP_ERR_CALLBACK_FAILURE, "the fetch callback failed");
 }
 
+/* What intake needs of the shard, prepared once a fetch. */
+typedef struct bp__intake_shard {
+#if BP_WITH_CODEC
+  bp__codec_shard codec;
+  int rc; /* the codec's error for the shard id: every record's (none is measured) */
+#else
+  int unused;
+#endif
+} bp__intake_shard;
+
 /* Validate and copy one fetched record; route it to its lane. */
-static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
+static int intake(bp_engine *e, bp__shard *s, const bp__intake_shard *sh, const bp_record *r) {
   if (!r->seq || bp_seqnum_validate(r->seq, r->seq_len) != 0)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "a record's sequence number is invalid");
   const char *oversized = bp__records_oversized(r); /* lengths first, before any byte */
@@ -727,12 +737,13 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
   size_t size = 0;
   unsigned char shape = 0;
 #if BP_WITH_CODEC
-  int vrc = bp__codec_record_measure(e->codec, s->id, r, &size, &shape);
+  int vrc = sh->rc ? sh->rc : bp__codec_record_measure(e->codec, &sh->codec, r, &size, &shape);
   if (vrc == BP_ERR_NOMEM) return bp__error(&e->err, vrc, "out of memory");
   if (vrc)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s",
                      (int)(r->seq_len > 60 ? 60 : r->seq_len), r->seq, bp_codec_errmsg(e->codec));
 #else
+  (void)sh;
   /* No codec to validate: the Kinesis rule it would apply to the key (lane routing reads it). */
   if (e->source == BP_SOURCE_KINESIS) {
     if (!r->partition_key && r->partition_key_len)
@@ -788,10 +799,10 @@ static int intake(bp_engine *e, bp__shard *s, const bp_record *r) {
     return rc < 0 ? rc : 0;
   }
   uint32_t lane = bp__lane_of(r->partition_key, r->partition_key ? r->partition_key_len : 0, e->pf);
-  s->slots[slot].next = BP__NIL;
+  s->links[slot].next = BP__NIL;
   bp__lane *l = &s->lanes[lane];
   if (l->tail == BP__NIL) l->head = slot;
-  else s->slots[l->tail].next = slot;
+  else s->links[l->tail].next = slot;
   l->tail = slot;
   if (l->offer_next == BP__NIL && l->offered == l->pending) l->offer_next = slot;
   l->pending++;
@@ -830,8 +841,13 @@ int bp_engine_complete_fetch(bp_engine *e, uint64_t req_id, int64_t now_ms, int 
     size_t take = n > s->fetch_max ? s->fetch_max : n;
     s->filtered_in_fetch = 0;
     bp_record tmp, first, last; /* a host of another bp_record size: one copy at a time */
+    bp__intake_shard sh;
+    memset(&sh, 0, sizeof sh);
+#if BP_WITH_CODEC
+    if (take) sh.rc = bp__codec_shard_prepare(e->codec, s->id, &sh.codec);
+#endif
     for (; kept < take; kept++) {
-      int rc = intake(e, s, bp__record_get(records, stride, kept, &tmp));
+      int rc = intake(e, s, &sh, bp__record_get(records, stride, kept, &tmp));
       if (rc) {
         result = rc;
         break;

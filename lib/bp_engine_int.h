@@ -53,12 +53,18 @@ typedef struct bp__slot {
   size_t off;
   uint32_t len[F_COUNT];
   int64_t arrival_ms;
-  size_t record_bytes; /* encoded size in an event (batch builder) */
-  uint32_t next;       /* next slot of the same lane not yet in a batch */
   uint16_t present;    /* bit i: optional field i given (non-NULL) */
   uint8_t shape;       /* the encoder's DynamoDB record shape, measured at intake */
   uint16_t flags;      /* bp_record.flags */
 } bp__slot;
+
+/* A slot's place in its lane's queue, apart from the slot: the batch builder walks a lane's
+ * records through these 16 bytes each, not through the whole slots (with many lanes a lane's
+ * records are far apart in the ring, and the walk would miss the cache once a record). */
+typedef struct bp__link {
+  size_t record_bytes; /* encoded size in an event (batch builder) */
+  uint32_t next;       /* next slot of the same lane not yet in a batch */
+} bp__link;
 
 /* Lane states. */
 enum {
@@ -156,6 +162,7 @@ typedef struct bp__shard {
   size_t last_read_len;
   /* storage */
   bp__slot *slots;
+  bp__link *links; /* one per slot, same index */
   uint32_t cap; /* positions the ring holds: 2 x the buffer cap (finished records behind an
                    unresolved one keep their slot until the checkpoint passes them) */
   uint64_t next_pos;   /* position of the next record read */

@@ -142,7 +142,7 @@ static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint
     bp__records_view(s, slot, &e->views[i]);
     e->arrivals[i] = e->views[i].arrival_ms;
     e->positions[i] = s->slots[slot].pos;
-    e->sizes[i] = s->slots[slot].record_bytes;
+    e->sizes[i] = s->links[slot].record_bytes;
     e->shapes[i] = s->slots[slot].shape;
   }
 }
@@ -183,8 +183,8 @@ static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
 #endif
   }
   while (l->offer_next != BP__NIL) {
-    const bp__slot *sl = &s->slots[l->offer_next];
-    int64_t key = e->tumbling_ms ? window_of(e, sl->arrival_ms) : 0;
+    const bp__link *sl = &s->links[l->offer_next];
+    int64_t key = e->tumbling_ms ? window_of(e, s->slots[l->offer_next].arrival_ms) : 0;
     int rc = bp_batch_offer(l->builder, sl->record_bytes, key, now);
     if (rc == BP_BATCH_FULL) break;
     if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, bp_batch_errmsg(l->builder));
@@ -200,7 +200,7 @@ static int form_batch(bp_engine *e, bp__shard *s, bp__lane *l, int64_t now) {
   if (e->views_lane == l) e->views_lane = NULL; /* the lane's batch array changes */
   for (size_t i = 0; i < count; i++) {
     l->batch[i] = l->head;
-    l->head = s->slots[l->head].next;
+    l->head = s->links[l->head].next;
   }
   if (l->head == BP__NIL) l->tail = BP__NIL;
   l->pending -= (uint32_t)count;

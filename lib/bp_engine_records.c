@@ -30,7 +30,8 @@ int bp_lane_of(const char *partition_key, size_t len, int parallelization_factor
 
 int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_bytes) {
   s->slots = bp__calloc(&e->alloc, cap, sizeof *s->slots);
-  if (!s->slots) return BP_ERR_NOMEM;
+  s->links = bp__calloc(&e->alloc, cap, sizeof *s->links);
+  if (!s->slots || !s->links) return BP_ERR_NOMEM; /* bp__records_free frees either */
   s->cap = cap;
   size_t cs = (size_t)(max_bytes / 8);
   s->chunk_size = cs < CHUNK_MIN ? CHUNK_MIN : cs > CHUNK_MAX ? CHUNK_MAX : cs;
@@ -50,7 +51,9 @@ void bp__records_free(bp_engine *e, bp__shard *s) {
   chunk_list_free(e, s->chunk_free);
   s->chunk_head = s->chunk_tail = s->chunk_free = NULL;
   bp__free(&e->alloc, s->slots);
+  bp__free(&e->alloc, s->links);
   s->slots = NULL;
+  s->links = NULL;
 }
 
 /* A record's fields in F_* order (pointer, length). */
@@ -106,15 +109,26 @@ static bp__chunk *chunk_for(bp_engine *e, bp__shard *s, size_t n) {
   return c;
 }
 
+/* Copy one field to @p to; record its length and presence in the slot. */
+static inline char *put_field(bp__slot *sl, int f, const void *p, size_t len, char *to) {
+  sl->present |= (uint16_t)((p != NULL) << f);
+  sl->len[f] = (uint32_t)len;
+  if (len) memcpy(to, p, len);
+  return to + len;
+}
+
 int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
                     uint32_t *slot_out) {
-  const char *p[F_COUNT];
-  size_t len[F_COUNT], total = 0;
-  fields_of(r, p, len);
-  for (int f = 0; f < F_COUNT; f++) {
-    if (len[f] > UINT32_MAX || total + len[f] < total) return BP_ERR_TOO_LARGE;
-    total += len[f];
-  }
+  /* eight lengths of at most UINT32_MAX each: their sum fits in 64 bits */
+  if ((r->seq_len | r->partition_key_len | r->data_len | r->encryption_type_len |
+       r->event_id_len | r->event_name_len | r->dynamodb_json_len |
+       r->user_identity_json_len) > UINT32_MAX)
+    return BP_ERR_TOO_LARGE;
+  uint64_t sum = (uint64_t)r->seq_len + r->partition_key_len + r->data_len +
+                 r->encryption_type_len + r->event_id_len + r->event_name_len +
+                 r->dynamodb_json_len + r->user_identity_json_len;
+  if (sum > SIZE_MAX) return BP_ERR_TOO_LARGE;
+  size_t total = (size_t)sum;
   bp__chunk *c = chunk_for(e, s, total ? total : 1);
   if (!c) return BP_ERR_NOMEM;
   uint32_t idx = (uint32_t)(s->next_pos % s->cap);
@@ -124,19 +138,21 @@ int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t recor
   sl->off = c->used;
   sl->present = 0;
   sl->shape = 0;
-  char *to = c->data + c->used;
-  for (int f = 0; f < F_COUNT; f++) {
-    if (p[f]) sl->present |= (uint16_t)(1u << f);
-    if (len[f]) memcpy(to, p[f], len[f]);
-    to += len[f];
-    sl->len[f] = (uint32_t)len[f];
-  }
+  char *to = c->data + c->used; /* in F_* order */
+  to = put_field(sl, F_SEQ, r->seq, r->seq_len, to);
+  to = put_field(sl, F_PK, r->partition_key, r->partition_key_len, to);
+  to = put_field(sl, F_DATA, r->data, r->data_len, to);
+  to = put_field(sl, F_ENC, r->encryption_type, r->encryption_type_len, to);
+  to = put_field(sl, F_EVID, r->event_id, r->event_id_len, to);
+  to = put_field(sl, F_EVNAME, r->event_name, r->event_name_len, to);
+  to = put_field(sl, F_DDB, r->dynamodb_json, r->dynamodb_json_len, to);
+  put_field(sl, F_UI, r->user_identity_json, r->user_identity_json_len, to);
   c->used += total ? total : 1; /* an empty record keeps a distinct offset; harmless */
   c->live++;
   sl->arrival_ms = r->arrival_ms;
-  sl->record_bytes = record_bytes;
   sl->flags = (uint16_t)r->flags;
-  sl->next = BP__NIL;
+  s->links[idx].record_bytes = record_bytes;
+  s->links[idx].next = BP__NIL;
   s->next_pos++;
   *slot_out = idx;
   return 0;
@@ -146,10 +162,12 @@ void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
   const bp__slot *sl = &s->slots[slot];
   const char *p = sl->chunk->data + sl->off;
   const char *f[F_COUNT];
-  for (int i = 0; i < F_COUNT; i++) {
-    f[i] = (sl->present & (1u << i)) ? p : NULL;
-    p += sl->len[i];
-  }
+#define BP__VIEW_FIELD(i)                               \
+  f[i] = (sl->present & (1u << (i))) ? p : NULL; \
+  p += sl->len[i];
+  BP__VIEW_FIELD(0) BP__VIEW_FIELD(1) BP__VIEW_FIELD(2) BP__VIEW_FIELD(3)
+  BP__VIEW_FIELD(4) BP__VIEW_FIELD(5) BP__VIEW_FIELD(6) BP__VIEW_FIELD(7)
+#undef BP__VIEW_FIELD
   /* every member is set: no memset of the whole view first */
   out->struct_size = sizeof *out;
   out->flags = sl->flags;

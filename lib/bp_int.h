@@ -37,13 +37,15 @@ char *bp__strndup(const bp_allocator *a, const char *s, size_t n);
 
 /** @return 1 if [@p p, @p p + @p n) could be one object: @p n <= PTRDIFF_MAX and the range does
  *  not wrap past the top of the address space. Checked before reading an unbounded input. */
-int bp__span_ok(const void *p, size_t n);
+static inline int bp__span_ok(const void *p, size_t n) {
+  return n <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - n;
+}
 
 /** bp__span_ok() for an array of @p n elements of @p size bytes (@p size > 0). */
 int bp__array_ok(const void *p, size_t n, size_t size);
 
 /** @p a + @p b, or SIZE_MAX when that does not fit (sticky: SIZE_MAX + x is SIZE_MAX). */
-size_t bp__size_add(size_t a, size_t b);
+static inline size_t bp__size_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
 /** Caller memory for an object (SEMANTICS.md §H.8): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
  *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */

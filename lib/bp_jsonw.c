@@ -29,6 +29,18 @@ static const unsigned char esc_len[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+/* Does the word at @p p hold a byte to escape (below 0x20, '"' or '\\')? Eight bytes at a
+ * time: (x - 0x01..) & ~x & 0x80.. is non-zero exactly when a byte of x is zero (a borrow only
+ * sets a bit above a zero byte), and likewise (w - 0x20..) & ~w for a byte below 0x20. '"' and
+ * '\\' leave the high bit alone, so one ~w masks all three; bytes >= 0x80 never match. */
+static int word_escapes(const unsigned char *p) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+  uint64_t w;
+  memcpy(&w, p, 8);
+  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high) != 0;
+}
+
 size_t bp__json_str_len(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   if (BP__UNLIKELY(n > (SIZE_MAX - 2) / 6)) { /* 6 bytes a byte could overflow: saturate */
@@ -36,8 +48,11 @@ size_t bp__json_str_len(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) len = bp__size_add(len, esc_len[p[i]] - 1u);
     return len;
   }
-  size_t len = n + 2;
-  for (size_t i = 0; i < n; i++) len += esc_len[p[i]] - 1u;
+  size_t len = n + 2, i = 0;
+  for (; i + 8 <= n; i += 8)
+    if (word_escapes(p + i))
+      for (size_t k = i; k < i + 8; k++) len += esc_len[p[k]] - 1u;
+  for (; i < n; i++) len += esc_len[p[i]] - 1u;
   return len;
 }
 
@@ -51,6 +66,8 @@ char *bp__json_str_put(char *out, const char *s, size_t n) {
   }
   size_t run = 0; /* start of the pending verbatim run */
   for (size_t i = 0; i < n; i++) {
+    while (i + 8 <= n && !word_escapes(p + i)) i += 8; /* verbatim words: the run goes on */
+    if (i == n) break;
     unsigned char c = p[i];
     if (esc_len[c] == 1) continue;
     out = bp__put(out, s + run, i - run);

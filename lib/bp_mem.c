@@ -53,15 +53,9 @@ void bp__free(const bp_allocator *a, void *p) {
   if (p) a->free(p, a->ud);
 }
 
-int bp__span_ok(const void *p, size_t n) {
-  return n <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - n;
-}
-
 int bp__array_ok(const void *p, size_t n, size_t size) {
   return n <= PTRDIFF_MAX / size && bp__span_ok(p, n * size);
 }
-
-size_t bp__size_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
 char *bp__strndup(const bp_allocator *a, const char *s, size_t n) {
   if (n == SIZE_MAX) return NULL; /* n + 1 would wrap */

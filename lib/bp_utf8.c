@@ -47,6 +47,9 @@ int bp__utf8_valid(const char *str, size_t n) {
 int bp__utf8_len_check(const char *s, size_t n, size_t min, size_t max) {
   if (n > 4 * max) return BP__UTF8_TOO_LONG; /* 4 bytes a character at most: not read */
   if (!bp__utf8_valid(s, n)) return BP__UTF8_INVALID;
+  /* Valid text of n bytes has n / 4 (rounded up) to n characters: counted only when that
+   * range reaches past a bound. */
+  if (n <= max && n / 4 + (n % 4 != 0) >= min) return 0;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xC0) != 0x80;
   return k < min ? BP__UTF8_TOO_SHORT : k > max ? BP__UTF8_TOO_LONG : 0;

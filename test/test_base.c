@@ -254,6 +254,64 @@ static void test_utf8(void **state) {
     if (bp__utf8_valid(cases[i].s, cases[i].n) != cases[i].ok) fail_msg("utf8 case %zu", i);
 }
 
+/* bp__utf8_len_check counts characters only when the byte length alone cannot settle the
+ * bounds: both ways must agree with a plain count. */
+static void test_utf8_len_check(void **state) {
+  (void)state;
+  char s[64];
+  for (size_t n = 0; n <= 24; n++) {
+    for (int kind = 0; kind < 3; kind++) { /* ASCII, 2-byte, 4-byte characters */
+      size_t unit = kind == 0 ? 1 : kind == 1 ? 2 : 4, chars = n / unit;
+      for (size_t i = 0; i < chars; i++)
+        memcpy(s + i * unit, kind == 0 ? "a" : kind == 1 ? "\xc3\xa9" : "\xf0\x9f\x98\x80", unit);
+      size_t len = chars * unit;
+      for (size_t min = 0; min <= 3; min++)
+        for (size_t max = min ? min : 1; max <= 8; max++) { /* min <= max */
+          int want = chars < min ? BP__UTF8_TOO_SHORT : chars > max ? BP__UTF8_TOO_LONG : 0;
+          if (bp__utf8_len_check(s, len, min, max) != want)
+            fail_msg("len %zu kind %d min %zu max %zu", len, kind, min, max);
+        }
+    }
+  }
+  assert_int_equal(bp__utf8_len_check("a\xc3", 2, 1, 8), BP__UTF8_INVALID);
+}
+
+/* The JSON string writer skips verbatim bytes eight at a time: every byte value at every
+ * position of strings of 0..40 bytes must be escaped as one byte at a time would, and the
+ * length function must agree with what is written. */
+static size_t ref_escape(const unsigned char *s, size_t n, char *out) {
+  size_t k = 0;
+  out[k++] = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = s[i];
+    const char *sh = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\t' ? "\\t"
+                   : c == '\n' ? "\\n" : c == '\f' ? "\\f" : c == '\r' ? "\\r" : NULL;
+    if (sh) k += (size_t)sprintf(out + k, "%s", sh);
+    else if (c < 0x20) k += (size_t)sprintf(out + k, "\\u%04X", c);
+    else out[k++] = (char)c;
+  }
+  out[k++] = '"';
+  return k;
+}
+
+static void test_json_str_escape(void **state) {
+  (void)state;
+  unsigned char s[40];
+  char want[300], got[300];
+  for (size_t n = 0; n <= sizeof s; n++)
+    for (size_t at = 0; at < (n ? n : 1); at++)
+      for (unsigned v = 0; v < 256; v++) {
+        for (size_t i = 0; i < n; i++) s[i] = (unsigned char)(i % 2 ? 0xE9 : 'a' + i % 26);
+        if (n) s[at] = (unsigned char)v;
+        if (n > 2 && v == 0x1F) s[n - 1] = '\\'; /* a second one, in a later word */
+        size_t k = ref_escape(s, n, want);
+        char *end = bp__json_str_put(got, (const char *)s, n);
+        if ((size_t)(end - got) != k || memcmp(got, want, k) ||
+            bp__json_str_len((const char *)s, n) != k)
+          fail_msg("n %zu at %zu byte 0x%02X", n, at, v);
+      }
+}
+
 /* ---- allocator hooks ---- */
 
 static void *only_malloc(size_t n, void *ud) {
@@ -419,6 +477,7 @@ int main(void) {
       cmocka_unit_test(test_seqnum_compare),   cmocka_unit_test(test_seqnum_validate),
       cmocka_unit_test(test_time_iso),         cmocka_unit_test(test_time_calendar_walk),
       cmocka_unit_test(test_time_epoch_seconds), cmocka_unit_test(test_put_lengths), cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_utf8_len_check), cmocka_unit_test(test_json_str_escape),
       cmocka_unit_test(test_alloc_hooks),      cmocka_unit_test(test_buf),
       cmocka_unit_test(test_arena_basic),      cmocka_unit_test(test_arena_realloc),
       cmocka_unit_test(test_arena_errors),     cmocka_unit_test(test_arena_churn),

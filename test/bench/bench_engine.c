@@ -11,8 +11,15 @@
  * untimed. Extra fields: allocs_per_record (allocator calls per record over the timed
  * passes: the steady state; the target is 0), peak_bytes (the most memory the engine held
  * at once, through its allocator hooks), maxrss_kb (the process so far), invocations per
- * pass. Nothing about time is asserted; the exit status is 1 if a record is lost or
- * invoked twice (there are no failures here, so each must be invoked exactly once).
+ * pass, encode_ms and encode_share: the share of the time that is event encoding, measured
+ * apart (the engine's callbacks are not timed one by one): one more pass records which
+ * records each invocation carried, then bp_codec_encode_event() (which validates, measures
+ * and writes, as the engine does between intake and invocation) encodes those same batches,
+ * BENCH_RUNS times, untimed setup aside; encode_ms is that median, encode_share
+ * encode_ms / ms. The events must have the engine's sizes (checked: exit status 1 if not).
+ * Nothing about time is asserted; the exit status is 1 if a record is lost or invoked twice
+ * (there are no failures here, so each must be invoked exactly once).
+ * --only=bs<BatchSize>-pf<ParallelizationFactor> runs that configuration alone (profiling).
  */
 #include <sys/resource.h>
 
@@ -85,6 +92,11 @@ typedef struct host {
   int64_t now;
   int failed;
   bp_invoke_result ok;
+  /* the recording pass (encode_share): record indices in invocation order, batch ends */
+  int recording;
+  size_t *order, norder;
+  size_t *ends, nbatches;
+  uint64_t payload_bytes;
 } host;
 
 static void set_pass(host *h, unsigned pass) {
@@ -154,6 +166,11 @@ static int on_invoke(bp_engine *e, const bp_invoke_req *q, void *ud) {
     if (idx >= h->n) h->foreign++;
     else if (h->seen[idx]++) h->extra++;
     else h->distinct++;
+    if (h->recording && idx < h->n && h->norder < h->n) h->order[h->norder++] = idx;
+  }
+  if (h->recording && h->nbatches < h->n) {
+    h->ends[h->nbatches++] = h->norder;
+    h->payload_bytes += q->payload_len;
   }
   if (bp_engine_complete_invoke(e, q->req_id, h->now, &h->ok)) h->failed = 1;
   return 0;
@@ -187,6 +204,53 @@ static int drive(host *h, bp_engine *e) {
   }
   fprintf(stderr, "bench_engine: a callback failed: %s\n", bp_engine_errmsg(e));
   return -1;
+}
+
+/* The recorded batches (the last pass's records, in invocation order) encoded by a codec of
+ * the engine's options, @p runs times: the median in @p ms. */
+static int encode_alone(host *h, int runs, double *ms) {
+  if (h->norder != h->n) {
+    fprintf(stderr, "bench_engine: the recording pass saw %zu of %zu records\n", h->norder,
+            h->n);
+    return -1;
+  }
+  bp_record *flat = malloc(h->n * sizeof *flat);
+  bp_codec_opts o;
+  bp_codec_opts_init(&o, sizeof o);
+  o.source = BP_SOURCE_KINESIS;
+  o.event_source_arn = BENCH_STREAM;
+  o.invoke_identity_arn = BENCH_ROLE;
+  bp_codec *c = NULL;
+  if (!flat || bp_codec_new(&c, &o, NULL)) {
+    free(flat);
+    return -1;
+  }
+  for (size_t i = 0; i < h->n; i++) flat[i] = h->recs[h->order[i]];
+  double t[64];
+  int rc = 0;
+  for (int r = 0; r < runs && !rc; r++) {
+    uint64_t bytes = 0;
+    double start = bench_now_ms();
+    for (size_t b = 0, from = 0; b < h->nbatches && !rc; from = h->ends[b++]) {
+      const char *ev;
+      size_t len;
+      rc = bp_codec_encode_event(c, BENCH_SHARD, flat + from, h->ends[b] - from, NULL, &ev, &len);
+      bytes += len;
+    }
+    t[r] = bench_now_ms() - start;
+    if (!rc && bytes != h->payload_bytes) {
+      fprintf(stderr, "bench_engine: encoded %llu bytes alone, %llu in the engine\n",
+              (unsigned long long)bytes, (unsigned long long)h->payload_bytes);
+      rc = -1;
+    }
+  }
+  if (rc > 0) fprintf(stderr, "bench_engine: encode: %s\n", bp_codec_errmsg(c));
+  bp_codec_del(c);
+  free(flat);
+  if (rc) return -1;
+  qsort(t, (size_t)runs, sizeof t[0], bench_cmp_double);
+  *ms = t[runs / 2];
+  return 0;
 }
 
 static int run_config(host *h, uint32_t batch_size, int factor, int runs) {
@@ -238,6 +302,16 @@ static int run_config(host *h, uint32_t batch_size, int factor, int runs) {
       invocations = h->invocations;
     }
   }
+  double enc_ms = 0;
+  if (!rc) { /* the recording pass, then the same batches through the encoder alone */
+    set_pass(h, (unsigned)runs + 2);
+    h->recording = 1;
+    h->norder = h->nbatches = 0;
+    h->payload_bytes = 0;
+    rc = drive(h, e);
+    h->recording = 0;
+    if (!rc && encode_alone(h, runs, &enc_ms)) rc = -1;
+  }
   bp_engine_del(e);
   if (rc) return -1;
   if (c.live) {
@@ -247,20 +321,24 @@ static int run_config(host *h, uint32_t batch_size, int factor, int runs) {
   qsort(t, (size_t)runs, sizeof t[0], bench_cmp_double);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  char work[64], extra[200];
+  char work[64], extra[256];
   snprintf(work, sizeof work, "engine-noop-bs%u-pf%d", batch_size, factor);
   snprintf(extra, sizeof extra,
-           "invocations=%llu allocs_per_record=%.4f peak_bytes=%zu maxrss_kb=%ld",
+           "invocations=%llu allocs_per_record=%.4f peak_bytes=%zu maxrss_kb=%ld "
+           "encode_ms=%.3f encode_share=%.2f",
            (unsigned long long)invocations, (double)calls / (double)h->n / runs, c.peak,
-           (long)ru.ru_maxrss);
+           (long)ru.ru_maxrss, enc_ms, enc_ms / t[runs / 2]);
   bench_line("batchpoint", work, h->n, h->n * DATA_SIZE, t[runs / 2], extra);
   return 0;
 }
 
 int main(int argc, char **argv) {
   size_t n = (size_t)bench_env("BENCH_ENGINE_N", 100000);
-  for (int i = 1; i < argc; i++)
+  const char *only = NULL; /* --only=bs100-pf10: that configuration alone (profiling) */
+  for (int i = 1; i < argc; i++) {
     if (!strncmp(argv[i], "--n=", 4)) n = (size_t)atol(argv[i] + 4);
+    if (!strncmp(argv[i], "--only=", 7)) only = argv[i] + 7;
+  }
   int runs = bench_env("BENCH_RUNS", 9);
   if (runs > 64) runs = 64;
   if (n < 1 || n > 9999999) {
@@ -276,7 +354,9 @@ int main(int argc, char **argv) {
   char (*pks)[16] = malloc(n * sizeof *pks);
   uint8_t *data = malloc(n * DATA_SIZE);
   h.seen = malloc(n);
-  if (!h.recs || !h.seqs || !pks || !data || !h.seen) return 1;
+  h.order = malloc(n * sizeof *h.order);
+  h.ends = malloc(n * sizeof *h.ends);
+  if (!h.recs || !h.seqs || !pks || !data || !h.seen || !h.order || !h.ends) return 1;
   const char *base = "4959033827149025660855969253836157109592157598";
   bench_rng rng = {0x9E3779B9u};
   for (size_t i = 0; i < n * DATA_SIZE; i++) data[i] = (uint8_t)bench_next(&rng);
@@ -301,11 +381,17 @@ int main(int argc, char **argv) {
   static const int factors[] = {1, 10};
   int rc = 0;
   for (size_t b = 0; b < 2 && !rc; b++)
-    for (size_t f = 0; f < 2 && !rc; f++) rc = run_config(&h, sizes[b], factors[f], runs);
+    for (size_t f = 0; f < 2 && !rc; f++) {
+      char name[32];
+      snprintf(name, sizeof name, "bs%u-pf%d", sizes[b], factors[f]);
+      if (!only || !strcmp(only, name)) rc = run_config(&h, sizes[b], factors[f], runs);
+    }
   free(h.recs);
   free(h.seqs);
   free(pks);
   free(data);
   free(h.seen);
+  free(h.order);
+  free(h.ends);
   return rc ? 1 : 0;
 }
