@@ -430,60 +430,11 @@ static int hev_parse_records(hev_parse_ctx *c) {
   return more < 0 ? hev_sfail(c, more, "Records") : 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (era arithmetic). */
-static int64_t hev_days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static int hev_digits(const char *p, int n) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (p[i] < '0' || p[i] > '9') return -1;
-    v = v * 10 + (p[i] - '0');
-  }
-  return v;
-}
-
-/* `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (UTC) to epoch ms, the fraction truncated. */
-static int hev_parse_rfc3339(const char *t, size_t n, int64_t *ms) {
-  if (n < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') || t[13] != ':' ||
-      t[16] != ':' || (t[n - 1] != 'Z' && t[n - 1] != 'z'))
-    return -1;
-  int y = hev_digits(t, 4), mo = hev_digits(t + 5, 2), d = hev_digits(t + 8, 2), hh = hev_digits(t + 11, 2),
-      mi = hev_digits(t + 14, 2), ss = hev_digits(t + 17, 2);
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || hh < 0 || hh > 23 ||
-      mi < 0 || mi > 59 || ss < 0 || ss > 59)
-    return -1;
-  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
-  int milli = 0;
-  if (n > 20) {
-    if (t[19] != '.' || n == 21) return -1;
-    for (size_t i = 20; i < n - 1; i++) {
-      if (t[i] < '0' || t[i] > '9') return -1;
-      if (i < 23) milli = milli * 10 + (t[i] - '0');
-    }
-    for (size_t i = n - 1; i < 23; i++) milli *= 10;
-  } else if (t[19] != 'Z' && t[19] != 'z') {
-    return -1;
-  }
-  int64_t v = ((hev_days_from_civil(y, mo, d) * 24 + hh) * 60 + mi) * 60 + ss;
-  v = v * 1000 + milli;
-  if (!bp__time_in_range(v)) return -1;
-  *ms = v;
-  return 0;
-}
-
 static int hev_window_time(hev_parse_ctx *c, int64_t *ms, int *has, const char *path) {
   bp__hstr t;
   int rc = bp__hs_string(&c->s, &t);
   if (rc) return hev_sfail(c, rc, path);
-  if (hev_parse_rfc3339(bp__hs_ptr(&c->s, t), t.len & ~BP__HS_UNESC, ms))
+  if (bp__parse_iso(bp__hs_ptr(&c->s, t), t.len & ~BP__HS_UNESC, ms))
     return hev_perr(c, BP_ERR_INVALID_RECORD, path, "not an RFC 3339 UTC time");
   *has = 1;
   return 0;

@@ -132,6 +132,9 @@ size_t bp__fmt_iso(int64_t ms, int with_ms, char *out);
 void bp__civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec,
                int *milli);
 int bp__time_in_range(int64_t ms);
+/* `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (RFC 3339, UTC; the fraction truncated to ms) in t[0..n)
+ * to epoch ms within bp__time_in_range: 0, else -1 (bp__fmt_iso's inverse). */
+int bp__parse_iso(const char *t, size_t n, int64_t *ms);
 
 /* ---- UTF-8 ---- */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Epoch milliseconds to text, without a clock or the C library's time functions. */
+/* Epoch milliseconds to text and back, without a clock or the C library's time functions. */
 #include <string.h>
 
 #include "bp_int.h"
@@ -32,6 +32,55 @@ void bp__civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min,
   *min = (int)(rem / 60 % 60);
   *sec = (int)(rem % 60);
   *milli = (int)(ms % 1000);
+}
+
+/* A proleptic Gregorian date to days since 1970-01-01: civil_from_days' inverse. */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* The value of p[0..n) as decimal digits, -1 if one is not a digit. */
+static int digits_value(const char *p, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v;
+}
+
+int bp__parse_iso(const char *t, size_t n, int64_t *ms) {
+  if (n < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') || t[13] != ':' ||
+      t[16] != ':' || (t[n - 1] != 'Z' && t[n - 1] != 'z'))
+    return -1;
+  int y = digits_value(t, 4), mo = digits_value(t + 5, 2), d = digits_value(t + 8, 2),
+      hh = digits_value(t + 11, 2), mi = digits_value(t + 14, 2), ss = digits_value(t + 17, 2);
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || hh < 0 || hh > 23 ||
+      mi < 0 || mi > 59 || ss < 0 || ss > 59)
+    return -1;
+  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
+  int milli = 0;
+  if (n > 20) {
+    if (t[19] != '.' || n == 21) return -1;
+    for (size_t i = 20; i < n - 1; i++) {
+      if (t[i] < '0' || t[i] > '9') return -1;
+      if (i < 23) milli = milli * 10 + (t[i] - '0');
+    }
+    for (size_t i = n - 1; i < 23; i++) milli *= 10;
+  } else if (t[19] != 'Z' && t[19] != 'z') {
+    return -1;
+  }
+  int64_t v = ((days_from_civil(y, mo, d) * 24 + hh) * 60 + mi) * 60 + ss;
+  v = v * 1000 + milli;
+  if (!bp__time_in_range(v)) return -1;
+  *ms = v;
+  return 0;
 }
 
 static char *put2(char *p, int v) {
