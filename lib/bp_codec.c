@@ -368,17 +368,26 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
   return write_event(c, &s, recs, shapes, n, win, size, out, out_len);
 }
 
+/* What both encoders know once the event is measured. */
+typedef struct event_plan {
+  bp__kin_shard s;
+  bp_window_fields wf; /* the host's window, read (win points here when there is one) */
+  const bp_window_fields *win;
+  const bp_record *recs;
+  size_t size;
+} event_plan;
+
 /* Validates the arguments and measures the event (sizes and DynamoDB shapes in c->shapes):
  * what both encoders do before writing. Base64 data is left for the write pass to check as it
  * copies it (first_bad_data owes its error when no write follows). */
 static int prepare_event(bp_codec *c, const char *shard_id, const bp_record *host_recs, size_t n,
-                         const bp_window_fields *host_win, bp__kin_shard *s, bp_window_fields *wf,
-                         const bp_window_fields **win, const bp_record **recs, size_t *size) {
-  int rc = window_read(c, host_win, wf, win);
-  if (!rc) rc = bp__codec_records(c, host_recs, n, recs);
-  if (!rc) rc = shard_prepare(c, shard_id, s);
+                         const bp_window_fields *host_win, event_plan *ep) {
+  ep->s = (bp__kin_shard){NULL, 0, 0, NULL, 0};
+  int rc = window_read(c, host_win, &ep->wf, &ep->win);
+  if (!rc) rc = bp__codec_records(c, host_recs, n, &ep->recs);
+  if (!rc) rc = shard_prepare(c, shard_id, &ep->s);
   if (rc) return rc;
-  if (n && (!*recs || !bp__array_ok(*recs, n, sizeof **recs))) /* before sizing shapes for n */
+  if (n && (!ep->recs || !bp__array_ok(ep->recs, n, sizeof *ep->recs))) /* before sizing shapes */
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "records NULL or n %zu too large", n);
   if (c->source == BP_SOURCE_DYNAMODB && n > c->shapes_cap) {
     unsigned char *p = bp__realloc(&c->alloc, c->shapes, n);
@@ -386,7 +395,7 @@ static int prepare_event(bp_codec *c, const char *shard_id, const bp_record *hos
     c->shapes = p;
     c->shapes_cap = n;
   }
-  return event_size(c, s, *recs, n, *win, 1, size, c->shapes);
+  return event_size(c, &ep->s, ep->recs, n, ep->win, 1, &ep->size, c->shapes);
 }
 
 int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *host_recs,
@@ -395,13 +404,9 @@ int bp_codec_encode_event(bp_codec *c, const char *shard_id, const bp_record *ho
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!out || !out_len) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
-  size_t size;
-  bp_window_fields wf;
-  const bp_window_fields *win;
-  const bp_record *recs;
-  int rc = prepare_event(c, shard_id, host_recs, n, host_win, &s, &wf, &win, &recs, &size);
-  return rc ? rc : write_event(c, &s, recs, c->shapes, n, win, size, out, out_len);
+  event_plan ep;
+  int rc = prepare_event(c, shard_id, host_recs, n, host_win, &ep);
+  return rc ? rc : write_event(c, &ep.s, ep.recs, c->shapes, n, ep.win, ep.size, out, out_len);
 }
 
 int bp_codec_encode_event_to(bp_codec *c, const char *shard_id, const bp_record *host_recs,
@@ -411,21 +416,17 @@ int bp_codec_encode_event_to(bp_codec *c, const char *shard_id, const bp_record 
   bp__errmsg_clear(&c->err);
   if (!out_len || (!buf && cap))
     return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL output");
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
-  size_t size;
-  bp_window_fields wf;
-  const bp_window_fields *win;
-  const bp_record *recs;
-  int rc = prepare_event(c, shard_id, host_recs, n, host_win, &s, &wf, &win, &recs, &size);
+  event_plan ep;
+  int rc = prepare_event(c, shard_id, host_recs, n, host_win, &ep);
   if (rc) return rc;
-  if (size > cap) { /* bad data before too small, as when checked first */
-    if ((rc = first_bad_data(c, recs, n))) return rc;
-    *out_len = size;
+  if (ep.size > cap) { /* bad data before too small, as when checked first */
+    if ((rc = first_bad_data(c, ep.recs, n))) return rc;
+    *out_len = ep.size;
     return bp__error(&c->err, BP_ERR_BUFFER_TOO_SMALL, "the event needs %zu bytes, the buffer "
-                                                       "holds %zu", size, cap);
+                                                       "holds %zu", ep.size, cap);
   }
-  if ((rc = write_event_at(c, &s, recs, c->shapes, n, win, size, buf))) return rc;
-  *out_len = size;
+  if ((rc = write_event_at(c, &ep.s, ep.recs, c->shapes, n, ep.win, ep.size, buf))) return rc;
+  *out_len = ep.size;
   return 0;
 }
 
