@@ -133,7 +133,8 @@ static size_t bulk(int path, const unsigned char *s, size_t n, int dec, void *ou
   } else {
     char *o = out;
     if (path >= BP__B64_AVX2) i = bp__b64_valid_avx2(t, n, o, bad);
-    if (path >= BP__B64_SSSE3) i += bp__b64_valid_ssse3(t + i, n - i, o ? o + i : NULL, bad);
+    if (path >= BP__B64_SSSE3 && i < n)
+      i += bp__b64_valid_ssse3(t + i, n - i, o ? o + i : NULL, bad);
   }
 #elif BP__B64_ARM64
   const char *t = (const char *)s;

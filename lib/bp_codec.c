@@ -430,6 +430,17 @@ int bp_codec_encode_event_to(bp_codec *c, const char *shard_id, const bp_record 
   return 0;
 }
 
+/* The write pass is the first to read each record's data, which lies wherever the host keeps
+ * it: asking for a record's first lines a few records ahead hides most of the wait (on 100-byte
+ * records, bench_codec's encode went from 2-3 % slower than hot data to level with it). */
+enum { DATA_AHEAD = 4 };
+static void prefetch_data(const bp_record *r) {
+  const char *d = (const char *)r->data;
+  if (r->data_len) BP__PREFETCH(d);
+  if (r->data_len > 64) BP__PREFETCH(d + 64);
+  if (r->data_len > 128) BP__PREFETCH(d + 128);
+}
+
 /* The event of @p n records whose sizes (and DynamoDB shapes) are known: @p size bytes at
  * @p dst, which holds at least that many. */
 static int write_event_at(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
@@ -439,6 +450,7 @@ static int write_event_at(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
   p = BP__PUT_LIT(p, "{\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
+    if (i + DATA_AHEAD < n) prefetch_data(&recs[i + DATA_AHEAD]);
     p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s, &recs[i], p)
                                        : bp__ddb_record_put(c, &recs[i], shapes[i], p);
     if (!p) { /* base64 data checked as it was copied (event_size deferred it) */

@@ -19,9 +19,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define BP__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define BP__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define BP__PREFETCH(p) __builtin_prefetch(p)
 #else
 #define BP__PRINTF(f, a)
 #define BP__UNLIKELY(x) (x)
+#define BP__PREFETCH(p) ((void)(p))
 #endif
 
 /* ---- Allocation through the object's copied hooks ---- */
