@@ -13,12 +13,13 @@
 
 uint32_t bp__lane_of(const char *key, size_t len, uint32_t nlanes) {
   /* SEMANTICS.md §3.2 (batchpoint's decision): FNV-1a-32 of the partition-key bytes, modulo ParallelizationFactor */
+  if (nlanes <= 1) return 0; /* one lane: nothing to hash */
   uint32_t h = 2166136261u;
   for (size_t i = 0; i < len; i++) {
     h ^= (uint8_t)key[i];
     h *= 16777619u;
   }
-  return nlanes > 1 ? h % nlanes : 0;
+  return h % nlanes;
 }
 
 int bp_lane_of(const char *partition_key, size_t len, int parallelization_factor) {
@@ -69,6 +70,18 @@ static void fields_of(const bp_record *r, const char *p[F_COUNT], size_t len[F_C
 }
 
 const char *bp__records_oversized(const bp_record *r) {
+  /* The usual record: every length fits in 32 bits and no field starts within 4 GiB of the
+   * top of the address space, so no span can wrap. Otherwise each field is looked at. */
+  uintptr_t top = (uintptr_t)r->seq | (uintptr_t)r->partition_key | (uintptr_t)r->data |
+                  (uintptr_t)r->encryption_type | (uintptr_t)r->event_id |
+                  (uintptr_t)r->event_name | (uintptr_t)r->dynamodb_json |
+                  (uintptr_t)r->user_identity_json;
+  size_t lens = r->seq_len | r->partition_key_len | r->data_len | r->encryption_type_len |
+                r->event_id_len | r->event_name_len | r->dynamodb_json_len |
+                r->user_identity_json_len;
+  if (lens <= UINT32_MAX && UINTPTR_MAX - UINT32_MAX > UINT32_MAX &&
+      top <= UINTPTR_MAX - UINT32_MAX)
+    return NULL;
   static const char *const name[F_COUNT] = {"seq",      "partition_key", "data",
                                             "encryption_type", "event_id", "event_name",
                                             "dynamodb_json", "user_identity_json"};
