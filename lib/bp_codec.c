@@ -255,7 +255,7 @@ int bp_codec_event_overhead(bp_codec *c, const char *shard_id, const bp_window_f
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = BP__KIN_SHARD_INIT;
   bp_window_fields wf;
   const bp_window_fields *win;
   int rc = window_read(c, host_win, &wf, &win);
@@ -269,7 +269,7 @@ int bp_codec_record_size(bp_codec *c, const char *shard_id, const bp_record *hos
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size || !host_rec) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "NULL argument");
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = BP__KIN_SHARD_INIT;
   bp_record rec;
   int rc = bp__struct_in(&rec, sizeof rec, BP__RECORD_SIZE_V1, host_rec, "bp_record",
                          c->err.text, sizeof c->err.text);
@@ -322,7 +322,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
   if (!c) return BP_ERR_INVALID_ARGUMENT;
   bp__errmsg_clear(&c->err);
   if (!size) return bp__error(&c->err, BP_ERR_INVALID_ARGUMENT, "size is NULL");
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = BP__KIN_SHARD_INIT;
   bp_window_fields wf;
   const bp_window_fields *win;
   const bp_record *recs;
@@ -334,7 +334,7 @@ int bp_codec_event_size(bp_codec *c, const char *shard_id, const bp_record *host
 
 int bp__codec_shard_prepare(bp_codec *c, const char *shard_id, bp__codec_shard *out) {
   bp__errmsg_clear(&c->err);
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = BP__KIN_SHARD_INIT;
   int rc = shard_prepare(c, shard_id, &s);
   out->quoted_len = s.quoted_len;
   return rc;
@@ -359,7 +359,7 @@ int bp__codec_encode_measured(bp_codec *c, const char *shard_id, const bp_record
                               const size_t *sizes, const unsigned char *shapes, size_t n,
                               const bp_window_fields *win, const char **out, size_t *out_len) {
   bp__errmsg_clear(&c->err);
-  bp__kin_shard s = {NULL, 0, 0, NULL, 0};
+  bp__kin_shard s = BP__KIN_SHARD_INIT;
   size_t size;
   int rc = shard_prepare(c, shard_id, &s);
   if (rc || (rc = overhead(c, &s, win, &size))) return rc;
@@ -382,7 +382,7 @@ typedef struct event_plan {
  * copies it (first_bad_data owes its error when no write follows). */
 static int prepare_event(bp_codec *c, const char *shard_id, const bp_record *host_recs, size_t n,
                          const bp_window_fields *host_win, event_plan *ep) {
-  ep->s = (bp__kin_shard){NULL, 0, 0, NULL, 0};
+  ep->s = (bp__kin_shard)BP__KIN_SHARD_INIT;
   int rc = window_read(c, host_win, &ep->wf, &ep->win);
   if (!rc) rc = bp__codec_records(c, host_recs, n, &ep->recs);
   if (!rc) rc = shard_prepare(c, shard_id, &ep->s);

@@ -84,7 +84,12 @@ typedef struct bp__kin_shard {
   size_t quoted_len;
   const char *mid;
   size_t mid_len;
+  /* approximateArrivalTimestamp's seconds and '.' as last written (ts_len 0: none yet) */
+  uint64_t ts_sec;
+  size_t ts_len;
+  char ts_text[24];
 } bp__kin_shard;
+#define BP__KIN_SHARD_INIT {.raw = NULL}
 
 /* Kinesis: build c->kin_tail (bp_codec_new, once). */
 int bp__kinesis_codec_init(bp_codec *c);

@@ -114,6 +114,22 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
   return 0;
 }
 
+/* approximateArrivalTimestamp (§1.4: seconds, '.', three digits). The records of a batch mostly
+ * share their second: its digits are formatted once, then copied with the milliseconds. */
+static char *put_arrival(bp__kin_shard *sh, int64_t ms, char *p) {
+  uint64_t sec = (uint64_t)ms / 1000;
+  unsigned frac = (unsigned)((uint64_t)ms - sec * 1000);
+  if (!sh->ts_len || sec != sh->ts_sec) {
+    sh->ts_len = bp__fmt_epoch_seconds(ms, sh->ts_text) - 3; /* through the '.' */
+    sh->ts_sec = sec;
+  }
+  p = bp__put(p, sh->ts_text, sh->ts_len);
+  p[0] = (char)('0' + frac / 100);
+  p[1] = (char)('0' + frac / 10 % 10);
+  p[2] = (char)('0' + frac % 10);
+  return p + 3;
+}
+
 char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *p) {
   p = BP__PUT_LIT(p, K_OPEN);
   p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
@@ -124,7 +140,7 @@ char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_r
   else if (bp__b64_check_copy((const char *)r->data, r->data_len, p)) return NULL;
   else p += r->data_len;
   p = BP__PUT_LIT(p, K_TS);
-  p += bp__fmt_epoch_seconds(r->arrival_ms, p);
+  p = put_arrival(shard, r->arrival_ms, p);
   if (r->encryption_type) {
     p = BP__PUT_LIT(p, K_ENC);
     p = bp__json_str_put(p, r->encryption_type, r->encryption_type_len);
