@@ -147,6 +147,26 @@ static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint
   }
 }
 
+/* Shard positions of lane positions [first, first + n): all that settling a successful attempt
+ * reads (the checkpoint). Views are built only when something reads them (load_batch()). */
+static void load_positions(bp_engine *e, const bp__shard *s, const bp__lane *l, uint32_t first,
+                           size_t n) {
+  if (e->views_lane == l && e->views_first == first && e->views_n == n) return;
+  e->views_lane = NULL; /* the scratch's views are another batch's */
+  for (size_t i = 0; i < n; i++) e->positions[i] = s->slots[l->batch[first + i]].pos;
+}
+
+/* An event about lane positions [first, first + n): views of its two ends, built only when the
+ * host listens. */
+static void batch_event(bp_engine *e, const bp__shard *s, const bp__lane *l, int type,
+                        int detail, uint32_t first, size_t n, int64_t value) {
+  if (!e->t.on_event) return;
+  bp_record v0, v1;
+  bp__records_view(s, l->batch[first], &v0);
+  bp__records_view(s, l->batch[first + n - 1], &v1);
+  bp__engine_event(e, s, l->index, type, detail, &v0, &v1, n, value);
+}
+
 static void copy_str(char *dst, size_t cap, const char *src) {
   size_t n = strlen(src);
   if (n >= cap) n = cap - 1;
@@ -457,7 +477,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
   uint32_t attempts, invocations;
   if (bp_bisect_current(l->bisect, &first, &n, &attempts, &invocations) < 0)
     return bp__engine_fail(e, BP_ERR_INTERNAL, "completion without a current batch");
-  load_batch(e, s, l, (uint32_t)first, n);
+  load_positions(e, s, l, (uint32_t)first, n);
   bp_resolver_input in;
   bp_resolver_input_init(&in, sizeof in);
   in.attempts = attempts;
@@ -480,6 +500,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
                                                           : 0u;
     if (e->tumbling_ms) flags |= BP_CLASSIFY_REQUIRE_STATE;
     memset(&rr, 0, sizeof rr); /* nothing to read: any normal return is a success (§3.3) */
+    if (flags) load_batch(e, s, l, (uint32_t)first, n);
     int rc = flags ? bp__codec_classify(e->codec, l->body.data, l->body.len, e->views, n, flags,
                                         &rr)
                    : 0;
@@ -514,8 +535,8 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
   int rc = bp_resolver_decide(&e->policy, &in, &a, msg, sizeof msg);
   if (rc < 0) return bp__engine_fail(e, BP_ERR_INTERNAL, msg);
 
-  bp__engine_event(e, s, l->index, BP_EVENT_OUTCOME, in.outcome, &e->views[0], &e->views[n - 1],
-                   n, in.outcome == BP_ATTEMPT_PARTIAL ? (int64_t)in.failed_index : 0);
+  batch_event(e, s, l, BP_EVENT_OUTCOME, in.outcome, (uint32_t)first, n,
+              in.outcome == BP_ATTEMPT_PARTIAL ? (int64_t)in.failed_index : 0);
   if (in.outcome == BP_ATTEMPT_NOT_REACHED) {
     s->m.throttled_attempts++;
   } else {
@@ -537,8 +558,7 @@ static int act_on_result(bp_engine *e, bp__shard *s, bp__lane *l) {
     if (rc < 0) return rc;
   }
   if (a.kind == BP_ACTION_SPLIT)
-    bp__engine_event(e, s, l->index, BP_EVENT_SPLIT, 0, &e->views[0], &e->views[n / 2 - 1],
-                     n / 2, 0);
+    batch_event(e, s, l, BP_EVENT_SPLIT, 0, (uint32_t)first, n / 2, 0);
   rc = apply_action(e, l, &a);
   if (rc < 0) return rc;
   if (rc == BP_BISECT_MORE && a.not_before_ms > l->done_ms)
