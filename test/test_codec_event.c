@@ -698,6 +698,41 @@ static void test_random_sizes(void **state) {
   bp_codec_del(d);
 }
 
+/* approximateArrivalTimestamp of every record equals bp_time_format_epoch_seconds(), whether
+ * the record shares the second before it, starts a new one, goes back in time, or has more
+ * digits (the encoder reuses the seconds' text within a second). */
+static void test_arrival_seconds_runs(void **state) {
+  (void)state;
+  static const int64_t ms[] = {0,          1,          999,           1000,          1000,
+                               1999,       1001,       999999999999,  1000000000000, 1000000000001,
+                               1545084650001, 1545084650999, 1545084651000, 1545084650500,
+                               BP_TIME_MAX_MS, BP_TIME_MAX_MS - 1, 5, 5};
+  enum { N = sizeof ms / sizeof ms[0] };
+  bp_codec *c = kinesis_codec("arn:aws:kinesis:us-east-1:1:stream/s", "arn:aws:iam::1:role/r");
+  bp_record r[N];
+  char seqs[N][8];
+  for (size_t i = 0; i < N; i++) {
+    snprintf(seqs[i], sizeof seqs[i], "%zu", i + 1);
+    r[i] = krec(seqs[i], ms[i], "k", "d", 1, 0);
+  }
+  size_t len;
+  const char *out = encode(c, "shardId-1", r, N, NULL, &len);
+  const char *p = out;
+  static const char key[] = "\"approximateArrivalTimestamp\":";
+  for (size_t i = 0; i < N; i++) {
+    p = strstr(p, key);
+    assert_non_null(p);
+    p += sizeof key - 1;
+    char want[32];
+    int n = bp_time_format_epoch_seconds(ms[i], want, sizeof want);
+    assert_true(n > 0);
+    if (strncmp(p, want, (size_t)n) || (p[n] != ',' && p[n] != '}'))
+      fail_msg("record %zu: %.20s, want %s", i, p, want);
+  }
+  assert_null(strstr(p, key));
+  bp_codec_del(c);
+}
+
 /* A batch near the 6 MB limit: sizes stay exact at scale. */
 static void test_large_event(void **state) {
   (void)state;
@@ -807,6 +842,7 @@ int main(void) {
       cmocka_unit_test(test_kinesis_partition_key_limits),
       cmocka_unit_test(test_record_size_overflow),
       cmocka_unit_test(test_deferred_base64_error_order),
+      cmocka_unit_test(test_arrival_seconds_runs),
   };
   return cmocka_run_group_tests_name("codec_event", tests, NULL, NULL);
 }
