@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -126,15 +127,21 @@ static void test_seqnum_validate(void **state) {
   assert_int_equal(bp_seqnum_validate("12\0" "3", 4), BP_ERR_INVALID_SEQNUM);
   assert_int_equal(bp_seqnum_validate("1:", 2), BP_ERR_INVALID_SEQNUM); /* ':' is '9'+1 */
   assert_int_equal(bp_seqnum_validate("/1", 2), BP_ERR_INVALID_SEQNUM); /* '/' is '0'-1 */
-  /* every non-digit byte at every position of a 20-digit number (the 8-byte path + tail) */
-  for (int pos = 0; pos < 20; pos++)
-    for (int b = 0; b < 256; b++) {
-      char t[20];
-      memset(t, '5', sizeof t);
-      t[pos] = (char)b;
-      int digit = b >= '0' && b <= '9' && !(pos == 0 && b == '0');
-      if ((bp_seqnum_validate(t, 20) == 0) != digit) fail_msg("byte %d at %d", b, pos);
-    }
+  /* every byte value at every position, at lengths around the 8-byte words and the 16-byte
+   * blocks (with the last block overlapping the one before) */
+  static const size_t lens[] = {1, 2, 7, 8, 9, 15, 16, 17, 20, 31, 32, 33, 47, 56, 100, 127, 128};
+  for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
+    for (size_t pos = 0; pos < lens[k]; pos++)
+      for (int b = 0; b < 256; b++) {
+        char *t = malloc(lens[k]); /* exactly the number: an over-read is the sanitizer's */
+        assert_non_null(t);
+        memset(t, '5', lens[k]);
+        t[pos] = (char)b;
+        int digit = b >= '0' && b <= '9' && !(pos == 0 && b == '0' && lens[k] > 1);
+        int ok = bp_seqnum_validate(t, lens[k]) == 0;
+        free(t);
+        if (ok != digit) fail_msg("byte %d at %zu of %zu", b, pos, lens[k]);
+      }
 }
 
 /* ---- time ---- */
