@@ -310,12 +310,12 @@ static int fm_record(bp_filter *f, bp__frec *r, int32_t memb) {
   return 0;
 }
 
-static int fm_leaf(bp_filter *f, int type, const char *s, size_t n) {
-  bp__flevel *top = &f->lv[f->nlv - 1];
-  uint32_t node = top->kind == BP__FL_OBJ ? top->key : top->trie;
+/* Test a leaf at trie node @p node (membership @p memb) against its path's conditions and
+ * record the hits. @return 1, or -1 out of memory. */
+static int fm_leaf_at(bp_filter *f, uint32_t node, int32_t memb, int type, const char *s,
+                      size_t n) {
   if (node == BP__FT_DEAD || f->trie[node].slot < 0) return 1;
   const bp__fslot *slot = &f->slot[f->trie[node].slot];
-  int32_t memb = top->memb;
   fm_val v = {type, s, n, -1, 0.0, -2, {0}};
   if (slot->track && fm_record(f, &f->srec[f->trie[node].slot], memb)) return -1;
   for (uint32_t i = 0; i < slot->count; i++) {
@@ -328,6 +328,11 @@ static int fm_leaf(bp_filter *f, int type, const char *s, size_t n) {
       }
   }
   return 1;
+}
+
+static int fm_leaf(bp_filter *f, int type, const char *s, size_t n) {
+  const bp__flevel *top = &f->lv[f->nlv - 1];
+  return fm_leaf_at(f, top->kind == BP__FL_OBJ ? top->key : top->trie, top->memb, type, s, n);
 }
 
 /* ---- Parse events ---- */
@@ -520,28 +525,14 @@ int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const c
   return fm_feed(f, text, n);
 }
 
-/* Events of a root object given as calls instead of JSON text (a record view whose values
- * are at hand): the same callbacks a parse would make. */
-void bp__filter_ev_begin(bp_filter *f) {
-  f->members_mode = 1;
-  f->text_depth = 0;
-  f->dead = 0;
-  f->ev_nlv = f->nlv;
-  fm_open(f, BP__FL_OBJ);
+/* A leaf outside every array, its node known: what a parse reaching it records (a leaf
+ * outside arrays neither opens a level nor records a membership, so it cannot run out of
+ * memory). */
+void bp__filter_leaf_string(bp_filter *f, uint32_t node, const char *s, size_t n) {
+  fm_leaf_at(f, node, FM_NONE_NODE, BP__J_STRING, s, n);
 }
-void bp__filter_ev_key(bp_filter *f, const char *k, size_t n) { fm_key(f, k, n); }
-void bp__filter_ev_key_node(bp_filter *f, uint32_t node) {
-  if (!f->dead) f->lv[f->nlv - 1].key = node;
-}
-void bp__filter_ev_string(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_STRING, s, n); }
-void bp__filter_ev_number(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_NUMBER, s, n); }
-void bp__filter_ev_open(bp_filter *f) { fm_open(f, BP__FL_OBJ); }
-void bp__filter_ev_close(bp_filter *f) { fm_close(f); }
-int bp__filter_ev_end(bp_filter *f) {
-  fm_close(f);
-  f->nlv = f->ev_nlv;
-  f->dead = 0;
-  return f->oom ? bp__error(&f->err, BP_ERR_NOMEM, "out of memory") : 0;
+void bp__filter_leaf_number(bp_filter *f, uint32_t node, const char *s, size_t n) {
+  fm_leaf_at(f, node, FM_NONE_NODE, BP__J_NUMBER, s, n);
 }
 
 /* ---- Decide ---- */

@@ -1177,6 +1177,145 @@ static void test_record_view_equals_text(void **state) {
   assert_true(matched > 300 && matched < compared - 300); /* both verdicts well exercised */
 }
 
+/* Generated records against generated filters: the record view (its tested members given
+ * straight to the matcher, the record checked without sizing it) must decide as matching
+ * the encoded record's JSON text does, and refuse exactly the records the encoder refuses,
+ * with the same error. Members vary in escapes, UTF-8, case, presence and validity; the
+ * patterns use every matcher kind on every view member, alone, combined, under $or and
+ * beside `data` patterns. */
+static uint32_t gen_next(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static void test_record_view_generated(void **state) {
+  (void)state;
+  static const char *const pats[] = {
+      "{\"kinesis\":{\"partitionKey\":[\"pk-1\"]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk-1\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"suffix\":\"\\u00e9\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"equals-ignore-case\":\"PK-1\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"prefix\":{\"equals-ignore-case\":\"Pk\"}}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"wildcard\":\"*-1*\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"anything-but\":[\"pk-1\",\"x\"]}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"anything-but\":{\"prefix\":\"pk\"}}]}}",
+      "{\"kinesis\":{\"partitionKey\":[\"q\\\"u\\\\o\"]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"exists\":true}]}}",
+      "{\"kinesis\":{\"sequenceNumber\":[{\"suffix\":\"898\"}]}}",
+      "{\"kinesis\":{\"sequenceNumber\":[\"7\"],\"kinesisSchemaVersion\":[\"1.0\"]}}",
+      "{\"kinesis\":{\"data\":[{\"prefix\":\"aGVs\"}]}}",
+      "{\"kinesis\":{\"data\":[\"\",\"eyJ0IjoxfQ==\"]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[{\"numeric\":[\">\",1545084650]}]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[0,1545084650.987]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[{\"anything-but\":[0]}]}}",
+      "{\"kinesis\":{\"encryptionType\":[{\"exists\":false}]}}",
+      "{\"kinesis\":{\"encryptionType\":[\"KMS\"]}}",
+      "{\"kinesis\":{\"encryptionType\":[{\"anything-but\":\"NONE\"}]}}",
+      "{\"kinesis\":{\"nope\":[{\"exists\":false}]},\"eventSource\":[\"aws:kinesis\"]}",
+      "{\"eventVersion\":[\"1.0\"],\"eventName\":[{\"prefix\":\"aws:kinesis\"}]}",
+      "{\"eventID\":[{\"suffix\":\":7\"}]}",
+      "{\"eventID\":[{\"prefix\":\"shard\\\"\"}]}",
+      "{\"invokeIdentityArn\":[{\"wildcard\":\"*role*\"}],\"awsRegion\":[\"us-east-1\"]}",
+      "{\"eventSourceARN\":[{\"anything-but\":{\"suffix\":\"s1\"}}]}",
+      "{\"eventSourceARN\":[{\"exists\":false}]}",
+      "{\"$or\":[{\"kinesis\":{\"partitionKey\":[\"x\"]}},{\"kinesis\":{\"encryptionType\":"
+      "[\"KMS\"]}}]}",
+      "{\"partitionKey\":[{\"exists\":false}],\"kinesis\":{\"partitionKey\":[{\"exists\":true}]}}",
+      "{\"kinesis.partitionKey\":[\"pk-1\"]}",
+      /* data patterns (these alone never read the record) */
+      "{\"data\":{\"t\":[1]}}",
+      "{\"data\":{\"t\":[{\"exists\":false}]}}",
+      "{\"data\":{\"t\":[1]},\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk\"}]}}",
+  };
+  enum { DATA_ONLY_FROM = 30, DATA_ONLY_TO = 32 }; /* pats[30], pats[31] */
+  static const char *const keys[] = {"pk-1", "pk-12", "PK-1", "q\"u\\o", "caf\xc3\xa9", "x",
+                                     "",     "\xff", "pk\n1", "\xc3"};
+  static const char *const seqs[] = {SEQ, "7", "0123", "12a4", "49590338271490256608559692538361571095921575989136588898000"};
+  static const int64_t arrivals[] = {1545084650987, 0, -1, 1545084650000};
+  static const char *const encs[] = {NULL, "KMS", "NONE", "\xc3"};
+  static const struct {
+    const char *text, *payload; /* the record's data, and the payload it carries */
+    int b64;
+  } datas[] = {{"hello", "hello", 0},         {"{\"t\":1}", "{\"t\":1}", 0},
+               {"aGVsbG8=", "hello", 1},      {"eyJ0IjoxfQ==", "{\"t\":1}", 1},
+               {"", "", 0},                   {"{\"t\":2}", "{\"t\":2}", 0}};
+  static const char *const shards[] = {SHARD, "shard\"A\\"};
+  char big[300];
+  memset(big, 'k', sizeof big); /* a partition key over 256 characters */
+  bp_codec *c = kinesis_codec();
+  uint32_t rng = 0x2545F491u;
+  int compared = 0, matched = 0, refused = 0;
+  for (int round = 0; round < 400; round++) {
+    bp_filter *f = new_filter(0);
+    int npat = 1 + (int)(gen_next(&rng) % 3), data_only = 1;
+    for (int p = 0; p < npat; p++) {
+      size_t i = gen_next(&rng) % (sizeof pats / sizeof pats[0]);
+      add_ok(f, pats[i]);
+      data_only &= i >= DATA_ONLY_FROM && i < DATA_ONLY_TO;
+    }
+    for (int k = 0; k < 25; k++) {
+      uint32_t x = gen_next(&rng);
+      bp_record r = kinesis_rec("");
+      const char *key = keys[x % 10];
+      r.partition_key = key;
+      r.partition_key_len = strlen(key);
+      if (x % 97 == 0) r.partition_key = big, r.partition_key_len = sizeof big;
+      uint32_t y = gen_next(&rng);
+      int valid = y % 4 != 0; /* most records are valid */
+      r.seq = valid ? (y >> 4) % 2 ? SEQ : "7" : seqs[(y >> 4) % 5];
+      r.seq_len = strlen(r.seq);
+      r.arrival_ms = valid ? arrivals[(y >> 8) % 2 ? 0 : 3] : arrivals[(y >> 8) % 4];
+      const char *enc = valid ? encs[(y >> 12) % 3] : encs[(y >> 12) % 4];
+      r.encryption_type = enc;
+      r.encryption_type_len = enc ? strlen(enc) : 0;
+      size_t d = (y >> 16) % (sizeof datas / sizeof datas[0]);
+      r.data = (const uint8_t *)datas[d].text;
+      r.data_len = strlen(datas[d].text);
+      r.flags = datas[d].b64 ? BP_RECORD_DATA_BASE64 : 0;
+      const char *shard = shards[(y >> 20) % 2];
+      const char *ev;
+      size_t evlen;
+      int enc_rc = bp_codec_encode_event(c, shard, &r, 1, NULL, &ev, &evlen);
+      char want[256];
+      snprintf(want, sizeof want, "%s", bp_codec_errmsg(c));
+      int res = -1;
+      int rc = bp_filter_match_record(f, c, shard, &r, &res);
+      if (enc_rc) { /* a record the encoder refuses: refused the same way, unless unread */
+        if (data_only || (!rc && res == BP_FILTER_DROPPED)) continue; /* §7.3: data first */
+        if (rc != enc_rc || strcmp(bp_filter_errmsg(f), want))
+          fail_msg("round %d: filter %d '%s', encoder %d '%s'", round, rc, bp_filter_errmsg(f),
+                   enc_rc, want);
+        refused++;
+        continue;
+      }
+      if (rc) fail_msg("round %d: match_record %d %s", round, rc, bp_filter_errmsg(f));
+      if (res == BP_FILTER_DROPPED) continue;
+      size_t head = strlen("{\"Records\":[");
+      const char *text = ev + head;
+      size_t tlen = evlen - head - 2;
+      char buf[4096];
+      int n = bp_filter_uses_data(f)
+                  ? snprintf(buf, sizeof buf, "%.*s,\"data\":%s}", (int)(tlen - 1), text,
+                             datas[d].payload)
+                  : snprintf(buf, sizeof buf, "%.*s", (int)tlen, text);
+      assert_true(n > 0 && (size_t)n < sizeof buf);
+      int via_text = -1;
+      assert_int_equal(bp_filter_match_json(f, buf, (size_t)n, &via_text), 0);
+      if ((res == BP_FILTER_MATCH) != via_text)
+        fail_msg("round %d: record view %d, text %d: %s", round, res, via_text, buf);
+      compared++;
+      matched += via_text;
+    }
+    bp_filter_del(f);
+  }
+  bp_codec_del(c);
+  assert_true(compared > 4000);
+  assert_true(matched > 1000 && matched < compared - 1000);
+  assert_true(refused > 500);
+}
+
 static void test_record_ddb(void **state) {
   (void)state;
   bp_codec *c = NULL;
@@ -1342,7 +1481,8 @@ int main(void) {
       cmocka_unit_test(test_strings),        cmocka_unit_test(test_structure),
       cmocka_unit_test(test_arrays),         cmocka_unit_test(test_events),
       cmocka_unit_test(test_record_kinesis),
-      cmocka_unit_test(test_record_view_equals_text), cmocka_unit_test(test_record_ddb),
+      cmocka_unit_test(test_record_view_equals_text), cmocka_unit_test(test_record_view_generated),
+      cmocka_unit_test(test_record_ddb),
       cmocka_unit_test(test_failmalloc),     cmocka_unit_test(test_no_alloc_per_match),
       cmocka_unit_test(test_vectors),
   };
