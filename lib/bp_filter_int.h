@@ -88,6 +88,7 @@ typedef struct bp__fsub {
 typedef struct bp__ftrie {
   uint32_t child;   /* first child, BP__FT_NONE */
   uint32_t sibling; /* next sibling, BP__FT_NONE */
+  uint32_t dot;     /* the child for '.', BP__FT_NONE */
   int32_t slot;     /* path slot ending here, -1 */
   uint8_t byte;
 } bp__ftrie;

@@ -648,6 +648,56 @@ static void test_numbers(void **state) {
   assert_int_equal(match1("{\"n\":[null]}", "{\"n\":[]}"), 0);
 }
 
+/* Number tokens of up to 15 digits take a shortcut to their double (no exponent, one
+ * division); the same values written with an exponent take the general way. Generated
+ * tokens (sign, leading and trailing zeros, fractions of 0..9 digits) must compare equal
+ * to their exponent form, and strictly above it less one unit in the last digit. */
+static void test_numbers_generated(void **state) {
+  (void)state;
+  uint32_t rng = 0x1234567u;
+  int shortcut = 0;
+  for (int t = 0; t < 3000; t++) {
+    rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+    uint32_t x = rng;
+    int neg = x & 1, nint = (int)(x >> 1) % 9, nfrac = (int)(x >> 5) % 10;
+    if (nint + nfrac > 15) nfrac = 15 - nint;
+    char digits[24], tok[40], expo[48], less[48];
+    int nd = 0;
+    for (int i = 0; i < nint + nfrac; i++) {
+      rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+      digits[nd++] = (char)('0' + rng % 10);
+    }
+    if (nint && digits[0] == '0') digits[0] = '7'; /* JSON: no leading zero */
+    digits[nd] = 0;
+    /* the token: int part ("0" when none), then the fraction */
+    int n = snprintf(tok, sizeof tok, "%s%.*s%s%.*s", neg ? "-" : "", nint ? nint : 1,
+                     nint ? digits : "0", nfrac ? "." : "", nfrac, digits + nint);
+    assert_true(n > 0);
+    /* the same value as <digits without leading zeros>e-<nfrac> */
+    const char *sig = digits;
+    while (*sig == '0' && sig[1]) sig++;
+    if (!*sig) sig = "0";
+    snprintf(expo, sizeof expo, "%s%se-%d", neg ? "-" : "", sig, nfrac);
+    shortcut += nint + nfrac > 0;
+    char pat[160], ev[80];
+    snprintf(ev, sizeof ev, "{\"n\":%s}", tok);
+    snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\"=\",%s]}]}", expo);
+    if (match1(pat, ev) != 1) fail_msg("%s != %s", tok, expo);
+    snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\">=\",%s]}],\"m\":[{\"exists\":false}]}", expo);
+    if (match1(pat, ev) != 1) fail_msg("%s not >= %s", tok, expo);
+    /* one unit less in the last digit (at most 15 digits: a different double) */
+    if (strcmp(sig, "0") && !neg) {
+      long long m = atoll(sig);
+      snprintf(less, sizeof less, "%llde-%d", m - 1, nfrac);
+      snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\">\",%s]}]}", less);
+      if (match1(pat, ev) != 1) fail_msg("%s not > %s", tok, less);
+      snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\"=\",%s]}]}", less);
+      if (match1(pat, ev) != 0) fail_msg("%s = %s", tok, less);
+    }
+  }
+  assert_true(shortcut > 2000);
+}
+
 static void test_ip(void **state) {
   (void)state;
   assert_int_equal(match1("{\"ip\":[{\"cidr\":\"10.0.0.0/8\"}]}", "{\"ip\":\"10.255.0.1\"}"), 1);
@@ -1477,7 +1527,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lifecycle_args), cmocka_unit_test(test_limits),
       cmocka_unit_test(test_strict),         cmocka_unit_test(test_reasons),
-      cmocka_unit_test(test_numbers),        cmocka_unit_test(test_ip),
+      cmocka_unit_test(test_numbers),        cmocka_unit_test(test_numbers_generated),
+      cmocka_unit_test(test_ip),
       cmocka_unit_test(test_strings),        cmocka_unit_test(test_structure),
       cmocka_unit_test(test_arrays),         cmocka_unit_test(test_events),
       cmocka_unit_test(test_record_kinesis),
