@@ -103,8 +103,13 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
  * field spans). */
 #define BP__SIZE_DEFER_B64 1u
 #define BP__SIZE_TRUSTED 2u
+#define BP__SIZE_UNSIZED 4u /* checks only, *size left alone: bp__kinesis_record_check */
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
                               size_t index, unsigned flags, size_t *size);
+/* bp__kinesis_record_size's checks and verdict, the size not wanted: it is only computed
+ * when some field is long enough for the sum to reach SIZE_MAX (the "too large" error). */
+int bp__kinesis_record_check(bp_codec *c, const char *shard_id, size_t shard_len,
+                             const bp_record *r, size_t index);
 /* The error of a record whose base64 data is not strict base64, else 0. */
 int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index);
 /* Writes the record; NULL (nothing else reported) when its base64 data is not strict. */

@@ -77,6 +77,19 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
   return bp__kinesis_record_size_q(c, bp__json_str_len(shard_id, shard_len), r, index, 0, size);
 }
 
+int bp__kinesis_record_check(bp_codec *c, const char *shard_id, size_t shard_len,
+                             const bp_record *r, size_t index) {
+  /* With every length below SIZE_MAX / 16, the ten terms of the size (a text's escaped form
+   * is at most 6 bytes a byte, plus its quotes) cannot add up to SIZE_MAX. */
+  const size_t small = SIZE_MAX / 16;
+  size_t data = r->flags & BP_RECORD_DATA_BASE64 ? r->data_len : bp_base64_encoded_len(r->data_len);
+  size_t size;
+  if (shard_len < small && r->seq_len < small && r->partition_key_len < small &&
+      r->encryption_type_len < small && data < small)
+    return bp__kinesis_record_size_q(c, 0, r, index, BP__SIZE_UNSIZED, &size);
+  return bp__kinesis_record_size(c, shard_id, shard_len, r, index, &size);
+}
+
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
                               size_t index, unsigned flags, size_t *size) {
   int defer_b64 = (flags & BP__SIZE_DEFER_B64) != 0;
@@ -95,6 +108,11 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
   size_t data_len = 0;
   int rc = data_b64_len(c, r, index, defer_b64, &data_len);
   if (rc) return rc;
+  if (flags & BP__SIZE_UNSIZED) {
+    if (r->encryption_type && !bp__utf8_valid(r->encryption_type, r->encryption_type_len))
+      return late_bad(c, r, index, defer_b64, "encryptionType is not valid UTF-8");
+    return 0;
+  }
   /* Every term but data, the shard id and encryptionType is bounded; those three are summed
    * with saturation so a size that does not fit in a size_t is refused, never wrapped. */
   size_t n = LIT_LEN(K_OPEN) + bp__json_str_len(r->partition_key, r->partition_key_len) +

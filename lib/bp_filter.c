@@ -150,60 +150,53 @@ static const struct {
     {"approximateArrivalTimestamp", 27}, {"encryptionType", 14}};
 
 void bp__filter_view_index(bp_filter *f) {
+  f->view_tested = 0;
   for (int i = 0; i < BP__FV_COUNT; i++) {
     uint32_t parent = i < BP__FV_SCHEMA ? 0 : f->view_key[BP__FV_KINESIS];
-    f->view_key[i] = bp__filter_key_node(f, parent, i < BP__FV_SCHEMA, ff_view_keys[i].key,
-                                         ff_view_keys[i].len);
+    uint32_t node = bp__filter_key_node(f, parent, i < BP__FV_SCHEMA, ff_view_keys[i].key,
+                                        ff_view_keys[i].len);
+    f->view_key[i] = node;
+    if (node != BP__FT_DEAD && f->trie[node].slot >= 0) f->view_tested |= 1u << i;
   }
 }
 
-/* Does some condition test the view member @p i (a scalar)? Members no condition names are
- * neither built nor fed: a parse would walk their keys into no slot. */
-static int ff_tested(const bp_filter *f, int i) {
-  uint32_t node = f->view_key[i];
-  return node != BP__FT_DEAD && f->trie[node].slot >= 0;
-}
-
+/* Test view member @p i (a string) if some condition names it. */
 static void ff_member(bp_filter *f, int i, const char *s, size_t n) {
-  if (!ff_tested(f, i)) return;
-  bp__filter_ev_key_node(f, f->view_key[i]);
-  bp__filter_ev_string(f, s, n);
+  if (f->view_tested & (1u << i)) bp__filter_leaf_string(f, f->view_key[i], s, n);
 }
 
-/* The Kinesis record as delivered (bp__kinesis_record_put's members and values), fed as
- * calls instead of being written and parsed again. @return 0 or BP_ERR_NOMEM. The record
- * was validated. */
+/* The Kinesis record as delivered (bp__kinesis_record_put's members and values), its tested
+ * members given straight to the matcher: every one is a scalar outside any array, so no
+ * text is written or parsed and no level opened. Members no condition names are not even
+ * formed (eventID, the timestamp, kinesis.data's base64). @return 0 or BP_ERR_NOMEM. The
+ * record was validated. */
 static int ff_kinesis_events(bp_filter *f, const bp_codec *c, const char *shard,
                              size_t shard_len, const bp_record *r) {
-  bp__filter_ev_begin(f);
-  if (f->view_key[BP__FV_KINESIS] != BP__FT_DEAD) {
-    bp__filter_ev_key_node(f, f->view_key[BP__FV_KINESIS]);
-    bp__filter_ev_open(f);
-    ff_member(f, BP__FV_SCHEMA, "1.0", 3);
-    ff_member(f, BP__FV_PARTITION_KEY, r->partition_key ? r->partition_key : "",
-              r->partition_key_len);
-    ff_member(f, BP__FV_SEQ, r->seq, r->seq_len);
-    if (f->needs_kinesis_data && (r->flags & BP_RECORD_DATA_BASE64)) {
-      ff_member(f, BP__FV_DATA, (const char *)r->data, r->data_len);
-    } else if (f->needs_kinesis_data) {
-      f->scratch.len = 0;
-      if (bp__buf_reserve(&f->scratch, bp_base64_encoded_len(r->data_len) + 1))
-        return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
-      ff_member(f, BP__FV_DATA, f->scratch.data,
-                bp__b64_encode(r->data, r->data_len, f->scratch.data));
-    }
-    if (ff_tested(f, BP__FV_ARRIVAL)) {
-      char ts[40];
-      bp__filter_ev_key_node(f, f->view_key[BP__FV_ARRIVAL]);
-      bp__filter_ev_number(f, ts, bp__fmt_epoch_seconds(r->arrival_ms, ts));
-    }
-    if (r->encryption_type)
-      ff_member(f, BP__FV_ENCRYPTION, r->encryption_type, r->encryption_type_len);
-    bp__filter_ev_close(f);
+  uint32_t tested = f->view_tested;
+  if (!tested) return 0;
+  ff_member(f, BP__FV_SCHEMA, "1.0", 3);
+  ff_member(f, BP__FV_PARTITION_KEY, r->partition_key ? r->partition_key : "",
+            r->partition_key_len);
+  ff_member(f, BP__FV_SEQ, r->seq, r->seq_len);
+  if ((tested & (1u << BP__FV_DATA)) && (r->flags & BP_RECORD_DATA_BASE64)) {
+    ff_member(f, BP__FV_DATA, (const char *)r->data, r->data_len);
+  } else if (tested & (1u << BP__FV_DATA)) {
+    f->scratch.len = 0;
+    if (bp__buf_reserve(&f->scratch, bp_base64_encoded_len(r->data_len) + 1))
+      return bp__error(&f->err, BP_ERR_NOMEM, "out of memory");
+    ff_member(f, BP__FV_DATA, f->scratch.data,
+              bp__b64_encode(r->data, r->data_len, f->scratch.data));
   }
+  if (tested & (1u << BP__FV_ARRIVAL)) {
+    char ts[40];
+    bp__filter_leaf_number(f, f->view_key[BP__FV_ARRIVAL], ts,
+                           bp__fmt_epoch_seconds(r->arrival_ms, ts));
+  }
+  if (r->encryption_type)
+    ff_member(f, BP__FV_ENCRYPTION, r->encryption_type, r->encryption_type_len);
   ff_member(f, BP__FV_EVENT_SOURCE, "aws:kinesis", 11);
   ff_member(f, BP__FV_EVENT_VERSION, "1.0", 3);
-  if (ff_tested(f, BP__FV_EVENT_ID)) { /* shardId:sequenceNumber */
+  if (tested & (1u << BP__FV_EVENT_ID)) { /* shardId:sequenceNumber */
     f->payload.len = 0;
     if (bp__buf_append(&f->payload, shard, shard_len) || bp__buf_append(&f->payload, ":", 1) ||
         bp__buf_append(&f->payload, r->seq, r->seq_len))
@@ -214,7 +207,7 @@ static int ff_kinesis_events(bp_filter *f, const bp_codec *c, const char *shard,
   ff_member(f, BP__FV_INVOKE_ARN, c->role.raw, c->role.raw_len);
   ff_member(f, BP__FV_REGION, c->region.raw, c->region.raw_len);
   ff_member(f, BP__FV_SOURCE_ARN, c->arn.raw, c->arn.raw_len);
-  return bp__filter_ev_end(f);
+  return 0;
 }
 
 /* Feed the record as delivered: Kinesis as calls, DynamoDB encoded into f->scratch and
@@ -230,12 +223,12 @@ static int ff_feed_record(bp_filter *f, bp_codec *c, const char *shard, const bp
       return bp__error(&f->err, BP_ERR_INVALID_UTF8, "shard id is not valid UTF-8");
     bp_record view = *r;
     if (!f->needs_kinesis_data) { /* nothing reads kinesis.data: it is not checked either */
-      view.data = (const uint8_t *)"";
+      view.data = NULL; /* empty base64 data, with nothing to check */
       view.data_len = 0;
       view.flags |= BP_RECORD_DATA_BASE64;
     }
     /* the encoder's checks of a record; the size itself is not needed */
-    if ((rc = bp__kinesis_record_size(c, shard, shard_len, &view, 0, &size)))
+    if ((rc = bp__kinesis_record_check(c, shard, shard_len, &view, 0)))
       return ff_codec_error(f, c, rc);
     return ff_kinesis_events(f, c, shard, shard_len, r);
   }

@@ -88,6 +88,7 @@ typedef struct bp__fsub {
 typedef struct bp__ftrie {
   uint32_t child;   /* first child, BP__FT_NONE */
   uint32_t sibling; /* next sibling, BP__FT_NONE */
+  uint32_t dot;     /* the child for '.', BP__FT_NONE */
   int32_t slot;     /* path slot ending here, -1 */
   uint8_t byte;
 } bp__ftrie;
@@ -190,6 +191,7 @@ struct bp_filter {
   int needs_record;       /* some condition path is not under top-level `data` */
   int needs_kinesis_data; /* some condition sits on `kinesis.data` itself */
   uint32_t view_key[BP__FV_COUNT]; /* trie node of each view member's key, BP__FT_DEAD */
+  uint32_t view_tested;            /* bit i: some condition tests view member i */
 
   /* Per-event state (grown, never shrunk). */
   uint32_t gen;
@@ -210,7 +212,6 @@ struct bp_filter {
   int not_object;    /* the event text is not an object */
   size_t text_depth; /* container depth within the text being parsed */
   int members_mode;  /* the text's top-level object is the event's root */
-  size_t ev_nlv;     /* levels open when bp__filter_ev_begin() was called */
 
   bp__buf scratch; /* encoded DynamoDB record; Kinesis base64 data or eventID */
   bp__buf payload; /* decoded Kinesis payload */
@@ -291,18 +292,12 @@ int bp__filter_feed_members(bp_filter *f, const char *text, size_t n);
 /** Feed a JSON text as the value of the root member @p key. */
 int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const char *text,
                           size_t n);
-/** Feed the root's members as calls (no JSON text): begin, then keys and values (strings
- *  decoded, numbers as their JSON text, objects opened and closed), then end.
- *  @return of end: 0 or BP_ERR_NOMEM. */
-void bp__filter_ev_begin(bp_filter *f);
-void bp__filter_ev_key(bp_filter *f, const char *k, size_t n);
-/** A key whose node is known (bp__filter_key_node() from the current object's node). */
-void bp__filter_ev_key_node(bp_filter *f, uint32_t node);
-void bp__filter_ev_string(bp_filter *f, const char *s, size_t n);
-void bp__filter_ev_number(bp_filter *f, const char *s, size_t n);
-void bp__filter_ev_open(bp_filter *f);
-void bp__filter_ev_close(bp_filter *f);
-int bp__filter_ev_end(bp_filter *f);
+/** Test a scalar of the event that no array holds, at trie node @p node (a
+ *  bp__filter_key_node() result; BP__FT_DEAD or a node without conditions: nothing), as
+ *  parsing it there would: a string (its decoded bytes) or a number (its JSON text).
+ *  Records the hits of the current event (after bp__filter_begin). */
+void bp__filter_leaf_string(bp_filter *f, uint32_t node, const char *s, size_t n);
+void bp__filter_leaf_number(bp_filter *f, uint32_t node, const char *s, size_t n);
 /** Evaluate the patterns over what was fed. @return 1 match, 0 none, or BP_ERR_NOMEM. */
 int bp__filter_eval(bp_filter *f);
 

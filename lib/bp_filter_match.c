@@ -32,10 +32,12 @@ static uint32_t fm_trie_insert(bp_filter *f, const char *s, size_t n) {
     if (c == BP__FT_NONE) {
       c = (uint32_t)f->ntrie++;
       f->trie[c].child = BP__FT_NONE;
+      f->trie[c].dot = BP__FT_NONE;
       f->trie[c].sibling = f->trie[node].child;
       f->trie[c].slot = -1;
       f->trie[c].byte = (uint8_t)s[i];
       f->trie[node].child = c;
+      if (s[i] == '.') f->trie[node].dot = c;
     }
     node = c;
   }
@@ -136,7 +138,7 @@ int bp__filter_index(bp_filter *f) {
     return BP_ERR_NOMEM;
   f->nsteps = 0;
   f->ntrie = 1;
-  f->trie[0].child = f->trie[0].sibling = BP__FT_NONE;
+  f->trie[0].child = f->trie[0].sibling = f->trie[0].dot = BP__FT_NONE;
   f->trie[0].slot = -1;
   f->trie[0].byte = 0;
   f->nslot = 0;
@@ -310,12 +312,12 @@ static int fm_record(bp_filter *f, bp__frec *r, int32_t memb) {
   return 0;
 }
 
-static int fm_leaf(bp_filter *f, int type, const char *s, size_t n) {
-  bp__flevel *top = &f->lv[f->nlv - 1];
-  uint32_t node = top->kind == BP__FL_OBJ ? top->key : top->trie;
+/* Test a leaf at trie node @p node (membership @p memb) against its path's conditions and
+ * record the hits. @return 1, or -1 out of memory. */
+static int fm_leaf_at(bp_filter *f, uint32_t node, int32_t memb, int type, const char *s,
+                      size_t n) {
   if (node == BP__FT_DEAD || f->trie[node].slot < 0) return 1;
   const bp__fslot *slot = &f->slot[f->trie[node].slot];
-  int32_t memb = top->memb;
   fm_val v = {type, s, n, -1, 0.0, -2, {0}};
   if (slot->track && fm_record(f, &f->srec[f->trie[node].slot], memb)) return -1;
   for (uint32_t i = 0; i < slot->count; i++) {
@@ -328,6 +330,11 @@ static int fm_leaf(bp_filter *f, int type, const char *s, size_t n) {
       }
   }
   return 1;
+}
+
+static int fm_leaf(bp_filter *f, int type, const char *s, size_t n) {
+  const bp__flevel *top = &f->lv[f->nlv - 1];
+  return fm_leaf_at(f, top->kind == BP__FL_OBJ ? top->key : top->trie, top->memb, type, s, n);
 }
 
 /* ---- Parse events ---- */
@@ -431,25 +438,28 @@ static int fm_start_map(void *ctx) { return fm_open(ctx, BP__FL_OBJ); }
 static int fm_start_array(void *ctx) { return fm_open(ctx, BP__FL_ARR); }
 static int fm_end(void *ctx) { return fm_close(ctx); }
 
-/* The trie node of a key in an object (BP__FT_DEAD when no path continues with it). */
-static uint32_t fm_walk(const bp_filter *f, uint32_t node, int root, const char *k, size_t n) {
-  if (node == BP__FT_DEAD) return node;
-  if (!root && (node = fm_trie_child(f, node, '.')) == BP__FT_NONE) return BP__FT_DEAD;
-  for (size_t i = 0; i < n; i++)
-    if ((node = fm_trie_child(f, node, (uint8_t)k[i])) == BP__FT_NONE) return BP__FT_DEAD;
-  return node;
+/* The general case of bp__filter_key_node(): event-ruler's step rule decides. */
+BP__NOINLINE static uint32_t fm_key_node_steps(const bp_filter *f, uint32_t node, const char *k, size_t n) {
+  return fm_step_used(f, k, n) ? node : BP__FT_DEAD;
 }
 
 uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
                              size_t n) {
-  uint32_t node = fm_walk(f, parent, root, k, n);
+  /* The trie node of the key in its object (a key below the root continues its object's
+   * path after a '.'), BP__FT_DEAD when no path goes on with it. */
+  uint32_t node = parent;
   if (node == BP__FT_DEAD) return node;
+  if (!root && (node = f->trie[node].dot) == BP__FT_NONE) return BP__FT_DEAD;
+  unsigned dots = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t b = (uint8_t)k[i];
+    dots |= b == '.';
+    if ((node = fm_trie_child(f, node, b)) == BP__FT_NONE) return BP__FT_DEAD;
+  }
   /* A key without '.' walked from a segment's start to a segment's end (a path ends or a
    * '.' follows) is a segment of that path, so a used step: no search. */
-  if (n && (f->trie[node].slot >= 0 || fm_trie_child(f, node, '.') != BP__FT_NONE) &&
-      !memchr(k, '.', n))
-    return node;
-  return fm_step_used(f, k, n) ? node : BP__FT_DEAD;
+  if (n && !dots && (f->trie[node].slot >= 0 || f->trie[node].dot != BP__FT_NONE)) return node;
+  return fm_key_node_steps(f, node, k, n);
 }
 
 static int fm_key(void *ctx, const char *k, size_t n) {
@@ -520,28 +530,14 @@ int bp__filter_feed_value(bp_filter *f, const char *key, size_t key_len, const c
   return fm_feed(f, text, n);
 }
 
-/* Events of a root object given as calls instead of JSON text (a record view whose values
- * are at hand): the same callbacks a parse would make. */
-void bp__filter_ev_begin(bp_filter *f) {
-  f->members_mode = 1;
-  f->text_depth = 0;
-  f->dead = 0;
-  f->ev_nlv = f->nlv;
-  fm_open(f, BP__FL_OBJ);
+/* A leaf outside every array, its node known: what a parse reaching it records (a leaf
+ * outside arrays neither opens a level nor records a membership, so it cannot run out of
+ * memory). */
+void bp__filter_leaf_string(bp_filter *f, uint32_t node, const char *s, size_t n) {
+  fm_leaf_at(f, node, FM_NONE_NODE, BP__J_STRING, s, n);
 }
-void bp__filter_ev_key(bp_filter *f, const char *k, size_t n) { fm_key(f, k, n); }
-void bp__filter_ev_key_node(bp_filter *f, uint32_t node) {
-  if (!f->dead) f->lv[f->nlv - 1].key = node;
-}
-void bp__filter_ev_string(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_STRING, s, n); }
-void bp__filter_ev_number(bp_filter *f, const char *s, size_t n) { fm_scalar(f, BP__J_NUMBER, s, n); }
-void bp__filter_ev_open(bp_filter *f) { fm_open(f, BP__FL_OBJ); }
-void bp__filter_ev_close(bp_filter *f) { fm_close(f); }
-int bp__filter_ev_end(bp_filter *f) {
-  fm_close(f);
-  f->nlv = f->ev_nlv;
-  f->dead = 0;
-  return f->oom ? bp__error(&f->err, BP_ERR_NOMEM, "out of memory") : 0;
+void bp__filter_leaf_number(bp_filter *f, uint32_t node, const char *s, size_t n) {
+  fm_leaf_at(f, node, FM_NONE_NODE, BP__J_NUMBER, s, n);
 }
 
 /* ---- Decide ---- */

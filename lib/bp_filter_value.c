@@ -94,7 +94,45 @@ static double fv_decimal_value(const fv_decimal *d) {
   return strtod(buf, NULL);
 }
 
+/* The common token: optional '-', at most 15 digits with at most one '.', no exponent. Its
+ * digits make an integer m < 10^15 and its value is m / 10^f (f digits after the point):
+ * both exact doubles, so one division rounds correctly, to the double fv_decimal_value()
+ * reaches from the normalized digits (the same real number, also correctly rounded), and
+ * up to 15 significant digits every such value round-trips. @return 1 (*out set), 0 not
+ * comparable, -1 another form (the general path decides). */
+static int fv_comparable_short(const char *s, size_t n, double *out) {
+#if FLT_EVAL_METHOD != 0 /* a division in wider precision would round twice */
+  (void)s, (void)n, (void)out;
+  return -1;
+#else
+  static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  size_t i = n && s[0] == '-', digits = 0, frac = 0;
+  int point = 0;
+  uint64_t m = 0;
+  if (n - i > 16) return -1;
+  for (; i < n; i++) {
+    unsigned d = (unsigned)(unsigned char)s[i] - '0';
+    if (d <= 9) {
+      m = m * 10 + d;
+      digits++;
+      frac += (size_t)point;
+    } else if (s[i] == '.' && !point) {
+      point = 1;
+    } else {
+      return -1;
+    }
+  }
+  if (digits == 0 || digits > 15) return -1;
+  double v = (double)m / pow10[frac];
+  *out = s[0] == '-' && m ? -v : v; /* BigDecimal has no negative zero */
+  return 1;
+#endif
+}
+
 int bp__filter_comparable(const char *s, size_t n, double *out) {
+  int quick = fv_comparable_short(s, n, out);
+  if (quick >= 0) return quick;
   fv_decimal d;
   if (fv_decimal_of(s, n, &d) < 0) return 0; /* more digits than any double's shortest form */
   if (d.n == 0) {

@@ -20,10 +20,12 @@
 #define BP__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define BP__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define BP__PREFETCH(p) __builtin_prefetch(p)
+#define BP__NOINLINE __attribute__((noinline)) /* a cold path kept out of a hot caller */
 #else
 #define BP__PRINTF(f, a)
 #define BP__UNLIKELY(x) (x)
 #define BP__PREFETCH(p) ((void)(p))
+#define BP__NOINLINE
 #endif
 
 /* ---- Allocation through the object's copied hooks ---- */

@@ -36,9 +36,14 @@ static int js_undecided(js_ctx *s) {
   return 0;
 }
 
-static void js_ws(js_ctx *s) {
+static void js_ws_run(js_ctx *s) {
   while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
     s->p++;
+}
+
+/* Whitespace is rare between tokens: one test (inlined) for the byte of every token. */
+static inline void js_ws(js_ctx *s) {
+  if (s->p >= s->end || (unsigned char)*s->p <= ' ') js_ws_run(s);
 }
 
 /* Some byte of w is '"', '\\' or below 0x20 (exact for "some byte", not for which one). */
@@ -64,6 +69,27 @@ static unsigned js_special16(const char *p, unsigned *high) {
   return m ? (unsigned)__builtin_ctz(m) : 16;
 }
 #endif
+
+/* Skip bytes that need no attention in a string: @return the first '"', '\\' or control
+ * byte at or after @p p, or a position before it from which to go on byte by byte, or
+ * @p end. *high collects bytes above 0x7F. */
+static const char *js_plain(const char *p, const char *end, unsigned *high) {
+#ifdef JS_SSE2
+  while (end - p >= 16) {
+    unsigned k = js_special16(p, high);
+    if (k < 16) return p + k;
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    *high |= (w & JS_HIGHS) != 0;
+    if (js_special8(w)) break;
+    p += 8;
+  }
+  return p;
+}
 
 static int js_hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -127,20 +153,7 @@ static int js_string(js_ctx *s, int (*fn)(void *, const char *, size_t)) {
   int escaped = 0;
   unsigned high = 0; /* some byte above 0x7F was seen (maybe past the string: harmless) */
   for (;;) {
-#ifdef JS_SSE2
-    while (end - p >= 16) {
-      unsigned k = js_special16(p, &high);
-      p += k;
-      if (k < 16) break;
-    }
-#endif
-    while (end - p >= 8) {
-      uint64_t w;
-      memcpy(&w, p, 8);
-      high |= (w & JS_HIGHS) != 0;
-      if (js_special8(w)) break;
-      p += 8;
-    }
+    p = js_plain(p, end, &high);
     if (p >= end) return js_undecided(s);
     unsigned char c = (unsigned char)*p;
     if (c == '"') break;

@@ -4,8 +4,26 @@
 
 #include "bp_int.h"
 
+/* Is [s, s+n) all ASCII? Words OR-ed together, the last one overlapping its predecessor;
+ * a short text byte by byte. */
+static int utf8_ascii(const unsigned char *s, size_t n) {
+  if (n < 8) {
+    unsigned acc = 0;
+    for (size_t i = 0; i < n; i++) acc |= s[i];
+    return acc < 0x80;
+  }
+  uint64_t acc, w;
+  memcpy(&acc, s + n - 8, 8);
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  return !(acc & UINT64_C(0x8080808080808080));
+}
+
 int bp__utf8_valid(const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str, *end = s + n;
+  if (utf8_ascii(s, n)) return 1; /* the common case, one branch-free pass */
   while (s < end) {
     /* ASCII fast path, eight bytes at a time. */
     while (end - s >= 8) {

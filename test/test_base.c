@@ -259,6 +259,22 @@ static void test_utf8(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     if (bp__utf8_valid(cases[i].s, cases[i].n) != cases[i].ok) fail_msg("utf8 case %zu", i);
+  /* one non-ASCII sequence at every position of ASCII texts of 1..40 bytes (the all-ASCII
+   * pre-pass reads words, the last overlapping): valid, cut short, or a stray byte */
+  for (size_t n = 1; n <= 40; n++)
+    for (size_t pos = 0; pos < n; pos++) {
+      char t[48];
+      memset(t, 'a', sizeof t);
+      t[pos] = (char)0x80; /* a continuation byte alone */
+      if (bp__utf8_valid(t, n)) fail_msg("stray 0x80 at %zu of %zu", pos, n);
+      t[pos] = (char)0xC3; /* a lead byte: valid only with its continuation inside */
+      t[pos + 1] = (char)0xA9;
+      if (bp__utf8_valid(t, n) != (pos + 1 < n)) fail_msg("\\xc3\\xa9 at %zu of %zu", pos, n);
+      t[pos + 1] = 'a';
+      if (bp__utf8_valid(t, n)) fail_msg("lone lead byte at %zu of %zu", pos, n);
+      t[pos] = 'a';
+      if (!bp__utf8_valid(t, n)) fail_msg("ASCII of %zu", n);
+    }
 }
 
 /* bp__utf8_len_check counts characters only when the byte length alone cannot settle the

@@ -648,6 +648,56 @@ static void test_numbers(void **state) {
   assert_int_equal(match1("{\"n\":[null]}", "{\"n\":[]}"), 0);
 }
 
+/* Number tokens of up to 15 digits take a shortcut to their double (no exponent, one
+ * division); the same values written with an exponent take the general way. Generated
+ * tokens (sign, leading and trailing zeros, fractions of 0..9 digits) must compare equal
+ * to their exponent form, and strictly above it less one unit in the last digit. */
+static void test_numbers_generated(void **state) {
+  (void)state;
+  uint32_t rng = 0x1234567u;
+  int shortcut = 0;
+  for (int t = 0; t < 3000; t++) {
+    rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+    uint32_t x = rng;
+    int neg = x & 1, nint = (int)(x >> 1) % 9, nfrac = (int)(x >> 5) % 10;
+    if (nint + nfrac > 15) nfrac = 15 - nint;
+    char digits[24], tok[40], expo[48], less[48];
+    int nd = 0;
+    for (int i = 0; i < nint + nfrac; i++) {
+      rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+      digits[nd++] = (char)('0' + rng % 10);
+    }
+    if (nint && digits[0] == '0') digits[0] = '7'; /* JSON: no leading zero */
+    digits[nd] = 0;
+    /* the token: int part ("0" when none), then the fraction */
+    int n = snprintf(tok, sizeof tok, "%s%.*s%s%.*s", neg ? "-" : "", nint ? nint : 1,
+                     nint ? digits : "0", nfrac ? "." : "", nfrac, digits + nint);
+    assert_true(n > 0);
+    /* the same value as <digits without leading zeros>e-<nfrac> */
+    const char *sig = digits;
+    while (*sig == '0' && sig[1]) sig++;
+    if (!*sig) sig = "0";
+    snprintf(expo, sizeof expo, "%s%se-%d", neg ? "-" : "", sig, nfrac);
+    shortcut += nint + nfrac > 0;
+    char pat[160], ev[80];
+    snprintf(ev, sizeof ev, "{\"n\":%s}", tok);
+    snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\"=\",%s]}]}", expo);
+    if (match1(pat, ev) != 1) fail_msg("%s != %s", tok, expo);
+    snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\">=\",%s]}],\"m\":[{\"exists\":false}]}", expo);
+    if (match1(pat, ev) != 1) fail_msg("%s not >= %s", tok, expo);
+    /* one unit less in the last digit (at most 15 digits: a different double) */
+    if (strcmp(sig, "0") && !neg) {
+      long long m = atoll(sig);
+      snprintf(less, sizeof less, "%llde-%d", m - 1, nfrac);
+      snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\">\",%s]}]}", less);
+      if (match1(pat, ev) != 1) fail_msg("%s not > %s", tok, less);
+      snprintf(pat, sizeof pat, "{\"n\":[{\"numeric\":[\"=\",%s]}]}", less);
+      if (match1(pat, ev) != 0) fail_msg("%s = %s", tok, less);
+    }
+  }
+  assert_true(shortcut > 2000);
+}
+
 static void test_ip(void **state) {
   (void)state;
   assert_int_equal(match1("{\"ip\":[{\"cidr\":\"10.0.0.0/8\"}]}", "{\"ip\":\"10.255.0.1\"}"), 1);
@@ -1177,6 +1227,145 @@ static void test_record_view_equals_text(void **state) {
   assert_true(matched > 300 && matched < compared - 300); /* both verdicts well exercised */
 }
 
+/* Generated records against generated filters: the record view (its tested members given
+ * straight to the matcher, the record checked without sizing it) must decide as matching
+ * the encoded record's JSON text does, and refuse exactly the records the encoder refuses,
+ * with the same error. Members vary in escapes, UTF-8, case, presence and validity; the
+ * patterns use every matcher kind on every view member, alone, combined, under $or and
+ * beside `data` patterns. */
+static uint32_t gen_next(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static void test_record_view_generated(void **state) {
+  (void)state;
+  static const char *const pats[] = {
+      "{\"kinesis\":{\"partitionKey\":[\"pk-1\"]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk-1\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"suffix\":\"\\u00e9\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"equals-ignore-case\":\"PK-1\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"prefix\":{\"equals-ignore-case\":\"Pk\"}}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"wildcard\":\"*-1*\"}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"anything-but\":[\"pk-1\",\"x\"]}]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"anything-but\":{\"prefix\":\"pk\"}}]}}",
+      "{\"kinesis\":{\"partitionKey\":[\"q\\\"u\\\\o\"]}}",
+      "{\"kinesis\":{\"partitionKey\":[{\"exists\":true}]}}",
+      "{\"kinesis\":{\"sequenceNumber\":[{\"suffix\":\"898\"}]}}",
+      "{\"kinesis\":{\"sequenceNumber\":[\"7\"],\"kinesisSchemaVersion\":[\"1.0\"]}}",
+      "{\"kinesis\":{\"data\":[{\"prefix\":\"aGVs\"}]}}",
+      "{\"kinesis\":{\"data\":[\"\",\"eyJ0IjoxfQ==\"]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[{\"numeric\":[\">\",1545084650]}]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[0,1545084650.987]}}",
+      "{\"kinesis\":{\"approximateArrivalTimestamp\":[{\"anything-but\":[0]}]}}",
+      "{\"kinesis\":{\"encryptionType\":[{\"exists\":false}]}}",
+      "{\"kinesis\":{\"encryptionType\":[\"KMS\"]}}",
+      "{\"kinesis\":{\"encryptionType\":[{\"anything-but\":\"NONE\"}]}}",
+      "{\"kinesis\":{\"nope\":[{\"exists\":false}]},\"eventSource\":[\"aws:kinesis\"]}",
+      "{\"eventVersion\":[\"1.0\"],\"eventName\":[{\"prefix\":\"aws:kinesis\"}]}",
+      "{\"eventID\":[{\"suffix\":\":7\"}]}",
+      "{\"eventID\":[{\"prefix\":\"shard\\\"\"}]}",
+      "{\"invokeIdentityArn\":[{\"wildcard\":\"*role*\"}],\"awsRegion\":[\"us-east-1\"]}",
+      "{\"eventSourceARN\":[{\"anything-but\":{\"suffix\":\"s1\"}}]}",
+      "{\"eventSourceARN\":[{\"exists\":false}]}",
+      "{\"$or\":[{\"kinesis\":{\"partitionKey\":[\"x\"]}},{\"kinesis\":{\"encryptionType\":"
+      "[\"KMS\"]}}]}",
+      "{\"partitionKey\":[{\"exists\":false}],\"kinesis\":{\"partitionKey\":[{\"exists\":true}]}}",
+      "{\"kinesis.partitionKey\":[\"pk-1\"]}",
+      /* data patterns (these alone never read the record) */
+      "{\"data\":{\"t\":[1]}}",
+      "{\"data\":{\"t\":[{\"exists\":false}]}}",
+      "{\"data\":{\"t\":[1]},\"kinesis\":{\"partitionKey\":[{\"prefix\":\"pk\"}]}}",
+  };
+  enum { DATA_ONLY_FROM = 30, DATA_ONLY_TO = 32 }; /* pats[30], pats[31] */
+  static const char *const keys[] = {"pk-1", "pk-12", "PK-1", "q\"u\\o", "caf\xc3\xa9", "x",
+                                     "",     "\xff", "pk\n1", "\xc3"};
+  static const char *const seqs[] = {SEQ, "7", "0123", "12a4", "49590338271490256608559692538361571095921575989136588898000"};
+  static const int64_t arrivals[] = {1545084650987, 0, -1, 1545084650000};
+  static const char *const encs[] = {NULL, "KMS", "NONE", "\xc3"};
+  static const struct {
+    const char *text, *payload; /* the record's data, and the payload it carries */
+    int b64;
+  } datas[] = {{"hello", "hello", 0},         {"{\"t\":1}", "{\"t\":1}", 0},
+               {"aGVsbG8=", "hello", 1},      {"eyJ0IjoxfQ==", "{\"t\":1}", 1},
+               {"", "", 0},                   {"{\"t\":2}", "{\"t\":2}", 0}};
+  static const char *const shards[] = {SHARD, "shard\"A\\"};
+  char big[300];
+  memset(big, 'k', sizeof big); /* a partition key over 256 characters */
+  bp_codec *c = kinesis_codec();
+  uint32_t rng = 0x2545F491u;
+  int compared = 0, matched = 0, refused = 0;
+  for (int round = 0; round < 400; round++) {
+    bp_filter *f = new_filter(0);
+    int npat = 1 + (int)(gen_next(&rng) % 3), data_only = 1;
+    for (int p = 0; p < npat; p++) {
+      size_t i = gen_next(&rng) % (sizeof pats / sizeof pats[0]);
+      add_ok(f, pats[i]);
+      data_only &= i >= DATA_ONLY_FROM && i < DATA_ONLY_TO;
+    }
+    for (int k = 0; k < 25; k++) {
+      uint32_t x = gen_next(&rng);
+      bp_record r = kinesis_rec("");
+      const char *key = keys[x % 10];
+      r.partition_key = key;
+      r.partition_key_len = strlen(key);
+      if (x % 97 == 0) r.partition_key = big, r.partition_key_len = sizeof big;
+      uint32_t y = gen_next(&rng);
+      int valid = y % 4 != 0; /* most records are valid */
+      r.seq = valid ? (y >> 4) % 2 ? SEQ : "7" : seqs[(y >> 4) % 5];
+      r.seq_len = strlen(r.seq);
+      r.arrival_ms = valid ? arrivals[(y >> 8) % 2 ? 0 : 3] : arrivals[(y >> 8) % 4];
+      const char *enc = valid ? encs[(y >> 12) % 3] : encs[(y >> 12) % 4];
+      r.encryption_type = enc;
+      r.encryption_type_len = enc ? strlen(enc) : 0;
+      size_t d = (y >> 16) % (sizeof datas / sizeof datas[0]);
+      r.data = (const uint8_t *)datas[d].text;
+      r.data_len = strlen(datas[d].text);
+      r.flags = datas[d].b64 ? BP_RECORD_DATA_BASE64 : 0;
+      const char *shard = shards[(y >> 20) % 2];
+      const char *ev;
+      size_t evlen;
+      int enc_rc = bp_codec_encode_event(c, shard, &r, 1, NULL, &ev, &evlen);
+      char want[256];
+      snprintf(want, sizeof want, "%s", bp_codec_errmsg(c));
+      int res = -1;
+      int rc = bp_filter_match_record(f, c, shard, &r, &res);
+      if (enc_rc) { /* a record the encoder refuses: refused the same way, unless unread */
+        if (data_only || (!rc && res == BP_FILTER_DROPPED)) continue; /* §7.3: data first */
+        if (rc != enc_rc || strcmp(bp_filter_errmsg(f), want))
+          fail_msg("round %d: filter %d '%s', encoder %d '%s'", round, rc, bp_filter_errmsg(f),
+                   enc_rc, want);
+        refused++;
+        continue;
+      }
+      if (rc) fail_msg("round %d: match_record %d %s", round, rc, bp_filter_errmsg(f));
+      if (res == BP_FILTER_DROPPED) continue;
+      size_t head = strlen("{\"Records\":[");
+      const char *text = ev + head;
+      size_t tlen = evlen - head - 2;
+      char buf[4096];
+      int n = bp_filter_uses_data(f)
+                  ? snprintf(buf, sizeof buf, "%.*s,\"data\":%s}", (int)(tlen - 1), text,
+                             datas[d].payload)
+                  : snprintf(buf, sizeof buf, "%.*s", (int)tlen, text);
+      assert_true(n > 0 && (size_t)n < sizeof buf);
+      int via_text = -1;
+      assert_int_equal(bp_filter_match_json(f, buf, (size_t)n, &via_text), 0);
+      if ((res == BP_FILTER_MATCH) != via_text)
+        fail_msg("round %d: record view %d, text %d: %s", round, res, via_text, buf);
+      compared++;
+      matched += via_text;
+    }
+    bp_filter_del(f);
+  }
+  bp_codec_del(c);
+  assert_true(compared > 4000);
+  assert_true(matched > 1000 && matched < compared - 1000);
+  assert_true(refused > 500);
+}
+
 static void test_record_ddb(void **state) {
   (void)state;
   bp_codec *c = NULL;
@@ -1338,11 +1527,13 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lifecycle_args), cmocka_unit_test(test_limits),
       cmocka_unit_test(test_strict),         cmocka_unit_test(test_reasons),
-      cmocka_unit_test(test_numbers),        cmocka_unit_test(test_ip),
+      cmocka_unit_test(test_numbers),        cmocka_unit_test(test_numbers_generated),
+      cmocka_unit_test(test_ip),
       cmocka_unit_test(test_strings),        cmocka_unit_test(test_structure),
       cmocka_unit_test(test_arrays),         cmocka_unit_test(test_events),
       cmocka_unit_test(test_record_kinesis),
-      cmocka_unit_test(test_record_view_equals_text), cmocka_unit_test(test_record_ddb),
+      cmocka_unit_test(test_record_view_equals_text), cmocka_unit_test(test_record_view_generated),
+      cmocka_unit_test(test_record_ddb),
       cmocka_unit_test(test_failmalloc),     cmocka_unit_test(test_no_alloc_per_match),
       cmocka_unit_test(test_vectors),
   };
