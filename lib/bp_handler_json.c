@@ -21,6 +21,7 @@ void bp__hs_init(bp__hscan *s, const char *text, size_t len, bp__buf *unesc, bp_
   s->why = "";
   s->unesc = unesc;
   s->stack = stack;
+  s->fast = 1;
 }
 
 static int hs_fail(bp__hscan *s, const char *why) {
@@ -320,7 +321,7 @@ int bp__hs_member_guess_missed(bp__hscan *s, const bp__hkey *keys, int nkeys, bp
   if (rc) return rc;
   *which = -1;
   for (int i = 0; i < nkeys; i++)
-    if (bp__hs_eq(s, *key, keys[i].name, keys[i].len)) *which = i;
+    if (bp__hs_eq(s, *key, keys[i].tok + 2, keys[i].len)) *which = i;
   if (*which >= 0) {
     learn->next[*prev] = (signed char)*which;
     *prev = *which;
