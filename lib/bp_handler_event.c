@@ -62,8 +62,10 @@ static int hev_skip_member(hev_parse_ctx *c, const char *parent, bp__hstr key) {
 }
 
 static int hev_string_field(hev_parse_ctx *c, bp__hrec *r, int f, const char *path) {
-  int rc = bp__hs_string(&c->s, &r->f[f]);
-  if (rc) return hev_sfail(c, rc, path);
+  if (!c->s.fast || !bp__hs_plain(&c->s, &r->f[f])) {
+    int rc = bp__hs_string(&c->s, &r->f[f]);
+    if (rc) return hev_sfail(c, rc, path);
+  }
   r->present |= HEV_BIT(f);
   return 0;
 }
@@ -132,6 +134,25 @@ static int hev_seconds_plain(const char *t, size_t n, int64_t *ms) {
   return 1;
 }
 
+/* When t[0..8) are eight digits (as the ten of today's epoch seconds begin), their value in
+ * *@p v: @return 8, else 0. All eight at once in a word, on a little-endian machine. */
+static size_t hev_eight_digits(const unsigned char *t, int64_t *v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t w;
+  memcpy(&w, t, 8);
+  const uint64_t threes = BP__HS_ONES * 0x30, high = BP__HS_ONES * 0xF0;
+  if ((w & high) != threes || ((w + BP__HS_ONES * 6) & high) != threes) return 0;
+  w -= threes;                                              /* digit values, first lowest */
+  w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;          /* pairs */
+  w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull;        /* fours */
+  *v = (int64_t)((w * 10000 + (w >> 32)) & 0xFFFFFFFFull); /* eight */
+  return 8;
+#else
+  (void)t, (void)v;
+  return 0;
+#endif
+}
+
 /* The number Lambda writes, digits[.digits] starting with 1-9, read in one pass without the
  * scanner: 1 (in range, *@p n bytes at s->p), 0 for anything else, which then takes the
  * general way (bp__hs_number(), hev_seconds_plain(), hev_seconds_to_ms()) for its error or
@@ -140,8 +161,8 @@ static int hev_seconds_fast(const bp__hscan *s, int64_t *ms, size_t *n) {
   enum { LOOK = 32 }; /* bytes looked at; the token must end before them */
   const unsigned char *t = (const unsigned char *)s->p;
   if (s->end - s->p < LOOK || (unsigned)(t[0] - '1') > 8) return 0;
-  int64_t v = t[0] - '0';
-  size_t i = 1;
+  int64_t v = 0;
+  size_t i = hev_eight_digits(t, &v);
   for (unsigned d; (d = (unsigned)(t[i] - '0')) < 10 && i < 13; i++) v = v * 10 + d;
   if (i > 12) return 0;
   if (t[i] == '.') {

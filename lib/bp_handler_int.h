@@ -41,6 +41,61 @@ static inline int bp__hs_peek(bp__hscan *s) {
   if (s->p < s->end && (unsigned char)*s->p > ' ') return (unsigned char)*s->p;
   return bp__hs_peek_ws(s);
 }
+#define BP__HS_ONES 0x0101010101010101ull
+#define BP__HS_HIGHS 0x8080808080808080ull
+/* Skip plain bytes (printable ASCII other than '"' and '\\'): the first byte from p that
+ * needs a look, or a point less than 16 (8) bytes before the end. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline const unsigned char *bp__hs_skip_plain(const unsigned char *p, const unsigned char *end) {
+  const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed compare: bytes below 0x20 and every non-ASCII byte (negative) */
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+                             _mm_cmplt_epi8(x, ctl));
+    unsigned mask = (unsigned)_mm_movemask_epi8(m);
+    if (mask) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+  return p;
+}
+#else
+/* Eight bytes at a time: the lowest flagged byte of each test is exact (borrows only move
+ * up), so on a little-endian machine the first special byte is found at once. */
+static inline const unsigned char *bp__hs_skip_plain(const unsigned char *p, const unsigned char *end) {
+  while (end - p >= 8) {
+    uint64_t x, q, b;
+    memcpy(&x, p, 8);
+    q = x ^ (BP__HS_ONES * '"');
+    b = x ^ (BP__HS_ONES * '\\');
+    uint64_t m = (((q - BP__HS_ONES) & ~q) | ((b - BP__HS_ONES) & ~b) | ((x - BP__HS_ONES * 0x20) & ~x) | x) & BP__HS_HIGHS;
+    if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(m) >> 3);
+#else
+      return p;
+#endif
+    }
+    p += 8;
+  }
+  return p;
+}
+#endif
+
+/* A string without escapes and of printable ASCII only, as Lambda writes its strings, at p
+ * (no whitespace before it): @return 1 (read, in @p out), 0 (anything else: bp__hs_string()
+ * from the same place). Inline: the envelope has nine such strings a record. */
+static inline int bp__hs_plain(bp__hscan *s, bp__hstr *out) {
+  const unsigned char *p = (const unsigned char *)s->p, *end = (const unsigned char *)s->end;
+  if (p >= end || *p != '"') return 0;
+  const unsigned char *q = bp__hs_skip_plain(p + 1, end);
+  if (q >= end || *q != '"') return 0;
+  out->off = (uint32_t)((const char *)p + 1 - s->base);
+  out->len = (uint32_t)(q - p - 1);
+  s->p = (const char *)q + 1;
+  return 1;
+}
 /* Expect byte @p c after whitespace (consumed). @return 0 or BP_ERR_INVALID_JSON. */
 int bp__hs_expect(bp__hscan *s, char c);
 /* A string at p (whitespace skipped; the opening quote expected): validated (UTF-8,
