@@ -255,6 +255,7 @@ int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, siz
   return decode_on(bp__b64_path(), in, n, out, out_len, written);
 }
 
+#if BP__B64_X86
 /* After a decoded run of @p run alphabet characters at @p in: the padding, the quote and the
  * canonical last bits, as decode_on() demands them. */
 static int quoted_end(const unsigned char *in, size_t avail, size_t run, size_t *in_len,
@@ -269,6 +270,7 @@ static int quoted_end(const unsigned char *in, size_t avail, size_t run, size_t 
   *written = (run + pad) / 4 * 3 - pad;
   return 0;
 }
+#endif
 
 static int decode_quoted(int path, const char *in, size_t avail, uint8_t *out, size_t *in_len,
                          size_t *written) {
