@@ -420,7 +420,9 @@ static void test_required_members(void **state) {
       puts_(&t, "}]}");
       const char *resp;
       size_t len;
-      int rc = bp_handler_process(h, t.p, t.len, log_record, &(runlog){0}, &resp, &len);
+      runlog l = {0};
+      int rc = bp_handler_process(h, t.p, t.len, log_record, &l, &resp, &len);
+      free(l.t.p);
       if (drop == ni + ne) { /* all there: the one record delivered (and failed) */
         assert_int_equal(rc, BP_ERR_BATCH_FAILED);
       } else {
