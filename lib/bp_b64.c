@@ -254,3 +254,46 @@ int bp__b64_decode_on(int path, const char *in, size_t n, uint8_t *out, size_t o
 int bp_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, size_t *written) {
   return decode_on(bp__b64_path(), in, n, out, out_len, written);
 }
+
+#if BP__B64_X86
+/* After a decoded run of @p run alphabet characters at @p in: the padding, the quote and the
+ * canonical last bits, as decode_on() demands them. */
+static int quoted_end(const unsigned char *in, size_t avail, size_t run, size_t *in_len,
+                      size_t *written) {
+  const unsigned char *e = in + run;
+  size_t rest = avail - run, pad = 0;
+  if (rest && e[0] == '=') pad = 1 + (rest > 1 && e[1] == '=');
+  if (rest <= pad || e[pad] != '"' || (run + pad) % 4) return BP_ERR_INVALID_BASE64;
+  if (pad == 1 && (b64_dec[e[-1]] & 3)) return BP_ERR_INVALID_BASE64;
+  if (pad == 2 && (b64_dec[e[-1]] & 15)) return BP_ERR_INVALID_BASE64;
+  *in_len = run + pad;
+  *written = (run + pad) / 4 * 3 - pad;
+  return 0;
+}
+#endif
+
+static int decode_quoted(int path, const char *in, size_t avail, uint8_t *out, size_t *in_len,
+                         size_t *written) {
+#if BP__B64_X86
+  /* One pass: the blocks that decode also find the end (no search for the quote first). */
+  size_t run;
+  if (path >= BP__B64_AVX2 && bp__b64_dec_run_avx2(in, avail, out, &run))
+    return quoted_end((const unsigned char *)in, avail, run, in_len, written);
+#endif
+  const char *q = memchr(in, '"', avail);
+  if (!q) return BP_ERR_INVALID_BASE64;
+  *in_len = (size_t)(q - in);
+  return decode_on(path, in, *in_len, out, avail / 4 * 3 + BP__B64_QUOTED_SLACK, written)
+             ? BP_ERR_INVALID_BASE64
+             : 0;
+}
+
+int bp__b64_decode_quoted_on(int path, const char *in, size_t avail, uint8_t *out,
+                             size_t *in_len, size_t *written) {
+  return decode_quoted(clamp_path(path), in, avail, out, in_len, written);
+}
+
+int bp__b64_decode_quoted(const char *in, size_t avail, uint8_t *out, size_t *in_len,
+                          size_t *written) {
+  return decode_quoted(bp__b64_path(), in, avail, out, in_len, written);
+}

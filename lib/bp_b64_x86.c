@@ -213,6 +213,25 @@ AVX_TARGET size_t bp__b64_valid_avx2(const char *in, size_t n, char *copy, unsig
   return i;
 }
 
+AVX_TARGET int bp__b64_dec_run_avx2(const char *in, size_t avail, uint8_t *out, size_t *run) {
+  for (size_t i = 0; avail - i >= 32; i += 32, out += 24) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(in + i)), h = avx_hi_nibble(v);
+    __m256i ok = _mm256_cmpeq_epi8(avx_invalid(v, h), _mm256_setzero_si256());
+    uint32_t m = (uint32_t)_mm256_movemask_epi8(ok);
+    if (m == 0xFFFFFFFFu) {
+      _mm256_storeu_si256((__m256i *)out, avx_dec_block(v, h));
+      continue;
+    }
+    /* The last block: other bytes as 'A' (zero bits), so the run's own bytes come out
+     * exact (a byte outside the alphabet would carry into its neighbours' bits). */
+    v = _mm256_or_si256(_mm256_and_si256(ok, v), _mm256_andnot_si256(ok, _mm256_set1_epi8('A')));
+    _mm256_storeu_si256((__m256i *)out, avx_dec_block(v, avx_hi_nibble(v)));
+    *run = i + (size_t)__builtin_ctz(~m);
+    return 1;
+  }
+  return 0;
+}
+
 #else
 typedef int bp__b64_x86_unused; /* not an x86 build: an empty translation unit is not C */
 #endif

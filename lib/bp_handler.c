@@ -60,6 +60,8 @@ void bp_handler_del(bp_handler *h) {
 
 const char *bp_handler_errmsg(const bp_handler *h) { return h ? h->err.text : ""; }
 
+void bp__handler_general(bp_handler *h, int on) { h->general = on != 0; }
+
 /* ---- Record views ---- */
 
 static void hd_set_str(const bp_handler *h, const bp__hrec *r, int f, const char **p, size_t *n) {

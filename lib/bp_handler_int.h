@@ -30,6 +30,7 @@ typedef struct bp__hscan {
   const char *why;  /* after a failure: what was wrong (static text) */
   bp__buf *unesc;   /* where escaped strings are unescaped */
   bp__buf *stack;   /* nesting stack of bp__hs_skip() */
+  int fast;         /* the shortcuts for text as Lambda writes it are on (1 after init) */
 } bp__hscan;
 
 void bp__hs_init(bp__hscan *s, const char *text, size_t len, bp__buf *unesc, bp__buf *stack);
@@ -39,6 +40,61 @@ int bp__hs_peek_ws(bp__hscan *s);
 static inline int bp__hs_peek(bp__hscan *s) {
   if (s->p < s->end && (unsigned char)*s->p > ' ') return (unsigned char)*s->p;
   return bp__hs_peek_ws(s);
+}
+#define BP__HS_ONES 0x0101010101010101ull
+#define BP__HS_HIGHS 0x8080808080808080ull
+/* Skip plain bytes (printable ASCII other than '"' and '\\'): the first byte from p that
+ * needs a look, or a point less than 16 (8) bytes before the end. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline const unsigned char *bp__hs_skip_plain(const unsigned char *p, const unsigned char *end) {
+  const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed compare: bytes below 0x20 and every non-ASCII byte (negative) */
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+                             _mm_cmplt_epi8(x, ctl));
+    unsigned mask = (unsigned)_mm_movemask_epi8(m);
+    if (mask) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+  return p;
+}
+#else
+/* Eight bytes at a time: the lowest flagged byte of each test is exact (borrows only move
+ * up), so on a little-endian machine the first special byte is found at once. */
+static inline const unsigned char *bp__hs_skip_plain(const unsigned char *p, const unsigned char *end) {
+  while (end - p >= 8) {
+    uint64_t x, q, b;
+    memcpy(&x, p, 8);
+    q = x ^ (BP__HS_ONES * '"');
+    b = x ^ (BP__HS_ONES * '\\');
+    uint64_t m = (((q - BP__HS_ONES) & ~q) | ((b - BP__HS_ONES) & ~b) | ((x - BP__HS_ONES * 0x20) & ~x) | x) & BP__HS_HIGHS;
+    if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(m) >> 3);
+#else
+      return p;
+#endif
+    }
+    p += 8;
+  }
+  return p;
+}
+#endif
+
+/* A string without escapes and of printable ASCII only, as Lambda writes its strings, at p
+ * (no whitespace before it): @return 1 (read, in @p out), 0 (anything else: bp__hs_string()
+ * from the same place). Inline: the envelope has nine such strings a record. */
+static inline int bp__hs_plain(bp__hscan *s, bp__hstr *out) {
+  const unsigned char *p = (const unsigned char *)s->p, *end = (const unsigned char *)s->end;
+  if (p >= end || *p != '"') return 0;
+  const unsigned char *q = bp__hs_skip_plain(p + 1, end);
+  if (q >= end || *q != '"') return 0;
+  out->off = (uint32_t)((const char *)p + 1 - s->base);
+  out->len = (uint32_t)(q - p - 1);
+  s->p = (const char *)q + 1;
+  return 1;
 }
 /* Expect byte @p c after whitespace (consumed). @return 0 or BP_ERR_INVALID_JSON. */
 int bp__hs_expect(bp__hscan *s, char c);
@@ -57,12 +113,13 @@ int bp__hs_skip(bp__hscan *s, const char **start, size_t *n);
  * @p key and the `:` consumed), 0 at the closing `}` (consumed), <0 on error. @p first is
  * 1 right after `{`. */
 int bp__hs_member(bp__hscan *s, int first, bp__hstr *key);
-/* A member name the caller expects, written without quotes. */
+/* A member name the caller expects, kept as the text between two members as Lambda writes
+ * it: `,"name":` (the name itself at tok + 2, @p len bytes). */
 typedef struct bp__hkey {
-  const char *name;
+  const char *tok;
   size_t len;
 } bp__hkey;
-#define BP__HKEY(lit) {lit, sizeof lit - 1}
+#define BP__HKEY(lit) {",\"" lit "\":", sizeof lit - 1}
 /* What bp__hs_member_known() learns of one kind of object: the name that followed each
  * name (and the first, at [nkeys]) last time. Lambda writes its keys in a fixed order, so
  * the guess is almost always right and the name is matched byte for byte, without a scan. */
@@ -128,11 +185,18 @@ __attribute__((always_inline))
 #endif
 static inline int bp__hs_member_known(bp__hscan *s, int first, const bp__hkey *keys, int nkeys,
                                       bp__hlearn *learn, int *prev, int *which, bp__hstr *key) {
-  int rc = bp__hs_member_start(s, first);
-  if (rc <= 0) return rc;
   int guess = learn->next[*prev];
   const bp__hkey *k = &keys[guess];
-  if (!((size_t)(s->end - s->p) > k->len + 2 && bp__hs_same(s->p + 1, k->name, k->len) &&
+  /* Lambda's text: the separator, the guessed name and the colon in one comparison. */
+  size_t tn = k->len + 4 - (size_t)first;
+  if (s->fast && (size_t)(s->end - s->p) >= tn && bp__hs_same(s->p, k->tok + first, tn)) {
+    *which = *prev = guess;
+    s->p += tn;
+    return 1;
+  }
+  int rc = bp__hs_member_start(s, first);
+  if (rc <= 0) return rc;
+  if (!((size_t)(s->end - s->p) > k->len + 2 && bp__hs_same(s->p + 1, k->tok + 2, k->len) &&
         s->p[k->len + 1] == '"'))
     return bp__hs_member_guess_missed(s, keys, nkeys, learn, prev, which, key);
   *which = *prev = guess;
@@ -255,9 +319,13 @@ struct bp_handler {
   bp__hpool values;     /* DynamoDB reader: decoded and unescaped values, reset per record */
   bp__buf scratch;      /* unescaping while scanning caller text (reader, set_state) */
   bp__buf scratch_stack;
+  int general;          /* test hook (bp__handler_general): the event parser's shortcuts off */
 };
 
 /* Parse @p event into h->recs and h->win. @return 0 or an error set in h->err. */
 int bp__handler_parse(bp_handler *h, const char *event, size_t len);
+/* Tests: @p on 1 parses every later event by the general path only (no shortcut for text as
+ * Lambda writes it), so the two can be compared; 0 (the default) restores them. */
+void bp__handler_general(bp_handler *h, int on);
 
 #endif

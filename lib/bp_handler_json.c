@@ -11,8 +11,6 @@
 
 #include "bp_handler_int.h"
 
-#define HS_ONES 0x0101010101010101ull
-#define HS_HIGHS 0x8080808080808080ull
 
 void bp__hs_init(bp__hscan *s, const char *text, size_t len, bp__buf *unesc, bp__buf *stack) {
   s->base = text;
@@ -21,6 +19,7 @@ void bp__hs_init(bp__hscan *s, const char *text, size_t len, bp__buf *unesc, bp_
   s->why = "";
   s->unesc = unesc;
   s->stack = stack;
+  s->fast = 1;
 }
 
 static int hs_fail(bp__hscan *s, const char *why) {
@@ -133,53 +132,13 @@ static size_t hs_escape(const unsigned char *p, const unsigned char *end, char *
   return 2;
 }
 
-/* Skip plain bytes (printable ASCII other than '"' and '\\'): the first byte from p that
- * needs a look, or a point less than 16 (8) bytes before the end. */
-#if defined(__SSE2__)
-#include <emmintrin.h>
-static const unsigned char *hs_skip_plain(const unsigned char *p, const unsigned char *end) {
-  const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* signed compare: bytes below 0x20 and every non-ASCII byte (negative) */
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
-                             _mm_cmplt_epi8(x, ctl));
-    unsigned mask = (unsigned)_mm_movemask_epi8(m);
-    if (mask) return p + __builtin_ctz(mask);
-    p += 16;
-  }
-  return p;
-}
-#else
-/* Eight bytes at a time: the lowest flagged byte of each test is exact (borrows only move
- * up), so on a little-endian machine the first special byte is found at once. */
-static const unsigned char *hs_skip_plain(const unsigned char *p, const unsigned char *end) {
-  while (end - p >= 8) {
-    uint64_t x, q, b;
-    memcpy(&x, p, 8);
-    q = x ^ (HS_ONES * '"');
-    b = x ^ (HS_ONES * '\\');
-    uint64_t m = (((q - HS_ONES) & ~q) | ((b - HS_ONES) & ~b) | ((x - HS_ONES * 0x20) & ~x) | x) & HS_HIGHS;
-    if (m) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      return p + (__builtin_ctzll(m) >> 3);
-#else
-      return p;
-#endif
-    }
-    p += 8;
-  }
-  return p;
-}
-#endif
-
 /* The body of a string from p (after the opening quote). Stores the unescaped text when
  * @p out is set. */
 static int hs_string_body(bp__hscan *s, bp__hstr *out) {
   const unsigned char *p = (const unsigned char *)s->p, *end = (const unsigned char *)s->end;
   const unsigned char *start = p;
   for (;;) {
-    p = hs_skip_plain(p, end);
+    p = bp__hs_skip_plain(p, end);
     if (p >= end) return hs_fail(s, "unterminated string");
     unsigned c = *p;
     if (c == '"') break;
@@ -320,7 +279,7 @@ int bp__hs_member_guess_missed(bp__hscan *s, const bp__hkey *keys, int nkeys, bp
   if (rc) return rc;
   *which = -1;
   for (int i = 0; i < nkeys; i++)
-    if (bp__hs_eq(s, *key, keys[i].name, keys[i].len)) *which = i;
+    if (bp__hs_eq(s, *key, keys[i].tok + 2, keys[i].len)) *which = i;
   if (*which >= 0) {
     learn->next[*prev] = (signed char)*which;
     *prev = *which;
@@ -334,11 +293,11 @@ int bp__hs_digits(bp__hscan *s, bp__hstr *out) {
   if (bp__hs_peek(s) != '"') return 0;
   const char *p = s->p + 1, *start = p;
   /* Eight digits at a time (the test of bp_seqnum_validate()), then one by one. */
-  const uint64_t threes = HS_ONES * 0x30, high = HS_ONES * 0xF0;
+  const uint64_t threes = BP__HS_ONES * 0x30, high = BP__HS_ONES * 0xF0;
   while (s->end - p >= 8) {
     uint64_t w;
     memcpy(&w, p, 8);
-    if ((w & high) != threes || ((w + HS_ONES * 6) & high) != threes) break;
+    if ((w & high) != threes || ((w + BP__HS_ONES * 6) & high) != threes) break;
     p += 8;
   }
   while (p < s->end && (unsigned)(*p - '0') < 10) p++;
