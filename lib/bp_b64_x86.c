@@ -95,7 +95,12 @@ SSE_TARGET size_t bp__b64_dec_ssse3(const char *in, size_t n, uint8_t *out, unsi
     err = _mm_or_si128(err, sse_invalid(v, h));
     _mm_storeu_si128((__m128i *)out, sse_dec_block(v, h));
   }
-  for (; n - i >= 16; i += 16, out += 12) {
+  for (;; i += 16, out += 12) {
+    if (n - i < 16) { /* as in bp__b64_dec_avx2: a last block over decoded quads */
+      if (i == 0 || i == n || (n - i) % 4) break;
+      out -= (16 - (n - i)) / 4 * 3;
+      i = n - 16;
+    }
     __m128i v = _mm_loadu_si128((const __m128i *)(in + i)), h = sse_hi_nibble(v);
     err = _mm_or_si128(err, sse_invalid(v, h));
     __m128i d = sse_dec_block(v, h);
@@ -186,7 +191,14 @@ AVX_TARGET size_t bp__b64_dec_avx2(const char *in, size_t n, uint8_t *out, unsig
     err = _mm256_or_si256(err, avx_invalid(v, h));
     _mm256_storeu_si256((__m256i *)out, avx_dec_block(v, h));
   }
-  for (; n - i >= 32; i += 32, out += 24) {
+  for (;; i += 32, out += 24) {
+    if (n - i < 32) {
+      /* Whole quads left after a block: one more block ending at n, over quads already
+       * decoded (the same bytes again), instead of a scalar tail. */
+      if (i == 0 || i == n || (n - i) % 4) break;
+      out -= (32 - (n - i)) / 4 * 3;
+      i = n - 32;
+    }
     __m256i v = _mm256_loadu_si256((const __m256i *)(in + i)), h = avx_hi_nibble(v);
     err = _mm256_or_si256(err, avx_invalid(v, h));
     __m256i d = avx_dec_block(v, h);
