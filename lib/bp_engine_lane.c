@@ -129,6 +129,8 @@ static void hold_for_window(const bp_engine *e, const bp__shard *s, bp__lane *l,
   l->hold_len = s->live_len;
 }
 
+enum { SLOTS_AHEAD = 8 };
+
 /* Views, arrival times and shard positions of lane positions [first, first + n). */
 static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint32_t first,
                        size_t n) {
@@ -139,6 +141,8 @@ static void load_batch(bp_engine *e, const bp__shard *s, const bp__lane *l, uint
   e->views_n = n;
   for (size_t i = 0; i < n; i++) {
     uint32_t slot = l->batch[first + i];
+    /* at ParallelizationFactor > 1 a lane's records lie apart in the ring: ask ahead */
+    if (i + SLOTS_AHEAD < n) BP__PREFETCH(&s->slots[l->batch[first + i + SLOTS_AHEAD]]);
     bp__records_view(s, slot, &e->views[i]);
     e->arrivals[i] = e->views[i].arrival_ms;
     e->positions[i] = s->slots[slot].pos;
