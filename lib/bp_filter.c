@@ -44,7 +44,7 @@ void bp_filter_del(bp_filter *f) {
   bp__buf_free(&f->scratch);
   bp__buf_free(&f->payload);
   bp__buf_free(&f->unesc);
-  void *arrays[] = {f->m,    f->c,    f->s,    f->sc,    f->trie, f->slot, f->slot_conds,
+  void *arrays[] = {f->m,    f->c,    f->s,    f->sc,    f->trie, f->seg, f->slot, f->slot_conds,
                     f->crec, f->srec, f->refs, f->nodes, f->lv,   f->steps};
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) bp__free(&a, arrays[i]);
   bp__free(&a, f);

@@ -90,8 +90,19 @@ typedef struct bp__ftrie {
   uint32_t sibling; /* next sibling, BP__FT_NONE */
   uint32_t dot;     /* the child for '.', BP__FT_NONE */
   int32_t slot;     /* path slot ending here, -1 */
+  uint32_t seg_first; /* a key's start node (the root, a '.' node): its segments are */
+  uint32_t seg_count; /* seg[seg_first, seg_first + seg_count) */
   uint8_t byte;
 } bp__ftrie;
+
+/* A segment: the bytes (no '.') from a key's start node to a node where a path ends or a
+ * '.' follows, so a key spelling them exactly leads there (bp__filter_key_node's fast way). */
+typedef struct bp__fseg {
+  uint32_t start; /* its start node */
+  uint32_t node;
+  uint32_t off; /* pool offset of its bytes (in some condition's path) */
+  uint32_t len;
+} bp__fseg;
 
 typedef struct bp__fslot {
   uint32_t first; /* condition ids: slot_conds[first, first + count) */
@@ -180,6 +191,8 @@ struct bp_filter {
   /* Index over the referenced conditions, rebuilt after each pattern. */
   bp__ftrie *trie;
   size_t ntrie, trie_cap;
+  bp__fseg *seg; /* grouped by start node */
+  size_t nseg, seg_cap;
   bp__fslot *slot;
   size_t nslot, slot_cap;
   uint32_t *slot_conds;
@@ -282,6 +295,10 @@ int bp__filter_index(bp_filter *f);
 /** The trie node an object key leads to from its object's node @p parent (@p root: the
  *  event's top level), as a parse would find it: BP__FT_DEAD when no path goes on. */
 uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
+                             size_t n);
+/** The same by walking the trie byte by byte (the general way bp__filter_key_node takes
+ *  when its segments neither match nor rule the key out). */
+uint32_t bp__filter_key_walk(const bp_filter *f, uint32_t parent, int root, const char *k,
                              size_t n);
 /** Fill f->view_key (bp_filter.c), once the index is built. */
 void bp__filter_view_index(bp_filter *f);

@@ -35,6 +35,7 @@ static uint32_t fm_trie_insert(bp_filter *f, const char *s, size_t n) {
       f->trie[c].dot = BP__FT_NONE;
       f->trie[c].sibling = f->trie[node].child;
       f->trie[c].slot = -1;
+      f->trie[c].seg_first = f->trie[c].seg_count = 0;
       f->trie[c].byte = (uint8_t)s[i];
       f->trie[node].child = c;
       if (s[i] == '.') f->trie[node].dot = c;
@@ -102,6 +103,50 @@ static void fm_split_path(bp_filter *f, uint32_t off, uint32_t len) {
   }
 }
 
+/* Append the segments of a path (trie built): from each key start, every node where a path
+ * ends or a '.' follows, up to the next '.'. Duplicates across paths are removed later. */
+static void fm_path_segments(bp_filter *f, uint32_t off, uint32_t len) {
+  const char *p = f->pool.data + off;
+  uint32_t node = 0, start = 0, begin = 0;
+  for (uint32_t i = 0; i < len; i++) {
+    node = fm_trie_child(f, node, (uint8_t)p[i]);
+    if (p[i] == '.') {
+      start = node;
+      begin = i + 1;
+    } else if (f->trie[node].slot >= 0 || f->trie[node].dot != BP__FT_NONE) {
+      bp__fseg *e = &f->seg[f->nseg++];
+      e->start = start;
+      e->node = node;
+      e->off = off + begin;
+      e->len = i + 1 - begin;
+    }
+  }
+}
+
+static int fm_seg_before(const bp__fseg *a, const bp__fseg *b) {
+  return a->start != b->start ? a->start < b->start : a->node < b->node;
+}
+
+/* Group the segments by start node (insertion sort: a few per path), one per end node. */
+static void fm_index_segments(bp_filter *f) {
+  for (size_t i = 1; i < f->nseg; i++) {
+    bp__fseg e = f->seg[i];
+    size_t j = i;
+    for (; j && fm_seg_before(&e, &f->seg[j - 1]); j--) f->seg[j] = f->seg[j - 1];
+    f->seg[j] = e;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < f->nseg; i++) {
+    if (n && f->seg[n - 1].node == f->seg[i].node) continue;
+    f->seg[n] = f->seg[i];
+    bp__ftrie *t = &f->trie[f->seg[n].start];
+    if (!t->seg_count) t->seg_first = (uint32_t)n;
+    t->seg_count++;
+    n++;
+  }
+  f->nseg = n;
+}
+
 /* Shell sort of the steps (no qsort: the comparison needs the pool). */
 static void fm_sort_steps(bp_filter *f) {
   static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
@@ -126,8 +171,9 @@ int bp__filter_index(bp_filter *f) {
   size_t bytes = 1, refs = 0;
   for (size_t i = 0; i < f->nc; i++)
     if (f->c[i].referenced) bytes += f->c[i].path_len, refs++;
-  /* Worst cases: one node per path byte, one slot per condition. */
+  /* Worst cases: one node (and one segment) per path byte, one slot per condition. */
   if (bp__filter_grow(&f->alloc, (void **)&f->trie, &f->trie_cap, bytes, sizeof *f->trie) ||
+      bp__filter_grow(&f->alloc, (void **)&f->seg, &f->seg_cap, bytes, sizeof *f->seg) ||
       bp__filter_grow(&f->alloc, (void **)&f->slot, &f->slot_cap, refs + 1, sizeof *f->slot) ||
       bp__filter_grow(&f->alloc, (void **)&f->slot_conds, &f->slot_conds_cap, refs + 1,
                       sizeof *f->slot_conds) ||
@@ -140,8 +186,10 @@ int bp__filter_index(bp_filter *f) {
   f->ntrie = 1;
   f->trie[0].child = f->trie[0].sibling = f->trie[0].dot = BP__FT_NONE;
   f->trie[0].slot = -1;
+  f->trie[0].seg_first = f->trie[0].seg_count = 0;
   f->trie[0].byte = 0;
   f->nslot = 0;
+  f->nseg = 0;
   f->uses_data = f->needs_record = f->needs_kinesis_data = 0;
   for (size_t i = 0; i < f->nc; i++) {
     bp__fcond *c = &f->c[i];
@@ -178,6 +226,9 @@ int bp__filter_index(bp_filter *f) {
     f->slot_conds[s->first + s->count++] = (uint32_t)i;
   }
   f->nslot_conds = at;
+  for (size_t i = 0; i < f->nc; i++)
+    if (f->c[i].referenced) fm_path_segments(f, f->c[i].path, f->c[i].path_len);
+  fm_index_segments(f);
   fm_sort_steps(f);
   memset(f->crec, 0, f->crec_cap * sizeof *f->crec);
   memset(f->srec, 0, f->srec_cap * sizeof *f->srec);
@@ -443,7 +494,7 @@ BP__NOINLINE static uint32_t fm_key_node_steps(const bp_filter *f, uint32_t node
   return fm_step_used(f, k, n) ? node : BP__FT_DEAD;
 }
 
-uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
+uint32_t bp__filter_key_walk(const bp_filter *f, uint32_t parent, int root, const char *k,
                              size_t n) {
   /* The trie node of the key in its object (a key below the root continues its object's
    * path after a '.'), BP__FT_DEAD when no path goes on with it. */
@@ -462,12 +513,33 @@ uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, cons
   return fm_key_node_steps(f, node, k, n);
 }
 
+uint32_t bp__filter_key_node(const bp_filter *f, uint32_t parent, int root, const char *k,
+                             size_t n) {
+  if (parent == BP__FT_DEAD) return parent;
+  uint32_t start = parent;
+  if (!root && (start = f->trie[parent].dot) == BP__FT_NONE) return BP__FT_DEAD;
+  /* A key spelling one of its start's segments leads to that segment's end, as the walk
+   * would find (no '.' in it, and the walk ends where a path ends or a '.' follows). */
+  const bp__ftrie *t = &f->trie[start];
+  const bp__fseg *e = f->seg + t->seg_first, *e_end = e + t->seg_count;
+  for (; e < e_end; e++) {
+    if (e->len != n) continue;
+    const char *s = f->pool.data + e->off;
+    size_t i = 0;
+    while (i < n && s[i] == k[i]) i++;
+    if (i == n) return e->node;
+  }
+  /* No path goes on with its first byte: the walk would stop there. */
+  if (n && fm_trie_child(f, start, (uint8_t)k[0]) == BP__FT_NONE) return BP__FT_DEAD;
+  return bp__filter_key_walk(f, parent, root, k, n);
+}
+
 static int fm_key(void *ctx, const char *k, size_t n) {
   bp_filter *f = ctx;
   if (f->dead) return 1;
   bp__flevel *l = &f->lv[f->nlv - 1];
   l->key = bp__filter_key_node(f, l->trie, l->root, k, n);
-  return 1;
+  return l->key == BP__FT_DEAD ? 2 : 1; /* 2: no path reaches into its value */
 }
 
 static const bp__json_cb fm_cb = {fm_null, fm_bool, fm_number,      fm_string, fm_start_map,

@@ -28,7 +28,8 @@ void bp__json_pool_free(bp__json_pool *pool);
 
 /* Events of a streaming parse. Return 1 to continue, 0 to stop (the parse then fails with
  * BP_ERR_INVALID_JSON and the callback may have written its own message), -1 to stop with
- * BP_ERR_NOMEM. Strings and keys are not NUL-terminated and arrive unescaped; numbers
+ * BP_ERR_NOMEM. map_key may return 2: the key's value is not needed (bp__json_scan then
+ * checks it without making its events; bp__json_parse makes them, as for 1). Strings and keys are not NUL-terminated and arrive unescaped; numbers
  * arrive as their raw token text. */
 typedef struct bp__json_cb {
   int (*null_)(void *ctx);

@@ -24,9 +24,10 @@ typedef struct js_ctx {
   int rc; /* BP_ERR_NOMEM or BP__JSON_UNDECIDED once stopped */
 } js_ctx;
 
-/* A callback's answer: 1 goes on; 0 (stop) and -1 (out of memory) end the scan. */
+/* A callback's answer: 1 (or a key's 2, its value not needed) goes on; 0 (stop) and -1 (out
+ * of memory) end the scan. */
 static int js_relay(js_ctx *s, int r) {
-  if (r > 0) return 1;
+  if (r > 0) return r;
   s->rc = r < 0 ? BP_ERR_NOMEM : BP__JSON_UNDECIDED;
   return 0;
 }
@@ -147,7 +148,8 @@ static size_t js_unescape(js_ctx *s, const char *b, const char *e) {
 }
 
 /* A string at s->p (the opening quote): checked (escapes, control bytes, UTF-8), then its
- * bytes given to @p fn. @return 1, or 0 when stopped. */
+ * bytes given to @p fn. @return 0 when stopped, else fn's answer (1, or a key's 2), 1 without
+ * fn. */
 static int js_string(js_ctx *s, int (*fn)(void *, const char *, size_t)) {
   const char *b = ++s->p, *p = b, *end = s->end;
   int escaped = 0;
@@ -183,7 +185,7 @@ static int js_string(js_ctx *s, int (*fn)(void *, const char *, size_t)) {
   if (!fn) return 1;
   if (!escaped) return js_relay(s, fn(s->ctx, b, (size_t)(p - b)));
   size_t n = js_unescape(s, b, p);
-  return n != SIZE_MAX && js_relay(s, fn(s->ctx, s->unesc->data, n));
+  return n == SIZE_MAX ? 0 : js_relay(s, fn(s->ctx, s->unesc->data, n));
 }
 
 static int js_digits(js_ctx *s) {
@@ -250,20 +252,37 @@ static int js_close(js_ctx *s, int obj) {
   return !fn || js_relay(s, fn(s->ctx));
 }
 
-/* A key, its colon and the whitespace before its value. */
+/* A key, its colon and the whitespace before its value. @return the key callback's answer
+ * (2: its value is not needed), or 0 when stopped. */
 static int js_key(js_ctx *s) {
   if (s->p >= s->end || *s->p != '"') return js_undecided(s);
-  if (!js_string(s, s->cb->map_key)) return 0;
+  int r = js_string(s, s->cb->map_key);
+  if (!r) return 0;
   js_ws(s);
   if (s->p >= s->end || *s->p != ':') return js_undecided(s);
   s->p++;
   js_ws(s);
-  return 1;
+  return r;
+}
+
+/* The events of a value its key's callback does not need: none (the value is still checked). */
+static const bp__json_cb js_silent;
+
+/* After a key: a value not needed is scanned silently until the scan is back at @p depth. */
+static int js_after_key(js_ctx *s, const bp__json_cb *cb, size_t depth, size_t *quiet) {
+  int r = js_key(s);
+  if (r == 2 && s->cb == cb) {
+    s->cb = &js_silent;
+    *quiet = depth;
+  }
+  return r;
 }
 
 static int js_run(js_ctx *s) {
   uint8_t obj[JS_MAX_DEPTH]; /* per open container: 1 object, 0 array */
   size_t depth = 0;
+  const bp__json_cb *cb = s->cb;
+  size_t quiet = SIZE_MAX; /* depth of the object whose member's value is scanned silently */
   js_ws(s);
   for (;;) {
     char open;
@@ -276,19 +295,23 @@ static int js_run(js_ctx *s) {
         if (!js_close(s, open == '{')) return 0;
         depth--;
       } else {
-        if (open == '{' && !js_key(s)) return 0;
+        if (open == '{' && !js_after_key(s, cb, depth, &quiet)) return 0;
         continue;
       }
     }
     /* After a value: a comma and the next member, or the container's end (maybe several). */
     for (;;) {
+      if (depth == quiet) { /* the silent value is over */
+        s->cb = cb;
+        quiet = SIZE_MAX;
+      }
       js_ws(s);
       if (!depth) return s->p == s->end || js_undecided(s);
       if (s->p >= s->end) return js_undecided(s);
       if (*s->p == ',') {
         s->p++;
         js_ws(s);
-        if (obj[depth - 1] && !js_key(s)) return 0;
+        if (obj[depth - 1] && !js_after_key(s, cb, depth, &quiet)) return 0;
         break;
       }
       if (*s->p != (obj[depth - 1] ? '}' : ']')) return js_undecided(s);

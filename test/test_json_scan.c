@@ -19,9 +19,25 @@ typedef struct evlog {
   int stop_at; /* the event that answers stop_rc (counted from 1), 0 never */
   int stop_rc;
   int events;
+  int skip_odd;  /* keys of odd length answer 2 (their value not needed) */
+  int drop;      /* the bridge's log: leaves out the events of those values */
+  int skip_next; /* the next value is one of those */
+  int skipping;  /* containers open inside it */
+  int skipped;   /* events of such values that arrived (dropped from the log) */
 } evlog;
 
+/* A value not needed: the bridge still makes its events, the log leaves them out. */
+static int ev_skipped(evlog *l, char tag) {
+  if (!l->skip_next && !l->skipping) return 0;
+  l->skip_next = 0;
+  if (tag == '{' || tag == '[') l->skipping++;
+  else if (tag == '}' || tag == ']') l->skipping--;
+  l->skipped++;
+  return 1;
+}
+
 static int ev(evlog *l, char tag, const char *s, size_t n) {
+  if (ev_skipped(l, tag)) return 1;
   if (l->len + n + 16 < sizeof l->text) {
     l->len += (size_t)snprintf(l->text + l->len, 16, "%c%zu:", tag, n);
     memcpy(l->text + l->len, s, n);
@@ -35,7 +51,13 @@ static int e_bool(void *c, int v) { return ev(c, v ? 't' : 'f', "", 0); }
 static int e_num(void *c, const char *s, size_t n) { return ev(c, 'n', s, n); }
 static int e_str(void *c, const char *s, size_t n) { return ev(c, 's', s, n); }
 static int e_map(void *c) { return ev(c, '{', "", 0); }
-static int e_key(void *c, const char *s, size_t n) { return ev(c, 'k', s, n); }
+static int e_key(void *c, const char *s, size_t n) {
+  evlog *l = c;
+  int r = ev(l, 'k', s, n);
+  if (r != 1 || !l->skip_odd || n % 2 == 0 || l->skipping) return r;
+  l->skip_next = l->drop;
+  return 2;
+}
 static int e_endm(void *c) { return ev(c, '}', "", 0); }
 static int e_arr(void *c) { return ev(c, '[', "", 0); }
 static int e_enda(void *c) { return ev(c, ']', "", 0); }
@@ -50,7 +72,7 @@ typedef struct both {
 static bp_allocator alloc;
 static both b;
 
-static void run_both(const char *t, size_t n, int stop_at, int stop_rc) {
+static void run_both_skip(const char *t, size_t n, int stop_at, int stop_rc, int skip_odd) {
   bp__json_pool pool;
   bp__json_pool_init(&pool, &alloc);
   bp__buf unesc;
@@ -58,15 +80,22 @@ static void run_both(const char *t, size_t n, int stop_at, int stop_rc) {
   memset(&b, 0, sizeof b);
   b.parsed.stop_at = b.scanned.stop_at = stop_at;
   b.parsed.stop_rc = b.scanned.stop_rc = stop_rc;
+  b.parsed.skip_odd = b.scanned.skip_odd = b.parsed.drop = skip_odd;
   b.parse_rc = bp__json_parse(&pool, t, n, &log_cb, &b.parsed, NULL);
   b.scan_rc = bp__json_scan(t, n, &log_cb, &b.scanned, &unesc);
   bp__buf_free(&unesc);
   bp__json_pool_free(&pool);
 }
 
-/* What the scan decides, the bridge decides the same way, with the same events. */
-static void check_agrees(const char *t, size_t n) {
-  run_both(t, n, 0, 1);
+static void run_both(const char *t, size_t n, int stop_at, int stop_rc) {
+  run_both_skip(t, n, stop_at, stop_rc, 0);
+}
+
+/* What the scan decides, the bridge decides the same way, with the same events (@p skip_odd:
+ * the scan makes none of those of values whose key answered 2, which it checks silently;
+ * they are left out of the bridge's log). */
+static void check_agrees_skip(const char *t, size_t n, int skip_odd) {
+  run_both_skip(t, n, 0, 1, skip_odd);
   if (b.scan_rc == BP__JSON_UNDECIDED) return;
   if (b.scan_rc != 0 || b.parse_rc != 0)
     fail_msg("scan %d, parse %d on [%.*s]", b.scan_rc, b.parse_rc, (int)n, t);
@@ -74,6 +103,8 @@ static void check_agrees(const char *t, size_t n) {
     fail_msg("events differ on [%.*s]:\n parse %.*s\n scan  %.*s", (int)n, t, (int)b.parsed.len,
              b.parsed.text, (int)b.scanned.len, b.scanned.text);
 }
+
+static void check_agrees(const char *t, size_t n) { check_agrees_skip(t, n, 0); }
 
 static const char *const decided[] = {
     "{}", "[]", "0", "-0", "-1.5e3", "1E+2", "0.25e-7", "\"x\"", "null", "true", "false",
@@ -158,7 +189,7 @@ static void test_mutations(void **state) {
   for (size_t i = 0; i < sizeof decided / sizeof decided[0]; i++) seeds[nseeds++] = decided[i];
   for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) seeds[nseeds++] = invalid[i];
   uint32_t r = 0x9E3779B9u;
-  size_t agreed = 0;
+  size_t agreed = 0, skipped = 0;
   char buf[256];
   for (int iter = 0; iter < 200000; iter++) {
     r ^= r << 13, r ^= r >> 17, r ^= r << 5;
@@ -190,8 +221,31 @@ static void test_mutations(void **state) {
     }
     check_agrees(buf, n);
     agreed += b.scan_rc == 0;
+    check_agrees_skip(buf, n, 1);
+    skipped += b.scan_rc == 0 && b.parsed.skipped > 0;
   }
   assert_true(agreed > 10000); /* the comparison covered many valid texts */
+  assert_true(skipped > 1000);  /* and many with skipped values */
+}
+
+/* Values whose key answers 2 are checked but make no events, at any depth. */
+static void test_skipped_values(void **state) {
+  (void)state;
+  const char *t = "{\"a\":{\"b\":[1,{\"cc\":2}],\"dd\":3},\"ee\":[{\"f\":\"x\"},4],\"g\":\"y\","
+                  "\"hh\":{\"i\":{}},\"jj\":[]}";
+  check_agrees_skip(t, strlen(t), 1);
+  assert_int_equal(b.scan_rc, 0);
+  const char *want = "{0:k1:ak2:ee[0:{0:k1:f}0:n1:4]0:k1:gk2:hh{0:k1:i}0:k2:jj[0:]0:}0:";
+  assert_int_equal(b.scanned.len, strlen(want));
+  assert_memory_equal(b.scanned.text, want, strlen(want));
+  assert_int_equal(b.parsed.skipped, 16); /* the bridge made them: a's 9, f's 1, g's 1... */
+  /* still checked: an invalid skipped value leaves the text undecided */
+  const char *bad[] = {"{\"a\":[1,]}", "{\"a\":\"\\x\"}", "{\"a\":{\"b\":01}}", "{\"a\":tru}"};
+  for (size_t i = 0; i < 4; i++) {
+    run_both_skip(bad[i], strlen(bad[i]), 0, 1, 1);
+    assert_int_equal(b.scan_rc, BP__JSON_UNDECIDED);
+    assert_int_equal(b.parse_rc, BP_ERR_INVALID_JSON);
+  }
 }
 
 int main(void) {
@@ -199,7 +253,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decided),        cmocka_unit_test(test_invalid_left_to_bridge),
       cmocka_unit_test(test_callback_stops), cmocka_unit_test(test_depth),
-      cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_mutations),      cmocka_unit_test(test_skipped_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
