@@ -213,7 +213,7 @@ static int record_size(bp_codec *c, const bp__kin_shard *s, const bp_record *r, 
   if (rc) return rc;
   if (c->source == BP_SOURCE_KINESIS)
     return bp__kinesis_record_size_q(c, s->quoted_len, r, index,
-                                     defer_b64 ? BP__SIZE_DEFER_B64 : 0u, size);
+                                     defer_b64 ? BP__SIZE_DEFER_B64 : 0u, size, NULL);
   return bp__ddb_record_size(c, r, index, size, shape);
 }
 
@@ -344,7 +344,7 @@ int bp__codec_record_measure(bp_codec *c, const bp__codec_shard *s, const bp_rec
                              size_t *size, unsigned char *shape) {
   *shape = 0;
   if (c->source == BP_SOURCE_KINESIS)
-    return bp__kinesis_record_size_q(c, s->quoted_len, rec, 0, BP__SIZE_TRUSTED, size);
+    return bp__kinesis_record_size_q(c, s->quoted_len, rec, 0, BP__SIZE_TRUSTED, size, shape);
   return bp__ddb_record_size_trusted(c, rec, size, shape);
 }
 
@@ -451,7 +451,8 @@ static int write_event_at(bp_codec *c, bp__kin_shard *s, const bp_record *recs,
   for (size_t i = 0; i < n; i++) {
     if (i) *p++ = ',';
     if (i + DATA_AHEAD < n) prefetch_data(&recs[i + DATA_AHEAD]);
-    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s, &recs[i], p)
+    /* a Kinesis codec's own shapes are NULL (only the engine measures Kinesis shapes) */
+    p = c->source == BP_SOURCE_KINESIS ? bp__kinesis_record_put(c, s, &recs[i], shapes ? shapes[i] : 0u, p)
                                        : bp__ddb_record_put(c, &recs[i], shapes[i], p);
     if (!p) { /* base64 data checked as it was copied (event_size deferred it) */
       int rc = bp__kinesis_data_check(c, &recs[i], i);

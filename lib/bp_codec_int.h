@@ -104,16 +104,20 @@ int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
 #define BP__SIZE_DEFER_B64 1u
 #define BP__SIZE_TRUSTED 2u
 #define BP__SIZE_UNSIZED 4u /* checks only, *size left alone: bp__kinesis_record_check */
+/* @p shape (NULL: not wanted): the record's shape for the writer, BP__KIN_PK_PLAIN or 0. */
+#define BP__KIN_PK_PLAIN 1u /* the partition key is ASCII with nothing to escape */
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
-                              size_t index, unsigned flags, size_t *size);
+                              size_t index, unsigned flags, size_t *size, unsigned char *shape);
 /* bp__kinesis_record_size's checks and verdict, the size not wanted: it is only computed
  * when some field is long enough for the sum to reach SIZE_MAX (the "too large" error). */
 int bp__kinesis_record_check(bp_codec *c, const char *shard_id, size_t shard_len,
                              const bp_record *r, size_t index);
 /* The error of a record whose base64 data is not strict base64, else 0. */
 int bp__kinesis_data_check(bp_codec *c, const bp_record *r, size_t index);
-/* Writes the record; NULL (nothing else reported) when its base64 data is not strict. */
-char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *out);
+/* Writes the record; NULL (nothing else reported) when its base64 data is not strict. @p shape:
+ * bp__kinesis_record_size_q()'s for this record, or 0. */
+char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r,
+                             unsigned shape, char *out);
 /* DynamoDB: the size pass records each record's shape (which members the host's dynamodb
  * text lacks) for the write pass; @p shape may be NULL when only sizing. */
 int bp__ddb_record_size(bp_codec *c, const bp_record *r, size_t index, size_t *size,

@@ -74,7 +74,8 @@ static int late_bad(bp_codec *c, const bp_record *r, size_t index, int defer, co
 
 int bp__kinesis_record_size(bp_codec *c, const char *shard_id, size_t shard_len,
                             const bp_record *r, size_t index, size_t *size) {
-  return bp__kinesis_record_size_q(c, bp__json_str_len(shard_id, shard_len), r, index, 0, size);
+  return bp__kinesis_record_size_q(c, bp__json_str_len(shard_id, shard_len), r, index, 0, size,
+                                   NULL);
 }
 
 int bp__kinesis_record_check(bp_codec *c, const char *shard_id, size_t shard_len,
@@ -86,24 +87,34 @@ int bp__kinesis_record_check(bp_codec *c, const char *shard_id, size_t shard_len
   size_t size;
   if (shard_len < small && r->seq_len < small && r->partition_key_len < small &&
       r->encryption_type_len < small && data < small)
-    return bp__kinesis_record_size_q(c, 0, r, index, BP__SIZE_UNSIZED, &size);
+    return bp__kinesis_record_size_q(c, 0, r, index, BP__SIZE_UNSIZED, &size, NULL);
   return bp__kinesis_record_size(c, shard_id, shard_len, r, index, &size);
 }
 
 int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_record *r,
-                              size_t index, unsigned flags, size_t *size) {
+                              size_t index, unsigned flags, size_t *size, unsigned char *shape) {
   int defer_b64 = (flags & BP__SIZE_DEFER_B64) != 0;
   if (!(flags & BP__SIZE_TRUSTED)) {
     if (bp_seqnum_validate(r->seq, r->seq_len)) return kin_bad(c, index, "sequenceNumber is not a decimal sequence number");
     if (!bp__time_in_range(r->arrival_ms)) return kin_bad(c, index, "approximateArrivalTimestamp out of range");
   }
-  if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
-  switch (bp__utf8_len_check(r->partition_key ? r->partition_key : "", r->partition_key_len, 1,
-                             BP_KINESIS_MAX_PARTITION_KEY_CHARS)) {
-  case BP__UTF8_INVALID: return kin_bad(c, index, "partitionKey is not valid UTF-8");
-  case BP__UTF8_TOO_SHORT: return kin_bad(c, index, "partitionKey is empty");
-  case BP__UTF8_TOO_LONG: return kin_bad(c, index, "partitionKey is longer than 256 characters");
-  default: break;
+  size_t pk_quoted; /* the key's length in the event */
+  unsigned char pk_shape = 0;
+  if (r->partition_key && r->partition_key_len - 1 < BP_KINESIS_MAX_PARTITION_KEY_CHARS &&
+      bp__json_plain(r->partition_key, r->partition_key_len)) {
+    /* 1 to 256 ASCII bytes, none escaped: valid, as many characters, quoted as they are */
+    pk_quoted = r->partition_key_len + 2;
+    pk_shape = BP__KIN_PK_PLAIN;
+  } else {
+    if (!r->partition_key && r->partition_key_len) return kin_bad(c, index, "partitionKey is NULL");
+    switch (bp__utf8_len_check(r->partition_key ? r->partition_key : "", r->partition_key_len, 1,
+                               BP_KINESIS_MAX_PARTITION_KEY_CHARS)) {
+    case BP__UTF8_INVALID: return kin_bad(c, index, "partitionKey is not valid UTF-8");
+    case BP__UTF8_TOO_SHORT: return kin_bad(c, index, "partitionKey is empty");
+    case BP__UTF8_TOO_LONG: return kin_bad(c, index, "partitionKey is longer than 256 characters");
+    default: break;
+    }
+    pk_quoted = 0; /* measured below, when the size is wanted */
   }
   size_t data_len = 0;
   int rc = data_b64_len(c, r, index, defer_b64, &data_len);
@@ -115,7 +126,8 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
   }
   /* Every term but data, the shard id and encryptionType is bounded; those three are summed
    * with saturation so a size that does not fit in a size_t is refused, never wrapped. */
-  size_t n = LIT_LEN(K_OPEN) + bp__json_str_len(r->partition_key, r->partition_key_len) +
+  if (!pk_quoted) pk_quoted = bp__json_str_len(r->partition_key, r->partition_key_len);
+  size_t n = LIT_LEN(K_OPEN) + pk_quoted +
              LIT_LEN(K_SEQ) + r->seq_len + LIT_LEN(K_DATA) + LIT_LEN(K_TS) +
              bp__epoch_seconds_len(r->arrival_ms) + LIT_LEN(K_MID) + r->seq_len +
              c->kin_tail_len;
@@ -129,6 +141,7 @@ int bp__kinesis_record_size_q(bp_codec *c, size_t shard_quoted_len, const bp_rec
   if (n == SIZE_MAX)
     return late_bad(c, r, index, defer_b64, "record too large: its size does not fit in a size_t");
   *size = n;
+  if (shape) *shape = pk_shape;
   return 0;
 }
 
@@ -148,9 +161,16 @@ static char *put_arrival(bp__kin_shard *sh, int64_t ms, char *p) {
   return p + 3;
 }
 
-char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r, char *p) {
+char *bp__kinesis_record_put(const bp_codec *c, bp__kin_shard *shard, const bp_record *r,
+                             unsigned shape, char *p) {
   p = BP__PUT_LIT(p, K_OPEN);
-  p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
+  if (shape & BP__KIN_PK_PLAIN) { /* measured: nothing to escape */
+    *p++ = '"';
+    p = bp__put(p, r->partition_key, r->partition_key_len);
+    *p++ = '"';
+  } else {
+    p = bp__json_str_put(p, r->partition_key, r->partition_key_len);
+  }
   p = BP__PUT_LIT(p, K_SEQ);
   p = bp__put(p, r->seq, r->seq_len);
   p = BP__PUT_LIT(p, K_DATA);

@@ -17,7 +17,8 @@ typedef struct bp__codec_shard {
 int bp__codec_shard_prepare(bp_codec *c, const char *shard_id, bp__codec_shard *s);
 /* For a host that validated each record once (the engine, at intake: its sequence number,
  * arrival time and field spans, which are not checked again here): the record's exact size
- * in an event of the shard @p s (prepared above) and its shape (DynamoDB; 0 for Kinesis), as
+ * in an event of the shard @p s (prepared above) and its shape (DynamoDB's; for Kinesis,
+ * whether its partition key is written as it is), as
  * the encoder computes them. The codec's message is set on an error only. */
 int bp__codec_record_measure(bp_codec *c, const bp__codec_shard *s, const bp_record *rec,
                              size_t *size, unsigned char *shape);

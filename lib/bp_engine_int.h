@@ -36,6 +36,8 @@ typedef struct bp__window {
 
 /* String fields of a stored record, in the order they are laid out in its chunk. */
 enum { F_SEQ, F_PK, F_DATA, F_ENC, F_EVID, F_EVNAME, F_DDB, F_UI, F_COUNT };
+/* bp__slot.present: every field after F_DATA is NULL and empty (bp__records_lean()) */
+#define BP__SLOT_LEAN 0x8000u
 
 /* A block of record bytes. Records never move once copied (views lent to callbacks stay
  * valid); chunks empty in FIFO order as the checkpoint passes their records. */
@@ -53,7 +55,7 @@ typedef struct bp__slot {
   size_t off;
   uint32_t len[F_COUNT];
   int64_t arrival_ms;
-  uint16_t present;    /* bit i: optional field i given (non-NULL) */
+  uint16_t present;    /* bit i: optional field i given (non-NULL); SLOT_LEAN */
   uint8_t shape;       /* the encoder's DynamoDB record shape, measured at intake */
   uint16_t flags;      /* bp_record.flags */
 } bp__slot;
@@ -263,8 +265,28 @@ void bp__records_free(bp_engine *e, bp__shard *s);
  *  above UINT32_MAX, the storage's field limit): its name, or NULL when every field fits.
  *  Reads lengths only, never the bytes. */
 const char *bp__records_oversized(const bp_record *r);
-int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
-                    uint32_t *slot_out);
+/** Has @p r only the fields a Kinesis record without encryption has (sequence number,
+ *  partition key, data): every later field NULL and empty? Such a record is stored and lent
+ *  back through shorter paths (bp__records_add()'s @p lean). */
+static inline int bp__records_lean(const bp_record *r) {
+  return ((uintptr_t)r->encryption_type | (uintptr_t)r->event_id | (uintptr_t)r->event_name |
+          (uintptr_t)r->dynamodb_json | (uintptr_t)r->user_identity_json |
+          r->encryption_type_len | r->event_id_len | r->event_name_len | r->dynamodb_json_len |
+          r->user_identity_json_len) == 0;
+}
+/** bp__records_oversized() of a record known lean: its three fields looked at first. */
+static inline const char *bp__records_oversized_lean(const bp_record *r) {
+#if UINTPTR_MAX > UINT32_MAX
+  if ((r->seq_len | r->partition_key_len | r->data_len) <= UINT32_MAX &&
+      ((uintptr_t)r->seq | (uintptr_t)r->partition_key | (uintptr_t)r->data) <=
+          UINTPTR_MAX - UINT32_MAX)
+    return NULL; /* as the general check's usual case, on the only non-empty fields */
+#endif
+  return bp__records_oversized(r);
+}
+/** Store a copy of @p r at the next position; @p lean: bp__records_lean(@p r). */
+int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, int lean,
+                    size_t record_bytes, uint32_t *slot_out);
 void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out);
 void bp__records_release(bp_engine *e, bp__shard *s, uint64_t upto_pos);
 uint32_t bp__lane_of(const char *key, size_t len, uint32_t nlanes);

@@ -130,16 +130,21 @@ static inline char *put_field(bp__slot *sl, int f, const void *p, size_t len, ch
   return to + len;
 }
 
-int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t record_bytes,
-                    uint32_t *slot_out) {
-  /* eight lengths of at most UINT32_MAX each: their sum fits in 64 bits */
-  if ((r->seq_len | r->partition_key_len | r->data_len | r->encryption_type_len |
-       r->event_id_len | r->event_name_len | r->dynamodb_json_len |
-       r->user_identity_json_len) > UINT32_MAX)
-    return BP_ERR_TOO_LARGE;
-  uint64_t sum = (uint64_t)r->seq_len + r->partition_key_len + r->data_len +
-                 r->encryption_type_len + r->event_id_len + r->event_name_len +
-                 r->dynamodb_json_len + r->user_identity_json_len;
+int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, int lean,
+                    size_t record_bytes, uint32_t *slot_out) {
+  /* at most eight lengths of at most UINT32_MAX each: their sum fits in 64 bits */
+  uint64_t sum;
+  if (lean) { /* three fields, the other five known NULL and empty */
+    if ((r->seq_len | r->partition_key_len | r->data_len) > UINT32_MAX) return BP_ERR_TOO_LARGE;
+    sum = (uint64_t)r->seq_len + r->partition_key_len + r->data_len;
+  } else {
+    if ((r->seq_len | r->partition_key_len | r->data_len | r->encryption_type_len |
+         r->event_id_len | r->event_name_len | r->dynamodb_json_len |
+         r->user_identity_json_len) > UINT32_MAX)
+      return BP_ERR_TOO_LARGE;
+    sum = (uint64_t)r->seq_len + r->partition_key_len + r->data_len + r->encryption_type_len +
+          r->event_id_len + r->event_name_len + r->dynamodb_json_len + r->user_identity_json_len;
+  }
   if (sum > SIZE_MAX) return BP_ERR_TOO_LARGE;
   size_t total = (size_t)sum;
   bp__chunk *c = chunk_for(e, s, total ? total : 1);
@@ -149,17 +154,29 @@ int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t recor
   sl->pos = s->next_pos;
   sl->chunk = c;
   sl->off = c->used;
-  sl->present = 0;
   sl->shape = 0;
   char *to = c->data + c->used; /* in F_* order */
-  to = put_field(sl, F_SEQ, r->seq, r->seq_len, to);
-  to = put_field(sl, F_PK, r->partition_key, r->partition_key_len, to);
-  to = put_field(sl, F_DATA, r->data, r->data_len, to);
-  to = put_field(sl, F_ENC, r->encryption_type, r->encryption_type_len, to);
-  to = put_field(sl, F_EVID, r->event_id, r->event_id_len, to);
-  to = put_field(sl, F_EVNAME, r->event_name, r->event_name_len, to);
-  to = put_field(sl, F_DDB, r->dynamodb_json, r->dynamodb_json_len, to);
-  put_field(sl, F_UI, r->user_identity_json, r->user_identity_json_len, to);
+  if (lean) {
+    sl->present = (uint16_t)(BP__SLOT_LEAN | (r->seq != NULL) << F_SEQ |
+                             (r->partition_key != NULL) << F_PK | (r->data != NULL) << F_DATA);
+    sl->len[F_SEQ] = (uint32_t)r->seq_len;
+    sl->len[F_PK] = (uint32_t)r->partition_key_len;
+    sl->len[F_DATA] = (uint32_t)r->data_len;
+    memset(&sl->len[F_ENC], 0, sizeof sl->len[0] * (F_COUNT - F_ENC));
+    to = bp__put(to, r->seq, r->seq_len);
+    to = bp__put(to, r->partition_key, r->partition_key_len);
+    bp__put(to, (const char *)r->data, r->data_len);
+  } else {
+    sl->present = 0; /* not lean, even when every later field turns out NULL and empty */
+    to = put_field(sl, F_SEQ, r->seq, r->seq_len, to);
+    to = put_field(sl, F_PK, r->partition_key, r->partition_key_len, to);
+    to = put_field(sl, F_DATA, r->data, r->data_len, to);
+    to = put_field(sl, F_ENC, r->encryption_type, r->encryption_type_len, to);
+    to = put_field(sl, F_EVID, r->event_id, r->event_id_len, to);
+    to = put_field(sl, F_EVNAME, r->event_name, r->event_name_len, to);
+    to = put_field(sl, F_DDB, r->dynamodb_json, r->dynamodb_json_len, to);
+    put_field(sl, F_UI, r->user_identity_json, r->user_identity_json_len, to);
+  }
   c->used += total ? total : 1; /* an empty record keeps a distinct offset; harmless */
   c->live++;
   sl->arrival_ms = r->arrival_ms;
@@ -174,6 +191,25 @@ int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, size_t recor
 void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
   const bp__slot *sl = &s->slots[slot];
   const char *p = sl->chunk->data + sl->off;
+  /* every member is set: no memset of the whole view first */
+  out->struct_size = sizeof *out;
+  out->flags = sl->flags;
+  out->arrival_ms = sl->arrival_ms;
+  out->seq_len = sl->len[F_SEQ];
+  out->partition_key_len = sl->len[F_PK];
+  out->data_len = sl->len[F_DATA];
+  if (sl->present & BP__SLOT_LEAN) { /* the later fields' lengths are not read */
+    out->seq = (sl->present & (1u << F_SEQ)) ? p : NULL;
+    p += sl->len[F_SEQ];
+    out->partition_key = (sl->present & (1u << F_PK)) ? p : NULL;
+    p += sl->len[F_PK];
+    out->data = (const uint8_t *)((sl->present & (1u << F_DATA)) ? p : NULL);
+    out->encryption_type = out->event_id = out->event_name = NULL;
+    out->dynamodb_json = out->user_identity_json = NULL;
+    out->encryption_type_len = out->event_id_len = out->event_name_len = 0;
+    out->dynamodb_json_len = out->user_identity_json_len = 0;
+    return;
+  }
   const char *f[F_COUNT];
 #define BP__VIEW_FIELD(i)                               \
   f[i] = (sl->present & (1u << (i))) ? p : NULL; \
@@ -181,16 +217,9 @@ void bp__records_view(const bp__shard *s, uint32_t slot, bp_record *out) {
   BP__VIEW_FIELD(0) BP__VIEW_FIELD(1) BP__VIEW_FIELD(2) BP__VIEW_FIELD(3)
   BP__VIEW_FIELD(4) BP__VIEW_FIELD(5) BP__VIEW_FIELD(6) BP__VIEW_FIELD(7)
 #undef BP__VIEW_FIELD
-  /* every member is set: no memset of the whole view first */
-  out->struct_size = sizeof *out;
-  out->flags = sl->flags;
   out->seq = f[F_SEQ];
-  out->seq_len = sl->len[F_SEQ];
-  out->arrival_ms = sl->arrival_ms;
   out->partition_key = f[F_PK];
-  out->partition_key_len = sl->len[F_PK];
   out->data = (const uint8_t *)f[F_DATA];
-  out->data_len = sl->len[F_DATA];
   out->encryption_type = f[F_ENC];
   out->encryption_type_len = sl->len[F_ENC];
   out->event_id = f[F_EVID];

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "batchpoint/bp_common.h"
 #include "batchpoint/bp_record.h"
@@ -50,6 +51,29 @@ int bp__array_ok(const void *p, size_t n, size_t size);
 
 /** @p a + @p b, or SIZE_MAX when that does not fit (sticky: SIZE_MAX + x is SIZE_MAX). */
 static inline size_t bp__size_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+/** Copy n bytes; returns the end. Inline, and up to 64 bytes as a few fixed-size moves (two
+ * overlapping at the end), so neither a literal nor a short field costs a call: the
+ * encoders write a dozen pieces a record, the engine's storage three or more. */
+static inline char *bp__put(char *out, const char *s, size_t n) {
+  if (n > 64) {
+    memcpy(out, s, n);
+  } else if (n > 16) {
+    for (size_t i = 0; i + 16 < n; i += 16) memcpy(out + i, s + i, 16);
+    memcpy(out + n - 16, s + n - 16, 16);
+  } else if (n >= 8) {
+    memcpy(out, s, 8);
+    memcpy(out + n - 8, s + n - 8, 8);
+  } else if (n >= 4) {
+    memcpy(out, s, 4);
+    memcpy(out + n - 4, s + n - 4, 4);
+  } else if (n) {
+    out[0] = s[0];
+    out[n / 2] = s[n / 2];
+    out[n - 1] = s[n - 1];
+  }
+  return out + n;
+}
 
 /** Caller memory for an object (SEMANTICS.md §H.8): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
  *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */

@@ -14,28 +14,44 @@
 size_t bp__json_str_len(const char *s, size_t n);
 /** Write the quoted, escaped string at @p out; returns the end. Room must be reserved. */
 char *bp__json_str_put(char *out, const char *s, size_t n);
-/** Copy n bytes; returns the end. Inline, and up to 64 bytes as a few fixed-size moves (two
- * overlapping at the end), so neither a literal nor a short field costs a call: the
- * encoders write a dozen pieces a record. */
-static inline char *bp__put(char *out, const char *s, size_t n) {
-  if (n > 64) {
-    memcpy(out, s, n);
-  } else if (n > 16) {
-    for (size_t i = 0; i + 16 < n; i += 16) memcpy(out + i, s + i, 16);
-    memcpy(out + n - 16, s + n - 16, 16);
-  } else if (n >= 8) {
-    memcpy(out, s, 8);
-    memcpy(out + n - 8, s + n - 8, 8);
-  } else if (n >= 4) {
-    memcpy(out, s, 4);
-    memcpy(out + n - 4, s + n - 4, 4);
-  } else if (n) {
-    out[0] = s[0];
-    out[n / 2] = s[n / 2];
-    out[n - 1] = s[n - 1];
-  }
-  return out + n;
+
+/** The high bit of each byte of @p w that is not plain ASCII (below 0x20, '"', '\\' or
+ *  0x80 and up), or of bytes above one (a borrow): non-zero exactly when @p w holds one. */
+static inline uint64_t bp__json_word_special(uint64_t w) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  return ((((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w) | w) & high;
 }
+
+/** Is [s, s+n) plain: ASCII, no byte escaped, so its JSON string is its bytes in quotes (n + 2
+ *  long) and valid UTF-8 of n characters? Words, the last overlapping; below 8 bytes, two
+ *  overlapping halves, or below 4 the first, middle and last bytes with plain padding. */
+static inline int bp__json_plain(const char *s, size_t n) {
+  uint64_t w;
+  if (n >= 8) {
+    uint64_t acc;
+    memcpy(&acc, s + n - 8, 8);
+    acc = bp__json_word_special(acc);
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&w, s + i, 8);
+      acc |= bp__json_word_special(w);
+    }
+    return !acc;
+  }
+  const unsigned char *p = (const unsigned char *)s;
+  if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    w = a | (uint64_t)b << 32;
+  } else if (n) {
+    w = p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16 | UINT64_C(0x4141414141000000);
+  } else {
+    return 1;
+  }
+  return !bp__json_word_special(w);
+}
+/** A literal's bytes at @p out (bp__put(), bp_int.h); returns the end. */
 #define BP__PUT_LIT(out, lit) bp__put((out), (lit), sizeof(lit) - 1)
 /** Decimal digits of an unsigned value, and writing them. */
 size_t bp__u64_len(uint64_t v);
