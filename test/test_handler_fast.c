@@ -54,6 +54,7 @@ static void putf(text *t, const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(b, sizeof b, fmt, ap);
   va_end(ap);
+  assert_true(n >= 0 && (size_t)n < sizeof b); /* a piece longer than b would be cut */
   put(t, b, (size_t)n);
 }
 
