@@ -272,20 +272,6 @@ static const char *resp_skip_ws(const char *p, const char *e) {
   return p;
 }
 
-/* The decimal digits from @p p on: eight at a time while they last (the test of
- * bp_seqnum_validate()), then one by one. */
-static const char *resp_skip_digits(const char *p, const char *e) {
-  const uint64_t threes = UINT64_C(0x3030303030303030), high = UINT64_C(0xF0F0F0F0F0F0F0F0);
-  while (e - p >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    if ((w & high) != threes || ((w + UINT64_C(0x0606060606060606)) & high) != threes) break;
-    p += 8;
-  }
-  while (p < e && (unsigned char)(*p - '0') <= 9) p++;
-  return p;
-}
-
 /* The token @p lit, then whitespace; else the text is not of the common shape. */
 #define EXPECT(lit)                                                                   \
   do {                                                                                \
@@ -316,7 +302,7 @@ static int resp_classify_common(bp_codec *c, const char *body, size_t len, bp__s
     EXPECT(":");
     if (p == e || *p != '"') return 0;
     const char *id = ++p;
-    p = resp_skip_digits(p, e);
+    p = bp__digits_end(p, e);
     size_t id_len = (size_t)(p - id), at;
     EXPECT("\"");
     EXPECT("}");

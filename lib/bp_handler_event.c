@@ -140,9 +140,8 @@ static size_t hev_eight_digits(const unsigned char *t, int64_t *v) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   uint64_t w;
   memcpy(&w, t, 8);
-  const uint64_t threes = BP__HS_ONES * 0x30, high = BP__HS_ONES * 0xF0;
-  if ((w & high) != threes || ((w + BP__HS_ONES * 6) & high) != threes) return 0;
-  w -= threes;                                              /* digit values, first lowest */
+  if (!bp__word_all_digits(w)) return 0;
+  w -= BP__HS_ONES * '0';                                   /* digit values, first lowest */
   w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;          /* pairs */
   w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull;        /* fours */
   *v = (int64_t)((w * 10000 + (w >> 32)) & 0xFFFFFFFFull); /* eight */

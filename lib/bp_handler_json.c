@@ -292,15 +292,7 @@ int bp__hs_member_guess_missed(bp__hscan *s, const bp__hkey *keys, int nkeys, bp
 int bp__hs_digits(bp__hscan *s, bp__hstr *out) {
   if (bp__hs_peek(s) != '"') return 0;
   const char *p = s->p + 1, *start = p;
-  /* Eight digits at a time (the test of bp_seqnum_validate()), then one by one. */
-  const uint64_t threes = BP__HS_ONES * 0x30, high = BP__HS_ONES * 0xF0;
-  while (s->end - p >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    if ((w & high) != threes || ((w + BP__HS_ONES * 6) & high) != threes) break;
-    p += 8;
-  }
-  while (p < s->end && (unsigned)(*p - '0') < 10) p++;
+  p = bp__digits_end(p, s->end);
   if (p >= s->end || *p != '"') return 0;
   out->off = (uint32_t)(start - s->base);
   out->len = (uint32_t)(p - start);

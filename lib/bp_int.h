@@ -75,6 +75,38 @@ static inline char *bp__put(char *out, const char *s, size_t n) {
   return out + n;
 }
 
+/** Non-zero when some byte of @p w is one JSON escapes ('"', '\\' or below 0x20); bytes 0x80
+ *  and up never count. (x - 0x01..) & ~x & 0x80.. is non-zero exactly when a byte of x is zero
+ *  (a borrow only sets a bit above a zero byte), likewise (w - 0x20..) & ~w for a byte below
+ *  0x20; '"' and '\\' leave the high bit alone, so one ~w masks all three. Exact for "some
+ *  byte", not for which. */
+static inline uint64_t bp__word_json_escapes(uint64_t w) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  return ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high;
+}
+
+/** Are the eight bytes of @p w all decimal digits? Every byte's high nibble is 3, and adding 6
+ *  to its low nibble does not carry into the high nibble (low nibble <= 9); no carry crosses
+ *  bytes. */
+static inline int bp__word_all_digits(uint64_t w) {
+  const uint64_t threes = UINT64_C(0x3030303030303030), high = UINT64_C(0xF0F0F0F0F0F0F0F0);
+  return (w & high) == threes && ((w + UINT64_C(0x0606060606060606)) & high) == threes;
+}
+
+/** The first byte from @p p on (before @p e) that is not a decimal digit, or @p e: eight
+ *  digits at a time while they last, then one by one. */
+static inline const char *bp__digits_end(const char *p, const char *e) {
+  while (e - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (!bp__word_all_digits(w)) break;
+    p += 8;
+  }
+  while (p < e && (unsigned char)(*p - '0') <= 9) p++;
+  return p;
+}
+
 /** Caller memory for an object (SEMANTICS.md §H.8): @return 0, BP_ERR_INVALID_ARGUMENT (NULL or
  *  not aligned to max_align_t) or BP_ERR_BUFFER_TOO_SMALL (@p len below @p need). */
 int bp__caller_mem_check(const void *mem, size_t len, size_t need);

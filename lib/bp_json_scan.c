@@ -13,7 +13,6 @@
 #include "bp_json_int.h"
 
 #define JS_MAX_DEPTH 1024 /* deeper texts go to bp__json_parse */
-#define JS_ONES UINT64_C(0x0101010101010101)
 #define JS_HIGHS UINT64_C(0x8080808080808080)
 
 typedef struct js_ctx {
@@ -47,13 +46,6 @@ static inline void js_ws(js_ctx *s) {
   if (s->p >= s->end || (unsigned char)*s->p <= ' ') js_ws_run(s);
 }
 
-/* Some byte of w is '"', '\\' or below 0x20 (exact for "some byte", not for which one). */
-static int js_special8(uint64_t w) {
-  uint64_t q = w ^ (JS_ONES * '"'), b = w ^ (JS_ONES * '\\');
-  uint64_t zero_q = (q - JS_ONES) & ~q, zero_b = (b - JS_ONES) & ~b;
-  uint64_t ctl = (w - JS_ONES * 0x20) & ~w;
-  return ((zero_q | zero_b | ctl) & JS_HIGHS) != 0;
-}
 
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
@@ -86,7 +78,7 @@ static const char *js_plain(const char *p, const char *end, unsigned *high) {
     uint64_t w;
     memcpy(&w, p, 8);
     *high |= (w & JS_HIGHS) != 0;
-    if (js_special8(w)) break;
+    if (bp__word_json_escapes(w)) break; /* '"', '\\' or a control byte */
     p += 8;
   }
   return p;

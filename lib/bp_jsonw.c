@@ -29,16 +29,11 @@ static const unsigned char esc_len[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Does the word at @p p hold a byte to escape (below 0x20, '"' or '\\')? Eight bytes at a
- * time: (x - 0x01..) & ~x & 0x80.. is non-zero exactly when a byte of x is zero (a borrow only
- * sets a bit above a zero byte), and likewise (w - 0x20..) & ~w for a byte below 0x20. '"' and
- * '\\' leave the high bit alone, so one ~w masks all three; bytes >= 0x80 never match. */
+/* Does the word at @p p hold a byte to escape (bp__word_json_escapes())? */
 static int word_escapes(const unsigned char *p) {
-  const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
   uint64_t w;
   memcpy(&w, p, 8);
-  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-  return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high) != 0;
+  return bp__word_json_escapes(w) != 0;
 }
 
 size_t bp__json_str_len(const char *s, size_t n) {

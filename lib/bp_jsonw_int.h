@@ -15,12 +15,10 @@ size_t bp__json_str_len(const char *s, size_t n);
 /** Write the quoted, escaped string at @p out; returns the end. Room must be reserved. */
 char *bp__json_str_put(char *out, const char *s, size_t n);
 
-/** The high bit of each byte of @p w that is not plain ASCII (below 0x20, '"', '\\' or
- *  0x80 and up), or of bytes above one (a borrow): non-zero exactly when @p w holds one. */
+/** Non-zero exactly when @p w holds a byte that is not plain ASCII: one JSON escapes
+ *  (bp__word_json_escapes()) or 0x80 and up. */
 static inline uint64_t bp__json_word_special(uint64_t w) {
-  const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-  return ((((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w) | w) & high;
+  return bp__word_json_escapes(w) | (w & UINT64_C(0x8080808080808080));
 }
 
 /** Is [s, s+n) plain: ASCII, no byte escaped, so its JSON string is its bytes in quotes (n + 2

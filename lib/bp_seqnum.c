@@ -29,19 +29,7 @@ int bp_seqnum_validate(const char *s, size_t len) {
 #if defined(__SSE2__) && defined(__GNUC__)
   if (len >= 16) return all_digits16(s, len) ? 0 : BP_ERR_INVALID_SEQNUM;
 #endif
-  /* Eight digits at a time: every byte's high nibble is 3, and adding 6 to its low nibble
-   * does not carry into the high nibble (low nibble <= 9). No carry crosses bytes. */
-  const uint64_t threes = UINT64_C(0x3030303030303030), high = UINT64_C(0xF0F0F0F0F0F0F0F0);
-  size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    if ((w & high) != threes || ((w + UINT64_C(0x0606060606060606)) & high) != threes)
-      return BP_ERR_INVALID_SEQNUM;
-  }
-  for (; i < len; i++)
-    if ((unsigned char)(s[i] - '0') > 9) return BP_ERR_INVALID_SEQNUM;
-  return 0;
+  return bp__digits_end(s, s + len) == s + len ? 0 : BP_ERR_INVALID_SEQNUM;
 }
 
 int bp__seq_cmp(const char *a, size_t alen, const char *b, size_t blen) {
