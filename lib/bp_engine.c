@@ -722,9 +722,7 @@ typedef struct bp__intake_shard {
 static int intake(bp_engine *e, bp__shard *s, const bp__intake_shard *sh, const bp_record *r) {
   if (!r->seq || bp_seqnum_validate(r->seq, r->seq_len) != 0)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "a record's sequence number is invalid");
-  int lean = bp__records_lean(r);
-  const char *oversized = lean ? bp__records_oversized_lean(r) /* lengths first, before any byte */
-                               : bp__records_oversized(r);
+  const char *oversized = bp__records_oversized(r); /* lengths first, before any byte */
   if (oversized)
     return bp__error(&e->err, BP_ERR_INVALID_RECORD, "record %.*s: %s is too long to store",
                      (int)r->seq_len, r->seq, oversized);
@@ -784,7 +782,7 @@ static int intake(bp_engine *e, bp__shard *s, const bp__intake_shard *sh, const 
 #endif
   uint64_t pos = s->next_pos;
   uint32_t slot;
-  int rc = bp__records_add(e, s, r, lean, size, &slot);
+  int rc = bp__records_add(e, s, r, bp__records_lean(r), size, &slot);
   if (rc) return bp__error(&e->err, rc, "cannot store record: %s", bp_strerror(rc));
   s->slots[slot].shape = shape;
   if (bp_checkpoint_track(s->tracker, pos, 1) < 0)

@@ -274,16 +274,6 @@ static inline int bp__records_lean(const bp_record *r) {
           r->encryption_type_len | r->event_id_len | r->event_name_len | r->dynamodb_json_len |
           r->user_identity_json_len) == 0;
 }
-/** bp__records_oversized() of a record known lean: its three fields looked at first. */
-static inline const char *bp__records_oversized_lean(const bp_record *r) {
-#if UINTPTR_MAX > UINT32_MAX
-  if ((r->seq_len | r->partition_key_len | r->data_len) <= UINT32_MAX &&
-      ((uintptr_t)r->seq | (uintptr_t)r->partition_key | (uintptr_t)r->data) <=
-          UINTPTR_MAX - UINT32_MAX)
-    return NULL; /* as the general check's usual case, on the only non-empty fields */
-#endif
-  return bp__records_oversized(r);
-}
 /** Store a copy of @p r at the next position; @p lean: bp__records_lean(@p r). */
 int bp__records_add(bp_engine *e, bp__shard *s, const bp_record *r, int lean,
                     size_t record_bytes, uint32_t *slot_out);
