@@ -263,8 +263,23 @@ int bp__records_init(bp_engine *e, bp__shard *s, uint32_t cap, uint64_t max_byte
 void bp__records_free(bp_engine *e, bp__shard *s);
 /** The first field of @p r whose length no stored record can have (above PTRDIFF_MAX, or
  *  above UINT32_MAX, the storage's field limit): its name, or NULL when every field fits.
- *  Reads lengths only, never the bytes. */
-const char *bp__records_oversized(const bp_record *r);
+ *  Reads lengths only, never the bytes. Field by field: */
+const char *bp__records_oversized_field(const bp_record *r);
+/** ... and inline, with the usual record decided in one test: every length fits in 32 bits
+ *  and no field starts within 4 GiB of the top of the address space, so no span can wrap. */
+static inline const char *bp__records_oversized(const bp_record *r) {
+#if UINTPTR_MAX > UINT32_MAX
+  uintptr_t top = (uintptr_t)r->seq | (uintptr_t)r->partition_key | (uintptr_t)r->data |
+                  (uintptr_t)r->encryption_type | (uintptr_t)r->event_id |
+                  (uintptr_t)r->event_name | (uintptr_t)r->dynamodb_json |
+                  (uintptr_t)r->user_identity_json;
+  size_t lens = r->seq_len | r->partition_key_len | r->data_len | r->encryption_type_len |
+                r->event_id_len | r->event_name_len | r->dynamodb_json_len |
+                r->user_identity_json_len;
+  if (lens <= UINT32_MAX && top <= UINTPTR_MAX - UINT32_MAX) return NULL;
+#endif
+  return bp__records_oversized_field(r);
+}
 /** Has @p r only the fields a Kinesis record without encryption has (sequence number,
  *  partition key, data): every later field NULL and empty? Such a record is stored and lent
  *  back through shorter paths (bp__records_add()'s @p lean). */

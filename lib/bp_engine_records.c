@@ -69,19 +69,7 @@ static void fields_of(const bp_record *r, const char *p[F_COUNT], size_t len[F_C
   p[F_UI] = r->user_identity_json, len[F_UI] = r->user_identity_json_len;
 }
 
-const char *bp__records_oversized(const bp_record *r) {
-#if UINTPTR_MAX > UINT32_MAX
-  /* The usual record: every length fits in 32 bits and no field starts within 4 GiB of the
-   * top of the address space, so no span can wrap. Otherwise each field is looked at. */
-  uintptr_t top = (uintptr_t)r->seq | (uintptr_t)r->partition_key | (uintptr_t)r->data |
-                  (uintptr_t)r->encryption_type | (uintptr_t)r->event_id |
-                  (uintptr_t)r->event_name | (uintptr_t)r->dynamodb_json |
-                  (uintptr_t)r->user_identity_json;
-  size_t lens = r->seq_len | r->partition_key_len | r->data_len | r->encryption_type_len |
-                r->event_id_len | r->event_name_len | r->dynamodb_json_len |
-                r->user_identity_json_len;
-  if (lens <= UINT32_MAX && top <= UINTPTR_MAX - UINT32_MAX) return NULL;
-#endif
+const char *bp__records_oversized_field(const bp_record *r) {
   static const char *const name[F_COUNT] = {"seq",      "partition_key", "data",
                                             "encryption_type", "event_id", "event_name",
                                             "dynamodb_json", "user_identity_json"};
